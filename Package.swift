@@ -1,0 +1,119 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let upcomingFeatures: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Corsair",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Corsair", targets: ["Corsair"]),
+        .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+        .executable(name: "corsair-broker", targets: ["corsair-broker"]),
+        .executable(name: "corsair-worker", targets: ["corsair-worker"]),
+        .executable(name: "corsair", targets: ["corsair"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZeroMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        .target(
+            name: "ZeroMQ",
+            dependencies: ["CZeroMQ"],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
+            name: "Corsair",
+            dependencies: [
+                "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
+            name: "CorsairCLI",
+            dependencies: [
+                "Corsair",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .executableTarget(
+            name: "corsair-broker",
+            dependencies: [
+                "Corsair",
+                "CorsairCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .executableTarget(
+            name: "corsair-worker",
+            dependencies: [
+                "Corsair",
+                "CorsairCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .executableTarget(
+            name: "corsair",
+            dependencies: [
+                "Corsair",
+                "CorsairCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
+            name: "CorsairTestSupport",
+            dependencies: ["Corsair", "ZeroMQ"],
+            path: "Tests/CorsairTestSupport",
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "ZeroMQTests",
+            dependencies: ["ZeroMQ"],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "CorsairTests",
+            dependencies: ["Corsair"],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "CorsairTestSupport",
+                "corsair-broker",
+                "corsair-worker",
+                "corsair",
+            ],
+            exclude: ["Peers"],
+            swiftSettings: upcomingFeatures
+        ),
+    ]
+)

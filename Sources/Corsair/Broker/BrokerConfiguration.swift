@@ -1,0 +1,15 @@
+/// The broker's tunables. Every field has a command-line flag on `corsair-broker`.
+public struct BrokerConfiguration: Sendable, Hashable {
+    /// How often the broker heartbeats each worker, and how often it checks for silent ones.
+    public var heartbeatInterval: Duration = .seconds(1)
+    /// How many heartbeat intervals of silence make a worker dead. The interval used is the longer of the broker's
+    /// and the worker's own (Corsair workers announce theirs), so differing settings never cause false expiry.
+    public var liveness: Int = 3
+    /// The time a worker has for one attempt of a task, unless the task says otherwise. Sent to Corsair workers.
+    public var taskTimeout: Duration = .seconds(10)
+    /// How many attempts a task gets, unless it says otherwise.
+    public var maxAttempts: Int = 3
+
+    /// Creates the default configuration.
+    public init() {}
+}

@@ -1,0 +1,42 @@
+/// Something that happened in the broker that an operator may want to see: the state machine reports it, the loop
+/// logs and counts it.
+public enum BrokerEvent: Sendable, Hashable {
+    /// A worker sent READY.
+    case workerJoined(peer: PeerID, name: String, category: String, credit: Int, extended: Bool)
+    /// A worker is gone; its in-flight tasks were requeued (or failed when out of attempts).
+    case workerLeft(peer: PeerID, name: String, category: String, reason: WorkerLeaveReason, inFlight: Int)
+    /// A task attempt started on a worker.
+    case taskDispatched(id: String, category: String, worker: String, attempt: Int)
+    /// An attempt ended without a result and the task went back to its queue.
+    case taskRequeued(id: String, category: String, reason: String, attempt: Int)
+    /// A task finished for good.
+    case taskFinished(id: String, category: String, outcome: TaskOutcome, attempts: Int, reason: String?)
+    /// A batch client submitted tasks.
+    case tasksAccepted(session: String, accepted: Int, duplicates: Int, rejected: Int)
+    /// A message broke the protocol; it was dropped (and answered where the protocol allows).
+    case badMessage(peer: PeerID, error: ProtocolError)
+    /// A well-formed message that made no sense in the peer's state, for example a HEARTBEAT from an unknown worker.
+    case unexpectedMessage(peer: PeerID, what: String)
+    /// A reply for an attempt that is no longer current; ignored.
+    case lateReply(peer: PeerID, envelope: String)
+}
+
+/// Why the broker dropped a worker.
+public enum WorkerLeaveReason: String, Sendable, Hashable {
+    /// It sent DISCONNECT.
+    case disconnected
+    /// It was silent for liveness × heartbeat interval.
+    case expired
+    /// The ROUTER could no longer reach it.
+    case unreachable
+    /// It broke the protocol, for example with a second READY.
+    case protocolViolation = "protocol_violation"
+}
+
+/// What the state machine asks its driver to do.
+public enum BrokerAction: Sendable, Hashable {
+    /// Encode `message` with ``MDPCodec/encode(_:)`` and send it to `peer`.
+    case send(BrokerOutbound, to: PeerID)
+    /// Log and count `event`.
+    case event(BrokerEvent)
+}

@@ -1,0 +1,270 @@
+import DequeModule
+import Foundation
+public import Logging
+import ZeroMQ
+
+/// Runs a ``BrokerStateMachine`` on its own thread, `corsair-broker-io`, which owns the broker's ROUTER socket.
+///
+/// The thread binds the ROUTER, then loops: poll until the machine's next deadline or a message, drain every waiting
+/// message into the machine, let time pass, and carry out the actions that come back (encode and send, log and count).
+/// Other threads talk to it only through ``start()``, ``requestStop()`` and ``finished()``.
+public final class BrokerLoop: Sendable {
+    /// What the loop is told from outside.
+    enum Command: Sendable {
+        case stop
+    }
+
+    /// Socket-level settings the state machine does not see.
+    public struct Options: Sendable {
+        /// Endpoints to bind, for example `tcp://*:5555`.
+        public var endpoints: [String]
+        /// Frames larger than this make libzmq drop the sender's connection.
+        public var maxMessageSize: Int
+
+        /// Creates options.
+        public init(endpoints: [String], maxMessageSize: Int = 16 << 20) {
+            self.endpoints = endpoints
+            self.maxMessageSize = maxMessageSize
+        }
+    }
+
+    private let configuration: BrokerConfiguration
+    private let options: Options
+    private let logger: Logger
+    private let mailbox: Mailbox<Command>
+    private let ready = Completion<[String]>()
+    private let done = Completion<Void>()
+
+    /// Creates a loop; nothing runs until ``start()``.
+    public init(configuration: BrokerConfiguration, options: Options, logger: Logger) throws {
+        self.configuration = configuration
+        self.options = options
+        self.logger = logger
+        self.mailbox = try Mailbox()
+    }
+
+    /// Starts the I/O thread and waits until it has bound every endpoint.
+    ///
+    /// - Returns: the bound endpoints, wildcard ports resolved (`tcp://127.0.0.1:41234`).
+    /// - Throws: ``ZeroMQ/ZeroMQError`` when an endpoint cannot be bound; the thread has exited then.
+    public func start() async throws -> [String] {
+        let thread = Thread { [self] in
+            self.run()
+        }
+        thread.name = "corsair-broker-io"
+        thread.start()
+        return try await ready.value()
+    }
+
+    /// Asks the loop to stop. Callable from any thread; ``finished()`` returns once the socket is closed.
+    public func requestStop() {
+        mailbox.post(.stop)
+    }
+
+    /// Waits until the loop has exited and closed its socket; rethrows what made it fail, if anything did.
+    public func finished() async throws {
+        try await done.value()
+    }
+
+    // MARK: - The I/O thread
+
+    private func run() {
+        do {
+            let context = try Context()
+            // Owned by the broker I/O thread (`corsair-broker-io`), like everything created below.
+            let router = try Socket(context: context, type: .router)
+            defer { router.close(linger: .milliseconds(100)) }
+            try router.setRouterMandatory(true)
+            try router.setMaxMessageSize(options.maxMessageSize)
+            try router.setSendHighWaterMark(100_000)
+            try router.setReceiveHighWaterMark(100_000)
+            var bound: [String] = []
+            for endpoint in options.endpoints {
+                try router.bind(endpoint)
+                bound.append(try router.lastEndpoint())
+            }
+            logger.info("broker listening", metadata: ["endpoints": "\(bound.joined(separator: " "))"])
+            ready.complete(.success(bound))
+            try serve(router)
+            done.complete(.success(()))
+        } catch {
+            ready.complete(.failure(error))
+            done.complete(.failure(error))
+        }
+    }
+
+    private func serve(_ router: Socket) throws {
+        let now = ContinuousClock.now
+        let anchor = WallClockAnchor(
+            instant: now, unixMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000))
+        var driver = Driver(
+            machine: BrokerStateMachine(configuration: configuration, anchor: anchor, now: now),
+            router: router, logger: logger)
+        let poller = Poller()
+        let routerItem = poller.add(router)
+        let mailboxItem = poller.add(fileDescriptor: mailbox.fileDescriptor)
+        while true {
+            try poller.poll(timeout: driver.machine.nextDeadline - .now)
+            if poller.isReadable(mailboxItem) {
+                for command in mailbox.drain() {
+                    switch command {
+                    case .stop:
+                        logger.info("broker stopping", metadata: driver.counters.metadata)
+                        return
+                    }
+                }
+            }
+            if poller.isReadable(routerItem) {
+                // Drain what is waiting, but let timers run at least every 10 000 messages.
+                var budget = 10_000
+                while budget > 0, let frames = try router.receive(blocking: false) {
+                    budget -= 1
+                    driver.received(frames)
+                }
+            }
+            driver.perform(driver.machine.tick(at: .now))
+        }
+    }
+}
+
+/// Carries out a state machine's actions on the broker I/O thread.
+private struct Driver {
+    var machine: BrokerStateMachine
+    /// Owned by the broker I/O thread.
+    let router: Socket
+    let logger: Logger
+    var counters = BrokerCounters()
+
+    mutating func received(_ frames: [[UInt8]]) {
+        guard frames.count >= 2 else {
+            counters.badMessages += 1
+            logger.info("bad message dropped", metadata: ["error": "message with no frames after the routing id"])
+            return
+        }
+        let peer = PeerID(frames[0])
+        if logger.logLevel <= .trace {
+            logger.trace(
+                "received", metadata: ["peer.identity": "\(peer)", "frames": "\(frames.dropFirst().map(\.printable))"])
+        }
+        perform(machine.messageReceived(Array(frames.dropFirst()), from: peer, at: .now))
+    }
+
+    mutating func perform(_ actions: [BrokerAction]) {
+        for action in actions {
+            switch action {
+            case .send(let message, let peer):
+                send(message, to: peer)
+            case .event(let event):
+                record(event)
+            }
+        }
+    }
+
+    private mutating func send(_ message: BrokerOutbound, to peer: PeerID) {
+        var frames = MDPCodec.encode(message)
+        frames.insert(peer.bytes, at: 0)
+        do {
+            if try !router.send(frames, blocking: false) {
+                counters.dropped += 1
+                logger.info("send queue full, message dropped", metadata: ["peer.identity": "\(peer)"])
+            }
+        } catch where error.code == .hostUnreachable {
+            counters.unreachable += 1
+            logger.debug("peer unreachable", metadata: ["peer.identity": "\(peer)"])
+            perform(machine.peerUnreachable(peer, at: .now))
+        } catch {
+            counters.dropped += 1
+            logger.info("send failed", metadata: ["peer.identity": "\(peer)", "error": "\(error)"])
+        }
+    }
+
+    private mutating func record(_ event: BrokerEvent) {
+        switch event {
+        case .workerJoined(let peer, let name, let category, let credit, let extended):
+            logger.info(
+                "worker joined",
+                metadata: [
+                    "worker.id": "\(name)", "peer.identity": "\(peer)", "task.category": "\(category)",
+                    "worker.credit": "\(credit)", "worker.protocol": "\(extended ? "corsair/1" : "mdp/0.2")",
+                ])
+        case .workerLeft(let peer, let name, let category, let reason, let inFlight):
+            logger.info(
+                "worker left",
+                metadata: [
+                    "worker.id": "\(name)", "peer.identity": "\(peer)", "task.category": "\(category)",
+                    "reason": "\(reason.rawValue)", "worker.in_flight": "\(inFlight)",
+                ])
+        case .taskDispatched(let id, let category, let worker, let attempt):
+            if logger.logLevel <= .debug {
+                logger.debug(
+                    "task dispatched",
+                    metadata: [
+                        "task.id": "\(id)", "task.category": "\(category)", "worker.id": "\(worker)",
+                        "task.attempt": "\(attempt)",
+                    ])
+            }
+        case .taskRequeued(let id, let category, let reason, let attempt):
+            counters.requeued += 1
+            logger.info(
+                "task requeued",
+                metadata: [
+                    "task.id": "\(id)", "task.category": "\(category)", "reason": "\(reason)",
+                    "task.attempt": "\(attempt)",
+                ])
+        case .taskFinished(let id, let category, let outcome, let attempts, let reason):
+            if outcome == .failed {
+                counters.failed += 1
+                logger.info(
+                    "task failed",
+                    metadata: [
+                        "task.id": "\(id)", "task.category": "\(category)", "task.attempts": "\(attempts)",
+                        "reason": "\(reason ?? "")",
+                    ])
+            } else {
+                counters.succeeded += 1
+                if logger.logLevel <= .debug {
+                    logger.debug(
+                        "task succeeded",
+                        metadata: ["task.id": "\(id)", "task.category": "\(category)", "task.attempts": "\(attempts)"])
+                }
+            }
+        case .tasksAccepted(let session, let accepted, let duplicates, let rejected):
+            counters.submitted += accepted
+            logger.info(
+                "tasks accepted",
+                metadata: [
+                    "client.session": "\(session)", "accepted": "\(accepted)", "duplicates": "\(duplicates)",
+                    "rejected": "\(rejected)",
+                ])
+        case .badMessage(let peer, let error):
+            counters.badMessages += 1
+            logger.info("bad message dropped", metadata: ["peer.identity": "\(peer)", "error": "\(error)"])
+        case .unexpectedMessage(let peer, let what):
+            counters.badMessages += 1
+            logger.info("unexpected message", metadata: ["peer.identity": "\(peer)", "error": "\(what)"])
+        case .lateReply(let peer, let envelope):
+            counters.lateReplies += 1
+            logger.debug("late reply ignored", metadata: ["peer.identity": "\(peer)", "envelope": "\(envelope)"])
+        }
+    }
+}
+
+/// Running totals the broker logs when it stops.
+struct BrokerCounters {
+    var submitted = 0
+    var succeeded = 0
+    var failed = 0
+    var requeued = 0
+    var badMessages = 0
+    var lateReplies = 0
+    var unreachable = 0
+    var dropped = 0
+
+    var metadata: Logger.Metadata {
+        [
+            "tasks.submitted": "\(submitted)", "tasks.succeeded": "\(succeeded)", "tasks.failed": "\(failed)",
+            "tasks.requeued": "\(requeued)", "messages.bad": "\(badMessages)", "replies.late": "\(lateReplies)",
+            "peers.unreachable": "\(unreachable)", "messages.dropped": "\(dropped)",
+        ]
+    }
+}

@@ -1,0 +1,533 @@
+import DequeModule
+import HeapModule
+
+/// The broker's whole logic as a value: events in (a message from a peer, the passing of time), actions out.
+///
+/// It does no I/O, reads no clock and logs nothing: every event takes the current instant, and every effect is a
+/// ``BrokerAction`` for its driver, ``BrokerLoop``, to carry out. So each routing, retry and timeout rule can be tested
+/// by passing messages and instants in and looking at the actions that come out.
+///
+/// The rules it keeps:
+/// - A task's category picks its workers; within a category, higher priority first, then submission order.
+/// - Work goes only to workers that sent READY and have free credit, least recently used first.
+/// - A worker that disconnects, goes silent or becomes unreachable is dropped and its tasks are requeued.
+/// - Each attempt counts; after the task's attempts run out it fails with the last reason.
+/// - A batch task id seen before in the same session is acknowledged, not queued again.
+public struct BrokerStateMachine: Sendable {
+    /// The configuration the machine was created with.
+    public let configuration: BrokerConfiguration
+    private let anchor: WallClockAnchor
+    private var tasks: [TaskKey: TaskRecord] = [:]
+    private var batchTasks: [BatchTaskID: TaskKey] = [:]
+    private var sessions: [[UInt8]: ClientSession] = [:]
+    private var workers: [PeerID: WorkerRecord] = [:]
+    private var categories: [String: CategoryQueue] = [:]
+    private var lastKey: UInt64 = 0
+    private var nextCheck: ContinuousClock.Instant
+    private var actions: [BrokerAction] = []
+
+    /// Creates a broker with no workers and no tasks.
+    ///
+    /// - Parameters:
+    ///   - configuration: heartbeat, liveness, timeout and attempt settings.
+    ///   - anchor: how instants map to Unix time, for the times in results.
+    ///   - now: the current instant.
+    public init(configuration: BrokerConfiguration, anchor: WallClockAnchor, now: ContinuousClock.Instant) {
+        self.configuration = configuration
+        self.anchor = anchor
+        self.nextCheck = now + configuration.heartbeatInterval
+    }
+
+    /// When ``tick(at:)`` next has work to do: the loop must not sleep past this.
+    public var nextDeadline: ContinuousClock.Instant { nextCheck }
+
+    // MARK: - Events
+
+    /// Handles one message from `peer` (the ROUTER's routing id stripped).
+    public mutating func messageReceived(
+        _ frames: [[UInt8]],
+        from peer: PeerID,
+        at now: ContinuousClock.Instant
+    ) -> [BrokerAction] {
+        do {
+            switch try MDPCodec.decodeAtBroker(frames) {
+            case .worker(let message, let framing):
+                workerMessage(message, framing: framing, from: peer, at: now)
+            case .client(let request):
+                clientRequest(request, from: peer, at: now)
+            case .batchClient(.submit(let session, let specs), let framing):
+                submit(specs, session: session, framing: framing, from: peer, at: now)
+            }
+        } catch {
+            rejectMalformed(frames, error: error, from: peer, at: now)
+        }
+        return takeActions()
+    }
+
+    /// Lets time pass: heartbeats workers that are due one and drops those that went silent.
+    public mutating func tick(at now: ContinuousClock.Instant) -> [BrokerAction] {
+        guard now >= nextCheck else { return [] }
+        nextCheck = now + configuration.heartbeatInterval
+        let expired = workers.values.filter { now - $0.lastReceivedAt > $0.expiry }.map(\.peer)
+        for peer in expired.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
+            removeWorker(peer, reason: .expired, at: now)
+        }
+        for peer in workers.keys where now - workers[peer]!.lastSentAt >= configuration.heartbeatInterval {
+            send(.heartbeat(workers[peer]!.framing, acknowledgingExtension: false), toWorker: peer, at: now)
+        }
+        return takeActions()
+    }
+
+    /// Reports that a send to `peer` failed because the ROUTER no longer knows it: a worker is dropped.
+    public mutating func peerUnreachable(_ peer: PeerID, at now: ContinuousClock.Instant) -> [BrokerAction] {
+        if workers[peer] != nil {
+            removeWorker(peer, reason: .unreachable, at: now)
+        }
+        return takeActions()
+    }
+
+    // MARK: - Queries
+
+    /// How many workers serve `category`.
+    public func workerCount(category: String) -> Int { categories[category]?.workers.count ?? 0 }
+
+    /// How many tasks of `category` wait for a worker.
+    public func queueDepth(category: String) -> Int {
+        categories[category]?.waiting.unordered.count { tasks[$0.key]?.state == .queued } ?? 0
+    }
+
+    /// The state of the batch task `id` of `session`, as a string (`queued`, `running`, `succeeded`, `failed`).
+    public func state(ofTask id: String, session: [UInt8]) -> String? {
+        batchTasks[BatchTaskID(session: session, id: id)].flatMap { tasks[$0]?.state.rawValue }
+    }
+
+    /// How many attempts the batch task `id` of `session` has had.
+    public func attempts(ofTask id: String, session: [UInt8]) -> Int? {
+        batchTasks[BatchTaskID(session: session, id: id)].flatMap { tasks[$0]?.attempts }
+    }
+
+    /// How many tasks the broker tracks, finished ones included.
+    public var taskCount: Int { tasks.count }
+
+    // MARK: - Workers
+
+    private mutating func workerMessage(
+        _ message: WorkerMessage,
+        framing: Framing,
+        from peer: PeerID,
+        at now: ContinuousClock.Instant
+    ) {
+        if case .ready(let category, let offer) = message {
+            workerReady(category: category, offer: offer, framing: framing, from: peer, at: now)
+            return
+        }
+        guard workers[peer] != nil else {
+            if message != .disconnect {
+                emit(.unexpectedMessage(peer: peer, what: "\(message.commandName) from a worker that sent no READY"))
+                actions.append(.send(.disconnect(framing), to: peer))
+            }
+            return
+        }
+        workers[peer]!.lastReceivedAt = now
+        switch message {
+        case .ready:
+            break
+        case .heartbeat:
+            break
+        case .disconnect:
+            removeWorker(peer, reason: .disconnected, at: now)
+        case .partial(let envelope, let body):
+            partialReceived(envelope: envelope, body: body, from: peer, at: now)
+        case .final(let envelope, let body):
+            finalReceived(envelope: envelope, body: body, from: peer, at: now)
+        }
+    }
+
+    private mutating func workerReady(
+        category: String,
+        offer: WorkerOffer?,
+        framing: Framing,
+        from peer: PeerID,
+        at now: ContinuousClock.Instant
+    ) {
+        if workers[peer] != nil {
+            emit(.unexpectedMessage(peer: peer, what: "a second READY"))
+            actions.append(.send(.disconnect(framing), to: peer))
+            removeWorker(peer, reason: .protocolViolation, at: now)
+            return
+        }
+        if let reason = CategoryName.validate(category) {
+            emit(.unexpectedMessage(peer: peer, what: "READY for category '\(category)': \(reason)"))
+            actions.append(.send(.disconnect(framing), to: peer))
+            return
+        }
+        let interval = max(configuration.heartbeatInterval, offer?.heartbeatInterval ?? .zero)
+        let worker = WorkerRecord(
+            peer: peer, category: category, framing: framing, name: offer?.name ?? peer.description,
+            credit: offer?.credit ?? 1, isExtended: offer != nil, expiry: interval * configuration.liveness,
+            lastReceivedAt: now, lastSentAt: now)
+        workers[peer] = worker
+        categories[category, default: CategoryQueue()].workers.insert(peer)
+        emit(
+            .workerJoined(
+                peer: peer, name: worker.name, category: category, credit: worker.credit, extended: worker.isExtended))
+        if worker.isExtended {
+            send(.heartbeat(framing, acknowledgingExtension: true), toWorker: peer, at: now)
+        }
+        list(peer)
+        dispatch(category, at: now)
+    }
+
+    private mutating func partialReceived(
+        envelope: [UInt8],
+        body: [[UInt8]],
+        from peer: PeerID,
+        at now: ContinuousClock.Instant
+    ) {
+        guard let key = currentAttempt(envelope: envelope, worker: peer) else {
+            emit(.lateReply(peer: peer, envelope: envelope.hexString))
+            return
+        }
+        let task = tasks[key]!
+        if case .mdp(let client, let framing, let dialect) = task.origin {
+            actions.append(
+                .send(.reply(framing, dialect, final: false, category: task.category, body: body), to: client))
+        }
+    }
+
+    private mutating func finalReceived(
+        envelope: [UInt8],
+        body: [[UInt8]],
+        from peer: PeerID,
+        at now: ContinuousClock.Instant
+    ) {
+        let current = currentAttempt(envelope: envelope, worker: peer)
+        let token = AssignmentToken(decoding: envelope)
+        if let token, workers[peer]!.inFlight.remove(token.task) != nil {
+            list(peer)
+        }
+        guard let key = current else {
+            emit(.lateReply(peer: peer, envelope: envelope.hexString))
+            dispatch(workers[peer]!.category, at: now)
+            return
+        }
+        if workers[peer]!.isExtended {
+            if body.count == 2, body[0].count == 1, let outcome = TaskOutcome(rawValue: body[0][0]) {
+                let message = String(decoding: body[1], as: UTF8.self)
+                switch outcome {
+                case .succeeded:
+                    finish(key, outcome: .succeeded, output: [body[1]], at: now)
+                case .failed:
+                    attemptEnded(key, reason: message, at: now)
+                case .rejected:
+                    tasks[key]!.lastError = message
+                    finish(key, outcome: .failed, output: [body[1]], at: now)
+                }
+            } else {
+                let error = ProtocolError(frame: 4, of: body.count + 4, "extended FINAL needs an outcome byte and a body")
+                emit(.badMessage(peer: peer, error: error))
+                attemptEnded(key, reason: "malformed reply from worker: \(error)", at: now)
+            }
+        } else {
+            finish(key, outcome: .succeeded, output: body, at: now)
+        }
+        dispatch(workers[peer]!.category, at: now)
+    }
+
+    /// The task whose current attempt `envelope` names, if `worker` holds it; `nil` for late or foreign replies.
+    private func currentAttempt(envelope: [UInt8], worker peer: PeerID) -> TaskKey? {
+        guard let token = AssignmentToken(decoding: envelope), let task = tasks[token.task],
+            task.state == .running, task.worker == peer, task.attempts == token.attempt
+        else { return nil }
+        return token.task
+    }
+
+    private mutating func removeWorker(_ peer: PeerID, reason: WorkerLeaveReason, at now: ContinuousClock.Instant) {
+        guard let worker = workers.removeValue(forKey: peer) else { return }
+        categories[worker.category]?.workers.remove(peer)
+        emit(
+            .workerLeft(
+                peer: peer, name: worker.name, category: worker.category, reason: reason,
+                inFlight: worker.inFlight.count))
+        for key in worker.inFlight.sorted() {
+            attemptEnded(key, reason: "worker_lost", at: now)
+        }
+        dispatch(worker.category, at: now)
+    }
+
+    /// Puts `peer` at the back of its category's available list if it has credit and is not listed yet.
+    private mutating func list(_ peer: PeerID) {
+        guard let worker = workers[peer], worker.hasCredit, !worker.isListed else { return }
+        workers[peer]!.isListed = true
+        categories[worker.category, default: CategoryQueue()].available.append(peer)
+    }
+
+    // MARK: - Clients
+
+    private mutating func clientRequest(_ request: ClientRequest, from peer: PeerID, at now: ContinuousClock.Instant) {
+        if request.category.hasPrefix(MDP.mmiPrefix) {
+            let code: String
+            if request.category == MDP.mmiService {
+                let name = request.body.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+                code = workerCount(category: name) > 0 ? "200" : "404"
+            } else {
+                code = "501"
+            }
+            actions.append(
+                .send(
+                    .reply(request.framing, request.dialect, final: true, category: request.category, body: [Array(code.utf8)]),
+                    to: peer))
+            return
+        }
+        let key = nextTaskKey()
+        enqueue(
+            TaskRecord(
+                key: key, id: "mdp-\(key.rawValue)", category: request.category, priority: 0,
+                origin: .mdp(peer, request.framing, request.dialect), timeout: nil, maxAttempts: nil,
+                payload: request.body))
+        dispatch(request.category, at: now)
+    }
+
+    private mutating func submit(
+        _ specs: [TaskSpec],
+        session: [UInt8],
+        framing: Framing,
+        from peer: PeerID,
+        at now: ContinuousClock.Instant
+    ) {
+        sessions[session] = ClientSession(peer: peer, framing: framing)
+        var accepted: [String] = []
+        var rejected: [TaskRejection] = []
+        var duplicates = 0
+        var touched: Set<String> = []
+        for spec in specs {
+            if let reason = Self.problem(with: spec) {
+                rejected.append(TaskRejection(id: spec.id, reason: reason))
+                continue
+            }
+            accepted.append(spec.id)
+            let batchID = BatchTaskID(session: session, id: spec.id)
+            if let key = batchTasks[batchID] {
+                duplicates += 1
+                if let task = tasks[key], task.state == .succeeded || task.state == .failed {
+                    deliver(task)
+                }
+                continue
+            }
+            let key = nextTaskKey()
+            batchTasks[batchID] = key
+            enqueue(
+                TaskRecord(
+                    key: key, id: spec.id, category: spec.category, priority: spec.priority,
+                    origin: .batch(session: session), timeout: spec.timeout, maxAttempts: spec.maxAttempts,
+                    payload: [spec.payload]))
+            touched.insert(spec.category)
+        }
+        // Acknowledge before any result of this submission goes out.
+        var acknowledgements: [BrokerAction] = []
+        if !accepted.isEmpty {
+            acknowledgements.append(.send(.batch(framing, .accepted(accepted)), to: peer))
+        }
+        if !rejected.isEmpty {
+            acknowledgements.append(.send(.batch(framing, .rejected(rejected)), to: peer))
+        }
+        actions.insert(contentsOf: acknowledgements, at: 0)
+        emit(
+            .tasksAccepted(
+                session: session.hexString, accepted: accepted.count - duplicates, duplicates: duplicates,
+                rejected: rejected.count))
+        for category in touched.sorted() {
+            dispatch(category, at: now)
+        }
+    }
+
+    /// Why the broker refuses `spec`, or `nil` when it takes it.
+    private static func problem(with spec: TaskSpec) -> String? {
+        if let reason = CategoryName.validate(spec.category) {
+            return "category '\(spec.category)': \(reason)"
+        }
+        if spec.id.utf8.count > 1024 {
+            return "task id is longer than 1024 bytes"
+        }
+        if let attempts = spec.maxAttempts, !(1...100).contains(attempts) {
+            return "max attempts \(attempts) is outside 1…100"
+        }
+        return nil
+    }
+
+    // MARK: - Tasks
+
+    private mutating func nextTaskKey() -> TaskKey {
+        lastKey += 1
+        return TaskKey(rawValue: lastKey)
+    }
+
+    private mutating func enqueue(_ task: TaskRecord) {
+        tasks[task.key] = task
+        categories[task.category, default: CategoryQueue()].waiting.insert(
+            QueueEntry(priority: task.priority, key: task.key))
+    }
+
+    /// Hands waiting tasks of `category` to available workers until one side runs out.
+    private mutating func dispatch(_ category: String, at now: ContinuousClock.Instant) {
+        guard var queue = categories[category] else { return }
+        categories[category] = nil  // Mutate the queue in place, without copying its storage.
+        defer { categories[category] = queue }
+        while let entry = queue.waiting.min {
+            guard tasks[entry.key]?.state == .queued else {
+                _ = queue.waiting.removeMin()
+                continue
+            }
+            guard let peer = nextAvailableWorker(&queue) else { return }
+            _ = queue.waiting.removeMin()
+            var task = tasks[entry.key]!
+            task.attempts += 1
+            task.state = .running
+            task.worker = peer
+            task.workerName = workers[peer]!.name
+            task.startedAt = now
+            tasks[entry.key] = task
+            workers[peer]!.inFlight.insert(entry.key)
+            let worker = workers[peer]!
+            let header =
+                worker.isExtended
+                ? TaskHeader(id: task.id, attempt: task.attempts, timeout: task.timeout ?? configuration.taskTimeout)
+                : nil
+            let envelope = AssignmentToken(task: entry.key, attempt: task.attempts).encoded
+            send(.request(worker.framing, envelope: envelope, header: header, body: task.payload), toWorker: peer, at: now)
+            emit(.taskDispatched(id: task.id, category: category, worker: worker.name, attempt: task.attempts))
+            if worker.hasCredit {
+                workers[peer]!.isListed = true
+                queue.available.append(peer)
+            }
+        }
+    }
+
+    /// Pops the least recently used worker of `queue` that is still connected and has credit.
+    private mutating func nextAvailableWorker(_ queue: inout CategoryQueue) -> PeerID? {
+        while let peer = queue.available.popFirst() {
+            guard let worker = workers[peer], worker.isListed else { continue }
+            workers[peer]!.isListed = false
+            if worker.hasCredit { return peer }
+        }
+        return nil
+    }
+
+    /// Ends the current attempt of `key` without a result: requeues the task, or fails it when out of attempts.
+    private mutating func attemptEnded(_ key: TaskKey, reason: String, at now: ContinuousClock.Instant) {
+        guard var task = tasks[key] else { return }
+        task.lastError = reason
+        task.worker = nil
+        tasks[key] = task
+        if task.attempts >= (task.maxAttempts ?? configuration.maxAttempts) {
+            finish(key, outcome: .failed, output: [Array("\(reason) (after \(task.attempts) attempts)".utf8)], at: now)
+            return
+        }
+        tasks[key]!.state = .queued
+        categories[task.category, default: CategoryQueue()].waiting.insert(
+            QueueEntry(priority: task.priority, key: key))
+        emit(.taskRequeued(id: task.id, category: task.category, reason: reason, attempt: task.attempts))
+        dispatch(task.category, at: now)
+    }
+
+    private mutating func finish(
+        _ key: TaskKey,
+        outcome: TaskOutcome,
+        output: [[UInt8]],
+        at now: ContinuousClock.Instant
+    ) {
+        guard var task = tasks[key] else { return }
+        task.state = outcome == .succeeded ? .succeeded : .failed
+        task.finishedAt = now
+        task.payload = []
+        emit(
+            .taskFinished(
+                id: task.id, category: task.category, outcome: outcome, attempts: task.attempts,
+                reason: outcome == .failed ? output.first.map { String(decoding: $0, as: UTF8.self) } : nil))
+        switch task.origin {
+        case .mdp(let client, let framing, let dialect):
+            tasks[key] = nil
+            let body = outcome == .succeeded ? output : [Array("corsair.error".utf8)] + output
+            actions.append(.send(.reply(framing, dialect, final: true, category: task.category, body: body), to: client))
+        case .batch:
+            task.output = output.reduce(into: []) { $0.append(contentsOf: $1) }
+            tasks[key] = task
+            deliver(task)
+        }
+    }
+
+    /// Sends a finished batch task's result to its session's current peer.
+    private mutating func deliver(_ task: TaskRecord) {
+        guard case .batch(let session) = task.origin, let client = sessions[session] else { return }
+        let result = TaskResult(
+            id: task.id, category: task.category, outcome: task.state == .succeeded ? .succeeded : .failed,
+            attempts: task.attempts, worker: task.workerName,
+            started: task.startedAt.map { anchor.unixMilliseconds(at: $0) },
+            finished: anchor.unixMilliseconds(at: task.finishedAt ?? anchor.instant), output: task.output ?? [])
+        actions.append(.send(.batch(client.framing, .result(result)), to: client.peer))
+    }
+
+    // MARK: - Bad input
+
+    private mutating func rejectMalformed(
+        _ frames: [[UInt8]],
+        error: ProtocolError,
+        from peer: PeerID,
+        at now: ContinuousClock.Instant
+    ) {
+        emit(.badMessage(peer: peer, error: error))
+        let framing: Framing = frames.first?.isEmpty == true ? .delimited : .rfc18
+        let headerIndex = framing == .delimited ? 1 : 0
+        guard headerIndex < frames.count else { return }
+        switch frames[headerIndex] {
+        case ClientProtocol.header:
+            actions.append(.send(.batch(framing, .error(error.description)), to: peer))
+        case MDP.workerHeader:
+            // RFC 18: an invalid message makes the peer invalid; a registered worker is dropped and told so.
+            actions.append(.send(.disconnect(framing), to: peer))
+            removeWorker(peer, reason: .protocolViolation, at: now)
+        default:
+            break
+        }
+    }
+
+    // MARK: - Output
+
+    private mutating func send(_ message: BrokerOutbound, toWorker peer: PeerID, at now: ContinuousClock.Instant) {
+        workers[peer]?.lastSentAt = now
+        actions.append(.send(message, to: peer))
+    }
+
+    private mutating func emit(_ event: BrokerEvent) {
+        actions.append(.event(event))
+    }
+
+    private mutating func takeActions() -> [BrokerAction] {
+        defer { actions.removeAll(keepingCapacity: true) }
+        return actions
+    }
+}
+
+/// A batch task's identity: the client's id within its session.
+struct BatchTaskID: Hashable, Sendable {
+    let session: [UInt8]
+    let id: String
+}
+
+/// Where a batch client session is reachable now (its peer changes when the client reconnects).
+struct ClientSession: Sendable {
+    var peer: PeerID
+    var framing: Framing
+}
+
+extension WorkerMessage {
+    var commandName: String {
+        switch self {
+        case .ready: "READY"
+        case .partial: "PARTIAL"
+        case .final: "FINAL"
+        case .heartbeat: "HEARTBEAT"
+        case .disconnect: "DISCONNECT"
+        }
+    }
+}

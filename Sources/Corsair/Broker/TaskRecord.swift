@@ -1,0 +1,44 @@
+/// The broker's record of one task: what it is, who asked, and where it stands.
+struct TaskRecord: Sendable {
+    /// Where the task's result goes.
+    enum Origin: Sendable, Hashable {
+        /// A plain MDP client: reply in its framing and dialect.
+        case mdp(PeerID, Framing, ClientDialect)
+        /// A Corsair batch client session.
+        case batch(session: [UInt8])
+    }
+
+    /// Where the task stands.
+    enum State: String, Sendable, Hashable {
+        case queued, running, succeeded, failed
+    }
+
+    let key: TaskKey
+    let id: String
+    let category: String
+    let priority: Int32
+    let origin: Origin
+    let timeout: Duration?
+    let maxAttempts: Int?
+    /// The request body; dropped once the task has finished.
+    var payload: [[UInt8]]
+    var state: State = .queued
+    var worker: PeerID?
+    var workerName: String?
+    var startedAt: ContinuousClock.Instant?
+    var finishedAt: ContinuousClock.Instant?
+    var attempts = 0
+    var lastError: String?
+    /// The outcome delivered to the client, kept so a resubmission of a finished task is answered again.
+    var output: [UInt8]?
+}
+
+/// A place in a category's queue: higher priority first, then submission order. Requeued tasks keep their place.
+struct QueueEntry: Comparable, Sendable {
+    let priority: Int32
+    let key: TaskKey
+
+    static func < (lhs: QueueEntry, rhs: QueueEntry) -> Bool {
+        lhs.priority != rhs.priority ? lhs.priority > rhs.priority : lhs.key < rhs.key
+    }
+}

@@ -1,0 +1,21 @@
+/// The broker's record of one connected worker (one DEALER connection serving one category).
+struct WorkerRecord: Sendable {
+    let peer: PeerID
+    let category: String
+    let framing: Framing
+    /// The worker's own name when it gave one (Corsair workers), else its routing id in hex.
+    let name: String
+    /// How many tasks it may hold at once: 1 for plain MDP workers, the offered credit for Corsair workers.
+    let credit: Int
+    /// Whether it took the Corsair extension (task headers down, outcome frames up).
+    let isExtended: Bool
+    /// Silence longer than this means it is dead.
+    let expiry: Duration
+    var inFlight: Set<TaskKey> = []
+    var lastReceivedAt: ContinuousClock.Instant
+    var lastSentAt: ContinuousClock.Instant
+    /// Whether the worker has an entry in its category's available list.
+    var isListed = false
+
+    var hasCredit: Bool { inFlight.count < credit }
+}

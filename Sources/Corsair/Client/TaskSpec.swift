@@ -1,0 +1,49 @@
+/// One task as the client submits it.
+///
+/// A batch is a list of task specs; the client sends each one to the broker
+/// as an MDP request whose service is ``category`` and whose body carries
+/// ``payload``. Fields left `nil` fall back to the broker's defaults.
+public struct TaskSpec: Sendable, Hashable {
+    /// The client-chosen identifier, unique within a batch.
+    public var id: String
+
+    /// The category the task belongs to; the "service" on the MDP wire.
+    public var category: String
+
+    /// The opaque bytes handed to the worker.
+    public var payload: [UInt8]
+
+    /// The scheduling priority; higher values run first. Defaults to 0.
+    public var priority: Int32
+
+    /// How long one attempt may run, or `nil` for the broker's default.
+    public var timeout: Duration?
+
+    /// How many attempts the broker may make, or `nil` for the broker's default.
+    public var maxAttempts: Int?
+
+    /// Creates a task spec.
+    ///
+    /// - Parameters:
+    ///   - id: The client-chosen identifier, unique within a batch.
+    ///   - category: The category (MDP service) the task belongs to.
+    ///   - payload: The opaque bytes handed to the worker.
+    ///   - priority: The scheduling priority; higher values run first.
+    ///   - timeout: How long one attempt may run; `nil` means the broker's default.
+    ///   - maxAttempts: How many attempts the broker may make; `nil` means the broker's default.
+    public init(
+        id: String,
+        category: String,
+        payload: [UInt8],
+        priority: Int32 = 0,
+        timeout: Duration? = nil,
+        maxAttempts: Int? = nil
+    ) {
+        self.id = id
+        self.category = category
+        self.payload = payload
+        self.priority = priority
+        self.timeout = timeout
+        self.maxAttempts = maxAttempts
+    }
+}

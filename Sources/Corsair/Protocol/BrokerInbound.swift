@@ -1,0 +1,64 @@
+/// A message the broker received, decoded, with the framing the peer used.
+public enum BrokerInbound: Sendable, Hashable {
+    /// An MDP/Worker command.
+    case worker(WorkerMessage, Framing)
+    /// An MDP/Client REQUEST.
+    case client(ClientRequest)
+    /// A Corsair batch client message.
+    case batchClient(ClientMessage, Framing)
+}
+
+/// An MDP/Worker command sent by a worker.
+public enum WorkerMessage: Sendable, Hashable {
+    /// Frame 2 names the category; a Corsair worker adds its ``WorkerOffer``.
+    case ready(category: String, offer: WorkerOffer?)
+    /// A partial reply for the task in `envelope`.
+    case partial(envelope: [UInt8], body: [[UInt8]])
+    /// The final reply for the task in `envelope`.
+    case final(envelope: [UInt8], body: [[UInt8]])
+    case heartbeat
+    case disconnect
+}
+
+/// An MDP/Client REQUEST.
+public struct ClientRequest: Sendable, Hashable {
+    /// The client's framing, to answer in.
+    public var framing: Framing
+    /// The client's command numbering, to answer in.
+    public var dialect: ClientDialect
+    /// The category (MDP service) the request is for.
+    public var category: String
+    /// The request body frames.
+    public var body: [[UInt8]]
+
+    /// Creates a request.
+    public init(framing: Framing, dialect: ClientDialect, category: String, body: [[UInt8]]) {
+        self.framing = framing
+        self.dialect = dialect
+        self.category = category
+        self.body = body
+    }
+}
+
+/// A message from the broker to a worker, as the worker decodes it.
+public enum BrokerToWorker: Sendable, Hashable {
+    /// Work: the envelope to echo and the body (a ``TaskHeader`` frame first when the extension is on).
+    case request(envelope: [UInt8], body: [[UInt8]])
+    /// Liveness; `extensionAccepted` when it carries ``WorkerExtension/marker``.
+    case heartbeat(extensionAccepted: Bool)
+    case disconnect
+}
+
+/// A message the broker sends, before encoding.
+public enum BrokerOutbound: Sendable, Hashable {
+    /// MDP/Worker REQUEST, with the ``TaskHeader`` frame when the worker took the extension.
+    case request(Framing, envelope: [UInt8], header: TaskHeader?, body: [[UInt8]])
+    /// MDP/Worker HEARTBEAT; `acknowledgingExtension` adds ``WorkerExtension/marker``.
+    case heartbeat(Framing, acknowledgingExtension: Bool)
+    /// MDP/Worker DISCONNECT.
+    case disconnect(Framing)
+    /// MDP/Client PARTIAL or FINAL.
+    case reply(Framing, ClientDialect, final: Bool, category: String, body: [[UInt8]])
+    /// A Corsair batch client message.
+    case batch(Framing, BrokerReply)
+}

@@ -1,0 +1,264 @@
+/// Corsair's batch client protocol, `CRSC01`: what `corsair submit` speaks to the broker.
+///
+/// A plain MDP client never sees it: a client chooses it by sending `CRSC01` as the protocol header. The client names
+/// a session (any 1…64 bytes, stable across reconnects) and its own task ids; the broker acknowledges each SUBMIT with
+/// ACCEPTED (and REJECTED for tasks it refuses) and streams one RESULT per task as it finishes. A task id resubmitted
+/// in the same session is acknowledged again but not queued again. Frame layouts are in docs/PROTOCOL.md.
+public enum ClientProtocol {
+    /// Frame 0 (after an optional empty delimiter) of every message: `CRSC01`.
+    public static let header: [UInt8] = Array("CRSC01".utf8)
+    /// The most tasks one SUBMIT may carry; the client splits larger batches.
+    public static let maximumTasksPerSubmit = 10_000
+
+    /// Command bytes, frame 1.
+    public enum Command: UInt8, Sendable, Hashable {
+        /// Client to broker: session, then a descriptor frame and a payload frame per task.
+        case submit = 0x01
+        /// Broker to client: the ids it accepted (or already had).
+        case accepted = 0x11
+        /// Broker to client: id and reason frame pairs for tasks it refused.
+        case rejected = 0x12
+        /// Broker to client: one finished task.
+        case result = 0x13
+        /// Broker to client: the message could not be understood; frame 2 says why.
+        case error = 0x1f
+    }
+}
+
+/// A task the broker refused, and why.
+public struct TaskRejection: Sendable, Hashable {
+    /// The client's id of the task.
+    public var id: String
+    /// Why it was refused, for example `category 'mmi.x' is reserved for the broker's MMI services`.
+    public var reason: String
+
+    /// Creates a rejection.
+    public init(id: String, reason: String) {
+        self.id = id
+        self.reason = reason
+    }
+}
+
+/// One finished task, as the broker reports it to the client that submitted it.
+public struct TaskResult: Sendable, Hashable {
+    /// The client's id of the task.
+    public var id: String
+    /// The task's category.
+    public var category: String
+    /// Whether it succeeded or failed for good.
+    public var outcome: TaskOutcome
+    /// How many attempts it took.
+    public var attempts: Int
+    /// The name of the worker that ran the last attempt, if any ran.
+    public var worker: String?
+    /// When the last attempt started, in Unix milliseconds, if any started.
+    public var started: UInt64?
+    /// When the task finished, in Unix milliseconds.
+    public var finished: UInt64
+    /// The result on success, the error message on failure.
+    public var output: [UInt8]
+
+    /// Creates a result.
+    public init(
+        id: String, category: String, outcome: TaskOutcome, attempts: Int, worker: String?, started: UInt64?,
+        finished: UInt64, output: [UInt8]
+    ) {
+        self.id = id
+        self.category = category
+        self.outcome = outcome
+        self.attempts = attempts
+        self.worker = worker
+        self.started = started
+        self.finished = finished
+        self.output = output
+    }
+}
+
+/// A message from a Corsair client to the broker.
+public enum ClientMessage: Sendable, Hashable {
+    /// Queue these tasks for this session.
+    case submit(session: [UInt8], tasks: [TaskSpec])
+}
+
+/// A message from the broker to a Corsair client.
+public enum BrokerReply: Sendable, Hashable {
+    case accepted([String])
+    case rejected([TaskRejection])
+    case result(TaskResult)
+    case error(String)
+}
+
+extension ClientMessage {
+    /// The message's frames, delimiter first.
+    public var encoded: [[UInt8]] {
+        switch self {
+        case .submit(let session, let tasks):
+            var frames: [[UInt8]] = [[], ClientProtocol.header, [ClientProtocol.Command.submit.rawValue], session]
+            frames.reserveCapacity(4 + tasks.count * 2)
+            for task in tasks {
+                var writer = WireWriter(capacity: 16 + task.id.utf8.count + task.category.utf8.count)
+                writer.write(task.priority)
+                writer.write(UInt32(clamping: task.timeout.map(\.wholeMilliseconds) ?? 0))
+                writer.write(UInt16(clamping: task.maxAttempts ?? 0))
+                writer.write(task.category, lengthAs: UInt8.self)
+                writer.write(task.id, lengthAs: UInt16.self)
+                frames.append(writer.bytes)
+                frames.append(task.payload)
+            }
+            return frames
+        }
+    }
+
+    /// Decodes the frames after the command of a `CRSC01` message; `base` is the index of the first of them.
+    static func decode(
+        command: UInt8,
+        _ frames: [[UInt8]],
+        base: Int
+    ) throws(ProtocolError) -> ClientMessage {
+        let count = frames.count
+        guard command == ClientProtocol.Command.submit.rawValue else {
+            throw ProtocolError(frame: base - 1, of: count, "expected CRSC01 command SUBMIT 0x01, got \(hex(command))")
+        }
+        guard count > base else {
+            throw ProtocolError(frame: nil, of: count, "SUBMIT lacks the session frame")
+        }
+        let session = frames[base]
+        guard (1...64).contains(session.count) else {
+            throw ProtocolError(frame: base, of: count, "session must be 1…64 bytes, got \(session.count)")
+        }
+        let taskFrames = count - base - 1
+        guard taskFrames > 0, taskFrames % 2 == 0 else {
+            throw ProtocolError(
+                frame: nil, of: count, "SUBMIT needs a descriptor and a payload frame per task, got \(taskFrames) frames")
+        }
+        guard taskFrames / 2 <= ClientProtocol.maximumTasksPerSubmit else {
+            throw ProtocolError(
+                frame: nil, of: count,
+                "SUBMIT carries \(taskFrames / 2) tasks, at most \(ClientProtocol.maximumTasksPerSubmit) allowed")
+        }
+        var tasks: [TaskSpec] = []
+        tasks.reserveCapacity(taskFrames / 2)
+        var index = base + 1
+        while index < count {
+            var reader = WireReader(frames[index], frame: index, of: count)
+            let priority = try reader.read(Int32.self, "priority")
+            let timeout = try reader.read(UInt32.self, "timeout")
+            let maxAttempts = try reader.read(UInt16.self, "max attempts")
+            let category = try reader.readString(lengthAs: UInt8.self, "category")
+            let id = try reader.readString(lengthAs: UInt16.self, "task id")
+            try reader.expectEnd("task descriptor")
+            guard !id.isEmpty else {
+                throw ProtocolError(frame: index, of: count, "task id is empty")
+            }
+            tasks.append(
+                TaskSpec(
+                    id: id, category: category, payload: frames[index + 1], priority: priority,
+                    timeout: timeout == 0 ? nil : .milliseconds(Int(timeout)),
+                    maxAttempts: maxAttempts == 0 ? nil : Int(maxAttempts)))
+            index += 2
+        }
+        return .submit(session: session, tasks: tasks)
+    }
+}
+
+extension BrokerReply {
+    /// The message's frames in `framing`.
+    public func encoded(framing: Framing) -> [[UInt8]] {
+        var frames = framing.prefix
+        frames.append(ClientProtocol.header)
+        switch self {
+        case .accepted(let ids):
+            frames.append([ClientProtocol.Command.accepted.rawValue])
+            frames.append(contentsOf: ids.map { Array($0.utf8) })
+        case .rejected(let rejections):
+            frames.append([ClientProtocol.Command.rejected.rawValue])
+            for rejection in rejections {
+                frames.append(Array(rejection.id.utf8))
+                frames.append(Array(rejection.reason.utf8))
+            }
+        case .result(let result):
+            frames.append([ClientProtocol.Command.result.rawValue])
+            var writer = WireWriter(capacity: 32 + result.id.utf8.count)
+            writer.write(result.outcome.rawValue)
+            writer.write(UInt16(clamping: result.attempts))
+            writer.write(result.started ?? 0)
+            writer.write(result.finished)
+            writer.write(result.id, lengthAs: UInt16.self)
+            writer.write(result.category, lengthAs: UInt8.self)
+            writer.write(result.worker ?? "", lengthAs: UInt16.self)
+            frames.append(writer.bytes)
+            frames.append(result.output)
+        case .error(let message):
+            frames.append([ClientProtocol.Command.error.rawValue])
+            frames.append(Array(message.utf8))
+        }
+        return frames
+    }
+
+    /// Decodes a message the broker sent to a Corsair client.
+    public init(decoding frames: [[UInt8]]) throws(ProtocolError) {
+        let count = frames.count
+        let base = frames.first?.isEmpty == true ? 1 : 0
+        guard count >= base + 2, frames[base] == ClientProtocol.header, frames[base + 1].count == 1 else {
+            throw ProtocolError(frame: base, of: count, "expected a CRSC01 header and a one-byte command")
+        }
+        let body = frames[(base + 2)...]
+        switch ClientProtocol.Command(rawValue: frames[base + 1][0]) {
+        case .accepted:
+            self = .accepted(body.map { String(decoding: $0, as: UTF8.self) })
+        case .rejected:
+            guard body.count % 2 == 0 else {
+                throw ProtocolError(frame: nil, of: count, "REJECTED needs id and reason frame pairs")
+            }
+            var rejections: [TaskRejection] = []
+            var index = body.startIndex
+            while index < body.endIndex {
+                rejections.append(
+                    TaskRejection(
+                        id: String(decoding: body[index], as: UTF8.self),
+                        reason: String(decoding: body[index + 1], as: UTF8.self)))
+                index += 2
+            }
+            self = .rejected(rejections)
+        case .result:
+            guard body.count == 2 else {
+                throw ProtocolError(frame: nil, of: count, "RESULT needs a descriptor and an output frame")
+            }
+            var reader = WireReader(body[body.startIndex], frame: base + 2, of: count)
+            let outcomeByte = try reader.read(UInt8.self, "outcome")
+            guard let outcome = TaskOutcome(rawValue: outcomeByte) else {
+                throw ProtocolError(frame: base + 2, of: count, "unknown outcome \(hex(outcomeByte))")
+            }
+            let attempts = Int(try reader.read(UInt16.self, "attempts"))
+            let started = try reader.read(UInt64.self, "started")
+            let finished = try reader.read(UInt64.self, "finished")
+            let id = try reader.readString(lengthAs: UInt16.self, "task id")
+            let category = try reader.readString(lengthAs: UInt8.self, "category")
+            let worker = try reader.readString(lengthAs: UInt16.self, "worker")
+            try reader.expectEnd("result descriptor")
+            self = .result(
+                TaskResult(
+                    id: id, category: category, outcome: outcome, attempts: attempts,
+                    worker: worker.isEmpty ? nil : worker, started: started == 0 ? nil : started,
+                    finished: finished, output: body[body.startIndex + 1]))
+        case .error:
+            self = .error(body.first.map { String(decoding: $0, as: UTF8.self) } ?? "")
+        case .submit, nil:
+            throw ProtocolError(
+                frame: base + 1, of: count, "unexpected CRSC01 command \(hex(frames[base + 1][0])) from the broker")
+        }
+    }
+}
+
+/// `0x09`-style rendering of a command byte.
+func hex(_ byte: UInt8) -> String {
+    let digits = Array("0123456789abcdef")
+    return "0x" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0x0f)])
+}
+
+extension Duration {
+    /// The duration in whole milliseconds, rounded down.
+    var wholeMilliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,195 @@
+/// Encodes and decodes MDP/0.2 and Corsair messages. Frames exclude the ROUTER's routing id.
+public enum MDPCodec {
+    /// Decodes a message that arrived at the broker.
+    ///
+    /// Accepts RFC 18 framing (header first) and the Guide's (an empty delimiter first), RFC 18 client numbering
+    /// (REQUEST 0x01) and majortomo's (REQUEST 0x02).
+    /// - Throws: ``ProtocolError`` naming the frame and what was wrong.
+    public static func decodeAtBroker(_ frames: [[UInt8]]) throws(ProtocolError) -> BrokerInbound {
+        let count = frames.count
+        guard count > 0 else {
+            throw ProtocolError(frame: nil, of: 0, "empty message")
+        }
+        let framing: Framing = frames[0].isEmpty ? .delimited : .rfc18
+        let base = framing == .delimited ? 1 : 0
+        guard count >= base + 2 else {
+            throw ProtocolError(frame: nil, of: count, "too short for a protocol header and a command")
+        }
+        let header = frames[base]
+        let commandFrame = frames[base + 1]
+        guard commandFrame.count == 1 else {
+            throw ProtocolError(frame: base + 1, of: count, "command must be one byte, got \(commandFrame.count) bytes")
+        }
+        let command = commandFrame[0]
+        switch header {
+        case MDP.workerHeader:
+            return .worker(try decodeWorker(command: command, frames, base: base), framing)
+        case MDP.clientHeader:
+            return .client(try decodeClient(command: command, frames, base: base, framing: framing))
+        case ClientProtocol.header:
+            return .batchClient(try ClientMessage.decode(command: command, frames, base: base + 2), framing)
+        default:
+            throw ProtocolError(
+                frame: base, of: count, "expected protocol MDPW02, MDPC02 or CRSC01, got \(header.printable)")
+        }
+    }
+
+    private static func decodeWorker(
+        command: UInt8,
+        _ frames: [[UInt8]],
+        base: Int
+    ) throws(ProtocolError) -> WorkerMessage {
+        let count = frames.count
+        switch MDP.WorkerCommand(rawValue: command) {
+        case .ready:
+            let category = try text(frames, base + 2, "service name")
+            var offer: WorkerOffer?
+            if count > base + 3, frames[base + 3] == WorkerExtension.marker {
+                guard count > base + 4 else {
+                    throw ProtocolError(frame: nil, of: count, "READY offers corsair/1 without the offer frame")
+                }
+                offer = try WorkerOffer(decoding: frames[base + 4], frame: base + 4, of: count)
+            }
+            return .ready(category: category, offer: offer)
+        case .partial, .final:
+            guard count >= base + 4 else {
+                throw ProtocolError(frame: nil, of: count, "\(name(command)) needs an envelope and an empty frame")
+            }
+            guard frames[base + 3].isEmpty else {
+                throw ProtocolError(
+                    frame: base + 3, of: count, "expected an empty delimiter after the envelope, got \(frames[base + 3].count) bytes")
+            }
+            let envelope = frames[base + 2]
+            let body = Array(frames[(base + 4)...])
+            return command == MDP.WorkerCommand.final.rawValue
+                ? .final(envelope: envelope, body: body) : .partial(envelope: envelope, body: body)
+        case .heartbeat:
+            return .heartbeat
+        case .disconnect:
+            return .disconnect
+        case .request:
+            throw ProtocolError(frame: base + 1, of: count, "REQUEST 0x02 is sent by brokers, not workers")
+        case nil:
+            throw ProtocolError(frame: base + 1, of: count, "expected MDPW02 command 0x01…0x06, got \(hex(command))")
+        }
+    }
+
+    private static func decodeClient(
+        command: UInt8,
+        _ frames: [[UInt8]],
+        base: Int,
+        framing: Framing
+    ) throws(ProtocolError) -> ClientRequest {
+        let dialect: ClientDialect
+        switch command {
+        case MDP.ClientCommand.request.rawValue: dialect = .rfc18
+        case MDP.WorkerCommand.request.rawValue: dialect = .majortomo
+        default:
+            throw ProtocolError(
+                frame: base + 1, of: frames.count, "expected MDPC02 REQUEST (0x01, or majortomo's 0x02), got \(hex(command))")
+        }
+        let category = try text(frames, base + 2, "service name")
+        return ClientRequest(framing: framing, dialect: dialect, category: category, body: Array(frames[(base + 3)...]))
+    }
+
+    /// Frame `index` as a non-empty UTF-8 name of at most 255 bytes.
+    private static func text(_ frames: [[UInt8]], _ index: Int, _ what: String) throws(ProtocolError) -> String {
+        guard index < frames.count else {
+            throw ProtocolError(frame: nil, of: frames.count, "missing \(what) (frame \(index))")
+        }
+        let bytes = frames[index]
+        guard (1...255).contains(bytes.count), let value = String(validating: bytes, as: UTF8.self) else {
+            throw ProtocolError(frame: index, of: frames.count, "\(what) must be 1…255 bytes of UTF-8, got \(bytes.printable)")
+        }
+        return value
+    }
+
+    private static func name(_ command: UInt8) -> String {
+        MDP.WorkerCommand(rawValue: command).map { "\($0)".uppercased() } ?? hex(command)
+    }
+
+    /// Encodes a message from the broker, without the routing id.
+    public static func encode(_ message: BrokerOutbound) -> [[UInt8]] {
+        switch message {
+        case .request(let framing, let envelope, let header, let body):
+            var frames = framing.prefix
+            frames.reserveCapacity(6 + body.count)
+            frames.append(MDP.workerHeader)
+            frames.append([MDP.WorkerCommand.request.rawValue])
+            frames.append(envelope)
+            frames.append([])
+            if let header { frames.append(header.encoded) }
+            frames.append(contentsOf: body)
+            return frames
+        case .heartbeat(let framing, let acknowledging):
+            var frames = framing.prefix + [MDP.workerHeader, [MDP.WorkerCommand.heartbeat.rawValue]]
+            if acknowledging { frames.append(WorkerExtension.marker) }
+            return frames
+        case .disconnect(let framing):
+            return framing.prefix + [MDP.workerHeader, [MDP.WorkerCommand.disconnect.rawValue]]
+        case .reply(let framing, let dialect, let final, let category, let body):
+            var frames = framing.prefix
+            frames.append(MDP.clientHeader)
+            switch dialect {
+            case .rfc18:
+                frames.append([final ? MDP.ClientCommand.final.rawValue : MDP.ClientCommand.partial.rawValue])
+                frames.append(Array(category.utf8))
+            case .majortomo:
+                frames.append([final ? MDP.WorkerCommand.final.rawValue : MDP.WorkerCommand.partial.rawValue])
+            }
+            frames.append(contentsOf: body)
+            return frames
+        case .batch(let framing, let reply):
+            return reply.encoded(framing: framing)
+        }
+    }
+
+    /// Encodes a worker's command, with the empty delimiter first (every MDP/0.2 broker we know accepts it).
+    public static func encodeFromWorker(_ message: WorkerMessage) -> [[UInt8]] {
+        var frames: [[UInt8]] = [[], MDP.workerHeader]
+        switch message {
+        case .ready(let category, let offer):
+            frames.append([MDP.WorkerCommand.ready.rawValue])
+            frames.append(Array(category.utf8))
+            if let offer {
+                frames.append(WorkerExtension.marker)
+                frames.append(offer.encoded)
+            }
+        case .partial(let envelope, let body), .final(let envelope, let body):
+            let isFinal = if case .final = message { true } else { false }
+            frames.append([isFinal ? MDP.WorkerCommand.final.rawValue : MDP.WorkerCommand.partial.rawValue])
+            frames.append(envelope)
+            frames.append([])
+            frames.append(contentsOf: body)
+        case .heartbeat:
+            frames.append([MDP.WorkerCommand.heartbeat.rawValue])
+        case .disconnect:
+            frames.append([MDP.WorkerCommand.disconnect.rawValue])
+        }
+        return frames
+    }
+
+    /// Decodes a message a worker received from its broker, in either framing.
+    public static func decodeAtWorker(_ frames: [[UInt8]]) throws(ProtocolError) -> BrokerToWorker {
+        let count = frames.count
+        let base = frames.first?.isEmpty == true ? 1 : 0
+        guard count >= base + 2, frames[base] == MDP.workerHeader, frames[base + 1].count == 1 else {
+            throw ProtocolError(frame: base, of: count, "expected an MDPW02 header and a one-byte command")
+        }
+        let command = frames[base + 1][0]
+        switch MDP.WorkerCommand(rawValue: command) {
+        case .request:
+            guard count >= base + 4, frames[base + 3].isEmpty else {
+                throw ProtocolError(frame: nil, of: count, "REQUEST needs an envelope and an empty frame")
+            }
+            return .request(envelope: frames[base + 2], body: Array(frames[(base + 4)...]))
+        case .heartbeat:
+            return .heartbeat(extensionAccepted: count > base + 2 && frames[base + 2] == WorkerExtension.marker)
+        case .disconnect:
+            return .disconnect
+        default:
+            throw ProtocolError(
+                frame: base + 1, of: count, "expected REQUEST, HEARTBEAT or DISCONNECT from the broker, got \(hex(command))")
+        }
+    }
+}

@@ -1,0 +1,75 @@
+/// Appends big-endian integers and length-prefixed strings to a frame: the encoding of Corsair's extension frames.
+struct WireWriter {
+    private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 32) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func write<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    /// Writes `text` as UTF-8 after a length of type `Length`; the caller has checked that it fits.
+    mutating func write<Length: FixedWidthInteger & UnsignedInteger>(_ text: String, lengthAs: Length.Type) {
+        let count = text.utf8.count
+        precondition(count <= Int(Length.max), "string of \(count) bytes does not fit its length prefix")
+        write(Length(count))
+        bytes.append(contentsOf: text.utf8)
+    }
+}
+
+/// Reads what ``WireWriter`` wrote, failing with the frame and byte offset of anything malformed.
+struct WireReader {
+    private let bytes: [UInt8]
+    private var offset = 0
+    private let frame: Int
+    private let frameCount: Int
+
+    init(_ bytes: [UInt8], frame: Int, of frameCount: Int) {
+        self.bytes = bytes
+        self.frame = frame
+        self.frameCount = frameCount
+    }
+
+    var isAtEnd: Bool { offset == bytes.count }
+
+    private func error(_ message: String) -> ProtocolError {
+        ProtocolError(frame: frame, of: frameCount, message)
+    }
+
+    mutating func read<T: FixedWidthInteger>(_: T.Type, _ field: String) throws(ProtocolError) -> T {
+        let size = MemoryLayout<T>.size
+        guard bytes.count - offset >= size else {
+            throw error("truncated at byte \(offset) reading \(field) (\(size) bytes, \(bytes.count - offset) left)")
+        }
+        var value: T = 0
+        for byte in bytes[offset..<offset + size] {
+            value = value << 8 | T(byte)
+        }
+        offset += size
+        return value
+    }
+
+    mutating func readString<Length: FixedWidthInteger & UnsignedInteger>(
+        lengthAs: Length.Type,
+        _ field: String
+    ) throws(ProtocolError) -> String {
+        let length = Int(try read(Length.self, "\(field) length"))
+        guard bytes.count - offset >= length else {
+            throw error("truncated at byte \(offset) reading \(field) (\(length) bytes, \(bytes.count - offset) left)")
+        }
+        let slice = bytes[offset..<offset + length]
+        guard let text = String(validating: slice, as: UTF8.self) else {
+            throw error("\(field) at byte \(offset) is not valid UTF-8")
+        }
+        offset += length
+        return text
+    }
+
+    func expectEnd(_ what: String) throws(ProtocolError) {
+        guard isAtEnd else {
+            throw error("\(bytes.count - offset) unexpected bytes after \(what)")
+        }
+    }
+}

@@ -1,0 +1,236 @@
+import DequeModule
+import Foundation
+public import Logging
+import ZeroMQ
+
+/// Runs one ``WorkerStateMachine`` per category on a dedicated thread, `corsair-worker-io`, which owns every DEALER
+/// socket of the worker.
+///
+/// Tasks leave the thread as ``Event/run(_:_:)`` on the stream ``start()`` returns; handlers run in Swift concurrency,
+/// off this thread, and report back through ``taskFinished(_:result:)``. The thread therefore keeps heartbeating
+/// however long a task takes.
+public final class WorkerLoop: Sendable {
+    /// A task for the handler.
+    public enum Event: Sendable {
+        case run(Ticket, WorkerTask)
+    }
+
+    /// Names a task across the loop's connections.
+    public struct Ticket: Sendable, Hashable {
+        let connection: Int
+        let ticket: TaskTicket
+    }
+
+    /// Why the loop stopped without being asked to.
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        /// The broker stayed away longer than `giveUpAfter`.
+        case brokerUnavailable(broker: String, after: Duration)
+
+        public var description: String {
+            switch self {
+            case .brokerUnavailable(let broker, let after):
+                "broker \(broker) unreachable for \(DurationParser.format(after)); giving up"
+            }
+        }
+    }
+
+    enum Command: Sendable {
+        case finished(Ticket, Result<[UInt8], TaskFailure>)
+        case drain
+    }
+
+    private let configurations: [WorkerConfiguration]
+    private let drainTimeout: Duration
+    private let logger: Logger
+    private let mailbox: Mailbox<Command>
+    private let done = Completion<Void>()
+
+    /// Creates a loop serving one connection per configuration; nothing runs until ``start()``.
+    ///
+    /// - Parameters:
+    ///   - configurations: one per category served.
+    ///   - drainTimeout: how long a graceful stop waits for tasks in flight before abandoning them to the broker.
+    ///   - logger: where connection events go.
+    public init(configurations: [WorkerConfiguration], drainTimeout: Duration, logger: Logger) throws {
+        precondition(!configurations.isEmpty, "a worker serves at least one category")
+        self.configurations = configurations
+        self.drainTimeout = drainTimeout
+        self.logger = logger
+        self.mailbox = try Mailbox()
+    }
+
+    /// Starts the I/O thread.
+    ///
+    /// - Returns: the tasks to run, in arrival order; the stream ends when the loop exits.
+    public func start() -> AsyncStream<Event> {
+        let (events, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
+        let thread = Thread { [self] in
+            do {
+                try run(events: continuation)
+                done.complete(.success(()))
+            } catch {
+                done.complete(.failure(error))
+            }
+            continuation.finish()
+        }
+        thread.name = "corsair-worker-io"
+        thread.start()
+        return events
+    }
+
+    /// Reports a handler's outcome. Callable from any thread.
+    public func taskFinished(_ ticket: Ticket, result: Result<[UInt8], TaskFailure>) {
+        mailbox.post(.finished(ticket, result))
+    }
+
+    /// Stops taking tasks, lets those in flight finish (up to the drain timeout), sends DISCONNECT and exits.
+    public func requestDrain() {
+        mailbox.post(.drain)
+    }
+
+    /// Waits until the loop has exited; throws ``Failure`` when it gave up on the broker.
+    public func finished() async throws {
+        try await done.value()
+    }
+
+    // MARK: - The I/O thread
+
+    private func run(events: AsyncStream<Event>.Continuation) throws {
+        let context = try Context()
+        var connections = configurations.map { configuration in
+            Connection(machine: WorkerStateMachine(configuration: configuration, now: .now))
+        }
+        // Sockets in `connections` are owned by the worker I/O thread (`corsair-worker-io`).
+        defer {
+            for index in connections.indices {
+                connections[index].socket?.close(linger: .zero)
+            }
+        }
+        var failure: Failure?
+        var drainDeadline: ContinuousClock.Instant?
+
+        func perform(_ actions: [WorkerStateMachine.Action], on index: Int) throws {
+            for action in actions {
+                switch action {
+                case .connect:
+                    let socket = try Socket(context: context, type: .dealer)
+                    try socket.setLinger(.zero)
+                    try socket.connect(connections[index].machine.configuration.broker)
+                    connections[index].socket = socket
+                    try perform(connections[index].machine.connected(at: .now), on: index)
+                case .send(let frames):
+                    if let socket = connections[index].socket, try !socket.send(frames, blocking: false) {
+                        logger.debug("send queue full, message dropped", metadata: connections[index].metadata)
+                    }
+                case .closeSocket:
+                    connections[index].socket?.close(linger: .zero)
+                    connections[index].socket = nil
+                case .run(let ticket, let task):
+                    events.yield(.run(Ticket(connection: index, ticket: ticket), task))
+                case .giveUp:
+                    connections[index].socket?.close(linger: .zero)
+                    connections[index].socket = nil
+                case .stopped:
+                    // Give DISCONNECT and the last FINALs a moment to leave.
+                    connections[index].socket?.close(linger: .seconds(1))
+                    connections[index].socket = nil
+                case .event(let event):
+                    if case .gaveUp(let after) = event {
+                        failure = .brokerUnavailable(
+                            broker: connections[index].machine.configuration.broker, after: after)
+                    }
+                    log(event, connection: connections[index])
+                }
+            }
+        }
+
+        let poller = Poller()
+        while !connections.allSatisfy(\.machine.isStopped) {
+            if failure != nil {
+                for index in connections.indices {
+                    try perform(connections[index].machine.stop(at: .now), on: index)
+                }
+                continue
+            }
+            poller.removeAll()
+            let mailboxItem = poller.add(fileDescriptor: mailbox.fileDescriptor)
+            var socketItems: [(item: Int, connection: Int)] = []
+            for index in connections.indices {
+                if let socket = connections[index].socket {
+                    socketItems.append((poller.add(socket), index))
+                }
+            }
+            let deadlines = connections.compactMap(\.machine.nextDeadline) + [drainDeadline].compactMap { $0 }
+            try poller.poll(timeout: deadlines.min().map { $0 - .now })
+            if poller.isReadable(mailboxItem) {
+                for command in mailbox.drain() {
+                    switch command {
+                    case .finished(let ticket, let result):
+                        try perform(
+                            connections[ticket.connection].machine.taskFinished(ticket.ticket, result: result, at: .now),
+                            on: ticket.connection)
+                    case .drain:
+                        logger.info("worker draining", metadata: ["drain.timeout": "\(DurationParser.format(drainTimeout))"])
+                        drainDeadline = .now + drainTimeout
+                        for index in connections.indices {
+                            try perform(connections[index].machine.drain(at: .now), on: index)
+                        }
+                    }
+                }
+            }
+            for (item, index) in socketItems where poller.isReadable(item) {
+                while let socket = connections[index].socket, let frames = try socket.receive(blocking: false) {
+                    try perform(connections[index].machine.messageReceived(frames, at: .now), on: index)
+                }
+            }
+            if let deadline = drainDeadline, .now >= deadline {
+                for index in connections.indices {
+                    try perform(connections[index].machine.stop(at: .now), on: index)
+                }
+            }
+            for index in connections.indices {
+                try perform(connections[index].machine.tick(at: .now), on: index)
+            }
+        }
+        if let failure {
+            throw failure
+        }
+    }
+
+    private func log(_ event: WorkerEvent, connection: Connection) {
+        let metadata = connection.metadata
+        switch event {
+        case .connecting(let broker, _):
+            logger.info("connecting to broker", metadata: metadata.merging(["broker": "\(broker)"]) { $1 })
+        case .extensionAccepted:
+            logger.info("broker accepted corsair/1", metadata: metadata)
+        case .disconnectedByBroker:
+            logger.info("broker sent DISCONNECT", metadata: metadata)
+        case .brokerSilent(let silence):
+            logger.info("broker silent, reconnecting", metadata: metadata.merging(["silence": "\(silence)"]) { $1 })
+        case .reconnecting(let delay):
+            logger.info("reconnect scheduled", metadata: metadata.merging(["delay": "\(DurationParser.format(delay))"]) { $1 })
+        case .gaveUp(let after):
+            logger.info("broker unavailable, giving up", metadata: metadata.merging(["after": "\(after)"]) { $1 })
+        case .badMessage(let error):
+            logger.info("bad message from broker dropped", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        case .requestRefusedWhileDraining:
+            logger.info("request ignored while draining", metadata: metadata)
+        case .resultDropped:
+            logger.debug("result for an earlier connection dropped", metadata: metadata)
+        case .drained(let abandoned):
+            logger.info("disconnected", metadata: metadata.merging(["tasks.abandoned": "\(abandoned)"]) { $1 })
+        }
+    }
+}
+
+/// One category's connection: its state machine and, while connected, its socket.
+private struct Connection {
+    var machine: WorkerStateMachine
+    /// Owned by the worker I/O thread.
+    var socket: Socket?
+
+    var metadata: Logger.Metadata {
+        ["task.category": "\(machine.configuration.category)", "worker.id": "\(machine.configuration.name)"]
+    }
+}

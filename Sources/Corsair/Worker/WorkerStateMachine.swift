@@ -1,0 +1,270 @@
+/// One worker connection's logic as a value: register, heartbeat, take tasks, detect a silent broker, reconnect with
+/// backoff, drain on shutdown. The worker side of the Paranoid Pirate pattern, speaking MDP/0.2 and, when the broker
+/// accepts it, Corsair's extension.
+///
+/// Like ``BrokerStateMachine`` it does no I/O and reads no clock; ``WorkerLoop`` carries out its actions.
+public struct WorkerStateMachine: Sendable {
+    /// What the machine asks its driver to do.
+    public enum Action: Sendable, Hashable {
+        /// Open a new socket to the broker, then call ``connected(at:)``.
+        case connect
+        /// Send these frames on the current socket.
+        case send([[UInt8]])
+        /// Close the current socket; a ``connect`` follows after the backoff delay.
+        case closeSocket
+        /// Run `task`; report its outcome with ``taskFinished(_:result:at:)`` and `ticket`.
+        case run(TaskTicket, WorkerTask)
+        /// The broker stayed away longer than `giveUpAfter`: close the socket and exit.
+        case giveUp
+        /// Draining is over and DISCONNECT was sent: close the socket; the connection is done.
+        case stopped
+        /// Log `event`.
+        case event(WorkerEvent)
+    }
+
+    private enum Phase: Sendable, Hashable {
+        case connected
+        case waiting(until: ContinuousClock.Instant)
+        case stopped
+    }
+
+    /// The configuration the machine was created with.
+    public let configuration: WorkerConfiguration
+    private var phase: Phase
+    private var generation = 0
+    private var isExtended = false
+    private var isDraining = false
+    private var backoff: Backoff
+    private var lastReceivedAt: ContinuousClock.Instant
+    private var lastSentAt: ContinuousClock.Instant
+    private var brokerLostAt: ContinuousClock.Instant?
+    private var inFlight: Set<[UInt8]> = []
+
+    /// Creates a connection that connects at `now`.
+    public init(configuration: WorkerConfiguration, now: ContinuousClock.Instant) {
+        self.configuration = configuration
+        self.phase = .waiting(until: now)
+        self.backoff = Backoff(initial: configuration.reconnectInitial, maximum: configuration.reconnectMaximum)
+        self.lastReceivedAt = now
+        self.lastSentAt = now
+    }
+
+    /// How many tasks are running on this connection.
+    public var tasksInFlight: Int { inFlight.count }
+
+    /// Whether the broker accepted Corsair's extension on the current connection.
+    public var extensionAccepted: Bool { isExtended }
+
+    /// Whether the connection has finished for good.
+    public var isStopped: Bool { phase == .stopped }
+
+    /// When ``tick(at:)`` next has work to do.
+    public var nextDeadline: ContinuousClock.Instant? {
+        switch phase {
+        case .connected:
+            min(lastSentAt + configuration.heartbeatInterval, lastReceivedAt + brokerExpiry)
+        case .waiting(let until):
+            until
+        case .stopped:
+            nil
+        }
+    }
+
+    private var brokerExpiry: Duration { configuration.heartbeatInterval * configuration.liveness }
+
+    // MARK: - Events
+
+    /// The driver opened a new socket: register with READY, offering Corsair's extension.
+    public mutating func connected(at now: ContinuousClock.Instant) -> [Action] {
+        phase = .connected
+        generation += 1
+        isExtended = false
+        inFlight.removeAll()
+        lastReceivedAt = now
+        let offer = WorkerOffer(
+            credit: configuration.concurrency, heartbeatInterval: configuration.heartbeatInterval,
+            name: configuration.name)
+        return [
+            send(MDPCodec.encodeFromWorker(.ready(category: configuration.category, offer: offer)), at: now),
+            .event(.connecting(broker: configuration.broker, category: configuration.category)),
+        ]
+    }
+
+    /// A message arrived from the broker.
+    public mutating func messageReceived(_ frames: [[UInt8]], at now: ContinuousClock.Instant) -> [Action] {
+        guard phase == .connected else { return [] }
+        let message: BrokerToWorker
+        do {
+            message = try MDPCodec.decodeAtWorker(frames)
+        } catch {
+            return [.event(.badMessage(error))]
+        }
+        lastReceivedAt = now
+        if brokerLostAt != nil {
+            brokerLostAt = nil
+        }
+        backoff.reset()
+        switch message {
+        case .heartbeat(let accepted):
+            guard accepted, !isExtended else { return [] }
+            isExtended = true
+            return [.event(.extensionAccepted)]
+        case .disconnect:
+            return reconnect(at: now, event: .disconnectedByBroker)
+        case .request(let envelope, let body):
+            return request(envelope: envelope, body: body, at: now)
+        }
+    }
+
+    private mutating func request(envelope: [UInt8], body: [[UInt8]], at now: ContinuousClock.Instant) -> [Action] {
+        if isDraining {
+            return [.event(.requestRefusedWhileDraining)]
+        }
+        var task = WorkerTask(id: nil, category: configuration.category, attempt: nil, timeout: nil, payload: [])
+        if isExtended {
+            guard let first = body.first else {
+                return [.event(.badMessage(ProtocolError(frame: 4, of: 4, "extended REQUEST lacks its task header")))]
+            }
+            do {
+                let header = try TaskHeader(decoding: first, frame: 4, of: body.count + 4)
+                task.id = header.id
+                task.attempt = header.attempt
+                task.timeout = header.timeout
+            } catch {
+                return [.event(.badMessage(error))]
+            }
+            task.payload = body.dropFirst().reduce(into: []) { $0.append(contentsOf: $1) }
+        } else {
+            task.payload = body.reduce(into: []) { $0.append(contentsOf: $1) }
+        }
+        inFlight.insert(envelope)
+        return [.run(TaskTicket(generation: generation, envelope: envelope), task)]
+    }
+
+    /// A task's handler finished: send FINAL, unless the connection it came on is gone.
+    public mutating func taskFinished(
+        _ ticket: TaskTicket,
+        result: Result<[UInt8], TaskFailure>,
+        at now: ContinuousClock.Instant
+    ) -> [Action] {
+        guard ticket.generation == generation, phase == .connected, inFlight.remove(ticket.envelope) != nil else {
+            return [.event(.resultDropped)]
+        }
+        let body: [[UInt8]]
+        switch (result, isExtended) {
+        case (.success(let output), true):
+            body = [[TaskOutcome.succeeded.rawValue], output]
+        case (.failure(let failure), true):
+            let outcome: TaskOutcome = failure.isRetryable ? .failed : .rejected
+            body = [[outcome.rawValue], Array(failure.message.utf8)]
+        case (.success(let output), false):
+            body = [output]
+        case (.failure(let failure), false):
+            // Plain MDP has no failure reply; the client gets the message as the reply body.
+            body = [Array("error: \(failure.message)".utf8)]
+        }
+        var actions = [send(MDPCodec.encodeFromWorker(.final(envelope: ticket.envelope, body: body)), at: now)]
+        if isDraining && inFlight.isEmpty {
+            actions += finishDraining(at: now)
+        }
+        return actions
+    }
+
+    /// Lets time pass: heartbeat, notice a silent broker, reconnect when the backoff delay is over, give up.
+    public mutating func tick(at now: ContinuousClock.Instant) -> [Action] {
+        switch phase {
+        case .stopped:
+            return []
+        case .waiting(let until):
+            if let lostAt = brokerLostAt, let limit = configuration.giveUpAfter, now - lostAt >= limit {
+                phase = .stopped
+                return [.event(.gaveUp(after: now - lostAt)), .giveUp]
+            }
+            return now >= until ? [.connect] : []
+        case .connected:
+            if now - lastReceivedAt > brokerExpiry {
+                return reconnect(at: now, event: .brokerSilent(for: now - lastReceivedAt))
+            }
+            if now - lastSentAt >= configuration.heartbeatInterval {
+                return [send(MDPCodec.encodeFromWorker(.heartbeat), at: now)]
+            }
+            return []
+        }
+    }
+
+    /// Stop taking tasks; once those in flight are done, send DISCONNECT and stop.
+    public mutating func drain(at now: ContinuousClock.Instant) -> [Action] {
+        isDraining = true
+        switch phase {
+        case .connected:
+            return inFlight.isEmpty ? finishDraining(at: now) : []
+        case .waiting:
+            phase = .stopped
+            return [.stopped]
+        case .stopped:
+            return []
+        }
+    }
+
+    /// Stop now, abandoning tasks in flight (the broker requeues them): the drain timeout ran out.
+    public mutating func stop(at now: ContinuousClock.Instant) -> [Action] {
+        switch phase {
+        case .connected:
+            return finishDraining(at: now)
+        case .waiting:
+            phase = .stopped
+            return [.stopped]
+        case .stopped:
+            return []
+        }
+    }
+
+    // MARK: - Helpers
+
+    private mutating func finishDraining(at now: ContinuousClock.Instant) -> [Action] {
+        phase = .stopped
+        let abandoned = inFlight.count
+        inFlight.removeAll()
+        return [
+            send(MDPCodec.encodeFromWorker(.disconnect), at: now), .event(.drained(abandoned: abandoned)), .stopped,
+        ]
+    }
+
+    private mutating func reconnect(at now: ContinuousClock.Instant, event: WorkerEvent) -> [Action] {
+        if brokerLostAt == nil {
+            brokerLostAt = now
+        }
+        let delay = backoff.next()
+        phase = .waiting(until: now + delay)
+        generation += 1
+        inFlight.removeAll()
+        return [.event(event), .closeSocket, .event(.reconnecting(after: delay))]
+    }
+
+    private mutating func send(_ frames: [[UInt8]], at now: ContinuousClock.Instant) -> Action {
+        lastSentAt = now
+        return .send(frames)
+    }
+}
+
+/// Names one task a connection handed out, so its result goes back on the connection it came from (or nowhere).
+public struct TaskTicket: Sendable, Hashable {
+    /// Which socket of the connection the task arrived on; results for an older one are dropped.
+    public var generation: Int
+    /// The envelope to echo in FINAL.
+    public var envelope: [UInt8]
+}
+
+/// Something a worker connection reports for the log.
+public enum WorkerEvent: Sendable, Hashable {
+    case connecting(broker: String, category: String)
+    case extensionAccepted
+    case disconnectedByBroker
+    case brokerSilent(for: Duration)
+    case reconnecting(after: Duration)
+    case gaveUp(after: Duration)
+    case badMessage(ProtocolError)
+    case requestRefusedWhileDraining
+    case resultDropped
+    case drained(abandoned: Int)
+}

@@ -1,0 +1,42 @@
+/// A task as a handler sees it.
+public struct WorkerTask: Sendable, Hashable {
+    /// The client's task id; `nil` under a plain MDP broker, which does not send one.
+    public var id: String?
+    /// The category it was sent to.
+    public var category: String
+    /// Which attempt this is, from 1; `nil` under a plain MDP broker.
+    public var attempt: Int?
+    /// How long the broker waits for this attempt; `nil` under a plain MDP broker.
+    public var timeout: Duration?
+    /// The request body (all body frames joined).
+    public var payload: [UInt8]
+
+    /// Creates a task.
+    public init(id: String?, category: String, attempt: Int?, timeout: Duration?, payload: [UInt8]) {
+        self.id = id
+        self.category = category
+        self.attempt = attempt
+        self.timeout = timeout
+        self.payload = payload
+    }
+}
+
+/// A task failure a handler reports: the message goes to the client.
+public struct TaskFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong, in words for the person who submitted the task.
+    public var message: String
+    /// Whether another attempt might succeed. When `false` the broker fails the task at once.
+    public var isRetryable: Bool
+
+    /// Creates a failure.
+    public init(_ message: String, isRetryable: Bool = true) {
+        self.message = message
+        self.isRetryable = isRetryable
+    }
+
+    public var description: String { message }
+}
+
+/// What a worker runs for each task: returns the result bytes, or throws to fail the task (a ``TaskFailure`` carries
+/// its message as is; any other error is described with `String(describing:)`).
+public typealias TaskHandler = @Sendable (WorkerTask) async throws -> [UInt8]

@@ -1,0 +1,28 @@
+public import ArgumentParser
+
+/// The exit codes every Corsair binary uses (sysexits where one fits).
+public enum ExitStatus {
+    /// Everything worked, including a clean stop on SIGTERM or SIGINT.
+    public static let success = ExitCode(0)
+    /// The batch finished, but some tasks failed for good (`corsair submit`).
+    public static let tasksFailed = ExitCode(1)
+    /// Bad command-line usage (EX_USAGE).
+    public static let usage = ExitCode(64)
+    /// Bad input data, such as a malformed batch file (EX_DATAERR).
+    public static let dataError = ExitCode(65)
+    /// The broker could not be reached, or an endpoint could not be bound (EX_UNAVAILABLE).
+    public static let unavailable = ExitCode(69)
+    /// An internal error (EX_SOFTWARE).
+    public static let software = ExitCode(70)
+
+    /// The table for `--help` discussions and the README.
+    public static let helpText = """
+        Exit codes:
+          0   success (including a clean stop on SIGTERM/SIGINT)
+          1   the batch finished but some tasks failed permanently (corsair submit)
+          64  usage error
+          65  bad input data (batch file, JSON lines)
+          69  broker unavailable, or an endpoint could not be bound
+          70  internal error
+        """
+}

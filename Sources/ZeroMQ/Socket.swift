@@ -1,0 +1,113 @@
+internal import CZeroMQ
+
+/// A ZeroMQ socket.
+///
+/// A socket is not thread-safe: create it, use it and close it on one thread, and keep it there. The type is
+/// deliberately not `Sendable`, so the compiler rejects moving it to another isolation domain. Each owner says in its
+/// own documentation which thread that is.
+///
+/// Close every socket with ``close(linger:)`` before its owner thread exits; debug builds check that in `deinit`.
+public final class Socket {
+    let handle: UnsafeMutableRawPointer
+    /// Keeps the context alive for as long as the socket exists: libzmq requires it.
+    private let context: Context
+    /// The socket's type, as created.
+    public let type: SocketType
+    /// Whether ``close(linger:)`` has run.
+    public private(set) var isClosed = false
+
+    /// Creates a socket of `type` in `context`.
+    ///
+    /// - Throws: ``ZeroMQError`` when libzmq refuses, for example with ``ZeroMQError/Code/contextTerminated``.
+    public init(context: Context, type: SocketType) throws(ZeroMQError) {
+        guard let handle = zmq_socket(context.handle, type.rawValue) else {
+            throw ZeroMQError(errno: zmq_errno(), operation: "zmq_socket(\(type))")
+        }
+        self.handle = handle
+        self.context = context
+        self.type = type
+    }
+
+    deinit {
+        assert(isClosed, "a \(type) socket was released without close(linger:)")
+        if !isClosed {
+            zmq_close(handle)
+        }
+    }
+
+    /// Binds to `endpoint`, for example `tcp://*:5555` or `tcp://127.0.0.1:*` (a free port; see ``lastEndpoint``).
+    public func bind(_ endpoint: String) throws(ZeroMQError) {
+        try zeroMQCall("zmq_bind(\(endpoint))") { zmq_bind(handle, endpoint) }
+    }
+
+    /// Connects to `endpoint`. libzmq connects in the background and reconnects by itself.
+    public func connect(_ endpoint: String) throws(ZeroMQError) {
+        try zeroMQCall("zmq_connect(\(endpoint))") { zmq_connect(handle, endpoint) }
+    }
+
+    /// Sends `message` as one multipart message.
+    ///
+    /// - Parameters:
+    ///   - message: the frames, at least one.
+    ///   - blocking: when `false`, returns `false` instead of waiting if the message cannot be queued now.
+    /// - Returns: `true` when libzmq queued the whole message.
+    /// - Throws: ``ZeroMQError``, for example ``ZeroMQError/Code/hostUnreachable`` from a ROUTER with
+    ///   `ROUTER_MANDATORY` whose peer is gone; nothing of the message was sent then.
+    @discardableResult
+    public func send(_ message: Multipart, blocking: Bool = true) throws(ZeroMQError) -> Bool {
+        precondition(!message.isEmpty, "a ZeroMQ message has at least one frame")
+        let last = message.count - 1
+        for index in message.indices {
+            var flags: Int32 = index < last ? ZMQ_SNDMORE : 0
+            if !blocking { flags |= ZMQ_DONTWAIT }
+            do {
+                try zeroMQCall("zmq_send") {
+                    message[index].withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
+                }
+            } catch where error.code == .wouldBlock && index == 0 {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Receives one whole multipart message.
+    ///
+    /// - Parameter blocking: when `false`, returns `nil` at once if no message is waiting.
+    /// - Returns: the frames, or `nil` when non-blocking and nothing was there.
+    public func receive(blocking: Bool = true) throws(ZeroMQError) -> Multipart? {
+        var message = zmq_msg_t()
+        zmq_msg_init(&message)
+        defer { zmq_msg_close(&message) }
+        var frames: Multipart = []
+        var flags: Int32 = blocking ? 0 : ZMQ_DONTWAIT
+        while true {
+            do {
+                try zeroMQCall("zmq_msg_recv") { zmq_msg_recv(&message, handle, flags) }
+            } catch where error.code == .wouldBlock && frames.isEmpty {
+                return nil
+            }
+            let size = zmq_msg_size(&message)
+            if size == 0 {
+                frames.append([])
+            } else {
+                frames.append(Array(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: size)))
+            }
+            if zmq_msg_more(&message) == 0 {
+                return frames
+            }
+            // The rest of a multipart message has arrived with its first frame.
+            flags = 0
+        }
+    }
+
+    /// Closes the socket.
+    ///
+    /// - Parameter linger: how long unsent messages may keep the context's termination waiting; `nil` waits forever.
+    public func close(linger: Duration? = .zero) {
+        guard !isClosed else { return }
+        try? setLinger(linger)
+        zmq_close(handle)
+        isClosed = true
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Corsair
+import CorsairCLI
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import ZeroMQ
+
+@main
+struct BrokerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "corsair-broker",
+        abstract: "Run the Corsair broker: a ZeroMQ ROUTER that routes tasks to workers by category.",
+        discussion: """
+            Workers (corsair-worker or any MDP/0.2 worker) and clients (corsair submit or any MDP/0.2 client) \
+            connect to the bound endpoints. SIGINT or SIGTERM stops the broker cleanly.
+
+            \(ExitStatus.helpText)
+            """)
+
+    @Option(
+        name: .customLong("bind"),
+        help: ArgumentHelp(
+            "Endpoint to bind; repeatable. Default tcp://*:5555.",
+            discussion: "tcp://127.0.0.1:* binds a free port; see --endpoint-file.",
+            valueName: "endpoint"))
+    var endpoints: [String] = []
+
+    @Option(help: "Write the bound endpoints, one a line, to this file once the broker is ready.")
+    var endpointFile: String?
+
+    @Option(help: "How often the broker heartbeats workers.")
+    var heartbeat: Duration = .seconds(1)
+
+    @Option(help: "Heartbeat intervals of silence after which a worker is dropped and its tasks requeued.")
+    var liveness: Int = 3
+
+    @Option(help: "Time a worker has for one attempt of a task, unless the task sets its own.")
+    var taskTimeout: Duration = .seconds(10)
+
+    @Option(help: "Attempts a task gets before it fails for good, unless the task sets its own.")
+    var maxAttempts: Int = 3
+
+    @Option(help: "Largest frame accepted, in bytes; a peer that sends a larger one is disconnected.")
+    var maxMessageSize: Int = 16 << 20
+
+    @OptionGroup(title: "Logging")
+    var logging: LoggingOptions
+
+    func validate() throws {
+        guard liveness >= 1 else { throw ValidationError("--liveness must be at least 1, got \(liveness)") }
+        guard (1...100).contains(maxAttempts) else {
+            throw ValidationError("--max-attempts must be in 1…100, got \(maxAttempts)")
+        }
+        guard heartbeat >= .milliseconds(10) else { throw ValidationError("--heartbeat must be at least 10ms") }
+        guard taskTimeout >= .milliseconds(1) else { throw ValidationError("--task-timeout must be positive") }
+        guard maxMessageSize >= 1024 else { throw ValidationError("--max-message-size must be at least 1024") }
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap(label: "corsair.broker")
+        var configuration = BrokerConfiguration()
+        configuration.heartbeatInterval = heartbeat
+        configuration.liveness = liveness
+        configuration.taskTimeout = taskTimeout
+        configuration.maxAttempts = maxAttempts
+        let options = BrokerLoop.Options(
+            endpoints: endpoints.isEmpty ? ["tcp://*:5555"] : endpoints, maxMessageSize: maxMessageSize)
+        let endpointFile = endpointFile
+        do {
+            let loop = try BrokerLoop(configuration: configuration, options: options, logger: logger)
+            let service = BrokerService(loop: loop) { bound in
+                if let endpointFile {
+                    try Self.writeAtomically(bound.joined(separator: "\n") + "\n", to: endpointFile)
+                }
+            }
+            let group = ServiceGroup(
+                services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            try await group.run()
+            logger.info("broker stopped")
+        } catch let error as ZeroMQError {
+            logger.error("broker failed", metadata: ["error": "\(error)"])
+            throw error.code == .invalidArgument || error.code == .protocolNotSupported
+                ? ExitStatus.usage : ExitStatus.unavailable
+        } catch {
+            logger.error("broker failed", metadata: ["error": "\(error)"])
+            throw ExitStatus.software
+        }
+    }
+
+    /// Writes through a temporary file and a rename, so a reader never sees half a file.
+    private static func writeAtomically(_ text: String, to path: String) throws {
+        let temporary = path + ".tmp"
+        try text.write(toFile: temporary, atomically: false, encoding: .utf8)
+        if rename(temporary, path) != 0 {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+}

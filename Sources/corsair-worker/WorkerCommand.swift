@@ -1,0 +1,131 @@
+import ArgumentParser
+import Corsair
+import CorsairCLI
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+@main
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "corsair-worker",
+        abstract: "Run a Corsair worker: connect to a broker and serve one or more categories.",
+        discussion: """
+            Give exactly one handler: --echo, --calc, --simulate DURATION [--fail-rate P], or --exec -- CMD ARGS… \
+            (the payload on standard input, standard output is the result, a non-zero exit fails the task).
+
+            The worker heartbeats while tasks run, reconnects with exponential backoff (1s up to 32s) when the \
+            broker goes away, and on SIGINT/SIGTERM finishes its tasks, sends DISCONNECT and exits 0.
+
+            \(ExitStatus.helpText)
+            """)
+
+    @Option(help: "Broker endpoint to connect to.")
+    var broker: String = "tcp://localhost:5555"
+
+    @Option(
+        name: .customLong("category"),
+        help: ArgumentHelp("Category to serve; repeatable (one connection each).", valueName: "name"))
+    var categories: [String] = []
+
+    @Option(help: "Tasks each connection runs at once.")
+    var concurrency: Int = 1
+
+    @Option(name: .customLong("id"), help: "Worker name shown by the broker. Default: HOST-PID.")
+    var name: String?
+
+    @Option(help: "How often the worker heartbeats the broker.")
+    var heartbeat: Duration = .seconds(1)
+
+    @Option(help: "Heartbeat intervals of broker silence after which the worker reconnects.")
+    var liveness: Int = 3
+
+    @Option(help: "Exit with code 69 when the broker has been unreachable this long (default: retry forever).")
+    var giveUpAfter: Duration?
+
+    @Option(help: "On SIGINT/SIGTERM, how long to wait for running tasks before handing them back.")
+    var drainTimeout: Duration = .seconds(30)
+
+    @Flag(help: "Handler: return the payload unchanged.")
+    var echo = false
+
+    @Flag(help: "Handler: evaluate the payload as arithmetic, e.g. 4 * (2 + 3).")
+    var calc = false
+
+    @Option(help: "Handler: simulate work that takes this long, e.g. 200ms.")
+    var simulate: Duration?
+
+    @Option(help: "With --simulate: probability (0…1) that a task fails.")
+    var failRate: Double = 0
+
+    @Flag(help: "Handler: run the command after -- for each task.")
+    var exec = false
+
+    @Argument(parsing: .postTerminator, help: "With --exec: the command and its arguments, after --.")
+    var command: [String] = []
+
+    @OptionGroup(title: "Logging")
+    var logging: LoggingOptions
+
+    func validate() throws {
+        let handlers = [echo, calc, simulate != nil, exec].filter { $0 }.count
+        guard handlers == 1 else {
+            throw ValidationError("give exactly one handler: --echo, --calc, --simulate or --exec (got \(handlers))")
+        }
+        guard !categories.isEmpty else { throw ValidationError("give at least one --category") }
+        for category in categories {
+            if let reason = CategoryName.validate(category) {
+                throw ValidationError("--category '\(category)': \(reason)")
+            }
+        }
+        guard Set(categories).count == categories.count else { throw ValidationError("a --category is repeated") }
+        guard (1...WorkerOffer.maximumCredit).contains(concurrency) else {
+            throw ValidationError("--concurrency must be in 1…\(WorkerOffer.maximumCredit), got \(concurrency)")
+        }
+        guard (0...1).contains(failRate) else { throw ValidationError("--fail-rate must be in 0…1, got \(failRate)") }
+        guard failRate == 0 || simulate != nil else { throw ValidationError("--fail-rate goes with --simulate") }
+        guard exec == !command.isEmpty else {
+            throw ValidationError(exec ? "--exec needs a command after --" : "a command after -- needs --exec")
+        }
+        guard liveness >= 1 else { throw ValidationError("--liveness must be at least 1") }
+        guard heartbeat >= .milliseconds(10) else { throw ValidationError("--heartbeat must be at least 10ms") }
+        if let name, !(1...255).contains(name.utf8.count) || name.contains("\n") {
+            throw ValidationError("--id must be 1…255 bytes on one line")
+        }
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap(label: "corsair.worker")
+        let name = name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        let configurations = categories.map { category in
+            var configuration = WorkerConfiguration(broker: broker, category: category, name: name)
+            configuration.concurrency = concurrency
+            configuration.heartbeatInterval = heartbeat
+            configuration.liveness = liveness
+            configuration.giveUpAfter = giveUpAfter
+            return configuration
+        }
+        do {
+            let loop = try WorkerLoop(configurations: configurations, drainTimeout: drainTimeout, logger: logger)
+            let service = WorkerService(loop: loop, handler: handler)
+            let group = ServiceGroup(
+                services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            try await group.run()
+            logger.info("worker stopped")
+        } catch let failure as WorkerLoop.Failure {
+            logger.error("worker stopped", metadata: ["error": "\(failure)"])
+            throw ExitStatus.unavailable
+        } catch {
+            logger.error("worker failed", metadata: ["error": "\(error)"])
+            throw ExitStatus.software
+        }
+    }
+
+    private var handler: TaskHandler {
+        if calc { return BuiltInHandlers.calculator }
+        if let simulate { return BuiltInHandlers.simulate(duration: simulate, failureRate: failRate) }
+        if exec { return ExecHandler(command: command).handler }
+        return BuiltInHandlers.echo
+    }
+}

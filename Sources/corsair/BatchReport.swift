@@ -1,0 +1,79 @@
+import Corsair
+import Foundation
+
+/// Shows a batch's progress and results: JSON lines as tasks finish, or a table at the end, plus progress on standard
+/// error when it is a terminal.
+struct BatchReport {
+    private let order: [String]
+    private let categories: [String: String]
+    private let json: Bool
+    private let showsProgress = isatty(STDERR_FILENO) != 0
+    private var results: [String: TaskResult] = [:]
+    private(set) var failed = 0
+
+    init(tasks: [TaskSpec], json: Bool) {
+        self.order = tasks.map(\.id)
+        self.categories = Dictionary(tasks.map { ($0.id, $0.category) }, uniquingKeysWith: { first, _ in first })
+        self.json = json
+    }
+
+    mutating func record(_ event: BatchClient.Event) {
+        switch event {
+        case .accepted:
+            return
+        case .rejected(let rejections):
+            for rejection in rejections {
+                add(
+                    TaskResult(
+                        id: rejection.id, category: categories[rejection.id] ?? "", outcome: .failed, attempts: 0,
+                        worker: nil, started: nil, finished: UInt64(Date().timeIntervalSince1970 * 1000),
+                        output: Array("rejected: \(rejection.reason)".utf8)))
+            }
+        case .result(let result):
+            add(result)
+        }
+        if showsProgress {
+            FileHandle.standardError.write(Data("\r\(results.count)/\(order.count) done, \(failed) failed".utf8))
+        }
+    }
+
+    private mutating func add(_ result: TaskResult) {
+        results[result.id] = result
+        if result.outcome != .succeeded {
+            failed += 1
+        }
+        if json {
+            FileHandle.standardOutput.write(Data((result.jsonLine + "\n").utf8))
+        }
+    }
+
+    func finish() {
+        if showsProgress {
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        guard !json else { return }
+        var rows = [["ID", "CATEGORY", "STATUS", "ATTEMPTS", "WORKER", "TIME", "RESULT"]]
+        for id in order {
+            guard let result = results[id] else {
+                rows.append([id, categories[id] ?? "", "unfinished", "", "", "", ""])
+                continue
+            }
+            let time = result.started.map { "\(result.finished >= $0 ? result.finished - $0 : 0)ms" } ?? ""
+            let output = String(decoding: result.output, as: UTF8.self)
+                .replacingOccurrences(of: "\n", with: "⏎")
+            rows.append([
+                id, result.category, result.outcome == .succeeded ? "succeeded" : "failed", "\(result.attempts)",
+                result.worker ?? "", time, String(output.prefix(60)),
+            ])
+        }
+        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            let cells = row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }
+            print(cells.joined(separator: "  "))
+        }
+        let succeeded = results.values.count { $0.outcome == .succeeded }
+        print("\(order.count) tasks: \(succeeded) succeeded, \(failed) failed, \(order.count - results.count) unfinished")
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+import CorsairCLI
+
+@main
+struct CorsairCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "corsair",
+        abstract: "Submit batches of tasks to a Corsair broker and watch them run.",
+        discussion: ExitStatus.helpText,
+        subcommands: [SubmitCommand.self])
+}
