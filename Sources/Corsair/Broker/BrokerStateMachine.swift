@@ -67,14 +67,16 @@ public struct BrokerStateMachine: Sendable {
     /// Lets time pass: heartbeats workers that are due one and drops those that went silent.
     public mutating func tick(at now: ContinuousClock.Instant) -> [BrokerAction] {
         guard now >= nextCheck else { return [] }
-        nextCheck = now + configuration.heartbeatInterval
-        let expired = workers.values.filter { now - $0.lastReceivedAt > $0.expiry }.map(\.peer)
+        let expired = workers.values.filter { now - $0.lastReceivedAt >= $0.expiry }.map(\.peer)
         for peer in expired.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
             removeWorker(peer, reason: .expired, at: now)
         }
         for peer in workers.keys where now - workers[peer]!.lastSentAt >= configuration.heartbeatInterval {
             send(.heartbeat(workers[peer]!.framing, acknowledgingExtension: false), toWorker: peer, at: now)
         }
+        // Wake for the next heartbeat round, or sooner when a worker would expire before it.
+        let earliestExpiry = workers.values.lazy.map { $0.lastReceivedAt + $0.expiry }.min()
+        nextCheck = min(now + configuration.heartbeatInterval, earliestExpiry ?? now + configuration.heartbeatInterval)
         return takeActions()
     }
 

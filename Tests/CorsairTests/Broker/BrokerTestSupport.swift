@@ -1,0 +1,128 @@
+@testable import Corsair
+
+/// A broker state machine under test, with instants passed in and helpers to read its actions.
+struct BrokerHarness {
+    let t0 = ContinuousClock.now
+    var machine: BrokerStateMachine
+
+    init(_ configure: (inout BrokerConfiguration) -> Void = { _ in }) {
+        var configuration = BrokerConfiguration()
+        configure(&configuration)
+        machine = BrokerStateMachine(
+            configuration: configuration, anchor: WallClockAnchor(instant: t0, unixMilliseconds: 1_000_000), now: t0)
+    }
+
+    /// Feeds `frames` from `peer` at `t0 + offset`.
+    @discardableResult
+    mutating func receive(_ frames: [[UInt8]], from peer: PeerID, after offset: Duration = .zero) -> [BrokerAction] {
+        machine.messageReceived(frames, from: peer, at: t0 + offset)
+    }
+
+    @discardableResult
+    mutating func tick(after offset: Duration) -> [BrokerAction] {
+        machine.tick(at: t0 + offset)
+    }
+
+    /// Registers a plain MDP worker (delimited framing, as majortomo sends).
+    @discardableResult
+    mutating func plainWorker(_ peer: PeerID, category: String, after offset: Duration = .zero) -> [BrokerAction] {
+        receive(MDPCodec.encodeFromWorker(.ready(category: category, offer: nil)), from: peer, after: offset)
+    }
+
+    /// Registers a Corsair worker offering `credit`.
+    @discardableResult
+    mutating func corsairWorker(
+        _ peer: PeerID,
+        category: String,
+        credit: Int,
+        heartbeat: Duration = .seconds(1),
+        after offset: Duration = .zero
+    ) -> [BrokerAction] {
+        let offer = WorkerOffer(credit: credit, heartbeatInterval: heartbeat, name: "w-\(peer)")
+        return receive(MDPCodec.encodeFromWorker(.ready(category: category, offer: offer)), from: peer, after: offset)
+    }
+
+    /// Submits a batch over CRSC01 in session `session`.
+    @discardableResult
+    mutating func submit(
+        _ tasks: [TaskSpec],
+        session: [UInt8] = [7],
+        from peer: PeerID = client,
+        after offset: Duration = .zero
+    ) -> [BrokerAction] {
+        receive(ClientMessage.submit(session: session, tasks: tasks).encoded, from: peer, after: offset)
+    }
+
+    /// A worker's FINAL for `request`, plain or extended.
+    @discardableResult
+    mutating func final(
+        _ request: SentRequest,
+        outcome: TaskOutcome? = nil,
+        body: String = "ok",
+        after offset: Duration = .zero
+    ) -> [BrokerAction] {
+        let frames: [[UInt8]] = outcome.map { [[$0.rawValue], Array(body.utf8)] } ?? [Array(body.utf8)]
+        return receive(
+            MDPCodec.encodeFromWorker(.final(envelope: request.envelope, body: frames)), from: request.worker,
+            after: offset)
+    }
+}
+
+let client = PeerID([0xc1])
+let w1 = PeerID([0x01])
+let w2 = PeerID([0x02])
+let w3 = PeerID([0x03])
+
+func task(_ id: String, _ category: String? = nil, priority: Int32 = 0, maxAttempts: Int? = nil) -> TaskSpec {
+    TaskSpec(
+        id: id, category: category ?? String(id.prefix { $0.isLetter }), payload: Array(id.utf8), priority: priority,
+        maxAttempts: maxAttempts)
+}
+
+/// A REQUEST the broker sent to a worker.
+struct SentRequest: Hashable {
+    let worker: PeerID
+    let envelope: [UInt8]
+    let header: TaskHeader?
+    let body: [[UInt8]]
+
+    var payload: String { String(decoding: body.joined(), as: UTF8.self) }
+    var token: AssignmentToken? { AssignmentToken(decoding: envelope) }
+}
+
+extension [BrokerAction] {
+    var requests: [SentRequest] {
+        compactMap {
+            guard case .send(.request(_, let envelope, let header, let body), let peer) = $0 else { return nil }
+            return SentRequest(worker: peer, envelope: envelope, header: header, body: body)
+        }
+    }
+
+    var events: [BrokerEvent] {
+        compactMap {
+            guard case .event(let event) = $0 else { return nil }
+            return event
+        }
+    }
+
+    var results: [TaskResult] {
+        compactMap {
+            guard case .send(.batch(_, .result(let result)), _) = $0 else { return nil }
+            return result
+        }
+    }
+
+    func sent(to peer: PeerID) -> [BrokerOutbound] {
+        compactMap {
+            guard case .send(let message, peer) = $0 else { return nil }
+            return message
+        }
+    }
+
+    var requeueReasons: [String] {
+        events.compactMap {
+            guard case .taskRequeued(_, _, let reason, _) = $0 else { return nil }
+            return reason
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Testing
+
+@testable import Corsair
+
+@Suite struct WorkerStateMachineTests {
+    let t0 = ContinuousClock.now
+
+    func machine(_ configure: (inout WorkerConfiguration) -> Void = { _ in }) -> WorkerStateMachine {
+        var configuration = WorkerConfiguration(broker: "tcp://127.0.0.1:1", category: "a", name: "w1")
+        configuration.concurrency = 2
+        configure(&configuration)
+        return WorkerStateMachine(configuration: configuration, now: t0)
+    }
+
+    func sent(_ actions: [WorkerStateMachine.Action]) -> [[[UInt8]]] {
+        actions.compactMap { if case .send(let frames) = $0 { frames } else { nil } }
+    }
+
+    func runs(_ actions: [WorkerStateMachine.Action]) -> [(TaskTicket, WorkerTask)] {
+        actions.compactMap { if case .run(let ticket, let task) = $0 { (ticket, task) } else { nil } }
+    }
+
+    @Test("connects at once and registers with READY offering corsair/1")
+    func registers() throws {
+        var worker = machine()
+        #expect(worker.tick(at: t0) == [.connect])
+        let ready = try #require(sent(worker.connected(at: t0)).first)
+        let offer = WorkerOffer(credit: 2, heartbeatInterval: .seconds(1), name: "w1")
+        #expect(ready == MDPCodec.encodeFromWorker(.ready(category: "a", offer: offer)))
+    }
+
+    @Test("speaks plain MDP until the broker acknowledges the extension")
+    func plainUntilAcknowledged() throws {
+        var worker = machine()
+        _ = worker.connected(at: t0)
+        let plain = runs(worker.messageReceived([[], MDP.workerHeader, [0x02], [9], [], Array("x".utf8)], at: t0))
+        let (ticket, task) = try #require(plain.first)
+        #expect(task.id == nil)
+        #expect(task.payload == Array("x".utf8))
+        let reply = sent(worker.taskFinished(ticket, result: .success(Array("y".utf8)), at: t0))
+        #expect(reply == [[[], MDP.workerHeader, [0x04], [9], [], Array("y".utf8)]])
+
+        #expect(worker.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker], at: t0) == [.event(.extensionAccepted)])
+        let header = TaskHeader(id: "a1", attempt: 2, timeout: .seconds(3)).encoded
+        let extended = runs(worker.messageReceived([MDP.workerHeader, [0x02], [8], [], header, Array("p".utf8)], at: t0))
+        let (ticket2, task2) = try #require(extended.first)
+        #expect(task2 == WorkerTask(id: "a1", category: "a", attempt: 2, timeout: .seconds(3), payload: Array("p".utf8)))
+        let failure = sent(worker.taskFinished(ticket2, result: .failure(TaskFailure("bad", isRetryable: false)), at: t0))
+        #expect(failure == [[[], MDP.workerHeader, [0x04], [8], [], [TaskOutcome.rejected.rawValue], Array("bad".utf8)]])
+    }
+
+    @Test("heartbeats after an interval of sending nothing")
+    func heartbeats() {
+        var worker = machine()
+        _ = worker.connected(at: t0)
+        #expect(worker.tick(at: t0 + .milliseconds(500)).isEmpty)
+        #expect(sent(worker.tick(at: t0 + .seconds(1))) == [MDPCodec.encodeFromWorker(.heartbeat)])
+    }
+
+    @Test("reconnects with doubling backoff when the broker goes silent, capped at the maximum")
+    func reconnectBackoff() {
+        var worker = machine { $0.reconnectMaximum = .seconds(4) }
+        var now = t0
+        _ = worker.connected(at: now)
+        var delays: [Duration] = []
+        for _ in 0..<4 {
+            // Stay connected but hear nothing for liveness × interval (3 s), heartbeating on the way.
+            for step in 1...3 { _ = worker.tick(at: now + .seconds(step)) }
+            now = now + .seconds(3) + .milliseconds(1)
+            let actions = worker.tick(at: now)
+            #expect(actions.contains(.closeSocket))
+            for case .event(.reconnecting(let delay)) in actions { delays.append(delay) }
+            now = now + delays.last!
+            #expect(worker.tick(at: now) == [.connect])
+            _ = worker.connected(at: now)
+        }
+        #expect(delays == [.seconds(1), .seconds(2), .seconds(4), .seconds(4)])
+    }
+
+    @Test("resets the backoff once the broker answers again")
+    func backoffResets() {
+        var worker = machine()
+        _ = worker.connected(at: t0)
+        _ = worker.tick(at: t0 + .seconds(4))
+        _ = worker.tick(at: t0 + .seconds(5))
+        _ = worker.connected(at: t0 + .seconds(5))
+        _ = worker.messageReceived([MDP.workerHeader, [0x05]], at: t0 + .seconds(5))
+        let actions = worker.tick(at: t0 + .seconds(9))
+        #expect(actions.contains(.event(.reconnecting(after: .seconds(1)))))
+    }
+
+    @Test("gives up when the broker stays away longer than give-up-after")
+    func givesUp() {
+        var worker = machine { $0.giveUpAfter = .seconds(5) }
+        _ = worker.connected(at: t0)
+        _ = worker.tick(at: t0 + .seconds(4))
+        #expect(!worker.tick(at: t0 + .seconds(8)).contains(.giveUp))
+        #expect(worker.tick(at: t0 + .seconds(9)).contains(.giveUp))
+        #expect(worker.isStopped)
+    }
+
+    @Test("reconnects on DISCONNECT and drops results of tasks from the old connection")
+    func disconnectDropsOldResults() throws {
+        var worker = machine()
+        _ = worker.connected(at: t0)
+        let (ticket, _) = try #require(runs(worker.messageReceived([MDP.workerHeader, [0x02], [1], [], [0]], at: t0)).first)
+        #expect(worker.messageReceived([MDP.workerHeader, [0x06]], at: t0).contains(.closeSocket))
+        _ = worker.tick(at: t0 + .seconds(1))
+        _ = worker.connected(at: t0 + .seconds(1))
+        #expect(worker.taskFinished(ticket, result: .success([]), at: t0 + .seconds(1)) == [.event(.resultDropped)])
+    }
+
+    @Test("drains: takes no new tasks, finishes those in flight, then sends DISCONNECT")
+    func drains() throws {
+        var worker = machine()
+        _ = worker.connected(at: t0)
+        let (ticket, _) = try #require(runs(worker.messageReceived([MDP.workerHeader, [0x02], [1], [], [0]], at: t0)).first)
+        #expect(worker.drain(at: t0).isEmpty)
+        #expect(runs(worker.messageReceived([MDP.workerHeader, [0x02], [2], [], [0]], at: t0)).isEmpty)
+        let finished = worker.taskFinished(ticket, result: .success([1]), at: t0)
+        #expect(sent(finished).last == MDPCodec.encodeFromWorker(.disconnect))
+        #expect(finished.last == .stopped)
+        #expect(worker.isStopped)
+    }
+
+    @Test("ignores malformed messages from the broker and reports them")
+    func badMessage() {
+        var worker = machine()
+        _ = worker.connected(at: t0)
+        let actions = worker.messageReceived([Array("junk".utf8)], at: t0)
+        guard case .event(.badMessage) = actions.first else {
+            Issue.record("expected a badMessage event, got \(actions)")
+            return
+        }
+    }
+}
