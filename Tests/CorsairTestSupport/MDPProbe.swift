@@ -1,0 +1,20 @@
+import Corsair
+import ZeroMQ
+
+/// A minimal RFC 18 client for tests: asks the broker's `mmi.service` whether a category has workers.
+public enum MDPProbe {
+    /// Whether the broker at `endpoint` has a worker for `category` (`mmi.service` answers 200).
+    public static func hasWorkers(_ category: String, at endpoint: String) throws -> Bool {
+        let context = try Context()
+        let socket = try Socket(context: context, type: .dealer)
+        defer { socket.close() }
+        try socket.connect(endpoint)
+        try socket.send([MDP.clientHeader, [MDP.ClientCommand.request.rawValue], Array(MDP.mmiService.utf8), Array(category.utf8)])
+        let poller = Poller()
+        poller.add(socket)
+        guard try poller.poll(timeout: .seconds(2)) > 0, let reply = try socket.receive(blocking: false) else {
+            return false
+        }
+        return reply.last == Array("200".utf8)
+    }
+}

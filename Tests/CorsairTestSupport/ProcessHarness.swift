@@ -1,0 +1,216 @@
+public import Foundation
+
+/// Starts the built Corsair binaries (and helper scripts) as real processes on loopback, waits on conditions with
+/// deadlines, and kills and reaps everything it started when ``shutdown()`` runs or it is released.
+///
+/// Each harness has its own temporary directory for endpoint files, logs and inputs.
+public final class ProcessHarness {
+    /// A process the harness started.
+    public final class Child {
+        /// The process.
+        public let process: Process
+        /// Its combined standard output, captured to a file.
+        public let outputFile: URL
+        /// Its standard error, captured to a file.
+        public let errorFile: URL
+
+        init(process: Process, outputFile: URL, errorFile: URL) {
+            self.process = process
+            self.outputFile = outputFile
+            self.errorFile = errorFile
+        }
+
+        /// Everything it wrote to standard output so far.
+        public var output: String { (try? String(contentsOf: outputFile, encoding: .utf8)) ?? "" }
+        /// Everything it wrote to standard error so far.
+        public var errors: String { (try? String(contentsOf: errorFile, encoding: .utf8)) ?? "" }
+        /// Its process id.
+        public var pid: Int32 { process.processIdentifier }
+
+        /// Sends `signal` (for example `SIGKILL`, `SIGSTOP`, `SIGCONT`, `SIGTERM`).
+        public func send(_ signal: Int32) {
+            if process.isRunning {
+                kill(process.processIdentifier, signal)
+            }
+        }
+
+        /// Waits until it exits, up to `timeout`; returns its exit status, or `nil` when it is still running.
+        @discardableResult
+        public func waitForExit(timeout: Duration = .seconds(20)) -> Int32? {
+            let deadline = ContinuousClock.now + timeout
+            while process.isRunning && ContinuousClock.now < deadline {
+                usleep(5_000)
+            }
+            return process.isRunning ? nil : process.terminationStatus
+        }
+    }
+
+    /// The finished run of a command.
+    public struct Outcome {
+        public var status: Int32
+        public var output: String
+        public var errors: String
+    }
+
+    /// Where the built products are: the folder that holds the test bundle.
+    public static let productsDirectory: URL = {
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        if directory.pathExtension == "xctest" {
+            directory.deleteLastPathComponent()
+        }
+        return directory
+    }()
+
+    /// The harness's temporary directory.
+    public let directory: URL
+    private var children: [Child] = []
+    private var counter = 0
+
+    /// Creates a harness with a fresh temporary directory.
+    public init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("corsair-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        shutdown()
+    }
+
+    /// Kills (SIGKILL) and reaps every process still running, and removes the temporary directory.
+    public func shutdown() {
+        for child in children where child.process.isRunning {
+            kill(child.process.processIdentifier, SIGCONT)
+            kill(child.process.processIdentifier, SIGKILL)
+        }
+        for child in children {
+            child.waitForExit(timeout: .seconds(5))
+        }
+        children.removeAll()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// A new path in the temporary directory.
+    public func path(_ name: String) -> URL {
+        counter += 1
+        return directory.appendingPathComponent("\(counter)-\(name)")
+    }
+
+    /// Starts `executable` with `arguments`; `input` becomes its standard input.
+    public func start(_ executable: URL, _ arguments: [String], input: String? = nil, name: String? = nil) throws -> Child {
+        let label = name ?? executable.lastPathComponent
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let outputFile = path("\(label).out")
+        let errorFile = path("\(label).err")
+        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: outputFile)
+        process.standardError = try FileHandle(forWritingTo: errorFile)
+        if let input {
+            let inputFile = path("\(label).in")
+            try input.write(to: inputFile, atomically: true, encoding: .utf8)
+            process.standardInput = try FileHandle(forReadingFrom: inputFile)
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
+        try process.run()
+        let child = Child(process: process, outputFile: outputFile, errorFile: errorFile)
+        children.append(child)
+        return child
+    }
+
+    /// Starts one of the package's binaries (`corsair-broker`, `corsair-worker`, `corsair`).
+    public func start(binary: String, _ arguments: [String], input: String? = nil) throws -> Child {
+        try start(Self.productsDirectory.appendingPathComponent(binary), arguments, input: input)
+    }
+
+    /// Runs one of the package's binaries to completion.
+    public func run(
+        binary: String,
+        _ arguments: [String],
+        input: String? = nil,
+        timeout: Duration = .seconds(60)
+    ) throws -> Outcome {
+        let child = try start(binary: binary, arguments, input: input)
+        guard let status = child.waitForExit(timeout: timeout) else {
+            child.send(SIGKILL)
+            throw HarnessError("\(binary) \(arguments.joined(separator: " ")) did not finish within \(timeout)")
+        }
+        return Outcome(status: status, output: child.output, errors: child.errors)
+    }
+
+    /// Starts a broker on a free loopback port and returns it with its endpoint once it listens.
+    public func startBroker(_ arguments: [String] = []) throws -> (Child, String) {
+        let endpointFile = path("broker.endpoint")
+        let broker = try start(
+            binary: "corsair-broker",
+            ["--bind", "tcp://127.0.0.1:*", "--endpoint-file", endpointFile.path] + arguments)
+        var endpoint = ""
+        try waitUntil("the broker writes its endpoint file") {
+            endpoint =
+                (try? String(contentsOf: endpointFile, encoding: .utf8))?.split(separator: "\n").first.map(String.init)
+                ?? ""
+            return !endpoint.isEmpty || !broker.process.isRunning
+        }
+        guard broker.process.isRunning else {
+            throw HarnessError("the broker exited: \(broker.errors)")
+        }
+        return (broker, endpoint)
+    }
+
+    /// Starts a broker bound to `endpoint` exactly (to restart one on the same port).
+    public func startBroker(at endpoint: String, _ arguments: [String] = []) throws -> Child {
+        let endpointFile = path("broker.endpoint")
+        let broker = try start(
+            binary: "corsair-broker", ["--bind", endpoint, "--endpoint-file", endpointFile.path] + arguments)
+        try waitUntil("the broker listens on \(endpoint)") {
+            FileManager.default.fileExists(atPath: endpointFile.path) || !broker.process.isRunning
+        }
+        return broker
+    }
+
+    /// Waits until `condition` holds, checking every 10 ms, or throws after `timeout`.
+    public func waitUntil(
+        _ what: String,
+        timeout: Duration = .seconds(20),
+        _ condition: () throws -> Bool
+    ) throws {
+        let deadline = ContinuousClock.now + timeout
+        while try !condition() {
+            guard ContinuousClock.now < deadline else {
+                throw HarnessError("timed out after \(timeout) waiting until \(what)")
+            }
+            usleep(10_000)
+        }
+    }
+
+    /// A free TCP port on 127.0.0.1, for peers that cannot bind a wildcard port and report it.
+    public static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw HarnessError("socket() failed") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else { throw HarnessError("could not find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A harness step that did not work out, with what it was waiting for.
+public struct HarnessError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

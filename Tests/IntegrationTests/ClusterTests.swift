@@ -1,0 +1,180 @@
+import CorsairTestSupport
+import Foundation
+import Testing
+
+extension Tag {
+    @Tag static var integration: Self
+}
+
+/// One line of `corsair submit --json`.
+struct ResultLine {
+    let id: String
+    let category: String
+    let status: String
+    let attempts: Int
+    let worker: String?
+    let started: Int?
+    let finished: Int
+    let result: String?
+    let error: String?
+
+    static func parse(_ output: String) throws -> [ResultLine] {
+        try output.split(separator: "\n").map { line in
+            let object = try #require(
+                try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
+            return ResultLine(
+                id: try #require(object["id"] as? String), category: try #require(object["category"] as? String),
+                status: try #require(object["status"] as? String), attempts: try #require(object["attempts"] as? Int),
+                worker: object["worker"] as? String, started: object["started"] as? Int,
+                finished: try #require(object["finished"] as? Int), result: object["result"] as? String,
+                error: object["error"] as? String)
+        }
+    }
+}
+
+@Suite(.serialized, .tags(.integration), .timeLimit(.minutes(2)))
+struct ClusterTests {
+    let harness: ProcessHarness
+
+    init() throws {
+        harness = try ProcessHarness()
+    }
+
+    /// Starts a worker and waits until the broker routes its category.
+    @discardableResult
+    func worker(_ endpoint: String, _ category: String, _ arguments: [String]) throws -> ProcessHarness.Child {
+        let worker = try harness.start(
+            binary: "corsair-worker", ["--broker", endpoint, "--category", category] + arguments)
+        try harness.waitUntil("a worker serves \(category)") {
+            try MDPProbe.hasWorkers(category, at: endpoint) || !worker.process.isRunning
+        }
+        #expect(worker.process.isRunning, "worker exited: \(worker.errors)")
+        return worker
+    }
+
+    @Test("runs the seed batch through a, b and c workers in submission order per category")
+    func seedBatch() throws {
+        defer { harness.shutdown() }
+        let (_, endpoint) = try harness.startBroker()
+        for category in ["a", "b", "c"] {
+            try worker(endpoint, category, ["--simulate", "50ms"])
+        }
+        let seed = "a1 a2 c1 b1 c2 b3 b2 b4 a3"
+        let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint, "--json", "-"], input: seed)
+        #expect(run.status == 0, "\(run.errors)")
+        let results = try ResultLine.parse(run.output)
+        #expect(results.map(\.id).sorted() == seed.split(separator: " ").map(String.init).sorted())
+        #expect(results.allSatisfy { $0.status == "succeeded" && $0.attempts == 1 && $0.worker != nil })
+        #expect(results.allSatisfy { $0.result == "\($0.id) completed" })
+        let byID = Dictionary(uniqueKeysWithValues: results.map { ($0.id, $0) })
+        for category in ["a", "b", "c"] {
+            let submitted = seed.split(separator: " ").map(String.init).filter { $0.hasPrefix(category) }
+            let starts = submitted.compactMap { byID[$0]?.started }
+            #expect(starts.count == submitted.count)
+            #expect(starts == starts.sorted(), "category \(category) started out of order: \(zip(submitted, starts))")
+            // One worker, one task at a time: each starts no earlier than the previous one finished.
+            for (previous, next) in zip(submitted, submitted.dropFirst()) {
+                #expect(byID[next]!.started! >= byID[previous]!.finished)
+            }
+        }
+    }
+
+    @Test("prints a table of results and exits 0 when every task succeeds")
+    func humanTable() throws {
+        defer { harness.shutdown() }
+        let (_, endpoint) = try harness.startBroker()
+        try worker(endpoint, "a", ["--echo"])
+        let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint], input: "a1 a2 a1")
+        #expect(run.status == 0, "\(run.errors)")
+        let lines = run.output.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("ID") == true)
+        #expect(lines.contains { $0.hasPrefix("a1#2 ") })
+        #expect(lines.last == "3 tasks: 3 succeeded, 0 failed, 0 unfinished")
+    }
+
+    @Test("evaluates arithmetic with --calc and fails a division by zero with a clear message")
+    func calculator() throws {
+        defer { harness.shutdown() }
+        let (_, endpoint) = try harness.startBroker()
+        try worker(endpoint, "calc", ["--calc"])
+        let batch = """
+            {"id": "good", "category": "calc", "payload": "4 * (2 + 3)"}
+            {"id": "zero", "category": "calc", "payload": "1 / 0"}
+            {"id": "junk", "category": "calc", "payload": "2 +"}
+            """
+        let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: batch)
+        #expect(run.status == 1)
+        let results = Dictionary(uniqueKeysWithValues: try ResultLine.parse(run.output).map { ($0.id, $0) })
+        #expect(results["good"]?.result == "20")
+        #expect(results["zero"]?.status == "failed")
+        #expect(results["zero"]?.error?.contains("division by zero") == true)
+        #expect(results["zero"]?.attempts == 1)
+        #expect(results["junk"]?.error?.contains("column 4") == true)
+    }
+
+    @Test("runs a program per task with --exec: stdin in, stdout out, non-zero exit fails with stderr's tail")
+    func exec() throws {
+        defer { harness.shutdown() }
+        let (_, endpoint) = try harness.startBroker(["--max-attempts", "2"])
+        try worker(endpoint, "up", ["--exec", "--", "tr", "a-z", "A-Z"])
+        try worker(endpoint, "bad", ["--exec", "--", "sh", "-c", "cat >/dev/null; echo broken pipe dream >&2; exit 3"])
+        let batch = """
+            {"id": "u1", "category": "up", "payload": "hello"}
+            {"id": "b1", "category": "bad", "payload": "x"}
+            """
+        let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: batch)
+        #expect(run.status == 1)
+        let results = Dictionary(uniqueKeysWithValues: try ResultLine.parse(run.output).map { ($0.id, $0) })
+        #expect(results["u1"]?.result == "HELLO")
+        #expect(results["b1"]?.status == "failed")
+        #expect(results["b1"]?.attempts == 2)
+        #expect(results["b1"]?.error?.contains("exited with status 3: broken pipe dream") == true)
+    }
+
+    @Test("rejects a malformed batch before sending anything, naming line and column")
+    func malformedBatch() throws {
+        defer { harness.shutdown() }
+        let (broker, endpoint) = try harness.startBroker()
+        let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint], input: "a1 a2\nb1 7x\n")
+        #expect(run.status == 65)
+        #expect(run.errors.contains("line 2, column 4"))
+        #expect(run.errors.contains("7x"))
+        #expect(!broker.errors.contains("tasks accepted"))
+    }
+
+    @Test("exits 69 when no broker answers")
+    func brokerUnavailable() throws {
+        defer { harness.shutdown() }
+        let port = try ProcessHarness.freePort()
+        let run = try harness.run(
+            binary: "corsair", ["submit", "--broker", "tcp://127.0.0.1:\(port)", "--connect-timeout", "500ms"],
+            input: "a1")
+        #expect(run.status == 69)
+        #expect(run.errors.contains("did not answer"))
+    }
+
+    @Test("rejects bad command lines with exit 64 and says why")
+    func usageErrors() throws {
+        defer { harness.shutdown() }
+        let noHandler = try harness.run(binary: "corsair-worker", ["--category", "a"])
+        #expect(noHandler.status == 64)
+        #expect(noHandler.errors.contains("exactly one handler"))
+        let badDuration = try harness.run(binary: "corsair-broker", ["--heartbeat", "soon"])
+        #expect(badDuration.status == 64)
+        let badBind = try harness.run(binary: "corsair-broker", ["--bind", "nonsense://x"])
+        #expect(badBind.status == 64)
+    }
+
+    @Test("stops cleanly on SIGTERM: the worker sends DISCONNECT and both exit 0")
+    func cleanStop() throws {
+        defer { harness.shutdown() }
+        let (broker, endpoint) = try harness.startBroker()
+        let worker = try worker(endpoint, "a", ["--echo"])
+        worker.send(SIGTERM)
+        #expect(worker.waitForExit() == 0)
+        try harness.waitUntil("the broker drops the worker") { !(try MDPProbe.hasWorkers("a", at: endpoint)) }
+        #expect(broker.errors.contains("reason=disconnected"))
+        broker.send(SIGTERM)
+        #expect(broker.waitForExit() == 0)
+    }
+}
