@@ -74,6 +74,7 @@ struct BatchReport {
             print(cells.joined(separator: "  "))
         }
         let succeeded = results.values.count { $0.outcome == .succeeded }
-        print("\(order.count) tasks: \(succeeded) succeeded, \(failed) failed, \(order.count - results.count) unfinished")
+        let noun = order.count == 1 ? "task" : "tasks"
+        print("\(order.count) \(noun): \(succeeded) succeeded, \(failed) failed, \(order.count - results.count) unfinished")
     }
 }
