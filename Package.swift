@@ -49,6 +49,7 @@ let package = Package(
             name: "CorsairCLI",
             dependencies: [
                 "Corsair",
+                "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -59,6 +60,7 @@ let package = Package(
             dependencies: [
                 "Corsair",
                 "CorsairCLI",
+                "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -71,6 +73,7 @@ let package = Package(
             dependencies: [
                 "Corsair",
                 "CorsairCLI",
+                "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -83,6 +86,7 @@ let package = Package(
             dependencies: [
                 "Corsair",
                 "CorsairCLI",
+                "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,4 +1,5 @@
 public import ArgumentParser
+public import ZeroMQ
 
 /// The exit codes every Corsair binary uses (sysexits where one fits).
 public enum ExitStatus {
@@ -25,4 +26,11 @@ public enum ExitStatus {
           69  broker unavailable, or an endpoint could not be bound
           70  internal error
         """
+}
+
+extension ZeroMQError {
+    /// Whether the error means a malformed endpoint (a usage error) rather than an unreachable or busy one.
+    public var isEndpointProblem: Bool {
+        code == .invalidArgument || code == .protocolNotSupported || code == .noSuchDevice
+    }
 }

@@ -81,8 +81,7 @@ struct BrokerCommand: AsyncParsableCommand {
             logger.info("broker stopped")
         } catch let error as ZeroMQError {
             logger.error("broker failed", metadata: ["error": "\(error)"])
-            throw error.code == .invalidArgument || error.code == .protocolNotSupported
-                ? ExitStatus.usage : ExitStatus.unavailable
+            throw error.isEndpointProblem ? ExitStatus.usage : ExitStatus.unavailable
         } catch {
             logger.error("broker failed", metadata: ["error": "\(error)"])
             throw ExitStatus.software

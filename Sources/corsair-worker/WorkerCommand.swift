@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
+import ZeroMQ
 
 @main
 struct WorkerCommand: AsyncParsableCommand {
@@ -116,6 +117,9 @@ struct WorkerCommand: AsyncParsableCommand {
         } catch let failure as WorkerLoop.Failure {
             logger.error("worker stopped", metadata: ["error": "\(failure)"])
             throw ExitStatus.unavailable
+        } catch let error as ZeroMQError {
+            logger.error("worker failed", metadata: ["error": "\(error)"])
+            throw error.isEndpointProblem ? ExitStatus.usage : ExitStatus.unavailable
         } catch {
             logger.error("worker failed", metadata: ["error": "\(error)"])
             throw ExitStatus.software

@@ -3,6 +3,7 @@ import Corsair
 import CorsairCLI
 import Foundation
 import Logging
+import ZeroMQ
 
 struct SubmitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -72,6 +73,12 @@ struct SubmitCommand: AsyncParsableCommand {
             report.finish()
             printError("corsair: \(failure)")
             throw ExitStatus.unavailable
+        } catch let error as ZeroMQError {
+            printError("corsair: \(error)")
+            throw error.isEndpointProblem ? ExitStatus.usage : ExitStatus.unavailable
+        } catch {
+            printError("corsair: internal error: \(error)")
+            throw ExitStatus.software
         }
         report.finish()
         if report.failed > 0 {

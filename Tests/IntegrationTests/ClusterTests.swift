@@ -163,6 +163,11 @@ struct ClusterTests {
         #expect(badDuration.status == 64)
         let badBind = try harness.run(binary: "corsair-broker", ["--bind", "nonsense://x"])
         #expect(badBind.status == 64)
+        let badWorkerEndpoint = try harness.run(binary: "corsair-worker", ["--broker", "nowhere", "--category", "a", "--echo"])
+        #expect(badWorkerEndpoint.status == 64)
+        #expect(badWorkerEndpoint.errors.contains("zmq_connect(nowhere)"))
+        let badClientEndpoint = try harness.run(binary: "corsair", ["submit", "--broker", "nowhere"], input: "a1")
+        #expect(badClientEndpoint.status == 64)
     }
 
     @Test("stops cleanly on SIGTERM: the worker sends DISCONNECT and both exit 0")

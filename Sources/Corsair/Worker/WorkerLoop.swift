@@ -114,9 +114,9 @@ public final class WorkerLoop: Sendable {
                 switch action {
                 case .connect:
                     let socket = try Socket(context: context, type: .dealer)
+                    connections[index].socket = socket
                     try socket.setLinger(.zero)
                     try socket.connect(connections[index].machine.configuration.broker)
-                    connections[index].socket = socket
                     try perform(connections[index].machine.connected(at: .now), on: index)
                 case .send(let frames):
                     if let socket = connections[index].socket, try !socket.send(frames, blocking: false) {
