@@ -104,8 +104,9 @@ public final class ProcessHarness {
         process.arguments = arguments
         let outputFile = path("\(label).out")
         let errorFile = path("\(label).err")
-        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        for file in [outputFile, errorFile] where !FileManager.default.createFile(atPath: file.path, contents: nil) {
+            throw HarnessError("cannot create \(file.path)")
+        }
         process.standardOutput = try FileHandle(forWritingTo: outputFile)
         process.standardError = try FileHandle(forWritingTo: errorFile)
         if let input {

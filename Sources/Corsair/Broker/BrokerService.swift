@@ -1,6 +1,7 @@
 public import ServiceLifecycle
 
-/// Runs a ``BrokerLoop`` as a ServiceLifecycle service: started by `run()`, stopped by graceful shutdown.
+/// Runs a ``BrokerLoop`` as a ServiceLifecycle service: started by `run()`, stopped by graceful shutdown or
+/// cancellation.
 public struct BrokerService: Service {
     private let loop: BrokerLoop
     private let onReady: @Sendable ([String]) throws -> Void
@@ -16,7 +17,7 @@ public struct BrokerService: Service {
         self.onReady = onReady
     }
 
-    /// Runs until graceful shutdown, returning only after the loop has closed its socket.
+    /// Runs until graceful shutdown or cancellation, returning only after the loop has closed its socket.
     public func run() async throws {
         let endpoints = try await loop.start()
         do {
@@ -26,9 +27,9 @@ public struct BrokerService: Service {
             try? await loop.finished()
             throw error
         }
-        try await withGracefulShutdownHandler {
+        try await withTaskCancellationOrGracefulShutdownHandler {
             try await loop.finished()
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             loop.requestStop()
         }
     }

@@ -1,25 +1,69 @@
+public import Logging
 public import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Runs a ``WorkerLoop`` and its handler as a ServiceLifecycle service.
 ///
-/// Each task runs as a child task of the service, so none outlives it. Graceful shutdown drains the loop: it stops
-/// taking tasks, waits for those in flight (up to its drain timeout), sends DISCONNECT and exits.
+/// Each task runs as a child task of the service, so none outlives it. Graceful shutdown (or cancellation) drains the
+/// loop: it stops taking tasks, waits for those in flight (up to its drain timeout), sends DISCONNECT and exits.
+///
+/// A Swift program embeds a worker like this:
+/// ```swift
+/// let worker = try WorkerService(broker: "tcp://broker:5555", categories: ["resize"], logger: logger) { task in
+///     try await resize(task.payload)
+/// }
+/// try await ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm], logger: logger).run()
+/// ```
 public struct WorkerService: Service {
     private let loop: WorkerLoop
     private let handler: TaskHandler
 
-    /// Creates the service.
+    /// Creates the service around a configured loop.
     public init(loop: WorkerLoop, handler: @escaping TaskHandler) {
         self.loop = loop
         self.handler = handler
     }
 
-    /// Runs until the loop exits: after a graceful shutdown, or with ``WorkerLoop/Failure`` when it gave up.
+    /// Creates a worker serving `categories` of the broker at `broker`, each with `concurrency` tasks at once.
+    ///
+    /// - Parameters:
+    ///   - broker: the broker endpoint.
+    ///   - categories: the categories to serve, one connection each.
+    ///   - name: the worker's name in the broker's status; defaults to `swift-PID`.
+    ///   - concurrency: tasks per connection at once.
+    ///   - drainTimeout: how long a graceful stop waits for tasks in flight.
+    ///   - logger: where connection events go.
+    ///   - handler: runs each task; return the result or throw to fail it.
+    public init(
+        broker: String,
+        categories: [String],
+        name: String? = nil,
+        concurrency: Int = 1,
+        drainTimeout: Duration = .seconds(30),
+        logger: Logger,
+        handler: @escaping TaskHandler
+    ) throws {
+        let name = name ?? "swift-\(getpid())"
+        let configurations = categories.map { category in
+            var configuration = WorkerConfiguration(broker: broker, category: category, name: name)
+            configuration.concurrency = concurrency
+            return configuration
+        }
+        self.init(
+            loop: try WorkerLoop(configurations: configurations, drainTimeout: drainTimeout, logger: logger),
+            handler: handler)
+    }
+
+    /// Runs until the loop exits: after a graceful shutdown or cancellation, or with ``WorkerLoop/Failure`` when it
+    /// gave up on the broker.
     public func run() async throws {
         let events = loop.start()
         let loop = self.loop
         let handler = self.handler
-        await withGracefulShutdownHandler {
+        await withTaskCancellationOrGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 for await event in events {
                     switch event {
@@ -31,7 +75,7 @@ public struct WorkerService: Service {
                 }
                 group.cancelAll()
             }
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             loop.requestDrain()
         }
         try await loop.finished()
