@@ -203,16 +203,13 @@ public struct BrokerStateMachine: Sendable {
         from peer: PeerID,
         at now: ContinuousClock.Instant
     ) {
-        let current = currentAttempt(envelope: envelope, worker: peer)
-        let token = AssignmentToken(decoding: envelope)
-        if let token, workers[peer]!.inFlight.remove(token.task) != nil {
-            list(peer)
-        }
-        guard let key = current else {
+        guard let key = currentAttempt(envelope: envelope, worker: peer) else {
+            // A reply to an attempt that is over frees nothing: the worker's slot belongs to whatever it holds now.
             emit(.lateReply(peer: peer, envelope: envelope.hexString))
-            dispatch(workers[peer]!.category, at: now)
             return
         }
+        workers[peer]!.inFlight.remove(key)
+        list(peer)
         if workers[peer]!.isExtended {
             if body.count == 2, body[0].count == 1, let outcome = TaskOutcome(rawValue: body[0][0]) {
                 let message = String(decoding: body[1], as: UTF8.self)
@@ -226,7 +223,9 @@ public struct BrokerStateMachine: Sendable {
                     finish(key, outcome: .failed, output: [body[1]], at: now)
                 }
             } else {
-                let error = ProtocolError(frame: 4, of: body.count + 4, "extended FINAL needs an outcome byte and a body")
+                let error = ProtocolError(
+                    frame: nil, of: body.count,
+                    "extended FINAL body needs a one-byte outcome frame and a result frame, got \(body.count) frames")
                 emit(.badMessage(peer: peer, error: error))
                 attemptEnded(key, reason: "malformed reply from worker: \(error)", at: now)
             }
@@ -348,8 +347,8 @@ public struct BrokerStateMachine: Sendable {
         if let reason = CategoryName.validate(spec.category) {
             return "category '\(spec.category)': \(reason)"
         }
-        if spec.id.utf8.count > 1024 {
-            return "task id is longer than 1024 bytes"
+        if spec.id.utf8.count > TaskSpec.maximumIDLength {
+            return "task id is longer than \(TaskSpec.maximumIDLength) bytes"
         }
         if let attempts = spec.maxAttempts, !(1...100).contains(attempts) {
             return "max attempts \(attempts) is outside 1…100"

@@ -114,6 +114,11 @@ public struct BatchParser: Sendable {
                 }
                 category = letters
             }
+            guard token.text.utf8.count <= TaskSpec.maximumIDLength else {
+                throw BatchFileError(
+                    line: token.line, column: token.column, token: String(token.text.prefix(40)) + "…",
+                    message: "token is longer than \(TaskSpec.maximumIDLength) bytes, the longest task id")
+            }
             tasks.append(TaskSpec(id: ids.claim(token.text), category: category, payload: Array(token.text.utf8)))
         }
         return tasks
@@ -240,6 +245,9 @@ private struct JSONLine {
     func id() throws(BatchFileError) -> String? {
         guard let id = try string("id") else { return nil }
         guard !id.isEmpty else { throw error(at: "id", "field 'id' must not be empty") }
+        guard id.utf8.count <= TaskSpec.maximumIDLength else {
+            throw error(at: "id", "field 'id' is longer than \(TaskSpec.maximumIDLength) bytes")
+        }
         return id
     }
 

@@ -1,9 +1,12 @@
 /// One task as the client submits it.
 ///
-/// A batch is a list of task specs; the client sends each one to the broker
-/// as an MDP request whose service is ``category`` and whose body carries
-/// ``payload``. Fields left `nil` fall back to the broker's defaults.
+/// A batch is a list of task specs; ``BatchClient`` sends them to the broker in
+/// `CRSC01` SUBMIT messages (see docs/PROTOCOL.md). Fields left `nil` fall back
+/// to the broker's defaults.
 public struct TaskSpec: Sendable, Hashable {
+    /// The longest task id, in UTF-8 bytes, that the broker accepts.
+    public static let maximumIDLength = 1024
+
     /// The client-chosen identifier, unique within a batch.
     public var id: String
 

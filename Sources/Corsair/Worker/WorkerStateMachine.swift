@@ -112,21 +112,21 @@ public struct WorkerStateMachine: Sendable {
         case .disconnect:
             return reconnect(at: now, event: .disconnectedByBroker)
         case .request(let envelope, let body):
-            return request(envelope: envelope, body: body, at: now)
+            return request(envelope: envelope, body: body, bodyStart: frames.count - body.count, frameCount: frames.count)
         }
     }
 
-    private mutating func request(envelope: [UInt8], body: [[UInt8]], at now: ContinuousClock.Instant) -> [Action] {
+    private mutating func request(envelope: [UInt8], body: [[UInt8]], bodyStart: Int, frameCount: Int) -> [Action] {
         if isDraining {
             return [.event(.requestRefusedWhileDraining)]
         }
         var task = WorkerTask(id: nil, category: configuration.category, attempt: nil, timeout: nil, payload: [])
         if isExtended {
             guard let first = body.first else {
-                return [.event(.badMessage(ProtocolError(frame: 4, of: 4, "extended REQUEST lacks its task header")))]
+                return [.event(.badMessage(ProtocolError(frame: nil, of: frameCount, "extended REQUEST lacks its task header")))]
             }
             do {
-                let header = try TaskHeader(decoding: first, frame: 4, of: body.count + 4)
+                let header = try TaskHeader(decoding: first, frame: bodyStart, of: frameCount)
                 task.id = header.id
                 task.attempt = header.attempt
                 task.timeout = header.timeout
@@ -182,7 +182,7 @@ public struct WorkerStateMachine: Sendable {
             }
             return now >= until ? [.connect] : []
         case .connected:
-            if now - lastReceivedAt > brokerExpiry {
+            if now - lastReceivedAt >= brokerExpiry {
                 return reconnect(at: now, event: .brokerSilent(for: now - lastReceivedAt))
             }
             if now - lastSentAt >= configuration.heartbeatInterval {

@@ -323,6 +323,21 @@ import Testing
         #expect(broker.machine.state(ofTask: "a1", session: [7]) == "running")
     }
 
+    @Test("a late FINAL does not free the slot of the attempt the worker holds now")
+    func lateReplyKeepsCurrentAttempt() throws {
+        var broker = BrokerHarness()
+        broker.corsairWorker(w1, category: "a", credit: 1)
+        let first = try #require(broker.submit([task("a1")]).requests.first)
+        let second = try #require(broker.final(first, outcome: .failed, body: "flaky").requests.first)
+        #expect(second.worker == w1)
+        // The first attempt's FINAL arrives again: ignored, and the second attempt is still tracked on w1.
+        #expect(broker.final(first, outcome: .succeeded).results.isEmpty)
+        #expect(broker.submit([task("a2")]).requests.isEmpty, "w1 has no free credit while it holds attempt 2")
+        let left = broker.receive(MDPCodec.encodeFromWorker(.disconnect), from: w1)
+        #expect(left.requeueReasons == ["worker_lost"])
+        #expect(broker.machine.state(ofTask: "a1", session: [7]) == "queued")
+    }
+
     @Test("drops a worker the ROUTER can no longer reach and requeues its task")
     func unreachable() throws {
         var broker = BrokerHarness()
