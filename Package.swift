@@ -7,6 +7,17 @@ let upcomingFeatures: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// What the long-running binaries (broker, worker) link: the library, the shared CLI pieces and ServiceLifecycle.
+let serviceExecutableDependencies: [Target.Dependency] = [
+    "Corsair",
+    "CorsairCLI",
+    "ZeroMQ",
+    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+]
+
 let package = Package(
     name: "Corsair",
     platforms: [.macOS(.v15)],
@@ -57,28 +68,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "corsair-broker",
-            dependencies: [
-                "Corsair",
-                "CorsairCLI",
-                "ZeroMQ",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ],
+            dependencies: serviceExecutableDependencies,
             swiftSettings: upcomingFeatures
         ),
         .executableTarget(
             name: "corsair-worker",
-            dependencies: [
-                "Corsair",
-                "CorsairCLI",
-                "ZeroMQ",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ],
+            dependencies: serviceExecutableDependencies,
             swiftSettings: upcomingFeatures
         ),
         .executableTarget(

@@ -139,7 +139,7 @@ public struct BrokerStateMachine: Sendable {
         case .disconnect:
             removeWorker(peer, reason: .disconnected, at: now)
         case .partial(let envelope, let body):
-            partialReceived(envelope: envelope, body: body, from: peer, at: now)
+            partialReceived(envelope: envelope, body: body, from: peer)
         case .final(let envelope, let body):
             finalReceived(envelope: envelope, body: body, from: peer, at: now)
         }
@@ -180,16 +180,8 @@ public struct BrokerStateMachine: Sendable {
         dispatch(category, at: now)
     }
 
-    private mutating func partialReceived(
-        envelope: [UInt8],
-        body: [[UInt8]],
-        from peer: PeerID,
-        at now: ContinuousClock.Instant
-    ) {
-        guard let key = currentAttempt(envelope: envelope, worker: peer) else {
-            emit(.lateReply(peer: peer, envelope: envelope.hexString))
-            return
-        }
+    private mutating func partialReceived(envelope: [UInt8], body: [[UInt8]], from peer: PeerID) {
+        guard let key = currentAttempt(envelope: envelope, worker: peer) else { return }
         let task = tasks[key]!
         if case .mdp(let client, let framing, let dialect) = task.origin {
             actions.append(
@@ -203,11 +195,8 @@ public struct BrokerStateMachine: Sendable {
         from peer: PeerID,
         at now: ContinuousClock.Instant
     ) {
-        guard let key = currentAttempt(envelope: envelope, worker: peer) else {
-            // A reply to an attempt that is over frees nothing: the worker's slot belongs to whatever it holds now.
-            emit(.lateReply(peer: peer, envelope: envelope.hexString))
-            return
-        }
+        // A reply to an attempt that is over frees nothing: the worker's slot belongs to whatever it holds now.
+        guard let key = currentAttempt(envelope: envelope, worker: peer) else { return }
         workers[peer]!.inFlight.remove(key)
         list(peer)
         if workers[peer]!.isExtended {
@@ -235,11 +224,15 @@ public struct BrokerStateMachine: Sendable {
         dispatch(workers[peer]!.category, at: now)
     }
 
-    /// The task whose current attempt `envelope` names, if `worker` holds it; `nil` for late or foreign replies.
-    private func currentAttempt(envelope: [UInt8], worker peer: PeerID) -> TaskKey? {
+    /// The task whose current attempt `envelope` names, if `worker` holds it; `nil`, reported as a late reply, for
+    /// replies to attempts that are over and for envelopes that are not ours.
+    private mutating func currentAttempt(envelope: [UInt8], worker peer: PeerID) -> TaskKey? {
         guard let token = AssignmentToken(decoding: envelope), let task = tasks[token.task],
             task.state == .running, task.worker == peer, task.attempts == token.attempt
-        else { return nil }
+        else {
+            emit(.lateReply(peer: peer, envelope: envelope.hexString))
+            return nil
+        }
         return token.task
     }
 

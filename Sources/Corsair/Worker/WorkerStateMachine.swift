@@ -195,15 +195,7 @@ public struct WorkerStateMachine: Sendable {
     /// Stop taking tasks; once those in flight are done, send DISCONNECT and stop.
     public mutating func drain(at now: ContinuousClock.Instant) -> [Action] {
         isDraining = true
-        switch phase {
-        case .connected:
-            return inFlight.isEmpty ? finishDraining(at: now) : []
-        case .waiting:
-            phase = .stopped
-            return [.stopped]
-        case .stopped:
-            return []
-        }
+        return phase == .connected && !inFlight.isEmpty ? [] : stop(at: now)
     }
 
     /// Stop now, abandoning tasks in flight (the broker requeues them): the drain timeout ran out.
