@@ -1,0 +1,61 @@
+import Testing
+
+@testable import Corsair
+
+@Suite struct ExtensionCodingTests {
+    @Test("round-trips a worker offer and skips keys it does not know")
+    func offer() throws {
+        let offer = WorkerOffer(credit: 3, heartbeatInterval: .seconds(2), name: "w")
+        #expect(try WorkerOffer(decoding: offer.encoded, frame: 4, of: 5) == offer)
+        let newer = Array("credit=3\nzone=eu\nheartbeat-ms=2000\nname=w".utf8)
+        #expect(try WorkerOffer(decoding: newer, frame: 4, of: 5) == offer)
+    }
+
+    @Test("round-trips a task header and refuses damaged ones")
+    func taskHeader() throws {
+        let header = TaskHeader(id: "tâche-1", attempt: 3, timeout: .milliseconds(1500))
+        #expect(try TaskHeader(decoding: header.encoded, frame: 5, of: 7) == header)
+        let truncated = try #require(throws: ProtocolError.self) {
+            try TaskHeader(decoding: Array(header.encoded.dropLast()), frame: 5, of: 7)
+        }
+        #expect(truncated.frame == 5)
+        #expect(truncated.message.contains("truncated"))
+        #expect(throws: ProtocolError.self) { try TaskHeader(decoding: header.encoded + [0], frame: 5, of: 7) }
+        var wrongVersion = header.encoded
+        wrongVersion[0] = 9
+        let version = try #require(throws: ProtocolError.self) { try TaskHeader(decoding: wrongVersion, frame: 5, of: 7) }
+        #expect(version.message.contains("version 9"))
+    }
+
+    @Test("round-trips an assignment token and rejects envelopes that are not ours")
+    func assignmentToken() {
+        let token = AssignmentToken(task: TaskKey(rawValue: 1 << 40), attempt: 7)
+        #expect(token.encoded.count == 12)
+        #expect(AssignmentToken(decoding: token.encoded) == token)
+        #expect(AssignmentToken(decoding: Array(token.encoded.dropLast())) == nil)
+        #expect(AssignmentToken(decoding: []) == nil)
+    }
+
+    @Test("round-trips every broker reply to a batch client", arguments: [
+        BrokerReply.accepted(["a1", "a2"]),
+        .rejected([TaskRejection(id: "x", reason: "category 'mmi.x' is reserved")]),
+        .result(TaskResult(id: "a1", category: "a", outcome: .succeeded, attempts: 1, worker: "w-1", started: 5, finished: 9, output: [1, 2])),
+        .result(TaskResult(id: "a2", category: "a", outcome: .failed, attempts: 3, worker: nil, started: nil, finished: 9, output: [])),
+        .error("frame 2 of 3: bad"),
+    ])
+    func brokerReplies(_ reply: BrokerReply) throws {
+        for framing in [Framing.rfc18, .delimited] {
+            #expect(try BrokerReply(decoding: reply.encoded(framing: framing)) == reply)
+        }
+    }
+
+    @Test("refuses a result descriptor with an unknown outcome")
+    func unknownOutcome() throws {
+        var frames = BrokerReply.result(
+            TaskResult(id: "a", category: "a", outcome: .succeeded, attempts: 1, worker: nil, started: nil, finished: 1, output: [])
+        ).encoded(framing: .rfc18)
+        frames[2][0] = 7
+        let error = try #require(throws: ProtocolError.self) { try BrokerReply(decoding: frames) }
+        #expect(error.message.contains("unknown outcome 0x07"))
+    }
+}
