@@ -103,6 +103,51 @@ struct ClusterTests {
         #expect(lines.last == "3 tasks: 3 succeeded, 0 failed, 0 unfinished")
     }
 
+    @Test("binds every --bind endpoint and lists each in the endpoint file")
+    func severalEndpoints() throws {
+        defer { harness.shutdown() }
+        let endpointFile = harness.path("endpoints")
+        let broker = try harness.start(
+            binary: "corsair-broker",
+            ["--bind", "tcp://127.0.0.1:*", "--bind", "ipc://\(harness.path("broker.ipc").path)", "--endpoint-file", endpointFile.path])
+        var endpoints: [String] = []
+        try harness.waitUntil("the broker writes its endpoints") {
+            endpoints = ((try? String(contentsOf: endpointFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            return endpoints.count == 2 || !broker.process.isRunning
+        }
+        #expect(endpoints[0].hasPrefix("tcp://127.0.0.1:"))
+        #expect(endpoints[1].hasPrefix("ipc://"))
+        // A worker on one endpoint and a client on the other meet in the same broker.
+        try worker(endpoints[1], "a", ["--echo"])
+        let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoints[0], "--json"], input: "a1")
+        #expect(try ResultLine.parse(run.output).map(\.result) == ["a1"])
+    }
+
+    @Test("serves several categories from one worker, one connection each")
+    func severalCategories() throws {
+        defer { harness.shutdown() }
+        let (broker, endpoint) = try harness.startBroker()
+        try worker(endpoint, "a", ["--category", "b", "--echo", "--id", "both"])
+        try harness.waitUntil("the worker serves b too") { try MDPProbe.hasWorkers("b", at: endpoint) }
+        let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: "a1 b1")
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(try ResultLine.parse(run.output).allSatisfy { $0.worker == "both" })
+        #expect(broker.errors.components(separatedBy: "worker joined").count == 3)
+    }
+
+    @Test("fails simulated tasks at the --fail-rate and reports the last reason after every attempt")
+    func simulatedFailures() throws {
+        defer { harness.shutdown() }
+        let (_, endpoint) = try harness.startBroker()
+        try worker(endpoint, "a", ["--simulate", "10ms", "--fail-rate", "1"])
+        let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: "a1 a2")
+        #expect(run.status == 1)
+        let results = try ResultLine.parse(run.output)
+        #expect(results.count == 2)
+        #expect(results.allSatisfy { $0.status == "failed" && $0.attempts == 3 })
+        #expect(results.allSatisfy { $0.error == "simulated failure (after 3 attempts)" })
+    }
+
     @Test("evaluates arithmetic with --calc and fails a division by zero with a clear message")
     func calculator() throws {
         defer { harness.shutdown() }
