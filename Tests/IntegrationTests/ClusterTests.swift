@@ -148,6 +148,21 @@ struct ClusterTests {
         #expect(results.allSatisfy { $0.error == "simulated failure (after 3 attempts)" })
     }
 
+    @Test("requeues a task past --task-timeout to another worker, and fails it when its attempts run out")
+    func taskTimeout() throws {
+        defer { harness.shutdown() }
+        let (broker, endpoint) = try harness.startBroker(["--task-timeout", "500ms", "--max-attempts", "2"])
+        try worker(endpoint, "slow", ["--simulate", "5s", "--id", "first"])
+        try worker(endpoint, "slow", ["--simulate", "5s", "--id", "second"])
+        let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: "slow1")
+        #expect(run.status == 1)
+        let result = try #require(try ResultLine.parse(run.output).first)
+        #expect(result.error == "timeout (after 2 attempts)")
+        #expect(result.attempts == 2)
+        #expect(broker.errors.contains("reason=timeout"))
+        #expect(broker.errors.components(separatedBy: "task requeued").count == 2, "one requeue, then the final failure")
+    }
+
     @Test("evaluates arithmetic with --calc and fails a division by zero with a clear message")
     func calculator() throws {
         defer { harness.shutdown() }

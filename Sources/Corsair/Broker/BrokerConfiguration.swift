@@ -5,7 +5,8 @@ public struct BrokerConfiguration: Sendable, Hashable {
     /// How many heartbeat intervals of silence make a worker dead. The interval used is the longer of the broker's
     /// and the worker's own (Corsair workers announce theirs), so differing settings never cause false expiry.
     public var liveness: Int = 3
-    /// The time a worker has for one attempt of a task, unless the task says otherwise. Sent to Corsair workers.
+    /// The time a worker has for one attempt of a task, unless the task says otherwise. Past it the attempt ends with
+    /// reason `timeout` and the task is requeued (or fails when out of attempts). Sent to Corsair workers.
     public var taskTimeout: Duration = .seconds(10)
     /// How many attempts a task gets, unless it says otherwise.
     public var maxAttempts: Int = 3

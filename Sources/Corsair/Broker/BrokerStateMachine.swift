@@ -11,6 +11,7 @@ import HeapModule
 /// - A task's category picks its workers; within a category, higher priority first, then submission order.
 /// - Work goes only to workers that sent READY and have free credit, least recently used first.
 /// - A worker that disconnects, goes silent or becomes unreachable is dropped and its tasks are requeued.
+/// - An attempt past its deadline is requeued; the worker's late answer is ignored but frees its credit.
 /// - Each attempt counts; after the task's attempts run out it fails with the last reason.
 /// - A batch task id seen before in the same session is acknowledged, not queued again.
 public struct BrokerStateMachine: Sendable {
@@ -22,6 +23,8 @@ public struct BrokerStateMachine: Sendable {
     private var sessions: [[UInt8]: ClientSession] = [:]
     private var workers: [PeerID: WorkerRecord] = [:]
     private var categories: [String: CategoryQueue] = [:]
+    /// Deadlines of running attempts, earliest first; entries of attempts that ended are skipped when popped.
+    private var deadlines = Heap<DeadlineEntry>()
     private var lastKey: UInt64 = 0
     private var nextCheck: ContinuousClock.Instant
     private var actions: [BrokerAction] = []
@@ -39,7 +42,9 @@ public struct BrokerStateMachine: Sendable {
     }
 
     /// When ``tick(at:)`` next has work to do: the loop must not sleep past this.
-    public var nextDeadline: ContinuousClock.Instant { nextCheck }
+    public var nextDeadline: ContinuousClock.Instant {
+        min(nextCheck, deadlines.min?.deadline ?? nextCheck)
+    }
 
     // MARK: - Events
 
@@ -64,9 +69,11 @@ public struct BrokerStateMachine: Sendable {
         return takeActions()
     }
 
-    /// Lets time pass: heartbeats workers that are due one and drops those that went silent.
+    /// Lets time pass: requeues attempts past their deadline, heartbeats workers that are due one and drops those
+    /// that went silent.
     public mutating func tick(at now: ContinuousClock.Instant) -> [BrokerAction] {
-        guard now >= nextCheck else { return [] }
+        expireAttempts(at: now)
+        guard now >= nextCheck else { return takeActions() }
         let expired = workers.values.filter { now - $0.lastReceivedAt >= $0.expiry }.map(\.peer)
         for peer in expired.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
             removeWorker(peer, reason: .expired, at: now)
@@ -78,6 +85,17 @@ public struct BrokerStateMachine: Sendable {
         let earliestExpiry = workers.values.lazy.map { $0.lastReceivedAt + $0.expiry }.min()
         nextCheck = min(now + configuration.heartbeatInterval, earliestExpiry ?? now + configuration.heartbeatInterval)
         return takeActions()
+    }
+
+    /// Ends every attempt whose deadline has passed. The worker keeps the attempt's unit of credit until it answers,
+    /// since it may still be busy with it; its late answer is ignored.
+    private mutating func expireAttempts(at now: ContinuousClock.Instant) {
+        while let entry = deadlines.min, entry.deadline <= now {
+            _ = deadlines.removeMin()
+            let key = entry.token.task
+            guard let task = tasks[key], task.state == .running, task.attempts == entry.token.attempt else { continue }
+            attemptEnded(key, reason: "timeout", at: now)
+        }
     }
 
     /// Reports that a send to `peer` failed because the ROUTER no longer knows it: a worker is dropped.
@@ -195,10 +213,15 @@ public struct BrokerStateMachine: Sendable {
         from peer: PeerID,
         at now: ContinuousClock.Instant
     ) {
-        // A reply to an attempt that is over frees nothing: the worker's slot belongs to whatever it holds now.
-        guard let key = currentAttempt(envelope: envelope, worker: peer) else { return }
-        workers[peer]!.inFlight.remove(key)
-        list(peer)
+        // The worker is done with the attempt it names, current or not: its unit of credit is free again. A FINAL for
+        // an attempt it does not hold (a duplicate) frees nothing.
+        if let token = AssignmentToken(decoding: envelope), workers[peer]!.inFlight.remove(token) != nil {
+            list(peer)
+        }
+        guard let key = currentAttempt(envelope: envelope, worker: peer) else {
+            dispatch(workers[peer]!.category, at: now)
+            return
+        }
         if workers[peer]!.isExtended {
             if body.count == 2, body[0].count == 1, let outcome = TaskOutcome(rawValue: body[0][0]) {
                 let message = String(decoding: body[1], as: UTF8.self)
@@ -243,8 +266,11 @@ public struct BrokerStateMachine: Sendable {
             .workerLeft(
                 peer: peer, name: worker.name, category: worker.category, reason: reason,
                 inFlight: worker.inFlight.count))
-        for key in worker.inFlight.sorted() {
-            attemptEnded(key, reason: "worker_lost", at: now)
+        for token in worker.inFlight.sorted(by: { $0.task < $1.task }) {
+            guard let task = tasks[token.task], task.state == .running, task.worker == peer,
+                task.attempts == token.attempt
+            else { continue }
+            attemptEnded(token.task, reason: "worker_lost", at: now)
         }
         dispatch(worker.category, at: now)
     }
@@ -381,13 +407,13 @@ public struct BrokerStateMachine: Sendable {
             task.workerName = workers[peer]!.name
             task.startedAt = now
             tasks[entry.key] = task
-            workers[peer]!.inFlight.insert(entry.key)
+            let token = AssignmentToken(task: entry.key, attempt: task.attempts)
+            let timeout = task.timeout ?? configuration.taskTimeout
+            workers[peer]!.inFlight.insert(token)
+            deadlines.insert(DeadlineEntry(deadline: now + timeout, token: token))
             let worker = workers[peer]!
-            let header =
-                worker.isExtended
-                ? TaskHeader(id: task.id, attempt: task.attempts, timeout: task.timeout ?? configuration.taskTimeout)
-                : nil
-            let envelope = AssignmentToken(task: entry.key, attempt: task.attempts).encoded
+            let header = worker.isExtended ? TaskHeader(id: task.id, attempt: task.attempts, timeout: timeout) : nil
+            let envelope = token.encoded
             send(.request(worker.framing, envelope: envelope, header: header, body: task.payload), toWorker: peer, at: now)
             emit(.taskDispatched(id: task.id, category: category, worker: worker.name, attempt: task.attempts))
             if worker.hasCredit {
@@ -414,7 +440,8 @@ public struct BrokerStateMachine: Sendable {
         task.worker = nil
         tasks[key] = task
         if task.attempts >= (task.maxAttempts ?? configuration.maxAttempts) {
-            finish(key, outcome: .failed, output: [Array("\(reason) (after \(task.attempts) attempts)".utf8)], at: now)
+            let attempts = task.attempts == 1 ? "1 attempt" : "\(task.attempts) attempts"
+            finish(key, outcome: .failed, output: [Array("\(reason) (after \(attempts))".utf8)], at: now)
             return
         }
         tasks[key]!.state = .queued

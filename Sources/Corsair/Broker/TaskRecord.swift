@@ -42,3 +42,13 @@ struct QueueEntry: Comparable, Sendable {
         lhs.priority != rhs.priority ? lhs.priority > rhs.priority : lhs.key < rhs.key
     }
 }
+
+/// When a running attempt's time is up.
+struct DeadlineEntry: Comparable, Sendable {
+    let deadline: ContinuousClock.Instant
+    let token: AssignmentToken
+
+    static func < (lhs: DeadlineEntry, rhs: DeadlineEntry) -> Bool {
+        lhs.deadline != rhs.deadline ? lhs.deadline < rhs.deadline : lhs.token.task < rhs.token.task
+    }
+}

@@ -11,7 +11,9 @@ struct WorkerRecord: Sendable {
     let isExtended: Bool
     /// Silence longer than this means it is dead.
     let expiry: Duration
-    var inFlight: Set<TaskKey> = []
+    /// The attempts this worker holds, including ones the broker gave up on (timed out) that it has not answered yet:
+    /// each occupies a unit of credit until its FINAL arrives.
+    var inFlight: Set<AssignmentToken> = []
     var lastReceivedAt: ContinuousClock.Instant
     var lastSentAt: ContinuousClock.Instant
     /// Whether the worker has an entry in its category's available list.

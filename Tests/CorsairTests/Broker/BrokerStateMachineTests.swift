@@ -338,6 +338,61 @@ import Testing
         #expect(broker.machine.state(ofTask: "a1", session: [7]) == "queued")
     }
 
+    @Test("requeues an attempt past its deadline to another worker and ignores the late reply")
+    func timeoutRequeues() throws {
+        var broker = BrokerHarness { $0.taskTimeout = .seconds(5) }
+        broker.plainWorker(w1, category: "a")
+        let first = try #require(broker.submit([task("a1")]).requests.first)
+        broker.plainWorker(w2, category: "a")
+        #expect(broker.machine.nextDeadline == broker.t0 + .seconds(1))
+        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(2))
+        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w2, after: .seconds(2))
+        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(4))
+        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w2, after: .seconds(4))
+        #expect(broker.tick(after: .milliseconds(4999)).requeueReasons.isEmpty)
+        let expired = broker.tick(after: .seconds(5))
+        #expect(expired.requeueReasons == ["timeout"])
+        let retry = try #require(expired.requests.first)
+        #expect(retry.worker == w2)
+        #expect(retry.token?.attempt == 2)
+        let late = broker.final(first, body: "too late", after: .seconds(6))
+        #expect(late.results.isEmpty)
+        #expect(late.events.contains(.lateReply(peer: w1, envelope: first.envelope.hexString)))
+        let done = broker.final(retry, body: "on time", after: .seconds(6))
+        #expect(done.results.map(\.attempts) == [2])
+        #expect(done.results.map { String(decoding: $0.output, as: UTF8.self) } == ["on time"])
+    }
+
+    @Test("keeps a timed-out attempt's credit busy until its worker answers")
+    func timeoutKeepsCreditBusy() throws {
+        var broker = BrokerHarness { $0.taskTimeout = .seconds(2) }
+        broker.plainWorker(w1, category: "a")
+        let first = try #require(broker.submit([task("a1")]).requests.first)
+        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(2))
+        let expired = broker.tick(after: .seconds(2))
+        #expect(expired.requeueReasons == ["timeout"])
+        #expect(expired.requests.isEmpty, "w1 is still busy with the first attempt")
+        let freed = broker.final(first, after: .seconds(3))
+        #expect(freed.results.isEmpty)
+        #expect(freed.requests.map(\.token?.attempt) == [2])
+    }
+
+    @Test("honours a task's own timeout and fails it when timeouts use up its attempts")
+    func perTaskTimeout() throws {
+        var broker = BrokerHarness { $0.maxAttempts = 1 }
+        broker.corsairWorker(w1, category: "a", credit: 2)
+        let spec = TaskSpec(id: "a1", category: "a", payload: [], timeout: .milliseconds(1500))
+        let request = try #require(broker.submit([spec]).requests.first)
+        #expect(request.header?.timeout == .milliseconds(1500))
+        #expect(broker.machine.nextDeadline == broker.t0 + .seconds(1))
+        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(1))
+        _ = broker.tick(after: .seconds(1))
+        #expect(broker.machine.nextDeadline == broker.t0 + .milliseconds(1500))
+        let failed = broker.tick(after: .milliseconds(1500))
+        #expect(failed.results.map(\.outcome) == [.failed])
+        #expect(failed.results.map { String(decoding: $0.output, as: UTF8.self) } == ["timeout (after 1 attempt)"])
+    }
+
     @Test("drops a worker the ROUTER can no longer reach and requeues its task")
     func unreachable() throws {
         var broker = BrokerHarness()
