@@ -1,4 +1,5 @@
 public import ArgumentParser
+public import Logging
 public import Corsair
 
 /// Lets options take durations such as `250ms`, `10s`, `1.5s`, `2m` (a bare number is seconds).
@@ -13,3 +14,6 @@ extension Duration: @retroactive ExpressibleByArgument {
 
 /// Lets `--format plain|jsonl` parse straight into the batch format.
 extension BatchFormat: ExpressibleByArgument {}
+
+/// Lets `--log-level` parse straight into a swift-log level.
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -71,7 +71,7 @@ public struct LineLogHandler: LogHandler {
                 "time": timestamp, "level": event.level.rawValue, "label": label, "message": "\(event.message)",
             ]
             for (key, value) in merged { object[key] = "\(value)" }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
             sink.write(String(decoding: data, as: UTF8.self) + "\n")
         } else {
             let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
@@ -80,6 +80,6 @@ public struct LineLogHandler: LogHandler {
     }
 
     private static func timestamp() -> String {
-        Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeSeparator(.colon))
+        Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(Date())
     }
 }

@@ -1,6 +1,12 @@
 public import ArgumentParser
 public import Logging
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// `--log-level`, `--log-file` and `--log-format`, shared by every binary.
 public struct LoggingOptions: ParsableArguments {
     /// How log lines are written.
@@ -51,11 +57,3 @@ public struct LoggingOptions: ParsableArguments {
         return Logger.Level(rawValue: String(cString: value).lowercased())
     }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif

@@ -241,6 +241,22 @@ struct ClusterTests {
         #expect(badClientEndpoint.status == 64)
     }
 
+    @Test("writes one JSON object per event to --log-file with --log-format json")
+    func jsonLogFile() throws {
+        defer { harness.shutdown() }
+        let logFile = harness.path("broker.log")
+        let (broker, endpoint) = try harness.startBroker(["--log-file", logFile.path, "--log-format", "json"])
+        try worker(endpoint, "a", ["--echo", "--id", "logged"])
+        broker.send(SIGTERM)
+        #expect(broker.waitForExit() == 0)
+        let lines = try String(contentsOf: logFile, encoding: .utf8).split(separator: "\n")
+        let objects = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]) }
+        #expect(objects.first?["message"] == "broker listening")
+        #expect(objects.contains { $0["message"] == "worker joined" && $0["worker.id"] == "logged" })
+        #expect(objects.allSatisfy { $0["time"]?.hasSuffix("Z") == true && $0["label"] == "corsair.broker" })
+        #expect(broker.errors.isEmpty, "with --log-file nothing goes to stderr")
+    }
+
     @Test("stops cleanly on SIGTERM: the worker sends DISCONNECT and both exit 0")
     func cleanStop() throws {
         defer { harness.shutdown() }
