@@ -26,6 +26,7 @@ public struct LoggingOptions: ParsableArguments {
     @Option(help: "Log line format: text or json.")
     public var logFormat: Format = .text
 
+    /// Creates the options with their defaults (ArgumentParser fills them in).
     public init() {}
 
     /// Checks that the log file can be opened.

@@ -16,7 +16,9 @@ public enum WorkerMessage: Sendable, Hashable {
     case partial(envelope: [UInt8], body: [[UInt8]])
     /// The final reply for the task in `envelope`.
     case final(envelope: [UInt8], body: [[UInt8]])
+    /// Liveness; any other command counts as one too.
     case heartbeat
+    /// The worker is leaving.
     case disconnect
 }
 
@@ -46,6 +48,7 @@ public enum BrokerToWorker: Sendable, Hashable {
     case request(envelope: [UInt8], body: [[UInt8]])
     /// Liveness; `extensionAccepted` when it carries ``WorkerExtension/marker``.
     case heartbeat(extensionAccepted: Bool)
+    /// The broker dropped this worker: reconnect on a new socket.
     case disconnect
 }
 

@@ -82,9 +82,13 @@ public enum ClientMessage: Sendable, Hashable {
 
 /// A message from the broker to a Corsair client.
 public enum BrokerReply: Sendable, Hashable {
+    /// ACCEPTED: the broker has these task ids (new or already known) and will report each.
     case accepted([String])
+    /// REJECTED: the broker refused these tasks and will not run them.
     case rejected([TaskRejection])
+    /// RESULT: one task finished for good.
     case result(TaskResult)
+    /// ERROR: the submission could not be decoded; the text says what and where.
     case error(String)
 }
 

@@ -172,7 +172,9 @@ public struct AssignmentToken: Sendable, Hashable {
 
 /// The broker's own key for a task: its submission sequence number, unique for the life of the broker.
 public struct TaskKey: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The sequence number.
     public var rawValue: UInt64
+    /// Wraps a sequence number.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
     public static func < (lhs: TaskKey, rhs: TaskKey) -> Bool { lhs.rawValue < rhs.rawValue }
     public var description: String { "#\(rawValue)" }

@@ -249,14 +249,24 @@ public struct TaskTicket: Sendable, Hashable {
 
 /// Something a worker connection reports for the log.
 public enum WorkerEvent: Sendable, Hashable {
+    /// A new socket is connecting and READY went out.
     case connecting(broker: String, category: String)
+    /// The broker acknowledged corsair/1: task headers and outcome frames from now on.
     case extensionAccepted
+    /// The broker sent DISCONNECT; the worker reconnects.
     case disconnectedByBroker
+    /// Nothing came from the broker for liveness × heartbeat interval; the worker reconnects.
     case brokerSilent(for: Duration)
+    /// The next connection attempt waits this long.
     case reconnecting(after: Duration)
+    /// The broker stayed away longer than `giveUpAfter`.
     case gaveUp(after: Duration)
+    /// A message from the broker broke the protocol and was dropped.
     case badMessage(ProtocolError)
+    /// A REQUEST arrived while draining and was not run.
     case requestRefusedWhileDraining
+    /// A result for a task from an earlier connection was dropped: that broker session is gone.
     case resultDropped
+    /// Draining ended with DISCONNECT; `abandoned` tasks were still running (the broker requeues them).
     case drained(abandoned: Int)
 }
