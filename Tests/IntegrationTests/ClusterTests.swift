@@ -82,8 +82,8 @@ struct ClusterTests {
     @Test("keeps heartbeating while a task runs longer than the broker's liveness window")
     func heartbeatsWhileBusy() throws {
         defer { harness.shutdown() }
-        let (broker, endpoint) = try harness.startBroker(["--heartbeat", "100ms", "--liveness", "3"])
-        try worker(endpoint, "slow", ["--heartbeat", "100ms", "--simulate", "1500ms"])
+        let (broker, endpoint) = try harness.startBroker(["--heartbeat", "200ms", "--liveness", "5"])
+        try worker(endpoint, "slow", ["--heartbeat", "200ms", "--simulate", "2500ms"])
         let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: "slow1")
         #expect(run.status == 0, "\(run.errors)")
         #expect(try ResultLine.parse(run.output).map(\.attempts) == [1])
