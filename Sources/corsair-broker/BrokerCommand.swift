@@ -42,6 +42,16 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "Attempts a task gets before it fails for good, unless the task sets its own.")
     var maxAttempts: Int = 3
 
+    @Option(help: "How long a task waits while its category has no worker at all before it fails with no_worker.")
+    var queueTimeout: Duration = .seconds(60)
+
+    @Option(
+        name: .customLong("ordered"),
+        help: ArgumentHelp(
+            "Run this category strictly in order, one task at a time, retries included; repeatable.",
+            valueName: "category"))
+    var orderedCategories: [String] = []
+
     @Option(help: "Largest frame accepted, in bytes; a peer that sends a larger one is disconnected.")
     var maxMessageSize: Int = 16 << 20
 
@@ -56,6 +66,12 @@ struct BrokerCommand: AsyncParsableCommand {
         guard heartbeat >= .milliseconds(10) else { throw ValidationError("--heartbeat must be at least 10ms") }
         guard taskTimeout >= .milliseconds(1) else { throw ValidationError("--task-timeout must be positive") }
         guard maxMessageSize >= 1024 else { throw ValidationError("--max-message-size must be at least 1024") }
+        guard queueTimeout > .zero else { throw ValidationError("--queue-timeout must be positive") }
+        for category in orderedCategories {
+            if let reason = CategoryName.validate(category) {
+                throw ValidationError("--ordered '\(category)': \(reason)")
+            }
+        }
     }
 
     func run() async throws {
@@ -65,6 +81,8 @@ struct BrokerCommand: AsyncParsableCommand {
         configuration.liveness = liveness
         configuration.taskTimeout = taskTimeout
         configuration.maxAttempts = maxAttempts
+        configuration.queueTimeout = queueTimeout
+        configuration.orderedCategories = Set(orderedCategories)
         let options = BrokerLoop.Options(
             endpoints: endpoints.isEmpty ? ["tcp://*:5555"] : endpoints, maxMessageSize: maxMessageSize)
         let endpointFile = endpointFile

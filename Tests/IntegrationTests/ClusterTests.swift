@@ -163,6 +163,22 @@ struct ClusterTests {
         #expect(broker.errors.components(separatedBy: "task requeued").count == 2, "one requeue, then the final failure")
     }
 
+    @Test("fails a task whose category gets no worker within --queue-timeout, and runs --ordered categories in order")
+    func queueTimeoutAndOrder() throws {
+        defer { harness.shutdown() }
+        let (_, endpoint) = try harness.startBroker(["--queue-timeout", "300ms", "--ordered", "a"])
+        try worker(endpoint, "a", ["--simulate", "20ms", "--concurrency", "4"])
+        let run = try harness.run(
+            binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: "a1 a2 a3 a4 z1")
+        #expect(run.status == 1)
+        let results = Dictionary(uniqueKeysWithValues: try ResultLine.parse(run.output).map { ($0.id, $0) })
+        #expect(results["z1"]?.error == "no_worker: no worker for category 'z' within 300ms")
+        let starts = ["a1", "a2", "a3", "a4"].compactMap { results[$0]?.started }
+        let ends = ["a1", "a2", "a3", "a4"].compactMap { results[$0]?.finished }
+        #expect(starts.count == 4)
+        #expect(zip(ends, starts.dropFirst()).allSatisfy { $0 <= $1 }, "ordered tasks overlapped: \(starts) \(ends)")
+    }
+
     @Test("evaluates arithmetic with --calc and fails a division by zero with a clear message")
     func calculator() throws {
         defer { harness.shutdown() }

@@ -10,6 +10,12 @@ public struct BrokerConfiguration: Sendable, Hashable {
     public var taskTimeout: Duration = .seconds(10)
     /// How many attempts a task gets, unless it says otherwise.
     public var maxAttempts: Int = 3
+    /// How long a task waits while its category has no worker at all before it fails with reason `no_worker`.
+    /// Tasks wait indefinitely while workers exist, however busy.
+    public var queueTimeout: Duration = .seconds(60)
+    /// Categories that run strictly in order: one attempt in flight at a time (including a timed-out attempt its
+    /// worker has not answered yet), in queue order, retries included.
+    public var orderedCategories: Set<String> = []
 
     /// Creates the default configuration.
     public init() {}

@@ -12,6 +12,8 @@ import HeapModule
 /// - Work goes only to workers that sent READY and have free credit, least recently used first.
 /// - A worker that disconnects, goes silent or becomes unreachable is dropped and its tasks are requeued.
 /// - An attempt past its deadline is requeued; the worker's late answer is ignored but frees its credit.
+/// - A task whose category has had no worker for the queue timeout fails with `no_worker`.
+/// - An ordered category has one attempt in flight at a time.
 /// - Each attempt counts; after the task's attempts run out it fails with the last reason.
 /// - A batch task id seen before in the same session is acknowledged, not queued again.
 public struct BrokerStateMachine: Sendable {
@@ -25,6 +27,8 @@ public struct BrokerStateMachine: Sendable {
     private var categories: [String: CategoryQueue] = [:]
     /// Deadlines of running attempts, earliest first; entries of attempts that ended are skipped when popped.
     private var deadlines = Heap<DeadlineEntry>()
+    /// Deadlines of tasks waiting in categories without workers; entries a task no longer carries are skipped.
+    private var queueDeadlines = Heap<QueueDeadline>()
     private var lastKey: UInt64 = 0
     private var nextCheck: ContinuousClock.Instant
     private var actions: [BrokerAction] = []
@@ -43,7 +47,7 @@ public struct BrokerStateMachine: Sendable {
 
     /// When ``tick(at:)`` next has work to do: the loop must not sleep past this.
     public var nextDeadline: ContinuousClock.Instant {
-        min(nextCheck, deadlines.min?.deadline ?? nextCheck)
+        min(nextCheck, deadlines.min?.deadline ?? nextCheck, queueDeadlines.min?.deadline ?? nextCheck)
     }
 
     // MARK: - Events
@@ -73,6 +77,7 @@ public struct BrokerStateMachine: Sendable {
     /// that went silent.
     public mutating func tick(at now: ContinuousClock.Instant) -> [BrokerAction] {
         expireAttempts(at: now)
+        expireWaiting(at: now)
         guard now >= nextCheck else { return takeActions() }
         let expired = workers.values.filter { now - $0.lastReceivedAt >= $0.expiry }.map(\.peer)
         for peer in expired.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
@@ -96,6 +101,28 @@ public struct BrokerStateMachine: Sendable {
             guard let task = tasks[key], task.state == .running, task.attempts == entry.token.attempt else { continue }
             attemptEnded(key, reason: "timeout", at: now)
         }
+    }
+
+    /// Fails tasks that waited the queue timeout in a category that still has no worker.
+    private mutating func expireWaiting(at now: ContinuousClock.Instant) {
+        while let entry = queueDeadlines.min, entry.deadline <= now {
+            _ = queueDeadlines.removeMin()
+            guard let task = tasks[entry.key], task.state == .queued, task.queueDeadline == entry.deadline else {
+                continue
+            }
+            tasks[entry.key]!.queueDeadline = nil
+            guard workerCount(category: task.category) == 0 else { continue }
+            let reason = "no_worker: no worker for category '\(task.category)' within \(DurationParser.format(configuration.queueTimeout))"
+            tasks[entry.key]!.lastError = reason
+            finish(entry.key, outcome: .failed, output: [Array(reason.utf8)], at: now)
+        }
+    }
+
+    /// Starts the queue timeout of task `key`, which waits in a category without workers.
+    private mutating func startQueueTimeout(_ key: TaskKey, at now: ContinuousClock.Instant) {
+        let deadline = now + configuration.queueTimeout
+        tasks[key]!.queueDeadline = deadline
+        queueDeadlines.insert(QueueDeadline(deadline: deadline, key: key))
     }
 
     /// Reports that a send to `peer` failed because the ROUTER no longer knows it: a worker is dropped.
@@ -216,6 +243,7 @@ public struct BrokerStateMachine: Sendable {
         // The worker is done with the attempt it names, current or not: its unit of credit is free again. A FINAL for
         // an attempt it does not hold (a duplicate) frees nothing.
         if let token = AssignmentToken(decoding: envelope), workers[peer]!.inFlight.remove(token) != nil {
+            categories[workers[peer]!.category]?.held -= 1
             list(peer)
         }
         guard let key = currentAttempt(envelope: envelope, worker: peer) else {
@@ -262,6 +290,7 @@ public struct BrokerStateMachine: Sendable {
     private mutating func removeWorker(_ peer: PeerID, reason: WorkerLeaveReason, at now: ContinuousClock.Instant) {
         guard let worker = workers.removeValue(forKey: peer) else { return }
         categories[worker.category]?.workers.remove(peer)
+        categories[worker.category]?.held -= worker.inFlight.count
         emit(
             .workerLeft(
                 peer: peer, name: worker.name, category: worker.category, reason: reason,
@@ -271,6 +300,11 @@ public struct BrokerStateMachine: Sendable {
                 task.attempts == token.attempt
             else { continue }
             attemptEnded(token.task, reason: "worker_lost", at: now)
+        }
+        if workerCount(category: worker.category) == 0, let queue = categories[worker.category] {
+            for entry in queue.waiting.unordered where tasks[entry.key]?.state == .queued {
+                startQueueTimeout(entry.key, at: now)
+            }
         }
         dispatch(worker.category, at: now)
     }
@@ -304,7 +338,8 @@ public struct BrokerStateMachine: Sendable {
             TaskRecord(
                 key: key, id: "mdp-\(key.rawValue)", category: request.category, priority: 0,
                 origin: .mdp(peer, request.framing, request.dialect), timeout: nil, maxAttempts: nil,
-                payload: request.body))
+                payload: request.body),
+            at: now)
         dispatch(request.category, at: now)
     }
 
@@ -340,7 +375,8 @@ public struct BrokerStateMachine: Sendable {
                 TaskRecord(
                     key: key, id: spec.id, category: spec.category, priority: spec.priority,
                     origin: .batch(session: session), timeout: spec.timeout, maxAttempts: spec.maxAttempts,
-                    payload: [spec.payload]))
+                    payload: [spec.payload]),
+                at: now)
             touched.insert(spec.category)
         }
         // Acknowledge before any result of this submission goes out.
@@ -382,10 +418,13 @@ public struct BrokerStateMachine: Sendable {
         return TaskKey(rawValue: lastKey)
     }
 
-    private mutating func enqueue(_ task: TaskRecord) {
+    private mutating func enqueue(_ task: TaskRecord, at now: ContinuousClock.Instant) {
         tasks[task.key] = task
         categories[task.category, default: CategoryQueue()].waiting.insert(
             QueueEntry(priority: task.priority, key: task.key))
+        if workerCount(category: task.category) == 0 {
+            startQueueTimeout(task.key, at: now)
+        }
     }
 
     /// Hands waiting tasks of `category` to available workers until one side runs out.
@@ -393,14 +432,18 @@ public struct BrokerStateMachine: Sendable {
         guard var queue = categories[category] else { return }
         categories[category] = nil  // Mutate the queue in place, without copying its storage.
         defer { categories[category] = queue }
+        let isOrdered = configuration.orderedCategories.contains(category)
         while let entry = queue.waiting.min {
             guard tasks[entry.key]?.state == .queued else {
                 _ = queue.waiting.removeMin()
                 continue
             }
+            if isOrdered && queue.held > 0 { return }
             guard let peer = nextAvailableWorker(&queue) else { return }
             _ = queue.waiting.removeMin()
+            queue.held += 1
             var task = tasks[entry.key]!
+            task.queueDeadline = nil
             task.attempts += 1
             task.state = .running
             task.worker = peer

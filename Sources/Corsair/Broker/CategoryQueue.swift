@@ -10,4 +10,6 @@ struct CategoryQueue: Sendable {
     var available = Deque<PeerID>()
     /// Every connected worker of the category.
     var workers: Set<PeerID> = []
+    /// How many attempts workers of the category hold, timed-out ones they have not answered included.
+    var held = 0
 }

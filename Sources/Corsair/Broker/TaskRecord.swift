@@ -29,6 +29,8 @@ struct TaskRecord: Sendable {
     var finishedAt: ContinuousClock.Instant?
     var attempts = 0
     var lastError: String?
+    /// When the task fails with `no_worker` if its category still has no worker; `nil` while it runs or has workers.
+    var queueDeadline: ContinuousClock.Instant?
     /// The outcome delivered to the client, kept so a resubmission of a finished task is answered again.
     var output: [UInt8]?
 }
@@ -40,6 +42,16 @@ struct QueueEntry: Comparable, Sendable {
 
     static func < (lhs: QueueEntry, rhs: QueueEntry) -> Bool {
         lhs.priority != rhs.priority ? lhs.priority > rhs.priority : lhs.key < rhs.key
+    }
+}
+
+/// When a task waiting in a category without workers gives up, if ``TaskRecord/queueDeadline`` still says so.
+struct QueueDeadline: Comparable, Sendable {
+    let deadline: ContinuousClock.Instant
+    let key: TaskKey
+
+    static func < (lhs: QueueDeadline, rhs: QueueDeadline) -> Bool {
+        lhs.deadline != rhs.deadline ? lhs.deadline < rhs.deadline : lhs.key < rhs.key
     }
 }
 
