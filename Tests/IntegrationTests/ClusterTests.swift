@@ -79,6 +79,25 @@ struct ClusterTests {
         }
     }
 
+    @Test("finishes a batch exactly once per task when the broker is killed and restarted mid-batch")
+    func brokerRestart() throws {
+        defer { harness.shutdown() }
+        let (broker, endpoint) = try harness.startBroker()
+        try worker(endpoint, "a", ["--simulate", "200ms", "--concurrency", "2"])
+        let ids = (1...8).map { "a\($0)" }
+        let client = try harness.start(
+            binary: "corsair", ["submit", "--broker", endpoint, "--json", "-"], input: ids.joined(separator: " "))
+        try harness.waitUntil("the first results arrive") { client.output.contains("\"id\"") }
+        broker.send(SIGKILL)
+        #expect(broker.waitForExit() != nil)
+        let restarted = try harness.startBroker(at: endpoint)
+        #expect(client.waitForExit(timeout: .seconds(30)) == 0, "\(client.errors)")
+        let results = try ResultLine.parse(client.output)
+        #expect(results.map(\.id).sorted() == ids.sorted(), "each task reported exactly once")
+        #expect(results.allSatisfy { $0.status == "succeeded" })
+        #expect(restarted.errors.contains("tasks accepted"), "the client resubmitted to the new broker")
+    }
+
     @Test("keeps heartbeating while a task runs longer than the broker's liveness window")
     func heartbeatsWhileBusy() throws {
         defer { harness.shutdown() }

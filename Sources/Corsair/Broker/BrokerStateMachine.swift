@@ -66,6 +66,12 @@ public struct BrokerStateMachine: Sendable {
                 clientRequest(request, from: peer, at: now)
             case .batchClient(.submit(let session, let specs), let framing):
                 submit(specs, session: session, framing: framing, from: peer, at: now)
+            case .batchClient(.ping(let session), let framing):
+                let known = sessions[session] != nil
+                if known {
+                    sessions[session] = ClientSession(peer: peer, framing: framing)
+                }
+                actions.append(.send(.batch(framing, .pong(sessionKnown: known)), to: peer))
             }
         } catch {
             rejectMalformed(frames, error: error, from: peer, at: now)

@@ -7,7 +7,9 @@ import ZeroMQ
 ///
 /// Each ``run(_:)`` starts a thread, `corsair-client-io`, that owns the client's DEALER socket for the duration of
 /// the batch: it sends the tasks in SUBMIT messages of at most ``Options/chunkSize`` tasks, then waits for every
-/// task's result.
+/// task's result, pinging the broker while it waits. When the broker falls silent the client reconnects on a new
+/// socket and resubmits every task without a result, under the same ids (Lazy Pirate); when a restarted broker no
+/// longer knows the batch, it resubmits them too. The broker de-duplicates by session and id.
 public final class BatchClient: Sendable {
     /// How the client talks to the broker.
     public struct Options: Sendable {
@@ -21,6 +23,10 @@ public final class BatchClient: Sendable {
         public var acknowledgementTimeout: Duration = .seconds(5)
         /// How long the whole batch may take; `nil` waits as long as results keep coming.
         public var timeout: Duration?
+        /// How often the client pings a broker it is waiting on.
+        public var heartbeatInterval: Duration = .seconds(1)
+        /// Ping intervals of broker silence after which the client reconnects and resubmits its unfinished tasks.
+        public var liveness = 3
 
         /// Creates options with a random session.
         public init(broker: String) {
@@ -41,7 +47,7 @@ public final class BatchClient: Sendable {
 
     /// Why a batch could not be completed.
     public enum Failure: Error, Sendable, Hashable, CustomStringConvertible {
-        /// The broker did not acknowledge a submission in time.
+        /// The broker did not acknowledge a submission (first or resent) in time.
         case brokerUnavailable(broker: String, waited: Duration)
         /// The batch's timeout passed; these tasks had no result yet.
         case timedOut(unfinished: [String])
@@ -97,70 +103,159 @@ public final class BatchClient: Sendable {
         cancelled: Mailbox<Void>?
     ) throws {
         let context = try Context()
-        // Owned by the client I/O thread (`corsair-client-io`).
-        let socket = try Socket(context: context, type: .dealer)
+        var exchange = Exchange(tasks: tasks, options: options, logger: logger)
+        // Owned by the client I/O thread (`corsair-client-io`); replaced when the broker goes silent (Lazy Pirate).
+        var socket = try exchange.connect(context)
         defer { socket.close(linger: .milliseconds(100)) }
-        try socket.setLinger(.zero)
-        try socket.connect(options.broker)
-
-        var pending = Set(tasks.map(\.id))
-        var unacknowledged = Set<String>()
-        let start = ContinuousClock.now
-        for chunkStart in stride(from: 0, to: tasks.count, by: options.chunkSize) {
-            let chunk = Array(tasks[chunkStart..<min(chunkStart + options.chunkSize, tasks.count)])
-            unacknowledged.formUnion(chunk.map(\.id))
-            try socket.send(ClientMessage.submit(session: options.session, tasks: chunk).encoded)
-        }
-        logger.debug("batch submitted", metadata: ["tasks": "\(tasks.count)", "broker": "\(options.broker)"])
+        try exchange.submitPending(on: socket)
 
         let poller = Poller()
-        let socketItem = poller.add(socket)
-        let cancelItem = cancelled.map { poller.add(fileDescriptor: $0.fileDescriptor) }
-        var acknowledgementDeadline: ContinuousClock.Instant? = start + options.acknowledgementTimeout
-        let batchDeadline = options.timeout.map { start + $0 }
-        while !pending.isEmpty {
-            let deadline = [acknowledgementDeadline, batchDeadline].compactMap { $0 }.min()
-            try poller.poll(timeout: deadline.map { $0 - .now })
+        while !exchange.pending.isEmpty {
+            poller.removeAll()
+            let socketItem = poller.add(socket)
+            let cancelItem = cancelled.map { poller.add(fileDescriptor: $0.fileDescriptor) }
+            try poller.poll(timeout: exchange.nextDeadline - .now)
             if let cancelItem, poller.isReadable(cancelItem) {
                 return
             }
             if poller.isReadable(socketItem) {
                 while let frames = try socket.receive(blocking: false) {
-                    let reply: BrokerReply
-                    do {
-                        reply = try BrokerReply(decoding: frames)
-                    } catch {
-                        logger.info("bad message from broker dropped", metadata: ["error": "\(error)"])
-                        continue
-                    }
-                    switch reply {
-                    case .accepted(let ids):
-                        unacknowledged.subtract(ids)
-                        events.yield(.accepted(ids))
-                    case .rejected(let rejections):
-                        for rejection in rejections {
-                            unacknowledged.remove(rejection.id)
-                            pending.remove(rejection.id)
-                        }
-                        events.yield(.rejected(rejections))
-                    case .result(let result):
-                        if pending.remove(result.id) != nil {
-                            events.yield(.result(result))
-                        }
-                    case .error(let message):
-                        throw Failure.brokerError(message)
-                    }
-                }
-                if unacknowledged.isEmpty {
-                    acknowledgementDeadline = nil
+                    try exchange.received(frames, on: socket, events: events)
                 }
             }
-            if let acknowledgementDeadline, .now >= acknowledgementDeadline {
+            let now = ContinuousClock.now
+            if let deadline = exchange.acknowledgementDeadline, now >= deadline {
                 throw Failure.brokerUnavailable(broker: options.broker, waited: options.acknowledgementTimeout)
             }
-            if let batchDeadline, .now >= batchDeadline {
-                throw Failure.timedOut(unfinished: tasks.map(\.id).filter(pending.contains))
+            if let deadline = exchange.batchDeadline, now >= deadline {
+                throw Failure.timedOut(unfinished: tasks.map(\.id).filter(exchange.pending.contains))
             }
+            if exchange.brokerIsSilent(at: now) {
+                logger.info(
+                    "broker silent, reconnecting and resubmitting unfinished tasks",
+                    metadata: ["broker": "\(options.broker)", "tasks": "\(exchange.pending.count)"])
+                socket.close()
+                socket = try exchange.connect(context)
+                try exchange.submitPending(on: socket)
+            } else if exchange.pingIsDue(at: now) {
+                try exchange.ping(on: socket)
+            }
+        }
+    }
+}
+
+/// The client's side of one batch: what is unfinished, what the broker has acknowledged, and when it last spoke.
+private struct Exchange {
+    let tasks: [TaskSpec]
+    let options: BatchClient.Options
+    let logger: Logger
+    var pending: Set<String>
+    var unacknowledged: Set<String> = []
+    var acknowledgementDeadline: ContinuousClock.Instant?
+    let batchDeadline: ContinuousClock.Instant?
+    /// Whether the broker has answered at all; before that, only the acknowledgement deadline applies.
+    var hasContact = false
+    var lastHeard = ContinuousClock.now
+    var lastSent = ContinuousClock.now
+
+    init(tasks: [TaskSpec], options: BatchClient.Options, logger: Logger) {
+        self.tasks = tasks
+        self.options = options
+        self.logger = logger
+        self.pending = Set(tasks.map(\.id))
+        self.batchDeadline = options.timeout.map { ContinuousClock.now + $0 }
+    }
+
+    private var silenceLimit: Duration { options.heartbeatInterval * options.liveness }
+
+    var nextDeadline: ContinuousClock.Instant {
+        var deadlines = [acknowledgementDeadline, batchDeadline].compactMap { $0 }
+        if hasContact {
+            deadlines += [lastSent + options.heartbeatInterval, lastHeard + silenceLimit]
+        }
+        return deadlines.min() ?? .now + options.heartbeatInterval
+    }
+
+    func brokerIsSilent(at now: ContinuousClock.Instant) -> Bool {
+        hasContact && now - lastHeard >= silenceLimit
+    }
+
+    func pingIsDue(at now: ContinuousClock.Instant) -> Bool {
+        hasContact && now - lastSent >= options.heartbeatInterval
+    }
+
+    /// A new DEALER connected to the broker.
+    mutating func connect(_ context: Context) throws -> Socket {
+        let socket = try Socket(context: context, type: .dealer)
+        do {
+            try socket.setLinger(.zero)
+            try socket.connect(options.broker)
+        } catch {
+            socket.close()
+            throw error
+        }
+        lastHeard = .now
+        return socket
+    }
+
+    /// Sends every unfinished task again, in batch order; the broker acknowledges known ids without queueing them.
+    mutating func submitPending(on socket: Socket) throws {
+        let unfinished = tasks.filter { pending.contains($0.id) }
+        for start in stride(from: 0, to: unfinished.count, by: options.chunkSize) {
+            let chunk = Array(unfinished[start..<min(start + options.chunkSize, unfinished.count)])
+            try socket.send(ClientMessage.submit(session: options.session, tasks: chunk).encoded)
+        }
+        unacknowledged.formUnion(unfinished.map(\.id))
+        acknowledgementDeadline = .now + options.acknowledgementTimeout
+        lastSent = .now
+        logger.debug("batch submitted", metadata: ["tasks": "\(unfinished.count)", "broker": "\(options.broker)"])
+    }
+
+    mutating func ping(on socket: Socket) throws {
+        try socket.send(ClientMessage.ping(session: options.session).encoded)
+        lastSent = .now
+    }
+
+    mutating func received(
+        _ frames: [[UInt8]],
+        on socket: Socket,
+        events: AsyncThrowingStream<BatchClient.Event, any Error>.Continuation
+    ) throws {
+        let reply: BrokerReply
+        do {
+            reply = try BrokerReply(decoding: frames)
+        } catch {
+            logger.info("bad message from broker dropped", metadata: ["error": "\(error)"])
+            return
+        }
+        hasContact = true
+        lastHeard = .now
+        switch reply {
+        case .accepted(let ids):
+            unacknowledged.subtract(ids)
+            events.yield(.accepted(ids))
+        case .rejected(let rejections):
+            for rejection in rejections {
+                unacknowledged.remove(rejection.id)
+                pending.remove(rejection.id)
+            }
+            events.yield(.rejected(rejections))
+        case .result(let result):
+            if pending.remove(result.id) != nil {
+                events.yield(.result(result))
+            }
+        case .pong(let sessionKnown):
+            if !sessionKnown {
+                logger.info(
+                    "broker does not know this batch (restarted?), resubmitting unfinished tasks",
+                    metadata: ["broker": "\(options.broker)", "tasks": "\(pending.count)"])
+                try submitPending(on: socket)
+            }
+        case .error(let message):
+            throw BatchClient.Failure.brokerError(message)
+        }
+        if unacknowledged.isEmpty {
+            acknowledgementDeadline = nil
         }
     }
 }

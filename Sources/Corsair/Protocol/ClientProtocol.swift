@@ -3,7 +3,9 @@
 /// A plain MDP client never sees it: a client chooses it by sending `CRSC01` as the protocol header. The client names
 /// a session (any 1…64 bytes, stable across reconnects) and its own task ids; the broker acknowledges each SUBMIT with
 /// ACCEPTED (and REJECTED for tasks it refuses) and streams one RESULT per task as it finishes. A task id resubmitted
-/// in the same session is acknowledged again but not queued again. Frame layouts are in docs/PROTOCOL.md.
+/// in the same session is acknowledged again but not queued again. While it waits, the client sends PING and the
+/// broker answers PONG, saying whether it knows the session; a broker that does not (it restarted) gets the unfinished
+/// tasks again (Lazy Pirate). Frame layouts are in docs/PROTOCOL.md.
 public enum ClientProtocol {
     /// Frame 0 (after an optional empty delimiter) of every message: `CRSC01`.
     public static let header: [UInt8] = Array("CRSC01".utf8)
@@ -14,12 +16,16 @@ public enum ClientProtocol {
     public enum Command: UInt8, Sendable, Hashable {
         /// Client to broker: session, then a descriptor frame and a payload frame per task.
         case submit = 0x01
+        /// Client to broker: session. The client is waiting and wants to know the broker is alive.
+        case ping = 0x02
         /// Broker to client: the ids it accepted (or already had).
         case accepted = 0x11
         /// Broker to client: id and reason frame pairs for tasks it refused.
         case rejected = 0x12
         /// Broker to client: one finished task.
         case result = 0x13
+        /// Broker to client: answer to PING; frame 2 is one byte, 1 when the broker knows the session, else 0.
+        case pong = 0x14
         /// Broker to client: the message could not be understood; frame 2 says why.
         case error = 0x1f
     }
@@ -78,6 +84,8 @@ public struct TaskResult: Sendable, Hashable {
 public enum ClientMessage: Sendable, Hashable {
     /// Queue these tasks for this session.
     case submit(session: [UInt8], tasks: [TaskSpec])
+    /// Is the broker alive, and does it know this session?
+    case ping(session: [UInt8])
 }
 
 /// A message from the broker to a Corsair client.
@@ -88,6 +96,8 @@ public enum BrokerReply: Sendable, Hashable {
     case rejected([TaskRejection])
     /// RESULT: one task finished for good.
     case result(TaskResult)
+    /// PONG: the broker is alive; `sessionKnown` is false after a broker restart lost the session.
+    case pong(sessionKnown: Bool)
     /// ERROR: the submission could not be decoded; the text says what and where.
     case error(String)
 }
@@ -110,6 +120,8 @@ extension ClientMessage {
                 frames.append(task.payload)
             }
             return frames
+        case .ping(let session):
+            return [[], ClientProtocol.header, [ClientProtocol.Command.ping.rawValue], session]
         }
     }
 
@@ -120,15 +132,26 @@ extension ClientMessage {
         base: Int
     ) throws(ProtocolError) -> ClientMessage {
         let count = frames.count
-        guard command == ClientProtocol.Command.submit.rawValue else {
-            throw ProtocolError(frame: base - 1, of: count, "expected CRSC01 command SUBMIT 0x01, got \(hex(command))")
+        let name: String
+        switch ClientProtocol.Command(rawValue: command) {
+        case .submit: name = "SUBMIT"
+        case .ping: name = "PING"
+        default:
+            throw ProtocolError(
+                frame: base - 1, of: count, "expected CRSC01 command SUBMIT 0x01 or PING 0x02, got \(hex(command))")
         }
         guard count > base else {
-            throw ProtocolError(frame: nil, of: count, "SUBMIT lacks the session frame")
+            throw ProtocolError(frame: nil, of: count, "\(name) lacks the session frame")
         }
         let session = frames[base]
         guard (1...64).contains(session.count) else {
             throw ProtocolError(frame: base, of: count, "session must be 1…64 bytes, got \(session.count)")
+        }
+        if command == ClientProtocol.Command.ping.rawValue {
+            guard count == base + 1 else {
+                throw ProtocolError(frame: base + 1, of: count, "PING carries only the session")
+            }
+            return .ping(session: session)
         }
         let taskFrames = count - base - 1
         guard taskFrames > 0, taskFrames % 2 == 0 else {
@@ -192,6 +215,9 @@ extension BrokerReply {
             writer.write(result.worker ?? "", lengthAs: UInt16.self)
             frames.append(writer.bytes)
             frames.append(result.output)
+        case .pong(let known):
+            frames.append([ClientProtocol.Command.pong.rawValue])
+            frames.append([known ? 1 : 0])
         case .error(let message):
             frames.append([ClientProtocol.Command.error.rawValue])
             frames.append(Array(message.utf8))
@@ -245,9 +271,14 @@ extension BrokerReply {
                     id: id, category: category, outcome: outcome, attempts: attempts,
                     worker: worker.isEmpty ? nil : worker, started: started == 0 ? nil : started,
                     finished: finished, output: body[body.startIndex + 1]))
+        case .pong:
+            guard body.count == 1, body[body.startIndex].count == 1 else {
+                throw ProtocolError(frame: nil, of: count, "PONG needs one one-byte frame")
+            }
+            self = .pong(sessionKnown: body[body.startIndex][0] == 1)
         case .error:
             self = .error(body.first.map { String(decoding: $0, as: UTF8.self) } ?? "")
-        case .submit, nil:
+        case .submit, .ping, nil:
             throw ProtocolError(
                 frame: base + 1, of: count, "unexpected CRSC01 command \(hex(frames[base + 1][0])) from the broker")
         }

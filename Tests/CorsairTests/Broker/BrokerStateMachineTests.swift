@@ -198,6 +198,19 @@ import Testing
         #expect(broker.machine.attempts(ofTask: "a1", session: [7]) == 1)
     }
 
+    @Test("answers PING with whether it knows the session, and routes results to the pinging peer")
+    func ping() throws {
+        var broker = BrokerHarness()
+        let unknown = broker.receive(ClientMessage.ping(session: [7]).encoded, from: client)
+        #expect(unknown.sent(to: client) == [.batch(.delimited, .pong(sessionKnown: false))])
+        broker.plainWorker(w1, category: "a")
+        let request = try #require(broker.submit([task("a1")]).requests.first)
+        let newPeer = PeerID([0xc9])
+        let known = broker.receive(ClientMessage.ping(session: [7]).encoded, from: newPeer)
+        #expect(known.sent(to: newPeer) == [.batch(.delimited, .pong(sessionKnown: true))])
+        #expect(broker.final(request).sent(to: newPeer).count == 1)
+    }
+
     @Test("keeps equal task ids of different sessions apart")
     func sessionsAreSeparate() {
         var broker = BrokerHarness()

@@ -47,6 +47,15 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
         #expect(decoded == .batchClient(.submit(session: [1, 2, 3], tasks: tasks), .delimited))
     }
 
+    @Test("round-trips a ping and refuses one with extra frames")
+    func pingRoundTrip() throws {
+        let ping = ClientMessage.ping(session: [9, 9])
+        #expect(ping.encoded == [[], B, [0x02], [9, 9]])
+        #expect(try MDPCodec.decodeAtBroker(ping.encoded) == .batchClient(ping, .delimited))
+        let error = try #require(throws: ProtocolError.self) { try MDPCodec.decodeAtBroker([B, [0x02], [9], [1]]) }
+        #expect(error.frame == 3)
+    }
+
     @Test("encodes what the broker sends, frame by frame")
     func encodesOutbound() {
         #expect(MDPCodec.encode(.request(.rfc18, envelope: [7], header: nil, body: [text("p")])) == [W, [0x02], [7], [], text("p")])
@@ -112,6 +121,7 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
         Malformed(name: "descriptor with trailing bytes", frames: [B, [0x01], [1], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 1, 0x74, 0xee], []], frame: 3, message: "1 unexpected bytes after task descriptor"),
         Malformed(name: "empty task id", frames: [B, [0x01], [1], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 0], []], frame: 3, message: "task id is empty"),
         Malformed(name: "unknown batch command", frames: [B, [0x13]], frame: 1, message: "got 0x13"),
+        Malformed(name: "PING without session", frames: [B, [0x02]], frame: nil, message: "PING lacks the session"),
     ]
 
     @Test("refuses malformed messages, naming the frame and what was wrong", arguments: malformed)

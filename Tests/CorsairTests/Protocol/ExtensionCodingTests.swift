@@ -42,6 +42,8 @@ import Testing
         .result(TaskResult(id: "a1", category: "a", outcome: .succeeded, attempts: 1, worker: "w-1", started: 5, finished: 9, output: [1, 2])),
         .result(TaskResult(id: "a2", category: "a", outcome: .failed, attempts: 3, worker: nil, started: nil, finished: 9, output: [])),
         .error("frame 2 of 3: bad"),
+        .pong(sessionKnown: true),
+        .pong(sessionKnown: false),
     ])
     func brokerReplies(_ reply: BrokerReply) throws {
         for framing in [Framing.rfc18, .delimited] {
