@@ -1,4 +1,3 @@
-import DequeModule
 import Foundation
 public import Logging
 import ZeroMQ
