@@ -92,9 +92,11 @@ public struct BrokerStateMachine: Sendable {
         for peer in workers.keys where now - workers[peer]!.lastSentAt >= configuration.heartbeatInterval {
             send(.heartbeat(workers[peer]!.framing, acknowledgingExtension: false), toWorker: peer, at: now)
         }
-        // Wake for the next heartbeat round, or sooner when a worker would expire before it.
-        let earliestExpiry = workers.values.lazy.map { $0.lastReceivedAt + $0.expiry }.min()
-        nextCheck = min(now + configuration.heartbeatInterval, earliestExpiry ?? now + configuration.heartbeatInterval)
+        // Wake when the next worker is due a heartbeat or would expire, so no worker waits more than an interval.
+        nextCheck = now + configuration.heartbeatInterval
+        for worker in workers.values {
+            nextCheck = min(nextCheck, worker.lastSentAt + configuration.heartbeatInterval, worker.lastReceivedAt + worker.expiry)
+        }
         return takeActions()
     }
 

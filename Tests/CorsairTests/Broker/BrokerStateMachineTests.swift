@@ -264,6 +264,16 @@ import Testing
         #expect(broker.machine.nextDeadline == broker.t0 + .seconds(2))
     }
 
+    @Test("heartbeats a worker one interval after the last message it was sent, not a round later")
+    func heartbeatsOnTime() {
+        var broker = BrokerHarness { $0.taskTimeout = .seconds(60) }
+        broker.plainWorker(w1, category: "a")
+        broker.submit([task("a1")], after: .milliseconds(500))
+        #expect(broker.tick(after: .seconds(1)).sent(to: w1).isEmpty)
+        #expect(broker.machine.nextDeadline == broker.t0 + .milliseconds(1500))
+        #expect(broker.tick(after: .milliseconds(1500)).sent(to: w1) == [.heartbeat(.delimited, acknowledgingExtension: false)])
+    }
+
     @Test("judges a worker's silence by the longer of both heartbeat intervals")
     func longerIntervalWins() {
         var broker = BrokerHarness()

@@ -1,0 +1,104 @@
+import CorsairTestSupport
+import Foundation
+import Testing
+
+/// Failures of real processes: workers killed or frozen mid-task, garbage on the wire. In each case every task is
+/// reported exactly once, with the right status and attempt count.
+@Suite(.serialized, .tags(.integration), .timeLimit(.minutes(2)))
+struct ChaosTests {
+    let harness: ProcessHarness
+
+    init() throws {
+        harness = try ProcessHarness()
+    }
+
+    /// Broker and worker settings that detect a dead peer in 600 ms, to keep the tests short.
+    static let fastBroker = ["--heartbeat", "200ms", "--liveness", "3"]
+    static let fastWorker = ["--heartbeat", "200ms", "--liveness", "3"]
+
+    func startWorker(_ endpoint: String, id: String, _ arguments: [String]) throws -> ProcessHarness.Child {
+        try harness.start(
+            binary: "corsair-worker",
+            ["--broker", endpoint, "--category", "a", "--id", id] + Self.fastWorker + arguments)
+    }
+
+    func waitForWorkers(_ count: Int, in broker: ProcessHarness.Child) throws {
+        try harness.waitUntil("\(count) workers join") {
+            broker.errors.components(separatedBy: "worker joined").count - 1 >= count
+        }
+    }
+
+    /// Waits until the broker has dispatched to `worker` (seen in its debug log).
+    func waitUntilBusy(_ worker: String, in broker: ProcessHarness.Child) throws {
+        try harness.waitUntil("\(worker) is running a task") {
+            broker.errors.split(separator: "\n").contains { $0.contains("task dispatched") && $0.contains("worker.id=\(worker)") }
+        }
+    }
+
+    @Test("moves the task of a busy worker killed with SIGKILL to another worker")
+    func killedWorker() throws {
+        defer { harness.shutdown() }
+        let (broker, endpoint) = try harness.startBroker(Self.fastBroker + ["--log-level", "debug"])
+        let victim = try startWorker(endpoint, id: "victim", ["--simulate", "2s"])
+        try waitForWorkers(1, in: broker)
+        let client = try harness.start(binary: "corsair", ["submit", "--broker", endpoint, "--json", "-"], input: "a1")
+        try waitUntilBusy("victim", in: broker)
+        _ = try startWorker(endpoint, id: "survivor", ["--simulate", "100ms"])
+        victim.send(SIGKILL)
+        #expect(client.waitForExit(timeout: .seconds(30)) == 0, "\(client.errors)")
+        let results = try ResultLine.parse(client.output)
+        #expect(results.count == 1)
+        #expect(results.first?.worker == "survivor")
+        #expect(results.first?.attempts == 2)
+        #expect(broker.errors.contains("reason=worker_lost"))
+    }
+
+    @Test("moves the task of a frozen worker (SIGSTOP) and ignores its reply after SIGCONT")
+    func frozenWorker() throws {
+        defer { harness.shutdown() }
+        let (broker, endpoint) = try harness.startBroker(Self.fastBroker + ["--log-level", "debug"])
+        let frozen = try startWorker(endpoint, id: "frozen", ["--simulate", "1s"])
+        try waitForWorkers(1, in: broker)
+        let client = try harness.start(binary: "corsair", ["submit", "--broker", endpoint, "--json", "-"], input: "a1 a2")
+        try waitUntilBusy("frozen", in: broker)
+        frozen.send(SIGSTOP)
+        try harness.waitUntil("the broker drops the frozen worker") { broker.errors.contains("reason=expired") }
+        _ = try startWorker(endpoint, id: "healthy", ["--simulate", "100ms"])
+        try harness.waitUntil("the tasks finish elsewhere") { client.output.split(separator: "\n").count == 2 }
+        frozen.send(SIGCONT)
+        // The thawed worker's late FINAL and heartbeats are refused; it registers again on a new connection.
+        try harness.waitUntil("the thawed worker registers again") {
+            broker.errors.split(separator: "\n").count { $0.contains("worker joined") && $0.contains("worker.id=frozen") } == 2
+        }
+        #expect(client.waitForExit(timeout: .seconds(30)) == 0, "\(client.errors)")
+        let results = try ResultLine.parse(client.output)
+        #expect(results.map(\.id).sorted() == ["a1", "a2"])
+        #expect(results.allSatisfy { $0.worker == "healthy" && $0.status == "succeeded" })
+        #expect(results.map(\.attempts).sorted() == [1, 2])
+    }
+
+    @Test("keeps serving a batch while thousands of random and mutated frames hit the broker")
+    func fuzzedBroker() throws {
+        try Python.requireMajortomo()
+        defer { harness.shutdown() }
+        let (broker, endpoint) = try harness.startBroker()
+        let worker = try harness.start(
+            binary: "corsair-worker", ["--broker", endpoint, "--category", "real", "--echo", "--concurrency", "4"])
+        try harness.waitUntil("the worker registers") {
+            try MDPProbe.hasWorkers("real", at: endpoint) || !worker.process.isRunning
+        }
+        let fuzzer = try Python.start(
+            harness, [Python.peers.appendingPathComponent("fuzz_broker.py").path, endpoint, "5000", "18"], name: "fuzzer")
+        let ids = (1...200).map { "t\($0)" }
+        let run = try harness.run(
+            binary: "corsair", ["submit", "--broker", endpoint, "--category", "real", "--json", "-"],
+            input: ids.joined(separator: " "))
+        #expect(fuzzer.waitForExit(timeout: .seconds(60)) == 0, "\(fuzzer.errors)")
+        #expect(fuzzer.output == "sent 5000\n")
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(try ResultLine.parse(run.output).map(\.id).sorted() == ids.sorted())
+        #expect(broker.process.isRunning)
+        #expect(try MDPProbe.hasWorkers("real", at: endpoint), "the broker still answers and still has its worker")
+        #expect(broker.errors.contains("bad message dropped"))
+    }
+}
