@@ -77,6 +77,17 @@ struct ChaosTests {
         #expect(results.map(\.attempts).sorted() == [1, 2])
     }
 
+    @Test("a worker with --give-up-after exits 69 when its broker stays away")
+    func givesUp() throws {
+        defer { harness.shutdown() }
+        let (broker, endpoint) = try harness.startBroker(Self.fastBroker)
+        let worker = try startWorker(endpoint, id: "patient", ["--echo", "--give-up-after", "1s"])
+        try waitForWorkers(1, in: broker)
+        broker.send(SIGKILL)
+        #expect(worker.waitForExit(timeout: .seconds(20)) == 69)
+        #expect(worker.errors.contains("giving up"))
+    }
+
     @Test("keeps serving a batch while thousands of random and mutated frames hit the broker")
     func fuzzedBroker() throws {
         try Python.requireMajortomo()
