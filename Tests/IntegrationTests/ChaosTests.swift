@@ -77,6 +77,25 @@ struct ChaosTests {
         #expect(results.map(\.attempts).sorted() == [1, 2])
     }
 
+    @Test("a worker stopped with SIGTERM hands its running task back after --drain-timeout, costing no attempt")
+    func drainHandsBack() throws {
+        defer { harness.shutdown() }
+        let (broker, endpoint) = try harness.startBroker(Self.fastBroker + ["--log-level", "debug"])
+        let leaving = try startWorker(endpoint, id: "leaving", ["--simulate", "10s", "--drain-timeout", "200ms"])
+        try waitForWorkers(1, in: broker)
+        let client = try harness.start(binary: "corsair", ["submit", "--broker", endpoint, "--json", "-"], input: "a1")
+        try waitUntilBusy("leaving", in: broker)
+        _ = try startWorker(endpoint, id: "staying", ["--simulate", "50ms"])
+        try waitForWorkers(2, in: broker)
+        leaving.send(SIGTERM)
+        #expect(leaving.waitForExit() == 0)
+        #expect(client.waitForExit(timeout: .seconds(30)) == 0, "\(client.errors)")
+        let result = try #require(try ResultLine.parse(client.output).first)
+        #expect(result.worker == "staying")
+        #expect(result.attempts == 1, "a handed-back attempt does not count")
+        #expect(broker.errors.contains("reason=handed_back"))
+    }
+
     @Test("a worker with --give-up-after exits 69 when its broker stays away")
     func givesUp() throws {
         defer { harness.shutdown() }

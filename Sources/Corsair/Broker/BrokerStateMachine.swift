@@ -269,6 +269,10 @@ public struct BrokerStateMachine: Sendable {
                 case .rejected:
                     tasks[key]!.lastError = message
                     finish(key, outcome: .failed, output: [body[1]], at: now)
+                case .handedBack:
+                    workers[peer]!.isDraining = true
+                    tasks[key]!.attempts -= 1
+                    attemptEnded(key, reason: "handed_back", at: now)
                 }
             } else {
                 let error = ProtocolError(
@@ -319,7 +323,7 @@ public struct BrokerStateMachine: Sendable {
 
     /// Puts `peer` at the back of its category's available list if it has credit and is not listed yet.
     private mutating func list(_ peer: PeerID) {
-        guard let worker = workers[peer], worker.hasCredit, !worker.isListed else { return }
+        guard let worker = workers[peer], worker.hasCredit, !worker.isListed, !worker.isDraining else { return }
         workers[peer]!.isListed = true
         categories[worker.category, default: CategoryQueue()].available.append(peer)
     }
@@ -479,7 +483,7 @@ public struct BrokerStateMachine: Sendable {
         while let peer = queue.available.popFirst() {
             guard let worker = workers[peer], worker.isListed else { continue }
             workers[peer]!.isListed = false
-            if worker.hasCredit { return peer }
+            if worker.hasCredit && !worker.isDraining { return peer }
         }
         return nil
     }

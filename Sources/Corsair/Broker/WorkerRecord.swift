@@ -18,6 +18,8 @@ struct WorkerRecord: Sendable {
     var lastSentAt: ContinuousClock.Instant
     /// Whether the worker has an entry in its category's available list.
     var isListed = false
+    /// Whether the worker handed a task back because it is shutting down: it gets no more work.
+    var isDraining = false
 
     var hasCredit: Bool { inFlight.count < credit }
 }

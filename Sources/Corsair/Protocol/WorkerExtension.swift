@@ -133,6 +133,9 @@ public enum TaskOutcome: UInt8, Sendable, Hashable {
     case failed = 1
     /// The body is the error message; retrying cannot help (a malformed expression), so the task fails at once.
     case rejected = 2
+    /// The worker is shutting down and gives the task back unfinished: requeue it without counting the attempt, and
+    /// send this worker nothing more.
+    case handedBack = 3
 }
 
 /// The envelope the broker puts in REQUEST frame 2, which every MDP worker echoes in its FINAL.

@@ -216,6 +216,8 @@ public final class WorkerLoop: Sendable {
             logger.info("bad message from broker dropped", metadata: metadata.merging(["error": "\(error)"]) { $1 })
         case .requestRefusedWhileDraining:
             logger.info("request ignored while draining", metadata: metadata)
+        case .requestHandedBack:
+            logger.info("request handed back while draining", metadata: metadata)
         case .resultDropped:
             logger.debug("result for an earlier connection dropped", metadata: metadata)
         case .drained(let abandoned):

@@ -112,13 +112,22 @@ public struct WorkerStateMachine: Sendable {
         case .disconnect:
             return reconnect(at: now, event: .disconnectedByBroker)
         case .request(let envelope, let body):
-            return request(envelope: envelope, body: body, bodyStart: frames.count - body.count, frameCount: frames.count)
+            return request(
+                envelope: envelope, body: body, bodyStart: frames.count - body.count, frameCount: frames.count, at: now)
         }
     }
 
-    private mutating func request(envelope: [UInt8], body: [[UInt8]], bodyStart: Int, frameCount: Int) -> [Action] {
+    private mutating func request(
+        envelope: [UInt8],
+        body: [[UInt8]],
+        bodyStart: Int,
+        frameCount: Int,
+        at now: ContinuousClock.Instant
+    ) -> [Action] {
         if isDraining {
-            return [.event(.requestRefusedWhileDraining)]
+            // A Corsair broker takes the task back without counting the attempt; a plain one has no way to.
+            guard isExtended else { return [.event(.requestRefusedWhileDraining)] }
+            return [handBack(envelope, at: now), .event(.requestHandedBack)]
         }
         var task = WorkerTask(id: nil, category: configuration.category, attempt: nil, timeout: nil, payload: [])
         if isExtended {
@@ -216,10 +225,19 @@ public struct WorkerStateMachine: Sendable {
     private mutating func finishDraining(at now: ContinuousClock.Instant) -> [Action] {
         phase = .stopped
         let abandoned = inFlight.count
+        // Tasks still running are handed back so that a Corsair broker requeues them without counting an attempt;
+        // a plain broker requeues them when it sees DISCONNECT.
+        var actions = isExtended ? inFlight.sorted { $0.lexicographicallyPrecedes($1) }.map { handBack($0, at: now) } : []
         inFlight.removeAll()
-        return [
+        actions += [
             send(MDPCodec.encodeFromWorker(.disconnect), at: now), .event(.drained(abandoned: abandoned)), .stopped,
         ]
+        return actions
+    }
+
+    private mutating func handBack(_ envelope: [UInt8], at now: ContinuousClock.Instant) -> Action {
+        let body: [[UInt8]] = [[TaskOutcome.handedBack.rawValue], Array("worker shutting down".utf8)]
+        return send(MDPCodec.encodeFromWorker(.final(envelope: envelope, body: body)), at: now)
     }
 
     private mutating func reconnect(at now: ContinuousClock.Instant, event: WorkerEvent) -> [Action] {
@@ -263,10 +281,12 @@ public enum WorkerEvent: Sendable, Hashable {
     case gaveUp(after: Duration)
     /// A message from the broker broke the protocol and was dropped.
     case badMessage(ProtocolError)
-    /// A REQUEST arrived while draining and was not run.
+    /// A REQUEST arrived while draining from a plain MDP broker and was not run (it has no way to take it back).
     case requestRefusedWhileDraining
+    /// A REQUEST arrived while draining and was handed back to the Corsair broker unrun.
+    case requestHandedBack
     /// A result for a task from an earlier connection was dropped: that broker session is gone.
     case resultDropped
-    /// Draining ended with DISCONNECT; `abandoned` tasks were still running (the broker requeues them).
+    /// Draining ended with DISCONNECT; `abandoned` tasks were still running (handed back, or requeued by the broker).
     case drained(abandoned: Int)
 }

@@ -332,6 +332,19 @@ import Testing
         #expect(done.requests.isEmpty)
     }
 
+    @Test("requeues a handed-back task without counting the attempt and sends that worker nothing more")
+    func handedBack() throws {
+        var broker = BrokerHarness()
+        broker.corsairWorker(w1, category: "a", credit: 2)
+        let first = try #require(broker.submit([task("a1")]).requests.first)
+        let back = broker.final(first, outcome: .handedBack, body: "worker shutting down")
+        #expect(back.requeueReasons == ["handed_back"])
+        #expect(back.requests.isEmpty, "the draining worker gets nothing more")
+        let retry = try #require(broker.corsairWorker(w2, category: "a", credit: 1).requests.first)
+        #expect(retry.header?.attempt == 1)
+        #expect(broker.final(retry, outcome: .succeeded).results.map(\.attempts) == [1])
+    }
+
     @Test("ignores and reports a FINAL for an attempt that is no longer current")
     func lateReply() throws {
         var broker = BrokerHarness()

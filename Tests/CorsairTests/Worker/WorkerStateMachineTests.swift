@@ -123,6 +123,25 @@ import Testing
         #expect(worker.isStopped)
     }
 
+    @Test("hands tasks back to a Corsair broker when draining: new requests at once, running ones at the timeout")
+    func handsBack() throws {
+        var worker = machine()
+        _ = worker.connected(at: t0)
+        _ = worker.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker], at: t0)
+        let header = TaskHeader(id: "a1", attempt: 1, timeout: .seconds(9)).encoded
+        _ = worker.messageReceived([MDP.workerHeader, [0x02], [1], [], header, [0]], at: t0)
+        #expect(worker.drain(at: t0).isEmpty)
+        let handBack: (UInt8) -> [[UInt8]] = { envelope in
+            [[], MDP.workerHeader, [0x04], [envelope], [], [TaskOutcome.handedBack.rawValue], Array("worker shutting down".utf8)]
+        }
+        let header2 = TaskHeader(id: "a2", attempt: 1, timeout: .seconds(9)).encoded
+        let refused = worker.messageReceived([MDP.workerHeader, [0x02], [2], [], header2, [0]], at: t0)
+        #expect(sent(refused) == [handBack(2)])
+        let stopped = worker.stop(at: t0 + .seconds(30))
+        #expect(sent(stopped) == [handBack(1), MDPCodec.encodeFromWorker(.disconnect)])
+        #expect(stopped.last == .stopped)
+    }
+
     @Test("ignores malformed messages from the broker and reports them")
     func badMessage() {
         var worker = machine()
