@@ -96,6 +96,25 @@ struct ChaosTests {
         #expect(broker.errors.contains("reason=handed_back"))
     }
 
+    @Test("declares nobody dead when broker and workers use different heartbeat intervals")
+    func differentIntervals() throws {
+        defer { harness.shutdown() }
+        let (broker, endpoint) = try harness.startBroker(["--heartbeat", "1s", "--liveness", "3"])
+        // Alone, each side would time the other out: 300 ms of silence for the eager worker, 3 s for the lazy one.
+        let eager = try harness.start(
+            binary: "corsair-worker",
+            ["--broker", endpoint, "--category", "e", "--heartbeat", "100ms", "--simulate", "3500ms"])
+        let lazy = try harness.start(
+            binary: "corsair-worker",
+            ["--broker", endpoint, "--category", "l", "--heartbeat", "4s", "--simulate", "3500ms"])
+        let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: "e1 l1")
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(try ResultLine.parse(run.output).map(\.attempts) == [1, 1])
+        #expect(!broker.errors.contains("worker left"), "\(broker.errors)")
+        #expect(!eager.errors.contains("broker silent"), "\(eager.errors)")
+        #expect(!lazy.errors.contains("broker silent"), "\(lazy.errors)")
+    }
+
     @Test("a worker with --give-up-after exits 69 when its broker stays away")
     func givesUp() throws {
         defer { harness.shutdown() }

@@ -90,7 +90,7 @@ public struct BrokerStateMachine: Sendable {
             removeWorker(peer, reason: .expired, at: now)
         }
         for peer in workers.keys where now - workers[peer]!.lastSentAt >= configuration.heartbeatInterval {
-            send(.heartbeat(workers[peer]!.framing, acknowledgingExtension: false), toWorker: peer, at: now)
+            send(.heartbeat(workers[peer]!.framing, acknowledgement: nil), toWorker: peer, at: now)
         }
         // Wake when the next worker is due a heartbeat or would expire, so no worker waits more than an interval.
         nextCheck = now + configuration.heartbeatInterval
@@ -227,7 +227,7 @@ public struct BrokerStateMachine: Sendable {
             .workerJoined(
                 peer: peer, name: worker.name, category: category, credit: worker.credit, extended: worker.isExtended))
         if worker.isExtended {
-            send(.heartbeat(framing, acknowledgingExtension: true), toWorker: peer, at: now)
+            send(.heartbeat(framing, acknowledgement: configuration.heartbeatInterval), toWorker: peer, at: now)
         }
         list(peer)
         dispatch(category, at: now)

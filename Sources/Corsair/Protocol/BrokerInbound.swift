@@ -46,8 +46,9 @@ public struct ClientRequest: Sendable, Hashable {
 public enum BrokerToWorker: Sendable, Hashable {
     /// Work: the envelope to echo and the body (a ``TaskHeader`` frame first when the extension is on).
     case request(envelope: [UInt8], body: [[UInt8]])
-    /// Liveness; `extensionAccepted` when it carries ``WorkerExtension/marker``.
-    case heartbeat(extensionAccepted: Bool)
+    /// Liveness; `extensionAccepted` when it carries ``WorkerExtension/marker``, with the broker's heartbeat interval
+    /// when it says it (`heartbeat-ms=N` after the marker).
+    case heartbeat(extensionAccepted: Bool, brokerInterval: Duration?)
     /// The broker dropped this worker: reconnect on a new socket.
     case disconnect
 }
@@ -56,8 +57,9 @@ public enum BrokerToWorker: Sendable, Hashable {
 public enum BrokerOutbound: Sendable, Hashable {
     /// MDP/Worker REQUEST, with the ``TaskHeader`` frame when the worker took the extension.
     case request(Framing, envelope: [UInt8], header: TaskHeader?, body: [[UInt8]])
-    /// MDP/Worker HEARTBEAT; `acknowledgingExtension` adds ``WorkerExtension/marker``.
-    case heartbeat(Framing, acknowledgingExtension: Bool)
+    /// MDP/Worker HEARTBEAT. With `acknowledgement` (the broker's heartbeat interval) it accepts the worker's
+    /// corsair/1 offer: ``WorkerExtension/marker`` and `heartbeat-ms=N` follow the command.
+    case heartbeat(Framing, acknowledgement: Duration?)
     /// MDP/Worker DISCONNECT.
     case disconnect(Framing)
     /// MDP/Client PARTIAL or FINAL.

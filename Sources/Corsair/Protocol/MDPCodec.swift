@@ -121,9 +121,12 @@ public enum MDPCodec {
             if let header { frames.append(header.encoded) }
             frames.append(contentsOf: body)
             return frames
-        case .heartbeat(let framing, let acknowledging):
+        case .heartbeat(let framing, let acknowledgement):
             var frames = framing.prefix + [MDP.workerHeader, [MDP.WorkerCommand.heartbeat.rawValue]]
-            if acknowledging { frames.append(WorkerExtension.marker) }
+            if let interval = acknowledgement {
+                frames.append(WorkerExtension.marker)
+                frames.append(Array("heartbeat-ms=\(interval.wholeMilliseconds)".utf8))
+            }
             return frames
         case .disconnect(let framing):
             return framing.prefix + [MDP.workerHeader, [MDP.WorkerCommand.disconnect.rawValue]]
@@ -184,7 +187,17 @@ public enum MDPCodec {
             }
             return .request(envelope: frames[base + 2], body: Array(frames[(base + 4)...]))
         case .heartbeat:
-            return .heartbeat(extensionAccepted: count > base + 2 && frames[base + 2] == WorkerExtension.marker)
+            guard count > base + 2, frames[base + 2] == WorkerExtension.marker else {
+                return .heartbeat(extensionAccepted: false, brokerInterval: nil)
+            }
+            var interval: Duration?
+            if count > base + 3, let text = String(validating: frames[base + 3], as: UTF8.self),
+                text.hasPrefix("heartbeat-ms="), let milliseconds = Int(text.dropFirst("heartbeat-ms=".count)),
+                (1...3_600_000).contains(milliseconds)
+            {
+                interval = .milliseconds(milliseconds)
+            }
+            return .heartbeat(extensionAccepted: true, brokerInterval: interval)
         case .disconnect:
             return .disconnect
         default:

@@ -33,6 +33,8 @@ public struct WorkerStateMachine: Sendable {
     private var phase: Phase
     private var generation = 0
     private var isExtended = false
+    /// The broker's heartbeat interval, when a Corsair broker said it; silence is judged by the longer interval.
+    private var brokerInterval: Duration?
     private var isDraining = false
     private var backoff: Backoff
     private var lastReceivedAt: ContinuousClock.Instant
@@ -70,7 +72,11 @@ public struct WorkerStateMachine: Sendable {
         }
     }
 
-    private var brokerExpiry: Duration { configuration.heartbeatInterval * configuration.liveness }
+    /// How long the broker may be silent: liveness × the longer of both sides' intervals, so a broker that heartbeats
+    /// less often than this worker is not taken for dead.
+    private var brokerExpiry: Duration {
+        max(configuration.heartbeatInterval, brokerInterval ?? .zero) * configuration.liveness
+    }
 
     // MARK: - Events
 
@@ -79,6 +85,7 @@ public struct WorkerStateMachine: Sendable {
         phase = .connected
         generation += 1
         isExtended = false
+        brokerInterval = nil
         inFlight.removeAll()
         lastReceivedAt = now
         let offer = WorkerOffer(
@@ -105,9 +112,10 @@ public struct WorkerStateMachine: Sendable {
         }
         backoff.reset()
         switch message {
-        case .heartbeat(let accepted):
+        case .heartbeat(let accepted, let interval):
             guard accepted, !isExtended else { return [] }
             isExtended = true
+            brokerInterval = interval
             return [.event(.extensionAccepted)]
         case .disconnect:
             return reconnect(at: now, event: .disconnectedByBroker)

@@ -67,7 +67,7 @@ import Testing
     func creditAndHeaders() {
         var broker = BrokerHarness { $0.taskTimeout = .seconds(7) }
         let joined = broker.corsairWorker(w1, category: "a", credit: 3)
-        #expect(joined.sent(to: w1) == [.heartbeat(.delimited, acknowledgingExtension: true)])
+        #expect(joined.sent(to: w1) == [.heartbeat(.delimited, acknowledgement: .seconds(1))])
         let requests = broker.submit([task("a1"), task("a2"), task("a3"), task("a4")]).requests
         #expect(requests.map(\.payload) == ["a1", "a2", "a3"])
         #expect(requests.map(\.header) == [
@@ -260,7 +260,7 @@ import Testing
         broker.plainWorker(w1, category: "a")
         #expect(broker.tick(after: .milliseconds(500)).isEmpty)
         let beat = broker.tick(after: .milliseconds(1000))
-        #expect(beat.sent(to: w1) == [.heartbeat(.delimited, acknowledgingExtension: false)])
+        #expect(beat.sent(to: w1) == [.heartbeat(.delimited, acknowledgement: nil)])
         #expect(broker.machine.nextDeadline == broker.t0 + .seconds(2))
     }
 
@@ -271,7 +271,7 @@ import Testing
         broker.submit([task("a1")], after: .milliseconds(500))
         #expect(broker.tick(after: .seconds(1)).sent(to: w1).isEmpty)
         #expect(broker.machine.nextDeadline == broker.t0 + .milliseconds(1500))
-        #expect(broker.tick(after: .milliseconds(1500)).sent(to: w1) == [.heartbeat(.delimited, acknowledgingExtension: false)])
+        #expect(broker.tick(after: .milliseconds(1500)).sent(to: w1) == [.heartbeat(.delimited, acknowledgement: nil)])
     }
 
     @Test("judges a worker's silence by the longer of both heartbeat intervals")

@@ -63,8 +63,10 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
         #expect(
             MDPCodec.encode(.request(.delimited, envelope: [7], header: header, body: [text("p")]))
                 == [[], W, [0x02], [7], [], header.encoded, text("p")])
-        #expect(MDPCodec.encode(.heartbeat(.rfc18, acknowledgingExtension: false)) == [W, [0x05]])
-        #expect(MDPCodec.encode(.heartbeat(.delimited, acknowledgingExtension: true)) == [[], W, [0x05], WorkerExtension.marker])
+        #expect(MDPCodec.encode(.heartbeat(.rfc18, acknowledgement: nil)) == [W, [0x05]])
+        #expect(
+            MDPCodec.encode(.heartbeat(.delimited, acknowledgement: .seconds(2)))
+                == [[], W, [0x05], WorkerExtension.marker, text("heartbeat-ms=2000")])
         #expect(MDPCodec.encode(.disconnect(.delimited)) == [[], W, [0x06]])
         #expect(MDPCodec.encode(.reply(.rfc18, .rfc18, final: false, category: "a", body: [text("x")])) == [C, [0x02], text("a"), text("x")])
         #expect(MDPCodec.encode(.reply(.rfc18, .rfc18, final: true, category: "a", body: [text("x")])) == [C, [0x03], text("a"), text("x")])
@@ -77,8 +79,13 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
     func workerSide() throws {
         #expect(try MDPCodec.decodeAtWorker([W, [0x02], [1], [], text("a")]) == .request(envelope: [1], body: [text("a")]))
         #expect(try MDPCodec.decodeAtWorker([[], W, [0x02], [1], [], text("a")]) == .request(envelope: [1], body: [text("a")]))
-        #expect(try MDPCodec.decodeAtWorker([[], W, [0x05]]) == .heartbeat(extensionAccepted: false))
-        #expect(try MDPCodec.decodeAtWorker([W, [0x05], WorkerExtension.marker]) == .heartbeat(extensionAccepted: true))
+        #expect(try MDPCodec.decodeAtWorker([[], W, [0x05]]) == .heartbeat(extensionAccepted: false, brokerInterval: nil))
+        #expect(
+            try MDPCodec.decodeAtWorker([W, [0x05], WorkerExtension.marker])
+                == .heartbeat(extensionAccepted: true, brokerInterval: nil))
+        #expect(
+            try MDPCodec.decodeAtWorker([W, [0x05], WorkerExtension.marker, text("heartbeat-ms=250")])
+                == .heartbeat(extensionAccepted: true, brokerInterval: .milliseconds(250)))
         #expect(try MDPCodec.decodeAtWorker([W, [0x06]]) == .disconnect)
         #expect(throws: ProtocolError.self) { try MDPCodec.decodeAtWorker([W, [0x04], [1], [], [2]]) }
         #expect(throws: ProtocolError.self) { try MDPCodec.decodeAtWorker([W, [0x02], [1], [9]]) }

@@ -142,6 +142,18 @@ import Testing
         #expect(stopped.last == .stopped)
     }
 
+    @Test("judges broker silence by the longer of its own and the broker's announced interval")
+    func brokerIntervalNegotiated() {
+        var worker = machine()
+        _ = worker.connected(at: t0)
+        _ = worker.messageReceived(
+            [MDP.workerHeader, [0x05], WorkerExtension.marker, Array("heartbeat-ms=5000".utf8)], at: t0)
+        for second in 1...14 {
+            #expect(!worker.tick(at: t0 + .seconds(second)).contains(.closeSocket), "reconnected at \(second) s")
+        }
+        #expect(worker.tick(at: t0 + .seconds(15)).contains(.closeSocket))
+    }
+
     @Test("ignores malformed messages from the broker and reports them")
     func badMessage() {
         var worker = machine()
