@@ -493,10 +493,17 @@ public struct BrokerStateMachine: Sendable {
         guard var task = tasks[key] else { return }
         task.lastError = reason
         task.worker = nil
+        if reason != "handed_back" {
+            task.history.append("attempt \(task.attempts) on \(task.workerName ?? "?"): \(reason)")
+        }
         tasks[key] = task
         if task.attempts >= (task.maxAttempts ?? configuration.maxAttempts) {
             let attempts = task.attempts == 1 ? "1 attempt" : "\(task.attempts) attempts"
-            finish(key, outcome: .failed, output: [Array("\(reason) (after \(attempts))".utf8)], at: now)
+            var message = "\(reason) (after \(attempts))"
+            if task.history.count > 1 {
+                message += "\n" + task.history.joined(separator: "\n")
+            }
+            finish(key, outcome: .failed, output: [Array(message.utf8)], at: now)
             return
         }
         tasks[key]!.state = .queued

@@ -29,6 +29,8 @@ struct TaskRecord: Sendable {
     var finishedAt: ContinuousClock.Instant?
     var attempts = 0
     var lastError: String?
+    /// How each ended attempt ended, oldest first: `attempt 1 on host-12: worker_lost`.
+    var history: [String] = []
     /// When the task fails with `no_worker` if its category still has no worker; `nil` while it runs or has workers.
     var queueDeadline: ContinuousClock.Instant?
     /// The outcome delivered to the client, kept so a resubmission of a finished task is answered again.

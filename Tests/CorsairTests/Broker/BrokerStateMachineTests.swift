@@ -309,7 +309,9 @@ import Testing
         let result = try #require(done.results.first)
         #expect(result.outcome == .failed)
         #expect(result.attempts == 2)
-        #expect(String(decoding: result.output, as: UTF8.self) == "boom 2 (after 2 attempts)")
+        #expect(
+            String(decoding: result.output, as: UTF8.self)
+                == "boom 2 (after 2 attempts)\nattempt 1 on w-01: boom 1\nattempt 2 on w-01: boom 2")
         #expect(broker.machine.state(ofTask: "a1", session: [7]) == "failed")
     }
 
