@@ -115,6 +115,28 @@ struct ChaosTests {
         #expect(!lazy.errors.contains("broker silent"), "\(lazy.errors)")
     }
 
+    @Test("kills an --exec child and its whole process group when the task's deadline passes")
+    func execKilledAtDeadline() throws {
+        defer { harness.shutdown() }
+        let (_, endpoint) = try harness.startBroker(["--task-timeout", "500ms", "--max-attempts", "1"])
+        let marker = "\(Int.random(in: 10_000...99_999)).25"
+        try harness.start(
+            binary: "corsair-worker",
+            ["--broker", endpoint, "--category", "hang", "--exec", "--", "sh", "-c", "sleep \(marker) & wait"])
+        let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: "hang1")
+        #expect(run.status == 1)
+        #expect(try ResultLine.parse(run.output).first?.error?.hasPrefix("timeout") == true)
+        try harness.waitUntil("the hung child and its grandchild are gone") {
+            let pgrep = Process()
+            pgrep.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+            pgrep.arguments = ["-f", "^(sleep \(marker)|sh -c sleep \(marker) & wait)$"]
+            pgrep.standardOutput = FileHandle.nullDevice
+            try pgrep.run()
+            pgrep.waitUntilExit()
+            return pgrep.terminationStatus == 1
+        }
+    }
+
     @Test("a worker with --give-up-after exits 69 when its broker stays away")
     func givesUp() throws {
         defer { harness.shutdown() }

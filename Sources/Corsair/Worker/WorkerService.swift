@@ -81,8 +81,34 @@ public struct WorkerService: Service {
         try await loop.finished()
     }
 
+    /// Runs `handler` within the task's timeout, when the broker gave one: past it the handler is cancelled (an
+    /// `--exec` child is killed with its process group) and the attempt fails with `timeout`.
+    static func execute(_ handler: @escaping TaskHandler, _ task: WorkerTask) async -> Result<[UInt8], TaskFailure> {
+        guard let timeout = task.timeout else {
+            return await run(handler, task)
+        }
+        return await withTaskGroup(of: Result<[UInt8], TaskFailure>?.self) { group in
+            group.addTask { await run(handler, task) }
+            group.addTask {
+                do {
+                    try await Task.sleep(for: timeout)
+                } catch {
+                    return nil
+                }
+                return .failure(TaskFailure("timeout: cancelled by the worker after \(DurationParser.format(timeout))"))
+            }
+            while let next = await group.next() {
+                if let outcome = next {
+                    group.cancelAll()
+                    return outcome
+                }
+            }
+            return .failure(TaskFailure("cancelled"))
+        }
+    }
+
     /// Runs `handler`, turning whatever it throws into a ``TaskFailure``.
-    static func execute(_ handler: TaskHandler, _ task: WorkerTask) async -> Result<[UInt8], TaskFailure> {
+    private static func run(_ handler: TaskHandler, _ task: WorkerTask) async -> Result<[UInt8], TaskFailure> {
         do {
             return .success(try await handler(task))
         } catch let failure as TaskFailure {

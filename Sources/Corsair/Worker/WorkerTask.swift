@@ -6,7 +6,8 @@ public struct WorkerTask: Sendable, Hashable {
     public var category: String
     /// Which attempt this is, from 1; `nil` under a plain MDP broker.
     public var attempt: Int?
-    /// How long the broker waits for this attempt; `nil` under a plain MDP broker.
+    /// How long the broker waits for this attempt; `nil` under a plain MDP broker. ``WorkerService`` cancels the
+    /// handler when it passes.
     public var timeout: Duration?
     /// The request body (all body frames joined).
     public var payload: [UInt8]
