@@ -271,8 +271,7 @@ public struct BrokerStateMachine: Sendable {
                     finish(key, outcome: .failed, output: [body[1]], at: now)
                 case .handedBack:
                     workers[peer]!.isDraining = true
-                    tasks[key]!.attempts -= 1
-                    attemptEnded(key, reason: "handed_back", at: now)
+                    attemptEnded(key, reason: "handed_back", counted: false, at: now)
                 }
             } else {
                 let error = ProtocolError(
@@ -489,12 +488,21 @@ public struct BrokerStateMachine: Sendable {
     }
 
     /// Ends the current attempt of `key` without a result: requeues the task, or fails it when out of attempts.
-    private mutating func attemptEnded(_ key: TaskKey, reason: String, at now: ContinuousClock.Instant) {
+    ///
+    /// - Parameter counted: `false` for an attempt the worker gave back unrun: it is neither counted nor recorded.
+    private mutating func attemptEnded(
+        _ key: TaskKey,
+        reason: String,
+        counted: Bool = true,
+        at now: ContinuousClock.Instant
+    ) {
         guard var task = tasks[key] else { return }
         task.lastError = reason
         task.worker = nil
-        if reason != "handed_back" {
+        if counted {
             task.history.append("attempt \(task.attempts) on \(task.workerName ?? "?"): \(reason)")
+        } else {
+            task.attempts -= 1
         }
         tasks[key] = task
         if task.attempts >= (task.maxAttempts ?? configuration.maxAttempts) {
