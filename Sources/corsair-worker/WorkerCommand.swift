@@ -98,9 +98,12 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap(label: "corsair.worker")
-        let name = name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
+        let host = ProcessInfo.processInfo.hostName
+        let name = name ?? "\(host)-\(getpid())"
         let configurations = categories.map { category in
             var configuration = WorkerConfiguration(broker: broker, category: category, name: name)
+            configuration.host = host
+            configuration.pid = Int(getpid())
             configuration.concurrency = concurrency
             configuration.heartbeatInterval = heartbeat
             configuration.liveness = liveness

@@ -66,13 +66,7 @@ struct BatchReport {
                 result.worker ?? "", time, String(output.prefix(60)),
             ])
         }
-        let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        for row in rows {
-            let cells = row.enumerated().map { column, cell in
-                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }
-            print(cells.joined(separator: "  "))
-        }
+        print(TextTable.render(rows), terminator: "")
         let succeeded = results.values.count { $0.outcome == .succeeded }
         let noun = order.count == 1 ? "task" : "tasks"
         print("\(order.count) \(noun): \(succeeded) succeeded, \(failed) failed, \(order.count - results.count) unfinished")

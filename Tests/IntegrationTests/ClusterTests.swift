@@ -296,6 +296,42 @@ struct ClusterTests {
         #expect(broker.errors.isEmpty, "with --log-file nothing goes to stderr")
     }
 
+    @Test("shows status, workers and tasks of a running cluster, as tables and as JSON")
+    func statusCommands() throws {
+        defer { harness.shutdown() }
+        let (_, endpoint) = try harness.startBroker(["--ordered", "calc"])
+        try worker(endpoint, "calc", ["--calc", "--id", "calculator"])
+        let batch = """
+            {"id": "ok", "category": "calc", "payload": "1 + 1"}
+            {"id": "bad", "category": "calc", "payload": "1 / 0"}
+            {"id": "waiting", "category": "nobody", "payload": "x"}
+            """
+        let submit = try harness.start(binary: "corsair", ["submit", "--broker", endpoint, "--json", "-"], input: batch)
+        try harness.waitUntil("two results arrive") { submit.output.split(separator: "\n").count == 2 }
+
+        let status = try harness.run(binary: "corsair", ["status", "--broker", endpoint, "--json"])
+        #expect(status.status == 0, "\(status.errors)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any])
+        #expect(object["tasks"] as? [String: Int] == ["queued": 1, "running": 0, "succeeded": 1, "failed": 1])
+        let categories = try #require(object["categories"] as? [[String: Any]])
+        #expect(categories.contains { $0["name"] as? String == "calc" && $0["ordered"] as? Bool == true })
+        #expect(categories.contains { $0["name"] as? String == "nobody" && $0["queued"] as? Int == 1 })
+
+        let table = try harness.run(binary: "corsair", ["status", "--broker", endpoint])
+        #expect(table.output.contains("tasks: 1 queued, 0 running, 1 succeeded, 1 failed"))
+        let workers = try harness.run(binary: "corsair", ["workers", "--broker", endpoint])
+        let row = try #require(workers.output.split(separator: "\n").first { $0.hasPrefix("calculator ") })
+        #expect(row.contains("corsair/1"))
+        let failed = try harness.run(binary: "corsair", ["tasks", "--broker", endpoint, "--state", "failed", "--json"])
+        let tasks = try #require(try JSONSerialization.jsonObject(with: Data(failed.output.utf8)) as? [[String: Any]])
+        #expect(tasks.map { $0["id"] as? String } == ["bad"])
+        #expect((tasks.first?["lastError"] as? String)?.contains("division by zero") == true)
+        let unreachable = try harness.run(
+            binary: "corsair", ["status", "--broker", "tcp://127.0.0.1:\(try ProcessHarness.freePort())", "--timeout", "300ms"])
+        #expect(unreachable.status == 69)
+        submit.send(SIGKILL)
+    }
+
     @Test("stops cleanly on SIGTERM: the worker sends DISCONNECT and both exit 0")
     func cleanStop() throws {
         defer { harness.shutdown() }

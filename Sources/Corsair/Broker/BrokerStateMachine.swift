@@ -19,12 +19,16 @@ import HeapModule
 public struct BrokerStateMachine: Sendable {
     /// The configuration the machine was created with.
     public let configuration: BrokerConfiguration
-    private let anchor: WallClockAnchor
-    private var tasks: [TaskKey: TaskRecord] = [:]
+    let anchor: WallClockAnchor
+    /// When the broker started, for its uptime.
+    let startedAt: ContinuousClock.Instant
+    private(set) var tasks: [TaskKey: TaskRecord] = [:]
     private var batchTasks: [BatchTaskID: TaskKey] = [:]
     private var sessions: [[UInt8]: ClientSession] = [:]
-    private var workers: [PeerID: WorkerRecord] = [:]
-    private var categories: [String: CategoryQueue] = [:]
+    private(set) var workers: [PeerID: WorkerRecord] = [:]
+    private(set) var categories: [String: CategoryQueue] = [:]
+    /// Running totals for status reports.
+    private(set) var statistics = BrokerStatistics()
     /// Deadlines of running attempts, earliest first; entries of attempts that ended are skipped when popped.
     private var deadlines = Heap<DeadlineEntry>()
     /// Deadlines of tasks waiting in categories without workers; entries a task no longer carries are skipped.
@@ -42,6 +46,7 @@ public struct BrokerStateMachine: Sendable {
     public init(configuration: BrokerConfiguration, anchor: WallClockAnchor, now: ContinuousClock.Instant) {
         self.configuration = configuration
         self.anchor = anchor
+        self.startedAt = now
         self.nextCheck = now + configuration.heartbeatInterval
     }
 
@@ -72,6 +77,8 @@ public struct BrokerStateMachine: Sendable {
                     sessions[session] = ClientSession(peer: peer, framing: framing)
                 }
                 actions.append(.send(.batch(framing, .pong(sessionKnown: known)), to: peer))
+            case .batchClient(.query(let query), let framing):
+                actions.append(.send(.batch(framing, .report(report(query, at: now))), to: peer))
             }
         } catch {
             rejectMalformed(frames, error: error, from: peer, at: now)
@@ -219,8 +226,8 @@ public struct BrokerStateMachine: Sendable {
         let interval = max(configuration.heartbeatInterval, offer?.heartbeatInterval ?? .zero)
         let worker = WorkerRecord(
             peer: peer, category: category, framing: framing, name: offer?.name ?? peer.description,
-            credit: offer?.credit ?? 1, isExtended: offer != nil, expiry: interval * configuration.liveness,
-            lastReceivedAt: now, lastSentAt: now)
+            host: offer?.host, pid: offer?.pid, credit: offer?.credit ?? 1, isExtended: offer != nil,
+            expiry: interval * configuration.liveness, joinedAt: now, lastReceivedAt: now, lastSentAt: now)
         workers[peer] = worker
         categories[category, default: CategoryQueue()].workers.insert(peer)
         emit(
@@ -263,10 +270,13 @@ public struct BrokerStateMachine: Sendable {
                 let message = String(decoding: body[1], as: UTF8.self)
                 switch outcome {
                 case .succeeded:
+                    workers[peer]!.completed += 1
                     finish(key, outcome: .succeeded, output: [body[1]], at: now)
                 case .failed:
+                    workers[peer]!.failed += 1
                     attemptEnded(key, reason: message, at: now)
                 case .rejected:
+                    workers[peer]!.failed += 1
                     tasks[key]!.lastError = message
                     finish(key, outcome: .failed, output: [body[1]], at: now)
                 case .handedBack:
@@ -281,6 +291,7 @@ public struct BrokerStateMachine: Sendable {
                 attemptEnded(key, reason: "malformed reply from worker: \(error)", at: now)
             }
         } else {
+            workers[peer]!.completed += 1
             finish(key, outcome: .succeeded, output: body, at: now)
         }
         dispatch(workers[peer]!.category, at: now)
@@ -590,6 +601,7 @@ public struct BrokerStateMachine: Sendable {
     }
 
     private mutating func emit(_ event: BrokerEvent) {
+        statistics.record(event)
         actions.append(.event(event))
     }
 

@@ -5,15 +5,22 @@ struct WorkerRecord: Sendable {
     let framing: Framing
     /// The worker's own name when it gave one (Corsair workers), else its routing id in hex.
     let name: String
+    /// The worker's host and process id, when it said (Corsair workers).
+    let host: String?
+    let pid: Int?
     /// How many tasks it may hold at once: 1 for plain MDP workers, the offered credit for Corsair workers.
     let credit: Int
     /// Whether it took the Corsair extension (task headers down, outcome frames up).
     let isExtended: Bool
     /// Silence longer than this means it is dead.
     let expiry: Duration
+    let joinedAt: ContinuousClock.Instant
     /// The attempts this worker holds, including ones the broker gave up on (timed out) that it has not answered yet:
     /// each occupies a unit of credit until its FINAL arrives.
     var inFlight: Set<AssignmentToken> = []
+    /// Attempts this worker finished with a result, and attempts it reported failed.
+    var completed = 0
+    var failed = 0
     var lastReceivedAt: ContinuousClock.Instant
     var lastSentAt: ContinuousClock.Instant
     /// Whether the worker has an entry in its category's available list.

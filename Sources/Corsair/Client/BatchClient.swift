@@ -250,6 +250,8 @@ private struct Exchange {
                     metadata: ["broker": "\(options.broker)", "tasks": "\(pending.count)"])
                 try submitPending(on: socket)
             }
+        case .report:
+            logger.debug("unexpected REPORT from broker dropped")
         case .error(let message):
             throw BatchClient.Failure.brokerError(message)
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Corsair's batch client protocol, `CRSC01`: what `corsair submit` speaks to the broker.
 ///
 /// A plain MDP client never sees it: a client chooses it by sending `CRSC01` as the protocol header. The client names
@@ -18,6 +20,8 @@ public enum ClientProtocol {
         case submit = 0x01
         /// Client to broker: session. The client is waiting and wants to know the broker is alive.
         case ping = 0x02
+        /// Client to broker: a JSON ``BrokerQuery``; the broker answers REPORT.
+        case query = 0x03
         /// Broker to client: the ids it accepted (or already had).
         case accepted = 0x11
         /// Broker to client: id and reason frame pairs for tasks it refused.
@@ -26,6 +30,8 @@ public enum ClientProtocol {
         case result = 0x13
         /// Broker to client: answer to PING; frame 2 is one byte, 1 when the broker knows the session, else 0.
         case pong = 0x14
+        /// Broker to client: answer to QUERY; frame 2 is JSON (a ``BrokerStatus`` or an array of ``TaskStatus``).
+        case report = 0x15
         /// Broker to client: the message could not be understood; frame 2 says why.
         case error = 0x1f
     }
@@ -86,6 +92,16 @@ public enum ClientMessage: Sendable, Hashable {
     case submit(session: [UInt8], tasks: [TaskSpec])
     /// Is the broker alive, and does it know this session?
     case ping(session: [UInt8])
+    /// What is the broker's state?
+    case query(BrokerQuery)
+}
+
+/// What `corsair status`, `corsair workers` and `corsair tasks` ask the broker.
+public enum BrokerQuery: Codable, Sendable, Hashable {
+    /// The whole ``BrokerStatus``.
+    case status
+    /// The tasks that match, as ``TaskStatus`` values.
+    case tasks(TaskQuery)
 }
 
 /// A message from the broker to a Corsair client.
@@ -98,6 +114,8 @@ public enum BrokerReply: Sendable, Hashable {
     case result(TaskResult)
     /// PONG: the broker is alive; `sessionKnown` is false after a broker restart lost the session.
     case pong(sessionKnown: Bool)
+    /// REPORT: the JSON answer to a QUERY.
+    case report([UInt8])
     /// ERROR: the submission could not be decoded; the text says what and where.
     case error(String)
 }
@@ -122,6 +140,9 @@ extension ClientMessage {
             return frames
         case .ping(let session):
             return [[], ClientProtocol.header, [ClientProtocol.Command.ping.rawValue], session]
+        case .query(let query):
+            let json = (try? JSONEncoder().encode(query)).map(Array.init) ?? []
+            return [[], ClientProtocol.header, [ClientProtocol.Command.query.rawValue], json]
         }
     }
 
@@ -136,9 +157,19 @@ extension ClientMessage {
         switch ClientProtocol.Command(rawValue: command) {
         case .submit: name = "SUBMIT"
         case .ping: name = "PING"
+        case .query:
+            guard count == base + 1 else {
+                throw ProtocolError(frame: nil, of: count, "QUERY needs exactly one JSON frame")
+            }
+            do {
+                return .query(try JSONDecoder().decode(BrokerQuery.self, from: Data(frames[base])))
+            } catch {
+                throw ProtocolError(frame: base, of: count, "QUERY is not a valid query: \(error)")
+            }
         default:
             throw ProtocolError(
-                frame: base - 1, of: count, "expected CRSC01 command SUBMIT 0x01 or PING 0x02, got \(hex(command))")
+                frame: base - 1, of: count,
+                "expected CRSC01 command SUBMIT 0x01, PING 0x02 or QUERY 0x03, got \(hex(command))")
         }
         guard count > base else {
             throw ProtocolError(frame: nil, of: count, "\(name) lacks the session frame")
@@ -218,6 +249,9 @@ extension BrokerReply {
         case .pong(let known):
             frames.append([ClientProtocol.Command.pong.rawValue])
             frames.append([known ? 1 : 0])
+        case .report(let json):
+            frames.append([ClientProtocol.Command.report.rawValue])
+            frames.append(json)
         case .error(let message):
             frames.append([ClientProtocol.Command.error.rawValue])
             frames.append(Array(message.utf8))
@@ -276,9 +310,14 @@ extension BrokerReply {
                 throw ProtocolError(frame: nil, of: count, "PONG needs one one-byte frame")
             }
             self = .pong(sessionKnown: body[body.startIndex][0] == 1)
+        case .report:
+            guard body.count == 1 else {
+                throw ProtocolError(frame: nil, of: count, "REPORT needs one JSON frame")
+            }
+            self = .report(body[body.startIndex])
         case .error:
             self = .error(body.first.map { String(decoding: $0, as: UTF8.self) } ?? "")
-        case .submit, .ping, nil:
+        case .submit, .ping, .query, nil:
             throw ProtocolError(
                 frame: base + 1, of: count, "unexpected CRSC01 command \(hex(frames[base + 1][0])) from the broker")
         }

@@ -20,12 +20,18 @@ public struct WorkerOffer: Sendable, Hashable {
     public var heartbeatInterval: Duration
     /// The worker's name for status and results, for example `host-1234`.
     public var name: String
+    /// The host the worker runs on, for status.
+    public var host: String?
+    /// The worker's process id, for status.
+    public var pid: Int?
 
     /// Creates an offer.
-    public init(credit: Int, heartbeatInterval: Duration, name: String) {
+    public init(credit: Int, heartbeatInterval: Duration, name: String, host: String? = nil, pid: Int? = nil) {
         self.credit = credit
         self.heartbeatInterval = heartbeatInterval
         self.name = name
+        self.host = host
+        self.pid = pid
     }
 
     /// The largest credit a broker accepts.
@@ -35,7 +41,10 @@ public struct WorkerOffer: Sendable, Hashable {
     public var encoded: [UInt8] {
         let milliseconds = heartbeatInterval.components.seconds * 1000
             + heartbeatInterval.components.attoseconds / 1_000_000_000_000_000
-        return Array("credit=\(credit)\nheartbeat-ms=\(milliseconds)\nname=\(name)".utf8)
+        var text = "credit=\(credit)\nheartbeat-ms=\(milliseconds)\nname=\(name)"
+        if let host { text += "\nhost=\(host)" }
+        if let pid { text += "\npid=\(pid)" }
+        return Array(text.utf8)
     }
 
     /// Decodes an offer from frame `frame` of a `frameCount`-frame READY.
@@ -47,6 +56,8 @@ public struct WorkerOffer: Sendable, Hashable {
         var credit: Int?
         var heartbeat: Duration?
         var name: String?
+        var host: String?
+        var pid: Int?
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             guard let equals = line.firstIndex(of: "=") else {
                 throw fail("worker offer line '\(line.prefix(40))' is not key=value")
@@ -69,6 +80,10 @@ public struct WorkerOffer: Sendable, Hashable {
                     throw fail("worker offer name must be 1…255 bytes")
                 }
                 name = value
+            case "host":
+                host = value.isEmpty || value.utf8.count > 255 ? nil : value
+            case "pid":
+                pid = Int(value).flatMap { $0 > 0 ? $0 : nil }
             default:
                 continue
             }
@@ -76,7 +91,7 @@ public struct WorkerOffer: Sendable, Hashable {
         guard let credit, let heartbeat, let name else {
             throw fail("worker offer lacks one of credit, heartbeat-ms, name")
         }
-        self.init(credit: credit, heartbeatInterval: heartbeat, name: name)
+        self.init(credit: credit, heartbeatInterval: heartbeat, name: name, host: host, pid: pid)
     }
 }
 

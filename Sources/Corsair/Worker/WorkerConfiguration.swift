@@ -6,6 +6,9 @@ public struct WorkerConfiguration: Sendable, Hashable {
     public var category: String
     /// The worker's name, shown by the broker in status and results.
     public var name: String
+    /// The host and process id the broker shows in status, when known.
+    public var host: String?
+    public var pid: Int?
     /// How many tasks this connection runs at once (its credit; a plain MDP broker sends one at a time anyway).
     public var concurrency: Int = 1
     /// How often the worker heartbeats the broker when it has nothing else to send.

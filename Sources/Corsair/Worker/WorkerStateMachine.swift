@@ -90,7 +90,7 @@ public struct WorkerStateMachine: Sendable {
         lastReceivedAt = now
         let offer = WorkerOffer(
             credit: configuration.concurrency, heartbeatInterval: configuration.heartbeatInterval,
-            name: configuration.name)
+            name: configuration.name, host: configuration.host, pid: configuration.pid)
         return [
             send(MDPCodec.encodeFromWorker(.ready(category: configuration.category, offer: offer)), at: now),
             .event(.connecting(broker: configuration.broker, category: configuration.category)),

@@ -1,0 +1,31 @@
+/// Running totals the broker keeps for status reports, fed by the events its state machine emits.
+struct BrokerStatistics: Sendable, Hashable {
+    /// Tasks accepted for queueing (duplicates excluded).
+    var submitted = 0
+    var succeeded = 0
+    var failed = 0
+    /// Attempts that ended without a result and were requeued, by reason (`worker_lost`, `timeout`, an error text
+    /// from a worker is counted as `failed`).
+    var requeued: [String: Int] = [:]
+    /// Messages that broke the protocol or made no sense in the peer's state.
+    var badMessages = 0
+    var lateReplies = 0
+
+    mutating func record(_ event: BrokerEvent) {
+        switch event {
+        case .tasksAccepted(_, let accepted, _, _):
+            submitted += accepted
+        case .taskFinished(_, _, let outcome, _, _):
+            if outcome == .succeeded { succeeded += 1 } else { failed += 1 }
+        case .taskRequeued(_, _, let reason, _):
+            let known = ["worker_lost", "timeout", "handed_back"]
+            requeued[known.contains(reason) ? reason : "failed", default: 0] += 1
+        case .badMessage, .unexpectedMessage:
+            badMessages += 1
+        case .lateReply:
+            lateReplies += 1
+        case .workerJoined, .workerLeft, .taskDispatched:
+            break
+        }
+    }
+}

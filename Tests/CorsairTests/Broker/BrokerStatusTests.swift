@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+
+@testable import Corsair
+
+@Suite struct BrokerStatusTests {
+    @Test("reports workers, categories, tasks by state, retries by reason and bad messages")
+    func status() throws {
+        var broker = BrokerHarness { $0.orderedCategories = ["b"] }
+        let offer = WorkerOffer(credit: 2, heartbeatInterval: .seconds(1), name: "w-one", host: "h1", pid: 42)
+        broker.receive(MDPCodec.encodeFromWorker(.ready(category: "a", offer: offer)), from: w1)
+        broker.plainWorker(w2, category: "a")
+        let requests = broker.submit([task("a1"), task("a2"), task("a3"), task("a4"), task("b1")]).requests
+        let onW1 = requests.filter { $0.worker == w1 }
+        broker.final(onW1[0], outcome: .succeeded)
+        broker.final(onW1[1], outcome: .failed, body: "flaky")
+        broker.receive([Array("junk".utf8)], from: PeerID([0xee]))
+        let status = broker.machine.status(at: broker.t0 + .milliseconds(1500))
+        #expect(status.uptimeMilliseconds == 1500)
+        #expect(status.submitted == 5)
+        #expect(status.succeeded == 1)
+        #expect(status.retried == ["failed": 1])
+        #expect(status.badMessages == 1)
+        // a1 succeeded; a3 failed once and runs again on w1 beside a4; a2 runs on w2; b1 has no worker.
+        #expect(status.tasks == ["queued": 1, "running": 3, "succeeded": 1, "failed": 0])
+        #expect(
+            status.categories == [
+                CategoryStatus(name: "a", workers: 2, queued: 0, running: 3, ordered: false),
+                CategoryStatus(name: "b", workers: 0, queued: 1, running: 0, ordered: true),
+            ])
+        let one = try #require(status.workers.first { $0.id == "w-one" })
+        #expect(one.host == "h1")
+        #expect(one.pid == 42)
+        #expect(one.protocol == "corsair/1")
+        #expect(one.credit == 2)
+        #expect(one.inFlight == 2)
+        #expect(one.completed == 1)
+        #expect(one.failed == 1)
+        #expect(one.lastHeartbeatAgeMilliseconds == 1500)
+        #expect(status.workers.first { $0.id == "\(w2)" }?.protocol == "mdp/0.2")
+    }
+
+    @Test("lists tasks newest first, filtered by state and category, up to the limit")
+    func taskList() {
+        var broker = BrokerHarness()
+        broker.plainWorker(w1, category: "a")
+        broker.submit([task("a1"), task("a2"), task("b1"), task("a3")])
+        #expect(broker.machine.tasks(matching: TaskQuery()).map(\.id) == ["a3", "b1", "a2", "a1"])
+        #expect(broker.machine.tasks(matching: TaskQuery(state: "queued", category: "a")).map(\.id) == ["a3", "a2"])
+        let running = broker.machine.tasks(matching: TaskQuery(state: "running"))
+        #expect(running.map(\.id) == ["a1"])
+        #expect(running.first?.worker == "\(w1)")
+        #expect(running.first?.started == 1_000_000)
+        #expect(broker.machine.tasks(matching: TaskQuery(limit: 1)).map(\.id) == ["a3"])
+    }
+
+    @Test("answers a QUERY over the wire with a JSON REPORT")
+    func queryOverTheWire() throws {
+        var broker = BrokerHarness()
+        broker.submit([task("a1")])
+        let sent = broker.receive(ClientMessage.query(.status).encoded, from: client).sent(to: client)
+        guard case .batch(.delimited, .report(let json))? = sent.first else {
+            Issue.record("expected a REPORT, got \(sent)")
+            return
+        }
+        let status = try JSONDecoder().decode(BrokerStatus.self, from: Data(json))
+        #expect(status.tasks["queued"] == 1)
+        let tasks = broker.receive(ClientMessage.query(.tasks(TaskQuery(state: "queued"))).encoded, from: client)
+        guard case .batch(_, .report(let list))? = tasks.sent(to: client).first else {
+            Issue.record("expected a REPORT")
+            return
+        }
+        #expect(try JSONDecoder().decode([TaskStatus].self, from: Data(list)).map(\.id) == ["a1"])
+    }
+
+    @Test("encodes queries as the JSON docs/PROTOCOL.md shows")
+    func queryJSON() throws {
+        #expect(ClientMessage.query(.status).encoded.last == Array(#"{"status":{}}"#.utf8))
+        let tasks = try #require(ClientMessage.query(.tasks(TaskQuery(state: "failed", limit: 5))).encoded.last)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(tasks)) as? [String: [String: [String: Any]]])
+        #expect(object["tasks"]?["_0"]?["state"] as? String == "failed")
+        #expect(object["tasks"]?["_0"]?["limit"] as? Int == 5)
+    }
+
+    @Test("refuses a QUERY that is not valid JSON, naming the frame")
+    func malformedQuery() throws {
+        let error = try #require(throws: ProtocolError.self) {
+            try MDPCodec.decodeAtBroker([ClientProtocol.header, [0x03], Array("{nope".utf8)])
+        }
+        #expect(error.frame == 2)
+        #expect(error.message.hasPrefix("QUERY is not a valid query"))
+    }
+}
