@@ -109,7 +109,7 @@ public final class BrokerLoop: Sendable {
                 for command in mailbox.drain() {
                     switch command {
                     case .stop:
-                        logger.info("broker stopping", metadata: driver.counters.metadata)
+                        logger.info("broker stopping", metadata: driver.summary)
                         return
                     }
                 }
@@ -133,11 +133,24 @@ private struct Driver {
     /// Owned by the broker I/O thread.
     let router: Socket
     let logger: Logger
-    var counters = BrokerCounters()
+    /// What went wrong below the state machine; task and message totals live in its statistics.
+    var counters = SocketCounters()
+
+    /// The totals logged when the broker stops.
+    var summary: Logger.Metadata {
+        let statistics = machine.statistics
+        return [
+            "tasks.submitted": "\(statistics.submitted)", "tasks.succeeded": "\(statistics.succeeded)",
+            "tasks.failed": "\(statistics.failed)", "tasks.requeued": "\(statistics.requeued.values.reduce(0, +))",
+            "messages.bad": "\(statistics.badMessages + counters.emptyMessages)",
+            "replies.late": "\(statistics.lateReplies)", "peers.unreachable": "\(counters.unreachable)",
+            "messages.dropped": "\(counters.dropped)",
+        ]
+    }
 
     mutating func received(_ frames: [[UInt8]]) {
         guard frames.count >= 2 else {
-            counters.badMessages += 1
+            counters.emptyMessages += 1
             logger.info("bad message dropped", metadata: ["error": "message with no frames after the routing id"])
             return
         }
@@ -155,7 +168,7 @@ private struct Driver {
             case .send(let message, let peer):
                 send(message, to: peer)
             case .event(let event):
-                record(event)
+                log(event)
             }
         }
     }
@@ -178,7 +191,7 @@ private struct Driver {
         }
     }
 
-    private mutating func record(_ event: BrokerEvent) {
+    private func log(_ event: BrokerEvent) {
         switch event {
         case .workerJoined(let peer, let name, let category, let credit, let extended):
             logger.info(
@@ -204,7 +217,6 @@ private struct Driver {
                     ])
             }
         case .taskRequeued(let id, let category, let reason, let attempt):
-            counters.requeued += 1
             logger.info(
                 "task requeued",
                 metadata: [
@@ -213,7 +225,6 @@ private struct Driver {
                 ])
         case .taskFinished(let id, let category, let outcome, let attempts, let reason):
             if outcome == .failed {
-                counters.failed += 1
                 logger.info(
                     "task failed",
                     metadata: [
@@ -221,7 +232,6 @@ private struct Driver {
                         "reason": "\(reason ?? "")",
                     ])
             } else {
-                counters.succeeded += 1
                 if logger.logLevel <= .debug {
                     logger.debug(
                         "task succeeded",
@@ -229,7 +239,6 @@ private struct Driver {
                 }
             }
         case .tasksAccepted(let session, let accepted, let duplicates, let rejected):
-            counters.submitted += accepted
             logger.info(
                 "tasks accepted",
                 metadata: [
@@ -237,34 +246,21 @@ private struct Driver {
                     "rejected": "\(rejected)",
                 ])
         case .badMessage(let peer, let error):
-            counters.badMessages += 1
             logger.info("bad message dropped", metadata: ["peer.identity": "\(peer)", "error": "\(error)"])
         case .unexpectedMessage(let peer, let what):
-            counters.badMessages += 1
             logger.info("unexpected message", metadata: ["peer.identity": "\(peer)", "error": "\(what)"])
         case .lateReply(let peer, let envelope):
-            counters.lateReplies += 1
             logger.debug("late reply ignored", metadata: ["peer.identity": "\(peer)", "envelope": "\(envelope)"])
         }
     }
 }
 
-/// Running totals the broker logs when it stops.
-struct BrokerCounters {
-    var submitted = 0
-    var succeeded = 0
-    var failed = 0
-    var requeued = 0
-    var badMessages = 0
-    var lateReplies = 0
+/// Failures the loop sees at the socket, which the state machine never hears of.
+struct SocketCounters {
+    /// Messages with nothing after the routing id.
+    var emptyMessages = 0
+    /// Sends that found their peer gone.
     var unreachable = 0
+    /// Sends dropped because the peer's queue was full or the send failed.
     var dropped = 0
-
-    var metadata: Logger.Metadata {
-        [
-            "tasks.submitted": "\(submitted)", "tasks.succeeded": "\(succeeded)", "tasks.failed": "\(failed)",
-            "tasks.requeued": "\(requeued)", "messages.bad": "\(badMessages)", "replies.late": "\(lateReplies)",
-            "peers.unreachable": "\(unreachable)", "messages.dropped": "\(dropped)",
-        ]
-    }
 }
