@@ -172,6 +172,25 @@ public final class ProcessHarness {
         return broker
     }
 
+    /// Starts `corsair-worker` serving `category` of the broker at `endpoint`, and waits until the broker routes it.
+    @discardableResult
+    public func startWorker(_ endpoint: String, category: String, _ arguments: [String]) throws -> Child {
+        let worker = try start(binary: "corsair-worker", ["--broker", endpoint, "--category", category] + arguments)
+        try waitUntilServed(category, at: endpoint, by: worker)
+        return worker
+    }
+
+    /// Waits until the broker at `endpoint` has a worker for `category` (`mmi.service` answers 200); throws if
+    /// `worker` exits first, with what it wrote to standard error.
+    public func waitUntilServed(_ category: String, at endpoint: String, by worker: Child) throws {
+        try waitUntil("a worker serves \(category)") {
+            try MDPProbe.hasWorkers(category, at: endpoint) || !worker.process.isRunning
+        }
+        guard worker.process.isRunning else {
+            throw HarnessError("the worker for \(category) exited: \(worker.errors)")
+        }
+    }
+
     /// Waits until `condition` holds, checking every 10 ms, or throws after `timeout`.
     public func waitUntil(
         _ what: String,

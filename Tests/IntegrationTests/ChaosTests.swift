@@ -120,9 +120,7 @@ struct ChaosTests {
         defer { harness.shutdown() }
         let (_, endpoint) = try harness.startBroker(["--task-timeout", "500ms", "--max-attempts", "1"])
         let marker = "\(Int.random(in: 10_000...99_999)).25"
-        try harness.start(
-            binary: "corsair-worker",
-            ["--broker", endpoint, "--category", "hang", "--exec", "--", "sh", "-c", "sleep \(marker) & wait"])
+        try harness.startWorker(endpoint, category: "hang", ["--exec", "--", "sh", "-c", "sleep \(marker) & wait"])
         let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: "hang1")
         #expect(run.status == 1)
         #expect(try ResultLine.parse(run.output).first?.error?.hasPrefix("timeout") == true)
@@ -153,11 +151,7 @@ struct ChaosTests {
         try Python.requireMajortomo()
         defer { harness.shutdown() }
         let (broker, endpoint) = try harness.startBroker()
-        let worker = try harness.start(
-            binary: "corsair-worker", ["--broker", endpoint, "--category", "real", "--echo", "--concurrency", "4"])
-        try harness.waitUntil("the worker registers") {
-            try MDPProbe.hasWorkers("real", at: endpoint) || !worker.process.isRunning
-        }
+        try harness.startWorker(endpoint, category: "real", ["--echo", "--concurrency", "4"])
         let fuzzer = try Python.start(
             harness, [Python.peers.appendingPathComponent("fuzz_broker.py").path, endpoint, "5000", "18"], name: "fuzzer")
         let ids = (1...200).map { "t\($0)" }

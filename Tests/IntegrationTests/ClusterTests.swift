@@ -43,13 +43,7 @@ struct ClusterTests {
     /// Starts a worker and waits until the broker routes its category.
     @discardableResult
     func worker(_ endpoint: String, _ category: String, _ arguments: [String]) throws -> ProcessHarness.Child {
-        let worker = try harness.start(
-            binary: "corsair-worker", ["--broker", endpoint, "--category", category] + arguments)
-        try harness.waitUntil("a worker serves \(category)") {
-            try MDPProbe.hasWorkers(category, at: endpoint) || !worker.process.isRunning
-        }
-        #expect(worker.process.isRunning, "worker exited: \(worker.errors)")
-        return worker
+        try harness.startWorker(endpoint, category: category, arguments)
     }
 
     @Test("runs the seed batch through a, b and c workers in submission order per category")

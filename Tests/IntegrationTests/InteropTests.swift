@@ -17,9 +17,7 @@ struct InteropTests {
         defer { harness.shutdown() }
         let (_, endpoint) = try harness.startBroker()
         let worker = try Python.start(harness, ["-m", "majortomo.echo", "-b", endpoint, "-n", "echo", "worker", "-i", "1"])
-        try harness.waitUntil("the majortomo worker registers") {
-            try MDPProbe.hasWorkers("echo", at: endpoint) || !worker.process.isRunning
-        }
+        try harness.waitUntilServed("echo", at: endpoint, by: worker)
         let run = try harness.run(
             binary: "corsair", ["submit", "--broker", endpoint, "--category", "echo", "--json"], input: "x1 x2 x3")
         #expect(run.status == 0, "\(run.errors)")
@@ -31,10 +29,7 @@ struct InteropTests {
     func majortomoClientThroughOurBroker() throws {
         defer { harness.shutdown() }
         let (_, endpoint) = try harness.startBroker()
-        let worker = try harness.start(binary: "corsair-worker", ["--broker", endpoint, "--category", "calc", "--calc"])
-        try harness.waitUntil("our worker registers") {
-            try MDPProbe.hasWorkers("calc", at: endpoint) || !worker.process.isRunning
-        }
+        try harness.startWorker(endpoint, category: "calc", ["--calc"])
         let client = try Python.start(
             harness, [Python.peers.appendingPathComponent("majortomo_client.py").path, endpoint, "calc", "4 * (2 + 3)", "7 / 2"])
         #expect(client.waitForExit() == 0, "\(client.errors)")
@@ -61,11 +56,7 @@ struct InteropTests {
     func rfc18ClientManyInFlight() throws {
         defer { harness.shutdown() }
         let (_, endpoint) = try harness.startBroker()
-        let worker = try harness.start(
-            binary: "corsair-worker", ["--broker", endpoint, "--category", "echo", "--echo", "--concurrency", "8"])
-        try harness.waitUntil("our worker registers") {
-            try MDPProbe.hasWorkers("echo", at: endpoint) || !worker.process.isRunning
-        }
+        try harness.startWorker(endpoint, category: "echo", ["--echo", "--concurrency", "8"])
         let client = try Python.start(
             harness, [Python.peers.appendingPathComponent("rfc18_client.py").path, endpoint, "echo", "200"])
         #expect(client.waitForExit() == 0, "\(client.errors)")
