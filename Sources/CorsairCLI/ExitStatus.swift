@@ -22,7 +22,7 @@ public enum ExitStatus {
           0   success (including a clean stop on SIGTERM/SIGINT)
           1   the batch finished but some tasks failed permanently (corsair submit)
           64  usage error
-          65  bad input data (batch file, JSON lines)
+          65  bad input data (batch file, JSON lines, a submission the broker refused)
           69  broker unavailable, or an endpoint could not be bound
           70  internal error
         """

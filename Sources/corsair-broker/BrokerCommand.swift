@@ -52,7 +52,10 @@ struct BrokerCommand: AsyncParsableCommand {
             valueName: "category"))
     var orderedCategories: [String] = []
 
-    @Option(help: "Largest frame accepted, in bytes; a peer that sends a larger one is disconnected.")
+    @Option(
+        help: ArgumentHelp(
+            "Largest message handled, all frames together, in bytes; a larger one is counted, logged and answered as bad input.",
+            discussion: "A single frame over twice this size is refused by libzmq, which closes the sender's connection."))
     var maxMessageSize: Int = 16 << 20
 
     @OptionGroup(title: "Logging")
@@ -65,7 +68,9 @@ struct BrokerCommand: AsyncParsableCommand {
         }
         guard heartbeat >= .milliseconds(10) else { throw ValidationError("--heartbeat must be at least 10ms") }
         guard taskTimeout >= .milliseconds(1) else { throw ValidationError("--task-timeout must be positive") }
-        guard maxMessageSize >= 1024 else { throw ValidationError("--max-message-size must be at least 1024") }
+        guard (1024...(1 << 40)).contains(maxMessageSize) else {
+            throw ValidationError("--max-message-size must be in 1024…\(1 << 40), got \(maxMessageSize)")
+        }
         guard queueTimeout > .zero else { throw ValidationError("--queue-timeout must be positive") }
         for category in orderedCategories {
             if let reason = CategoryName.validate(category) {
@@ -83,8 +88,8 @@ struct BrokerCommand: AsyncParsableCommand {
         configuration.maxAttempts = maxAttempts
         configuration.queueTimeout = queueTimeout
         configuration.orderedCategories = Set(orderedCategories)
-        let options = BrokerLoop.Options(
-            endpoints: endpoints.isEmpty ? ["tcp://*:5555"] : endpoints, maxMessageSize: maxMessageSize)
+        configuration.maxMessageSize = maxMessageSize
+        let options = BrokerLoop.Options(endpoints: endpoints.isEmpty ? ["tcp://*:5555"] : endpoints)
         let endpointFile = endpointFile
         do {
             let loop = try BrokerLoop(configuration: configuration, options: options, logger: logger)

@@ -72,6 +72,7 @@ struct SubmitCommand: AsyncParsableCommand {
         } catch let failure as BatchClient.Failure {
             report.finish()
             printError("corsair: \(failure)")
+            if case .brokerError = failure { throw ExitStatus.dataError }
             throw ExitStatus.unavailable
         } catch let error as ZeroMQError {
             printError("corsair: \(error)")

@@ -146,6 +146,35 @@ struct ChaosTests {
         #expect(worker.errors.contains("giving up"))
     }
 
+    @Test("refuses a message over --max-message-size with a reason, drops a far larger frame's connection, serves on")
+    func oversizedMessages() throws {
+        try Python.requireMajortomo()
+        defer { harness.shutdown() }
+        let (broker, endpoint) = try harness.startBroker(["--max-message-size", "1500000"])
+        try harness.startWorker(endpoint, category: "a", ["--echo"])
+        func task(_ id: String, bytes: Int) -> String {
+            #"{"id": "\#(id)", "category": "a", "payload": "\#(String(repeating: "x", count: bytes))"}"#
+        }
+        let refused = try harness.run(
+            binary: "corsair", ["submit", "--broker", endpoint, "-"], input: task("big", bytes: 1_600_000))
+        #expect(refused.status == 65)
+        #expect(refused.errors.contains("over the 1500000-byte limit (--max-message-size)"), "\(refused.errors)")
+
+        let huge = try Python.start(
+            harness, [Python.peers.appendingPathComponent("send_frame.py").path, endpoint, "3200000"], name: "huge")
+        #expect(huge.waitForExit(timeout: .seconds(20)) == 0, "\(huge.errors)")
+
+        // 2 MB in all: the client splits it into SUBMIT messages under the limit.
+        let ids = ["m1", "m2", "m3", "m4"]
+        let run = try harness.run(
+            binary: "corsair", ["submit", "--broker", endpoint, "--json", "-"],
+            input: ids.map { task($0, bytes: 500_000) }.joined(separator: "\n"))
+        #expect(run.status == 0, "\(run.errors)")
+        #expect(try ResultLine.parse(run.output).map(\.status) == ["succeeded", "succeeded", "succeeded", "succeeded"])
+        #expect(broker.errors.contains("over the 1500000-byte limit"))
+        #expect(broker.process.isRunning)
+    }
+
     @Test("keeps serving a batch while thousands of random and mutated frames hit the broker")
     func fuzzedBroker() throws {
         try Python.requireMajortomo()

@@ -257,6 +257,21 @@ struct ClusterTests {
         #expect(run.errors.contains("did not answer"))
     }
 
+    @Test("gives up after --timeout with exit 69, listing the unfinished ids")
+    func batchTimeout() throws {
+        defer { harness.shutdown() }
+        let (_, endpoint) = try harness.startBroker()
+        try worker(endpoint, "slow", ["--simulate", "30s", "--concurrency", "1"])
+        try worker(endpoint, "fast", ["--echo"])
+        let run = try harness.run(
+            binary: "corsair", ["submit", "--broker", endpoint, "--timeout", "1s", "--json", "-"],
+            input: #"{"id": "s1", "category": "slow", "payload": ""}"# + "\n"
+                + #"{"id": "f1", "category": "fast", "payload": ""}"#)
+        #expect(run.status == 69)
+        #expect(run.errors.contains("timed out with 1 task unfinished: s1"), "\(run.errors)")
+        #expect(try ResultLine.parse(run.output).map(\.id) == ["f1"])
+    }
+
     @Test("rejects bad command lines with exit 64 and says why")
     func usageErrors() throws {
         defer { harness.shutdown() }

@@ -16,6 +16,9 @@ public struct BrokerConfiguration: Sendable, Hashable {
     /// Categories that run strictly in order: one attempt in flight at a time (including a timed-out attempt its
     /// worker has not answered yet), in queue order, retries included.
     public var orderedCategories: Set<String> = []
+    /// The largest message the broker handles, counting every frame after the routing id. A larger one is counted,
+    /// logged and answered as bad input (DISCONNECT for a worker, ERROR for a batch client) without being decoded.
+    public var maxMessageSize: Int = 16 << 20
 
     /// Creates the default configuration.
     public init() {}

@@ -18,13 +18,10 @@ public final class BrokerLoop: Sendable {
     public struct Options: Sendable {
         /// Endpoints to bind, for example `tcp://*:5555`.
         public var endpoints: [String]
-        /// Frames larger than this make libzmq drop the sender's connection.
-        public var maxMessageSize: Int
 
         /// Creates options.
-        public init(endpoints: [String], maxMessageSize: Int = 16 << 20) {
+        public init(endpoints: [String]) {
             self.endpoints = endpoints
-            self.maxMessageSize = maxMessageSize
         }
     }
 
@@ -75,7 +72,9 @@ public final class BrokerLoop: Sendable {
             let router = try Socket(context: context, type: .router)
             defer { router.close(linger: .milliseconds(100)) }
             try router.setRouterMandatory(true)
-            try router.setMaxMessageSize(options.maxMessageSize)
+            // The state machine counts and answers messages over the limit. libzmq drops only a frame so large that
+            // reading it would cost more memory than twice the limit, together with its sender's connection.
+            try router.setMaxMessageSize(configuration.maxMessageSize * 2)
             try router.setSendHighWaterMark(100_000)
             try router.setReceiveHighWaterMark(100_000)
             var bound: [String] = []

@@ -64,6 +64,7 @@ public struct BrokerStateMachine: Sendable {
         at now: ContinuousClock.Instant
     ) -> [BrokerAction] {
         do {
+            try checkSize(of: frames)
             switch try MDPCodec.decodeAtBroker(frames) {
             case .worker(let message, let framing):
                 workerMessage(message, framing: framing, from: peer, at: now)
@@ -570,6 +571,20 @@ public struct BrokerStateMachine: Sendable {
     }
 
     // MARK: - Bad input
+
+    /// Refuses a message over ``BrokerConfiguration/maxMessageSize``, naming the frame that crossed the limit.
+    private func checkSize(of frames: [[UInt8]]) throws(ProtocolError) {
+        var total = 0
+        for (index, frame) in frames.enumerated() {
+            total += frame.count
+            if total > configuration.maxMessageSize {
+                let size = frames.reduce(0) { $0 + $1.count }
+                throw ProtocolError(
+                    frame: index, of: frames.count,
+                    "message of \(size) bytes is over the \(configuration.maxMessageSize)-byte limit (--max-message-size)")
+            }
+        }
+    }
 
     private mutating func rejectMalformed(
         _ frames: [[UInt8]],

@@ -5,8 +5,8 @@ import ZeroMQ
 /// Submits a batch to a broker over Corsair's `CRSC01` protocol and streams back what happens to each task.
 ///
 /// Each ``run(_:)`` starts a thread, `corsair-client-io`, that owns the client's DEALER socket for the duration of
-/// the batch: it sends the tasks in SUBMIT messages of at most ``Options/chunkSize`` tasks, then waits for every
-/// task's result, pinging the broker while it waits. When the broker falls silent the client reconnects on a new
+/// the batch: it sends the tasks in SUBMIT messages of at most ``Options/chunkSize`` tasks and
+/// ``Options/chunkBytes`` bytes, then waits for every task's result, pinging the broker while it waits. When the broker falls silent the client reconnects on a new
 /// socket and resubmits every task without a result, under the same ids (Lazy Pirate); when a restarted broker no
 /// longer knows the batch, it resubmits them too. The broker de-duplicates by session and id.
 public final class BatchClient: Sendable {
@@ -16,8 +16,11 @@ public final class BatchClient: Sendable {
         public var broker: String
         /// The session id the broker files the tasks under; random unless given.
         public var session: [UInt8]
-        /// Tasks per SUBMIT message.
+        /// Most tasks per SUBMIT message.
         public var chunkSize = 1000
+        /// Most payload bytes per SUBMIT message, so a batch of large tasks stays far below the broker's
+        /// `--max-message-size`; a task larger than this goes alone.
+        public var chunkBytes = 1 << 20
         /// How long to wait for the broker to acknowledge a submission before giving up on it.
         public var acknowledgementTimeout: Duration = .seconds(5)
         /// How long the whole batch may take; `nil` waits as long as results keep coming.
@@ -58,7 +61,7 @@ public final class BatchClient: Sendable {
             case .brokerUnavailable(let broker, let waited):
                 "broker \(broker) did not answer within \(DurationParser.format(waited))"
             case .timedOut(let unfinished):
-                "timed out with \(unfinished.count) tasks unfinished: \(unfinished.prefix(20).joined(separator: " "))"
+                "timed out with \(unfinished.count) task\(unfinished.count == 1 ? "" : "s") unfinished: \(unfinished.prefix(20).joined(separator: " "))"
                     + (unfinished.count > 20 ? " …" : "")
             case .brokerError(let message):
                 "broker rejected the submission: \(message)"
@@ -200,8 +203,19 @@ private struct Exchange {
     /// Sends every unfinished task again, in batch order; the broker acknowledges known ids without queueing them.
     mutating func submitPending(on socket: Socket) throws {
         let unfinished = tasks.filter { pending.contains($0.id) }
-        for start in stride(from: 0, to: unfinished.count, by: options.chunkSize) {
-            let chunk = Array(unfinished[start..<min(start + options.chunkSize, unfinished.count)])
+        var chunk: [TaskSpec] = []
+        var chunkBytes = 0
+        for task in unfinished {
+            let size = task.payload.count + task.id.utf8.count + task.category.utf8.count
+            if !chunk.isEmpty, chunk.count == options.chunkSize || chunkBytes + size > options.chunkBytes {
+                try socket.send(ClientMessage.submit(session: options.session, tasks: chunk).encoded)
+                chunk.removeAll(keepingCapacity: true)
+                chunkBytes = 0
+            }
+            chunk.append(task)
+            chunkBytes += size
+        }
+        if !chunk.isEmpty {
             try socket.send(ClientMessage.submit(session: options.session, tasks: chunk).encoded)
         }
         unacknowledged.formUnion(unfinished.map(\.id))

@@ -254,6 +254,26 @@ import Testing
         #expect(expired.requeueReasons == ["worker_lost"])
     }
 
+    @Test("answers a dropped worker's later FINAL with DISCONNECT, counts it and does not apply it")
+    func lateMessageFromDroppedWorker() throws {
+        var broker = BrokerHarness()
+        broker.plainWorker(w1, category: "a")
+        let first = try #require(broker.submit([task("a1")]).requests.first)
+        broker.plainWorker(w2, category: "a", after: .seconds(1))
+        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w2, after: .milliseconds(2500))
+        let retry = try #require(broker.tick(after: .milliseconds(3100)).requests.first)
+        #expect(retry.worker == w2)
+
+        let late = broker.final(first, body: "stale", after: .seconds(4))
+        #expect(late.sent(to: w1) == [.disconnect(.delimited)])
+        #expect(late.results.isEmpty)
+        #expect(late.events.contains { if case .unexpectedMessage(w1, _) = $0 { true } else { false } })
+        #expect(broker.machine.statistics.badMessages == 1)
+        let finished = broker.final(retry, body: "fresh", after: .seconds(5))
+        #expect(finished.results.map { String(decoding: $0.output, as: UTF8.self) } == ["fresh"])
+        #expect(finished.results.map(\.attempts) == [2])
+    }
+
     @Test("heartbeats workers it has sent nothing to for an interval")
     func heartbeats() {
         var broker = BrokerHarness()
@@ -496,6 +516,35 @@ import Testing
             return
         }
         #expect(message.hasPrefix("message of 5 frames") || message.hasPrefix("frame"))
+    }
+
+    @Test("counts and answers a message over --max-message-size without decoding it, naming the frame")
+    func oversized() throws {
+        var broker = BrokerHarness { $0.maxMessageSize = 1024 }
+        broker.plainWorker(w1, category: "a")
+        broker.submit([task("a1")])
+        let fromWorker = broker.receive(
+            [[], MDP.workerHeader, [0x03], [UInt8](repeating: 1, count: 600), [UInt8](repeating: 2, count: 600)],
+            from: w1)
+        #expect(fromWorker.sent(to: w1) == [.disconnect(.delimited)])
+        #expect(fromWorker.requeueReasons == ["worker_lost"])
+        guard case .badMessage(w1, let error) = fromWorker.events.first else {
+            Issue.record("expected badMessage first, got \(fromWorker.events)")
+            return
+        }
+        #expect(error.frame == 4)
+        #expect(error.message == "message of 1207 bytes is over the 1024-byte limit (--max-message-size)")
+
+        let big = TaskSpec(id: "big", category: "a", payload: [UInt8](repeating: 0, count: 2000))
+        let fromClient = broker.submit([big])
+        let sent = try #require(fromClient.sent(to: client).first)
+        guard case .batch(.delimited, .error(let message)) = sent else {
+            Issue.record("expected an ERROR reply, got \(sent)")
+            return
+        }
+        #expect(message.contains("over the 1024-byte limit"))
+        #expect(broker.machine.statistics.badMessages == 2)
+        #expect(broker.machine.status(at: broker.t0).tasks.values.reduce(0, +) == 1)
     }
 
     @Test("drops a registered worker that sends a malformed worker message, requeueing its task")
