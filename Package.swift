@@ -33,6 +33,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -53,6 +58,20 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        .target(
+            name: "CorsairHTTP",
+            dependencies: [
+                "Corsair",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: upcomingFeatures
         ),
@@ -68,7 +87,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "corsair-broker",
-            dependencies: serviceExecutableDependencies,
+            dependencies: serviceExecutableDependencies + [
+                "CorsairHTTP", .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: upcomingFeatures
         ),
         .executableTarget(
@@ -101,6 +122,15 @@ let package = Package(
         .testTarget(
             name: "CorsairTests",
             dependencies: ["Corsair"],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
+            name: "CorsairHTTPTests",
+            dependencies: [
+                "Corsair",
+                "CorsairHTTP",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

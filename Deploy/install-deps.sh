@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Corsair needs on Debian when it is missing: libzmq (libzmq3-dev) and pkg-config.
-# With --test, also python3 with pyzmq and majortomo, the third-party MDP/0.2 peers the interop tests run.
+# With --test, also python3 with pyzmq and majortomo (the third-party MDP/0.2 peers the interop tests run) and
+# Chromium (the headless browser that checks the dashboard).
 set -euo pipefail
 
 as_root() {
@@ -12,6 +13,7 @@ command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --exists libzmq 2>/dev/null || missing+=(libzmq3-dev)
 if [ "${1:-}" = "--test" ]; then
     command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "installing ${missing[*]}" >&2

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Corsair
 import CorsairCLI
+import CorsairHTTP
 import Foundation
 import Logging
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 import ZeroMQ
@@ -58,6 +60,13 @@ struct BrokerCommand: AsyncParsableCommand {
             discussion: "A single frame over twice this size is refused by libzmq, which closes the sender's connection."))
     var maxMessageSize: Int = 16 << 20
 
+    @Option(
+        help: ArgumentHelp(
+            "Serve the HTTP API, /metrics and the dashboard at HOST:PORT (off by default).",
+            discussion: "For example 127.0.0.1:8080 for this machine only, 0.0.0.0:8080 for every interface.",
+            valueName: "host:port"))
+    var http: String?
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -70,6 +79,13 @@ struct BrokerCommand: AsyncParsableCommand {
         guard taskTimeout >= .milliseconds(1) else { throw ValidationError("--task-timeout must be positive") }
         guard (1024...(1 << 40)).contains(maxMessageSize) else {
             throw ValidationError("--max-message-size must be in 1024…\(1 << 40), got \(maxMessageSize)")
+        }
+        if let http {
+            do {
+                _ = try HTTPAddress(parsing: http)
+            } catch {
+                throw ValidationError("--http \(error)")
+            }
         }
         guard queueTimeout > .zero else { throw ValidationError("--queue-timeout must be positive") }
         for category in orderedCategories {
@@ -91,17 +107,29 @@ struct BrokerCommand: AsyncParsableCommand {
         configuration.maxMessageSize = maxMessageSize
         let options = BrokerLoop.Options(endpoints: endpoints.isEmpty ? ["tcp://*:5555"] : endpoints)
         let endpointFile = endpointFile
+        let httpAddress = try http.map { try HTTPAddress(parsing: $0) }
         do {
-            let loop = try BrokerLoop(configuration: configuration, options: options, logger: logger)
-            let service = BrokerService(loop: loop) { bound in
-                if let endpointFile {
-                    try Self.writeAtomically(bound.joined(separator: "\n") + "\n", to: endpointFile)
+            let registry = PrometheusCollectorRegistry()
+            let loop = try BrokerLoop(
+                configuration: configuration, options: options, logger: logger,
+                metrics: httpAddress == nil ? nil : HTTPGateway.metricsFactory(for: registry))
+            var services: [any Service] = [
+                BrokerService(loop: loop) { bound in
+                    if let endpointFile {
+                        try Self.writeAtomically(bound.joined(separator: "\n") + "\n", to: endpointFile)
+                    }
                 }
+            ]
+            if let httpAddress {
+                let gateway = HTTPGateway(loop: loop, registry: registry)
+                services.append(HTTPGatewayService(gateway: gateway, address: httpAddress, logger: logger))
             }
-            let group = ServiceGroup(
-                services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
             logger.info("broker stopped")
+        } catch let error as HTTPGatewayService.ListenFailed {
+            logger.error("broker failed", metadata: ["error": "\(error)"])
+            throw ExitStatus.unavailable
         } catch let error as ZeroMQError {
             logger.error("broker failed", metadata: ["error": "\(error)"])
             throw error.isEndpointProblem ? ExitStatus.usage : ExitStatus.unavailable

@@ -109,7 +109,7 @@ struct WorkersCommand: AsyncParsableCommand {
 struct TasksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasks",
-        abstract: "List tracked tasks, newest first: id, category, state, worker, started, attempts, last error.",
+        abstract: "List tracked tasks, newest first: id, category, batch, state, worker, started, attempts, last error.",
         discussion: ExitStatus.helpText)
 
     @OptionGroup var options: StatusOptions
@@ -120,6 +120,9 @@ struct TasksCommand: AsyncParsableCommand {
 
     @Option(help: "Only tasks of this category.")
     var category: String?
+
+    @Option(help: "Only tasks of this batch: its --batch name, or the session in hex for an unnamed one.")
+    var batch: String?
 
     @Option(help: "At most this many tasks.")
     var limit = 50
@@ -134,7 +137,7 @@ struct TasksCommand: AsyncParsableCommand {
     func run() async throws {
         try await options.run {
             try await watch.repeating {
-                let tasks = try await options.client.tasks(TaskQuery(state: state, category: category, limit: limit))
+                let tasks = try await options.client.tasks(TaskQuery(state: state, category: category, batch: batch, limit: limit))
                 return options.json ? json(tasks) : Self.render(tasks)
             }
         }
@@ -143,10 +146,10 @@ struct TasksCommand: AsyncParsableCommand {
     static func render(_ tasks: [TaskStatus]) -> String {
         let formatter = ISO8601DateFormatter()
         return TextTable.render(
-            [["ID", "CATEGORY", "STATE", "WORKER", "STARTED", "ATTEMPTS", "LAST ERROR"]]
+            [["ID", "CATEGORY", "BATCH", "STATE", "WORKER", "STARTED", "ATTEMPTS", "LAST ERROR"]]
                 + tasks.map { task in
                     [
-                        task.id, task.category, task.state, task.worker ?? "",
+                        task.id, task.category, task.batch ?? "", task.state, task.worker ?? "",
                         task.started.map { formatter.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "",
                         "\(task.attempts)",
                         String((task.lastError ?? "").split(separator: "\n").first ?? ""),

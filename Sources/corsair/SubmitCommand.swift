@@ -43,6 +43,18 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(help: "Give up (exit 69) when the broker has not acknowledged the batch in this time.")
     var connectTimeout: Duration = .seconds(5)
 
+    @Option(
+        help: ArgumentHelp(
+            "Name the batch for `corsair tasks --batch`; resubmitting under a name runs only ids it has not seen.",
+            valueName: "name"))
+    var batch: String?
+
+    func validate() throws {
+        if let batch, let reason = BatchName.validate(batch) {
+            throw ValidationError("--batch '\(batch)': \(reason)")
+        }
+    }
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -61,6 +73,9 @@ struct SubmitCommand: AsyncParsableCommand {
         }
 
         var options = BatchClient.Options(broker: broker)
+        if let batch {
+            options.session = Array(batch.utf8)
+        }
         options.acknowledgementTimeout = connectTimeout
         options.timeout = timeout
         let client = BatchClient(options: options, logger: logger)

@@ -134,10 +134,21 @@ public final class ProcessHarness {
         input: String? = nil,
         timeout: Duration = .seconds(60)
     ) throws -> Outcome {
-        let child = try start(binary: binary, arguments, input: input)
+        try run(Self.productsDirectory.appendingPathComponent(binary), arguments, input: input, timeout: timeout)
+    }
+
+    /// Runs `executable` to completion, killing it if it outlives `timeout`.
+    public func run(
+        _ executable: URL,
+        _ arguments: [String],
+        input: String? = nil,
+        timeout: Duration = .seconds(60)
+    ) throws -> Outcome {
+        let child = try start(executable, arguments, input: input)
         guard let status = child.waitForExit(timeout: timeout) else {
             child.send(SIGKILL)
-            throw HarnessError("\(binary) \(arguments.joined(separator: " ")) did not finish within \(timeout)")
+            throw HarnessError(
+                "\(executable.lastPathComponent) \(arguments.joined(separator: " ")) did not finish within \(timeout)")
         }
         return Outcome(status: status, output: child.output, errors: child.errors)
     }

@@ -5,8 +5,8 @@ public enum BrokerEvent: Sendable, Hashable {
     case workerJoined(peer: PeerID, name: String, category: String, credit: Int, extended: Bool)
     /// A worker is gone; its in-flight tasks were requeued (or failed when out of attempts).
     case workerLeft(peer: PeerID, name: String, category: String, reason: WorkerLeaveReason, inFlight: Int)
-    /// A task attempt started on a worker.
-    case taskDispatched(id: String, category: String, worker: String, attempt: Int)
+    /// A task attempt started on a worker, `waited` after it joined (or rejoined) its queue.
+    case taskDispatched(id: String, category: String, worker: String, attempt: Int, waited: Duration)
     /// An attempt ended without a result and the task went back to its queue.
     case taskRequeued(id: String, category: String, reason: String, attempt: Int)
     /// A task finished for good.

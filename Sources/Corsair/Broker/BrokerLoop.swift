@@ -1,17 +1,28 @@
 import DequeModule
 import Foundation
 public import Logging
+public import CoreMetrics
 import ZeroMQ
 
 /// Runs a ``BrokerStateMachine`` on its own thread, `corsair-broker-io`, which owns the broker's ROUTER socket.
 ///
 /// The thread binds the ROUTER, then loops: poll until the machine's next deadline or a message, drain every waiting
 /// message into the machine, let time pass, and carry out the actions that come back (encode and send, log and count).
-/// Other threads talk to it only through ``start()``, ``requestStop()`` and ``finished()``.
+/// Other threads talk to it only through its methods, which post commands to the thread: ``start()``,
+/// ``requestStop()``, ``finished()``, and for programs in the broker's process (the HTTP gateway) ``submit(_:batch:)``,
+/// ``status()`` and ``tasks(matching:)``.
 public final class BrokerLoop: Sendable {
-    /// What the loop is told from outside.
+    /// What the loop is told from outside; each continuation is resumed on the loop's thread.
     enum Command: Sendable {
         case stop
+        case submit([TaskSpec], session: [UInt8], CheckedContinuation<SubmitReceipt, any Error>)
+        case status(CheckedContinuation<BrokerStatus, any Error>)
+        case tasks(TaskQuery, CheckedContinuation<[TaskStatus], any Error>)
+    }
+
+    /// The loop is not running (it stopped, or failed to start), so it cannot answer.
+    public struct NotRunning: Error, CustomStringConvertible {
+        public var description: String { "the broker is not running" }
     }
 
     /// Socket-level settings the state machine does not see.
@@ -28,15 +39,25 @@ public final class BrokerLoop: Sendable {
     private let configuration: BrokerConfiguration
     private let options: Options
     private let logger: Logger
+    private let metrics: (any MetricsFactory)?
     private let mailbox: Mailbox<Command>
     private let ready = Completion<[String]>()
     private let done = Completion<Void>()
 
     /// Creates a loop; nothing runs until ``start()``.
-    public init(configuration: BrokerConfiguration, options: Options, logger: Logger) throws {
+    ///
+    /// - Parameter metrics: where task and message counters and the dispatch latency histogram go (the HTTP gateway
+    ///   passes its Prometheus registry's factory), or `nil` for none.
+    public init(
+        configuration: BrokerConfiguration,
+        options: Options,
+        logger: Logger,
+        metrics: (any MetricsFactory)? = nil
+    ) throws {
         self.configuration = configuration
         self.options = options
         self.logger = logger
+        self.metrics = metrics
         self.mailbox = try Mailbox()
     }
 
@@ -63,6 +84,33 @@ public final class BrokerLoop: Sendable {
         try await done.value()
     }
 
+    /// Submits tasks into batch `batch` (session bytes), as a batch client would; results stay in the task table.
+    ///
+    /// - Throws: ``NotRunning`` once the loop has stopped.
+    public func submit(_ tasks: [TaskSpec], batch: [UInt8]) async throws -> SubmitReceipt {
+        try await withCheckedThrowingContinuation { ask(.submit(tasks, session: batch, $0), orFail: $0) }
+    }
+
+    /// The broker's state now, as `corsair status` shows it.
+    ///
+    /// - Throws: ``NotRunning`` once the loop has stopped.
+    public func status() async throws -> BrokerStatus {
+        try await withCheckedThrowingContinuation { ask(.status($0), orFail: $0) }
+    }
+
+    /// The tracked tasks that match `query`, newest first.
+    ///
+    /// - Throws: ``NotRunning`` once the loop has stopped.
+    public func tasks(matching query: TaskQuery) async throws -> [TaskStatus] {
+        try await withCheckedThrowingContinuation { ask(.tasks(query, $0), orFail: $0) }
+    }
+
+    private func ask<Value>(_ command: Command, orFail continuation: CheckedContinuation<Value, any Error>) {
+        if !mailbox.post(command) {
+            continuation.resume(throwing: NotRunning())
+        }
+    }
+
     // MARK: - The I/O thread
 
     private func run() {
@@ -85,10 +133,28 @@ public final class BrokerLoop: Sendable {
             logger.info("broker listening", metadata: ["endpoints": "\(bound.joined(separator: " "))"])
             ready.complete(.success(bound))
             try serve(router)
+            refuseWaitingCommands()
             done.complete(.success(()))
         } catch {
+            refuseWaitingCommands()
             ready.complete(.failure(error))
             done.complete(.failure(error))
+        }
+    }
+
+    /// Closes the mailbox and answers what is still in it with ``NotRunning``.
+    private func refuseWaitingCommands() {
+        for command in mailbox.seal() {
+            switch command {
+            case .stop:
+                break
+            case .submit(_, _, let continuation):
+                continuation.resume(throwing: NotRunning())
+            case .status(let continuation):
+                continuation.resume(throwing: NotRunning())
+            case .tasks(_, let continuation):
+                continuation.resume(throwing: NotRunning())
+            }
         }
     }
 
@@ -98,19 +164,31 @@ public final class BrokerLoop: Sendable {
             instant: now, unixMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000))
         var driver = Driver(
             machine: BrokerStateMachine(configuration: configuration, anchor: anchor, now: now),
-            router: router, logger: logger)
+            router: router, logger: logger, metrics: metrics.map(BrokerMetrics.init))
         let poller = Poller()
         let routerItem = poller.add(router)
         let mailboxItem = poller.add(fileDescriptor: mailbox.fileDescriptor)
         while true {
             try poller.poll(timeout: driver.machine.nextDeadline - .now)
             if poller.isReadable(mailboxItem) {
+                var stopping = false
                 for command in mailbox.drain() {
                     switch command {
                     case .stop:
-                        logger.info("broker stopping", metadata: driver.summary)
-                        return
+                        stopping = true
+                    case .submit(let tasks, let session, let continuation):
+                        let (receipt, actions) = driver.machine.submit(tasks, session: session, at: .now)
+                        continuation.resume(returning: receipt)
+                        driver.perform(actions)
+                    case .status(let continuation):
+                        continuation.resume(returning: driver.machine.status(at: .now))
+                    case .tasks(let query, let continuation):
+                        continuation.resume(returning: driver.machine.tasks(matching: query))
                     }
+                }
+                if stopping {
+                    logger.info("broker stopping", metadata: driver.summary)
+                    return
                 }
             }
             if poller.isReadable(routerItem) {
@@ -132,6 +210,7 @@ private struct Driver {
     /// Owned by the broker I/O thread.
     let router: Socket
     let logger: Logger
+    let metrics: BrokerMetrics?
     /// What went wrong below the state machine; task and message totals live in its statistics.
     var counters = SocketCounters()
 
@@ -150,6 +229,7 @@ private struct Driver {
     mutating func received(_ frames: [[UInt8]]) {
         guard frames.count >= 2 else {
             counters.emptyMessages += 1
+            metrics?.recordEmptyMessage()
             logger.info("bad message dropped", metadata: ["error": "message with no frames after the routing id"])
             return
         }
@@ -168,6 +248,7 @@ private struct Driver {
                 send(message, to: peer)
             case .event(let event):
                 log(event)
+                metrics?.record(event)
             }
         }
     }
@@ -206,7 +287,7 @@ private struct Driver {
                     "worker.id": "\(name)", "peer.identity": "\(peer)", "task.category": "\(category)",
                     "reason": "\(reason.rawValue)", "worker.in_flight": "\(inFlight)",
                 ])
-        case .taskDispatched(let id, let category, let worker, let attempt):
+        case .taskDispatched(let id, let category, let worker, let attempt, _):
             if logger.logLevel <= .debug {
                 logger.debug(
                     "task dispatched",

@@ -36,14 +36,18 @@ extension BrokerStateMachine {
             .filter { task in
                 (query.state == nil || task.state.rawValue == query.state)
                     && (query.category == nil || task.category == query.category)
+                    && (query.batch == nil || task.batch == query.batch)
+                    && (query.id == nil || task.id == query.id)
             }
             .sorted { $0.key > $1.key }
             .prefix(max(0, query.limit))
             .map { task in
                 TaskStatus(
                     id: task.id, category: task.category, state: task.state.rawValue, worker: task.workerName,
-                    started: task.startedAt.map { anchor.unixMilliseconds(at: $0) }, attempts: task.attempts,
-                    lastError: task.lastError)
+                    started: task.startedAt.map { anchor.unixMilliseconds(at: $0) },
+                    finished: task.finishedAt.map { anchor.unixMilliseconds(at: $0) }, attempts: task.attempts,
+                    lastError: task.lastError, batch: task.batch,
+                    result: query.id == nil ? nil : task.output.map { String(decoding: $0, as: UTF8.self) })
             }
     }
 

@@ -141,6 +141,17 @@ public struct BrokerStateMachine: Sendable {
         queueDeadlines.insert(QueueDeadline(deadline: deadline, key: key))
     }
 
+    /// Accepts tasks from the broker's own process (the HTTP gateway) into `session`, exactly as a batch client's
+    /// SUBMIT would be, except that no client is sent results: they stay in the task table until asked for.
+    public mutating func submit(
+        _ specs: [TaskSpec],
+        session: [UInt8],
+        at now: ContinuousClock.Instant
+    ) -> (receipt: SubmitReceipt, actions: [BrokerAction]) {
+        let receipt = accept(specs, session: session, at: now)
+        return (receipt, takeActions())
+    }
+
     /// Reports that a send to `peer` failed because the ROUTER no longer knows it: a worker is dropped.
     public mutating func peerUnreachable(_ peer: PeerID, at now: ContinuousClock.Instant) -> [BrokerAction] {
         if workers[peer] != nil {
@@ -374,19 +385,35 @@ public struct BrokerStateMachine: Sendable {
         at now: ContinuousClock.Instant
     ) {
         sessions[session] = ClientSession(peer: peer, framing: framing)
-        var accepted: [String] = []
-        var rejected: [TaskRejection] = []
-        var duplicates = 0
+        let receipt = accept(specs, session: session, at: now)
+        // Acknowledge before any result of this submission goes out.
+        var acknowledgements: [BrokerAction] = []
+        if !receipt.accepted.isEmpty {
+            acknowledgements.append(.send(.batch(framing, .accepted(receipt.accepted)), to: peer))
+        }
+        if !receipt.rejected.isEmpty {
+            acknowledgements.append(.send(.batch(framing, .rejected(receipt.rejected)), to: peer))
+        }
+        actions.insert(contentsOf: acknowledgements, at: 0)
+    }
+
+    /// Queues the new tasks of `specs` in `session` and dispatches them; ids the session already has are duplicates.
+    private mutating func accept(
+        _ specs: [TaskSpec],
+        session: [UInt8],
+        at now: ContinuousClock.Instant
+    ) -> SubmitReceipt {
+        var receipt = SubmitReceipt()
         var touched: Set<String> = []
         for spec in specs {
             if let reason = Self.problem(with: spec) {
-                rejected.append(TaskRejection(id: spec.id, reason: reason))
+                receipt.rejected.append(TaskRejection(id: spec.id, reason: reason))
                 continue
             }
-            accepted.append(spec.id)
+            receipt.accepted.append(spec.id)
             let batchID = BatchTaskID(session: session, id: spec.id)
             if let key = batchTasks[batchID] {
-                duplicates += 1
+                receipt.duplicates += 1
                 if let task = tasks[key], task.state == .succeeded || task.state == .failed {
                     deliver(task)
                 }
@@ -402,22 +429,14 @@ public struct BrokerStateMachine: Sendable {
                 at: now)
             touched.insert(spec.category)
         }
-        // Acknowledge before any result of this submission goes out.
-        var acknowledgements: [BrokerAction] = []
-        if !accepted.isEmpty {
-            acknowledgements.append(.send(.batch(framing, .accepted(accepted)), to: peer))
-        }
-        if !rejected.isEmpty {
-            acknowledgements.append(.send(.batch(framing, .rejected(rejected)), to: peer))
-        }
-        actions.insert(contentsOf: acknowledgements, at: 0)
         emit(
             .tasksAccepted(
-                session: session.hexString, accepted: accepted.count - duplicates, duplicates: duplicates,
-                rejected: rejected.count))
+                session: BatchName.display(session), accepted: receipt.accepted.count - receipt.duplicates,
+                duplicates: receipt.duplicates, rejected: receipt.rejected.count))
         for category in touched.sorted() {
             dispatch(category, at: now)
         }
+        return receipt
     }
 
     /// Why the broker refuses `spec`, or `nil` when it takes it.
@@ -442,6 +461,8 @@ public struct BrokerStateMachine: Sendable {
     }
 
     private mutating func enqueue(_ task: TaskRecord, at now: ContinuousClock.Instant) {
+        var task = task
+        task.queuedAt = now
         tasks[task.key] = task
         categories[task.category, default: CategoryQueue()].waiting.insert(
             QueueEntry(priority: task.priority, key: task.key))
@@ -481,7 +502,10 @@ public struct BrokerStateMachine: Sendable {
             let header = worker.isExtended ? TaskHeader(id: task.id, attempt: task.attempts, timeout: timeout) : nil
             let envelope = token.encoded
             send(.request(worker.framing, envelope: envelope, header: header, body: task.payload), toWorker: peer, at: now)
-            emit(.taskDispatched(id: task.id, category: category, worker: worker.name, attempt: task.attempts))
+            emit(
+                .taskDispatched(
+                    id: task.id, category: category, worker: worker.name, attempt: task.attempts,
+                    waited: now - (task.queuedAt ?? now)))
             if worker.hasCredit {
                 workers[peer]!.isListed = true
                 queue.available.append(peer)
@@ -527,6 +551,7 @@ public struct BrokerStateMachine: Sendable {
             return
         }
         tasks[key]!.state = .queued
+        tasks[key]!.queuedAt = now
         categories[task.category, default: CategoryQueue()].waiting.insert(
             QueueEntry(priority: task.priority, key: key))
         emit(.taskRequeued(id: task.id, category: task.category, reason: reason, attempt: task.attempts))

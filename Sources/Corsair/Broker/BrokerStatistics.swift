@@ -11,6 +11,15 @@ struct BrokerStatistics: Sendable, Hashable {
     var badMessages = 0
     var lateReplies = 0
 
+    /// The reasons retries are counted under.
+    static let retryReasons = ["worker_lost", "timeout", "handed_back", "failed"]
+
+    /// The reason a requeue is counted under: its own when it is one of ``retryReasons``, else `failed` (the text is
+    /// an error a worker reported).
+    static func retryReason(_ reason: String) -> String {
+        retryReasons.contains(reason) ? reason : "failed"
+    }
+
     mutating func record(_ event: BrokerEvent) {
         switch event {
         case .tasksAccepted(_, let accepted, _, _):
@@ -18,8 +27,7 @@ struct BrokerStatistics: Sendable, Hashable {
         case .taskFinished(_, _, let outcome, _, _):
             if outcome == .succeeded { succeeded += 1 } else { failed += 1 }
         case .taskRequeued(_, _, let reason, _):
-            let known = ["worker_lost", "timeout", "handed_back"]
-            requeued[known.contains(reason) ? reason : "failed", default: 0] += 1
+            requeued[Self.retryReason(reason), default: 0] += 1
         case .badMessage, .unexpectedMessage:
             badMessages += 1
         case .lateReply:

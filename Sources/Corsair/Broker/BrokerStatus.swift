@@ -57,10 +57,16 @@ public struct TaskStatus: Codable, Sendable, Hashable {
     public var state: String
     /// The worker of the current or last attempt.
     public var worker: String?
-    /// When the current or last attempt started, in Unix milliseconds.
+    /// When the current or last attempt started, and when the task finished, in Unix milliseconds.
     public var started: UInt64?
+    public var finished: UInt64?
     public var attempts: Int
     public var lastError: String?
+    /// The batch the task came in (its name, or its random session in hex), or `nil` for a plain MDP request.
+    public var batch: String?
+    /// What the worker returned (UTF-8, invalid bytes replaced), or the failure text; only in answers to a query
+    /// for one ``TaskQuery/id``.
+    public var result: String?
 }
 
 /// Which tasks `corsair tasks` asks for.
@@ -69,13 +75,25 @@ public struct TaskQuery: Codable, Sendable, Hashable {
     public var state: String?
     /// Only tasks of this category.
     public var category: String?
+    /// Only tasks of this batch, as ``TaskStatus/batch`` shows it.
+    public var batch: String?
+    /// Only tasks with this id, with their results.
+    public var id: String?
     /// At most this many, newest first.
     public var limit: Int
 
     /// Creates a query.
-    public init(state: String? = nil, category: String? = nil, limit: Int = 100) {
+    public init(
+        state: String? = nil,
+        category: String? = nil,
+        batch: String? = nil,
+        id: String? = nil,
+        limit: Int = 100
+    ) {
         self.state = state
         self.category = category
+        self.batch = batch
+        self.id = id
         self.limit = limit
     }
 }

@@ -35,6 +35,13 @@ struct TaskRecord: Sendable {
     var queueDeadline: ContinuousClock.Instant?
     /// The outcome delivered to the client, kept so a resubmission of a finished task is answered again.
     var output: [UInt8]?
+    /// The batch it came in, as ``TaskStatus/batch`` shows it.
+    var batch: String? {
+        guard case .batch(let session) = origin else { return nil }
+        return BatchName.display(session)
+    }
+    /// When the task last joined its queue (first submission or requeue), for the dispatch latency.
+    var queuedAt: ContinuousClock.Instant?
 }
 
 /// A place in a category's queue: higher priority first, then submission order. Requeued tasks keep their place.

@@ -16,6 +16,9 @@ public struct BatchFileError: Error, Sendable, Hashable, CustomStringConvertible
     /// What is wrong, in words.
     public var message: String
 
+    /// The JSON field at fault, for a JSON lines batch.
+    public var field: String?
+
     /// Creates an error.
     ///
     /// - Parameters:

@@ -252,7 +252,9 @@ private struct JSONLine {
     }
 
     func error(at key: String, token: String? = nil, _ message: String) -> BatchFileError {
-        BatchFileError(line: number, column: column(ofKey: key), token: token ?? key, message: message)
+        var error = BatchFileError(line: number, column: column(ofKey: key), token: token ?? key, message: message)
+        error.field = key
+        return error
     }
 
     // MARK: Fields
@@ -296,7 +298,9 @@ private struct JSONLine {
     }
 
     private func missing(_ key: String) -> BatchFileError {
-        BatchFileError(line: number, column: 1, token: key, message: "missing required field '\(key)'")
+        var error = BatchFileError(line: number, column: 1, token: key, message: "missing required field '\(key)'")
+        error.field = key
+        return error
     }
 
     private func mistyped(_ key: String, expected: String, _ value: Any) -> BatchFileError {

@@ -12,7 +12,12 @@ import Musl
 /// The queue sits behind a `Mutex`; the read end of a pipe in the loop's poll set turns readable while commands wait.
 /// This is the czmq actor's command pipe without a second ZeroMQ socket, so no socket is ever shared between threads.
 final class Mailbox<Command: Sendable>: Sendable {
-    private let queue = Mutex(Deque<Command>())
+    private struct State {
+        var commands = Deque<Command>()
+        var isClosed = false
+    }
+
+    private let state = Mutex(State())
     /// Readable while commands wait; register it with the loop's ``ZeroMQ/Poller``.
     let fileDescriptor: Int32
     private let writeDescriptor: Int32
@@ -37,20 +42,38 @@ final class Mailbox<Command: Sendable>: Sendable {
     }
 
     /// Queues `command` and wakes the loop. Callable from any thread.
-    func post(_ command: Command) {
-        queue.withLock { $0.append(command) }
+    ///
+    /// - Returns: `false`, queueing nothing, once the mailbox is closed.
+    @discardableResult
+    func post(_ command: Command) -> Bool {
+        let posted = state.withLock { state in
+            guard !state.isClosed else { return false }
+            state.commands.append(command)
+            return true
+        }
+        guard posted else { return false }
         // A full pipe means the loop has wake-ups pending already, so a failed write loses nothing.
         var byte: UInt8 = 1
         _ = write(writeDescriptor, &byte, 1)
+        return true
     }
 
     /// Takes every waiting command, oldest first. Called by the loop's thread when ``fileDescriptor`` is readable.
     func drain() -> Deque<Command> {
         var buffer = [UInt8](repeating: 0, count: 256)
         while read(fileDescriptor, &buffer, buffer.count) > 0 {}
-        return queue.withLock { queue in
-            defer { queue.removeAll() }
-            return queue
+        return state.withLock { state in
+            defer { state.commands.removeAll() }
+            return state.commands
+        }
+    }
+
+    /// Refuses every later ``post(_:)`` and returns the commands still waiting, so the loop can answer them.
+    func seal() -> Deque<Command> {
+        state.withLock { state in
+            state.isClosed = true
+            defer { state.commands.removeAll() }
+            return state.commands
         }
     }
 }

@@ -54,6 +54,41 @@ import Testing
         #expect(broker.machine.tasks(matching: TaskQuery(limit: 1)).map(\.id) == ["a3"])
     }
 
+    @Test("takes in-process submissions into a named batch, de-duplicated, and finds tasks by batch and id")
+    func localSubmission() throws {
+        var broker = BrokerHarness()
+        let (receipt, actions) = broker.machine.submit(
+            [task("a1"), task("a2"), task("mmi.x", "mmi.x")], session: Array("nightly".utf8), at: broker.t0)
+        #expect(receipt.accepted == ["a1", "a2"])
+        #expect(receipt.rejected.map(\.id) == ["mmi.x"])
+        #expect(actions.events.contains(.tasksAccepted(session: "nightly", accepted: 2, duplicates: 0, rejected: 1)))
+        let again = broker.machine.submit([task("a1")], session: Array("nightly".utf8), at: broker.t0)
+        #expect(again.receipt.duplicates == 1)
+        broker.submit([task("a1")], session: [0xde, 0xad])
+
+        #expect(broker.machine.tasks(matching: TaskQuery(batch: "nightly")).map(\.id) == ["a2", "a1"])
+        #expect(broker.machine.tasks(matching: TaskQuery(batch: "dead")).map(\.id) == ["a1"])
+        let worker = broker.plainWorker(w1, category: "a")
+        let request = try #require(worker.requests.first)
+        broker.final(request, body: "done")
+        let found = broker.machine.tasks(matching: TaskQuery(batch: "nightly", id: "a1"))
+        #expect(found.map(\.state) == ["succeeded"])
+        #expect(found.first?.result == "done")
+        #expect(found.first?.finished == 1_000_000)
+        #expect(broker.machine.tasks(matching: TaskQuery(state: "succeeded")).first?.result == nil,
+                "results only come with a query for one id")
+    }
+
+    @Test("shows a named batch by its name and a random session in hex")
+    func batchNames() {
+        #expect(BatchName.display(Array("nightly-2026".utf8)) == "nightly-2026")
+        #expect(BatchName.display([0x00, 0xff]) == "00ff")
+        #expect(BatchName.validate("nightly") == nil)
+        #expect(BatchName.validate("") != nil)
+        #expect(BatchName.validate("a b") != nil)
+        #expect(BatchName.validate(String(repeating: "x", count: 65)) != nil)
+    }
+
     @Test("answers a QUERY over the wire with a JSON REPORT")
     func queryOverTheWire() throws {
         var broker = BrokerHarness()
