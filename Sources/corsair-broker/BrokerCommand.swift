@@ -56,6 +56,12 @@ struct BrokerCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Finished tasks kept for status queries and de-duplication; older ones are forgotten.",
+            valueName: "count"))
+    var retainFinished: Int = 100_000
+
+    @Option(
+        help: ArgumentHelp(
             "Largest message handled, all frames together, in bytes; a larger one is counted, logged and answered as bad input.",
             discussion: "A single frame over twice this size is refused by libzmq, which closes the sender's connection."))
     var maxMessageSize: Int = 16 << 20
@@ -87,6 +93,7 @@ struct BrokerCommand: AsyncParsableCommand {
                 throw ValidationError("--http \(error)")
             }
         }
+        guard retainFinished >= 0 else { throw ValidationError("--retain-finished must not be negative") }
         guard queueTimeout > .zero else { throw ValidationError("--queue-timeout must be positive") }
         for category in orderedCategories {
             if let reason = CategoryName.validate(category) {
@@ -105,6 +112,7 @@ struct BrokerCommand: AsyncParsableCommand {
         configuration.queueTimeout = queueTimeout
         configuration.orderedCategories = Set(orderedCategories)
         configuration.maxMessageSize = maxMessageSize
+        configuration.retainFinished = retainFinished
         let options = BrokerLoop.Options(endpoints: endpoints.isEmpty ? ["tcp://*:5555"] : endpoints)
         let endpointFile = endpointFile
         let httpAddress = try http.map { try HTTPAddress(parsing: $0) }

@@ -16,6 +16,9 @@ public struct BrokerConfiguration: Sendable, Hashable {
     /// Categories that run strictly in order: one attempt in flight at a time (including a timed-out attempt its
     /// worker has not answered yet), in queue order, retries included.
     public var orderedCategories: Set<String> = []
+    /// How many finished batch tasks the broker keeps (for `corsair tasks`, `GET /v1/tasks/{id}` and answering a
+    /// resubmission without running it again); past this the oldest finished ones are forgotten.
+    public var retainFinished: Int = 100_000
     /// The largest message the broker handles, counting every frame after the routing id. A larger one is counted,
     /// logged and answered as bad input (DISCONNECT for a worker, ERROR for a batch client) without being decoded.
     public var maxMessageSize: Int = 16 << 20

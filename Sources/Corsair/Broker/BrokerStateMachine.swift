@@ -1,7 +1,7 @@
 import DequeModule
 import HeapModule
 
-/// The broker's whole logic as a value: events in (a message from a peer, the passing of time), actions out.
+/// The broker's whole logic: events in (a message from a peer, the passing of time), actions out.
 ///
 /// It does no I/O, reads no clock and logs nothing: every event takes the current instant, and every effect is a
 /// ``BrokerAction`` for its driver, ``BrokerLoop``, to carry out. So each routing, retry and timeout rule can be tested
@@ -16,14 +16,18 @@ import HeapModule
 /// - An ordered category has one attempt in flight at a time.
 /// - Each attempt counts; after the task's attempts run out it fails with the last reason.
 /// - A batch task id seen before in the same session is acknowledged, not queued again.
-public struct BrokerStateMachine: Sendable {
+///
+/// A reference type holding one broker's state, used by one thread (the broker loop's, or a test's).
+public final class BrokerStateMachine {
     /// The configuration the machine was created with.
     public let configuration: BrokerConfiguration
     let anchor: WallClockAnchor
     /// When the broker started, for its uptime.
     let startedAt: ContinuousClock.Instant
-    private(set) var tasks: [TaskKey: TaskRecord] = [:]
+    private(set) var tasks = TaskTable()
     private var batchTasks: [BatchTaskID: TaskKey] = [:]
+    /// Finished batch tasks still kept, oldest first; see ``BrokerConfiguration/retainFinished``.
+    private var finishedOrder = Deque<TaskKey>()
     private var sessions: [[UInt8]: ClientSession] = [:]
     private(set) var workers: [PeerID: WorkerRecord] = [:]
     private(set) var categories: [String: CategoryQueue] = [:]
@@ -58,7 +62,7 @@ public struct BrokerStateMachine: Sendable {
     // MARK: - Events
 
     /// Handles one message from `peer` (the ROUTER's routing id stripped).
-    public mutating func messageReceived(
+    public func messageReceived(
         _ frames: [[UInt8]],
         from peer: PeerID,
         at now: ContinuousClock.Instant
@@ -89,7 +93,7 @@ public struct BrokerStateMachine: Sendable {
 
     /// Lets time pass: requeues attempts past their deadline, heartbeats workers that are due one and drops those
     /// that went silent.
-    public mutating func tick(at now: ContinuousClock.Instant) -> [BrokerAction] {
+    public func tick(at now: ContinuousClock.Instant) -> [BrokerAction] {
         expireAttempts(at: now)
         expireWaiting(at: now)
         guard now >= nextCheck else { return takeActions() }
@@ -110,7 +114,7 @@ public struct BrokerStateMachine: Sendable {
 
     /// Ends every attempt whose deadline has passed. The worker keeps the attempt's unit of credit until it answers,
     /// since it may still be busy with it; its late answer is ignored.
-    private mutating func expireAttempts(at now: ContinuousClock.Instant) {
+    private func expireAttempts(at now: ContinuousClock.Instant) {
         while let entry = deadlines.min, entry.deadline <= now {
             _ = deadlines.removeMin()
             let key = entry.token.task
@@ -120,7 +124,7 @@ public struct BrokerStateMachine: Sendable {
     }
 
     /// Fails tasks that waited the queue timeout in a category that still has no worker.
-    private mutating func expireWaiting(at now: ContinuousClock.Instant) {
+    private func expireWaiting(at now: ContinuousClock.Instant) {
         while let entry = queueDeadlines.min, entry.deadline <= now {
             _ = queueDeadlines.removeMin()
             guard let task = tasks[entry.key], task.state == .queued, task.queueDeadline == entry.deadline else {
@@ -135,7 +139,7 @@ public struct BrokerStateMachine: Sendable {
     }
 
     /// Starts the queue timeout of task `key`, which waits in a category without workers.
-    private mutating func startQueueTimeout(_ key: TaskKey, at now: ContinuousClock.Instant) {
+    private func startQueueTimeout(_ key: TaskKey, at now: ContinuousClock.Instant) {
         let deadline = now + configuration.queueTimeout
         tasks[key]!.queueDeadline = deadline
         queueDeadlines.insert(QueueDeadline(deadline: deadline, key: key))
@@ -143,7 +147,7 @@ public struct BrokerStateMachine: Sendable {
 
     /// Accepts tasks from the broker's own process (the HTTP gateway) into `session`, exactly as a batch client's
     /// SUBMIT would be, except that no client is sent results: they stay in the task table until asked for.
-    public mutating func submit(
+    public func submit(
         _ specs: [TaskSpec],
         session: [UInt8],
         at now: ContinuousClock.Instant
@@ -153,7 +157,7 @@ public struct BrokerStateMachine: Sendable {
     }
 
     /// Reports that a send to `peer` failed because the ROUTER no longer knows it: a worker is dropped.
-    public mutating func peerUnreachable(_ peer: PeerID, at now: ContinuousClock.Instant) -> [BrokerAction] {
+    public func peerUnreachable(_ peer: PeerID, at now: ContinuousClock.Instant) -> [BrokerAction] {
         if workers[peer] != nil {
             removeWorker(peer, reason: .unreachable, at: now)
         }
@@ -185,7 +189,7 @@ public struct BrokerStateMachine: Sendable {
 
     // MARK: - Workers
 
-    private mutating func workerMessage(
+    private func workerMessage(
         _ message: WorkerMessage,
         framing: Framing,
         from peer: PeerID,
@@ -217,7 +221,7 @@ public struct BrokerStateMachine: Sendable {
         }
     }
 
-    private mutating func workerReady(
+    private func workerReady(
         category: String,
         offer: WorkerOffer?,
         framing: Framing,
@@ -239,7 +243,7 @@ public struct BrokerStateMachine: Sendable {
         let worker = WorkerRecord(
             peer: peer, category: category, framing: framing, name: offer?.name ?? peer.description,
             host: offer?.host, pid: offer?.pid, credit: offer?.credit ?? 1, isExtended: offer != nil,
-            expiry: interval * configuration.liveness, joinedAt: now, lastReceivedAt: now, lastSentAt: now)
+            expiry: interval * configuration.liveness, joinedAt: now)
         workers[peer] = worker
         categories[category, default: CategoryQueue()].workers.insert(peer)
         emit(
@@ -252,7 +256,7 @@ public struct BrokerStateMachine: Sendable {
         dispatch(category, at: now)
     }
 
-    private mutating func partialReceived(envelope: [UInt8], body: [[UInt8]], from peer: PeerID) {
+    private func partialReceived(envelope: [UInt8], body: [[UInt8]], from peer: PeerID) {
         guard let key = currentAttempt(envelope: envelope, worker: peer) else { return }
         let task = tasks[key]!
         if case .mdp(let client, let framing, let dialect) = task.origin {
@@ -261,7 +265,7 @@ public struct BrokerStateMachine: Sendable {
         }
     }
 
-    private mutating func finalReceived(
+    private func finalReceived(
         envelope: [UInt8],
         body: [[UInt8]],
         from peer: PeerID,
@@ -311,7 +315,7 @@ public struct BrokerStateMachine: Sendable {
 
     /// The task whose current attempt `envelope` names, if `worker` holds it; `nil`, reported as a late reply, for
     /// replies to attempts that are over and for envelopes that are not ours.
-    private mutating func currentAttempt(envelope: [UInt8], worker peer: PeerID) -> TaskKey? {
+    private func currentAttempt(envelope: [UInt8], worker peer: PeerID) -> TaskKey? {
         guard let token = AssignmentToken(decoding: envelope), let task = tasks[token.task],
             task.state == .running, task.worker == peer, task.attempts == token.attempt
         else {
@@ -321,7 +325,7 @@ public struct BrokerStateMachine: Sendable {
         return token.task
     }
 
-    private mutating func removeWorker(_ peer: PeerID, reason: WorkerLeaveReason, at now: ContinuousClock.Instant) {
+    private func removeWorker(_ peer: PeerID, reason: WorkerLeaveReason, at now: ContinuousClock.Instant) {
         guard let worker = workers.removeValue(forKey: peer) else { return }
         categories[worker.category]?.workers.remove(peer)
         categories[worker.category]?.held -= worker.inFlight.count
@@ -344,7 +348,7 @@ public struct BrokerStateMachine: Sendable {
     }
 
     /// Puts `peer` at the back of its category's available list if it has credit and is not listed yet.
-    private mutating func list(_ peer: PeerID) {
+    private func list(_ peer: PeerID) {
         guard let worker = workers[peer], worker.hasCredit, !worker.isListed, !worker.isDraining else { return }
         workers[peer]!.isListed = true
         categories[worker.category, default: CategoryQueue()].available.append(peer)
@@ -352,7 +356,7 @@ public struct BrokerStateMachine: Sendable {
 
     // MARK: - Clients
 
-    private mutating func clientRequest(_ request: ClientRequest, from peer: PeerID, at now: ContinuousClock.Instant) {
+    private func clientRequest(_ request: ClientRequest, from peer: PeerID, at now: ContinuousClock.Instant) {
         if request.category.hasPrefix(MDP.mmiPrefix) {
             let code: String
             if request.category == MDP.mmiService {
@@ -377,7 +381,7 @@ public struct BrokerStateMachine: Sendable {
         dispatch(request.category, at: now)
     }
 
-    private mutating func submit(
+    private func submit(
         _ specs: [TaskSpec],
         session: [UInt8],
         framing: Framing,
@@ -398,7 +402,7 @@ public struct BrokerStateMachine: Sendable {
     }
 
     /// Queues the new tasks of `specs` in `session` and dispatches them; ids the session already has are duplicates.
-    private mutating func accept(
+    private func accept(
         _ specs: [TaskSpec],
         session: [UInt8],
         at now: ContinuousClock.Instant
@@ -455,15 +459,14 @@ public struct BrokerStateMachine: Sendable {
 
     // MARK: - Tasks
 
-    private mutating func nextTaskKey() -> TaskKey {
+    private func nextTaskKey() -> TaskKey {
         lastKey += 1
         return TaskKey(rawValue: lastKey)
     }
 
-    private mutating func enqueue(_ task: TaskRecord, at now: ContinuousClock.Instant) {
-        var task = task
+    private func enqueue(_ task: TaskRecord, at now: ContinuousClock.Instant) {
         task.queuedAt = now
-        tasks[task.key] = task
+        tasks.insert(task)
         categories[task.category, default: CategoryQueue()].waiting.insert(
             QueueEntry(priority: task.priority, key: task.key))
         if workerCount(category: task.category) == 0 {
@@ -472,7 +475,7 @@ public struct BrokerStateMachine: Sendable {
     }
 
     /// Hands waiting tasks of `category` to available workers until one side runs out.
-    private mutating func dispatch(_ category: String, at now: ContinuousClock.Instant) {
+    private func dispatch(_ category: String, at now: ContinuousClock.Instant) {
         guard var queue = categories[category] else { return }
         categories[category] = nil  // Mutate the queue in place, without copying its storage.
         defer { categories[category] = queue }
@@ -486,19 +489,18 @@ public struct BrokerStateMachine: Sendable {
             guard let peer = nextAvailableWorker(&queue) else { return }
             _ = queue.waiting.removeMin()
             queue.held += 1
-            var task = tasks[entry.key]!
+            let task = tasks[entry.key]!
+            let worker = workers[peer]!
             task.queueDeadline = nil
             task.attempts += 1
             task.state = .running
             task.worker = peer
-            task.workerName = workers[peer]!.name
+            task.workerName = worker.name
             task.startedAt = now
-            tasks[entry.key] = task
             let token = AssignmentToken(task: entry.key, attempt: task.attempts)
             let timeout = task.timeout ?? configuration.taskTimeout
-            workers[peer]!.inFlight.insert(token)
+            worker.inFlight.insert(token)
             deadlines.insert(DeadlineEntry(deadline: now + timeout, token: token))
-            let worker = workers[peer]!
             let header = worker.isExtended ? TaskHeader(id: task.id, attempt: task.attempts, timeout: timeout) : nil
             let envelope = token.encoded
             send(.request(worker.framing, envelope: envelope, header: header, body: task.payload), toWorker: peer, at: now)
@@ -507,17 +509,17 @@ public struct BrokerStateMachine: Sendable {
                     id: task.id, category: category, worker: worker.name, attempt: task.attempts,
                     waited: now - (task.queuedAt ?? now)))
             if worker.hasCredit {
-                workers[peer]!.isListed = true
+                worker.isListed = true
                 queue.available.append(peer)
             }
         }
     }
 
     /// Pops the least recently used worker of `queue` that is still connected and has credit.
-    private mutating func nextAvailableWorker(_ queue: inout CategoryQueue) -> PeerID? {
+    private func nextAvailableWorker(_ queue: inout CategoryQueue) -> PeerID? {
         while let peer = queue.available.popFirst() {
             guard let worker = workers[peer], worker.isListed else { continue }
-            workers[peer]!.isListed = false
+            worker.isListed = false
             if worker.hasCredit && !worker.isDraining { return peer }
         }
         return nil
@@ -526,13 +528,13 @@ public struct BrokerStateMachine: Sendable {
     /// Ends the current attempt of `key` without a result: requeues the task, or fails it when out of attempts.
     ///
     /// - Parameter counted: `false` for an attempt the worker gave back unrun: it is neither counted nor recorded.
-    private mutating func attemptEnded(
+    private func attemptEnded(
         _ key: TaskKey,
         reason: String,
         counted: Bool = true,
         at now: ContinuousClock.Instant
     ) {
-        guard var task = tasks[key] else { return }
+        guard let task = tasks[key] else { return }
         task.lastError = reason
         task.worker = nil
         if counted {
@@ -540,7 +542,6 @@ public struct BrokerStateMachine: Sendable {
         } else {
             task.attempts -= 1
         }
-        tasks[key] = task
         if task.attempts >= (task.maxAttempts ?? configuration.maxAttempts) {
             let attempts = task.attempts == 1 ? "1 attempt" : "\(task.attempts) attempts"
             var message = "\(reason) (after \(attempts))"
@@ -550,21 +551,21 @@ public struct BrokerStateMachine: Sendable {
             finish(key, outcome: .failed, output: [Array(message.utf8)], at: now)
             return
         }
-        tasks[key]!.state = .queued
-        tasks[key]!.queuedAt = now
+        task.state = .queued
+        task.queuedAt = now
         categories[task.category, default: CategoryQueue()].waiting.insert(
             QueueEntry(priority: task.priority, key: key))
         emit(.taskRequeued(id: task.id, category: task.category, reason: reason, attempt: task.attempts))
         dispatch(task.category, at: now)
     }
 
-    private mutating func finish(
+    private func finish(
         _ key: TaskKey,
         outcome: TaskOutcome,
         output: [[UInt8]],
         at now: ContinuousClock.Instant
     ) {
-        guard var task = tasks[key] else { return }
+        guard let task = tasks[key] else { return }
         task.state = outcome == .succeeded ? .succeeded : .failed
         task.finishedAt = now
         task.payload = []
@@ -574,18 +575,29 @@ public struct BrokerStateMachine: Sendable {
                 reason: outcome == .failed ? output.first.map { String(decoding: $0, as: UTF8.self) } : nil))
         switch task.origin {
         case .mdp(let client, let framing, let dialect):
-            tasks[key] = nil
+            tasks.remove(key)
             let body = outcome == .succeeded ? output : [Array("corsair.error".utf8)] + output
             actions.append(.send(.reply(framing, dialect, final: true, category: task.category, body: body), to: client))
         case .batch:
             task.output = output.reduce(into: []) { $0.append(contentsOf: $1) }
-            tasks[key] = task
             deliver(task)
+            retain(key)
+        }
+    }
+
+    /// Keeps finished task `key`, forgetting the oldest finished tasks beyond the retention limit.
+    private func retain(_ key: TaskKey) {
+        finishedOrder.append(key)
+        while finishedOrder.count > configuration.retainFinished, let oldest = finishedOrder.popFirst() {
+            if let task = tasks[oldest], case .batch(let session) = task.origin {
+                batchTasks[BatchTaskID(session: session, id: task.id)] = nil
+            }
+            tasks.remove(oldest)
         }
     }
 
     /// Sends a finished batch task's result to its session's current peer.
-    private mutating func deliver(_ task: TaskRecord) {
+    private func deliver(_ task: TaskRecord) {
         guard case .batch(let session) = task.origin, let client = sessions[session] else { return }
         let result = TaskResult(
             id: task.id, category: task.category, outcome: task.state == .succeeded ? .succeeded : .failed,
@@ -611,7 +623,7 @@ public struct BrokerStateMachine: Sendable {
         }
     }
 
-    private mutating func rejectMalformed(
+    private func rejectMalformed(
         _ frames: [[UInt8]],
         error: ProtocolError,
         from peer: PeerID,
@@ -635,17 +647,17 @@ public struct BrokerStateMachine: Sendable {
 
     // MARK: - Output
 
-    private mutating func send(_ message: BrokerOutbound, toWorker peer: PeerID, at now: ContinuousClock.Instant) {
+    private func send(_ message: BrokerOutbound, toWorker peer: PeerID, at now: ContinuousClock.Instant) {
         workers[peer]?.lastSentAt = now
         actions.append(.send(message, to: peer))
     }
 
-    private mutating func emit(_ event: BrokerEvent) {
+    private func emit(_ event: BrokerEvent) {
         statistics.record(event)
         actions.append(.event(event))
     }
 
-    private mutating func takeActions() -> [BrokerAction] {
+    private func takeActions() -> [BrokerAction] {
         defer { actions.removeAll(keepingCapacity: true) }
         return actions
     }
@@ -655,6 +667,12 @@ public struct BrokerStateMachine: Sendable {
 struct BatchTaskID: Hashable, Sendable {
     let session: [UInt8]
     let id: String
+
+    /// Hashes the session's bytes in one call, like ``PeerID``.
+    func hash(into hasher: inout Hasher) {
+        session.withUnsafeBytes { hasher.combine(bytes: $0) }
+        hasher.combine(id)
+    }
 }
 
 /// Where a batch client session is reachable now (its peer changes when the client reconnects).

@@ -1,5 +1,8 @@
 /// The broker's record of one task: what it is, who asked, and where it stands.
-struct TaskRecord: Sendable {
+///
+/// A class, so the broker's hot paths update a task in place instead of copying a large value in and out of its
+/// table; only the broker's state machine holds records.
+final class TaskRecord {
     /// Where the task's result goes.
     enum Origin: Sendable, Hashable {
         /// A plain MDP client: reply in its framing and dialect.
@@ -42,6 +45,26 @@ struct TaskRecord: Sendable {
     }
     /// When the task last joined its queue (first submission or requeue), for the dispatch latency.
     var queuedAt: ContinuousClock.Instant?
+
+    init(
+        key: TaskKey,
+        id: String,
+        category: String,
+        priority: Int32,
+        origin: Origin,
+        timeout: Duration?,
+        maxAttempts: Int?,
+        payload: [[UInt8]]
+    ) {
+        self.key = key
+        self.id = id
+        self.category = category
+        self.priority = priority
+        self.origin = origin
+        self.timeout = timeout
+        self.maxAttempts = maxAttempts
+        self.payload = payload
+    }
 }
 
 /// A place in a category's queue: higher priority first, then submission order. Requeued tasks keep their place.

@@ -1,5 +1,6 @@
-/// The broker's record of one connected worker (one DEALER connection serving one category).
-struct WorkerRecord: Sendable {
+/// The broker's record of one connected worker (one DEALER connection serving one category). A class, updated in
+/// place; only the broker's state machine holds records.
+final class WorkerRecord {
     let peer: PeerID
     let category: String
     let framing: Framing
@@ -29,4 +30,30 @@ struct WorkerRecord: Sendable {
     var isDraining = false
 
     var hasCredit: Bool { inFlight.count < credit }
+
+    init(
+        peer: PeerID,
+        category: String,
+        framing: Framing,
+        name: String,
+        host: String?,
+        pid: Int?,
+        credit: Int,
+        isExtended: Bool,
+        expiry: Duration,
+        joinedAt: ContinuousClock.Instant
+    ) {
+        self.peer = peer
+        self.category = category
+        self.framing = framing
+        self.name = name
+        self.host = host
+        self.pid = pid
+        self.credit = credit
+        self.isExtended = isExtended
+        self.expiry = expiry
+        self.joinedAt = joinedAt
+        self.lastReceivedAt = joinedAt
+        self.lastSentAt = joinedAt
+    }
 }

@@ -79,6 +79,22 @@ import Testing
                 "results only come with a query for one id")
     }
 
+    @Test("forgets the oldest finished tasks beyond --retain-finished; a forgotten id submitted again runs again")
+    func retention() throws {
+        var broker = BrokerHarness { $0.retainFinished = 2 }
+        broker.corsairWorker(w1, category: "a", credit: 10)
+        let requests = broker.submit([task("a1"), task("a2"), task("a3")]).requests
+        #expect(requests.count == 3)
+        for request in requests {
+            broker.final(request, outcome: .succeeded)
+        }
+        #expect(broker.machine.tasks(matching: TaskQuery()).map(\.id) == ["a3", "a2"])
+        #expect(broker.machine.taskCount == 2)
+        let again = broker.submit([task("a1"), task("a3")])
+        #expect(again.requests.map { $0.header?.id } == ["a1"], "a3 is still known, a1 was forgotten")
+        #expect(again.results.map(\.id) == ["a3"], "a known finished task is answered again")
+    }
+
     @Test("shows a named batch by its name and a random session in hex")
     func batchNames() {
         #expect(BatchName.display(Array("nightly-2026".utf8)) == "nightly-2026")
