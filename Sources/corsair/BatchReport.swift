@@ -18,19 +18,29 @@ struct BatchReport {
     }
 
     mutating func record(_ event: BatchClient.Event) {
+        let finished: [TaskResult]
         switch event {
         case .accepted:
             return
         case .rejected(let rejections):
-            for rejection in rejections {
-                add(
-                    TaskResult(
-                        id: rejection.id, category: categories[rejection.id] ?? "", outcome: .failed, attempts: 0,
-                        worker: nil, started: nil, finished: UInt64(Date().timeIntervalSince1970 * 1000),
-                        output: Array("rejected: \(rejection.reason)".utf8)))
+            finished = rejections.map { rejection in
+                TaskResult(
+                    id: rejection.id, category: categories[rejection.id] ?? "", outcome: .failed, attempts: 0,
+                    worker: nil, started: nil, finished: UInt64(Date().timeIntervalSince1970 * 1000),
+                    output: Array("rejected: \(rejection.reason)".utf8))
             }
-        case .result(let result):
+        case .results(let results):
+            finished = results
+        }
+        var lines = ""
+        for result in finished {
             add(result)
+            if json {
+                lines += result.jsonLine + "\n"
+            }
+        }
+        if !lines.isEmpty {
+            FileHandle.standardOutput.write(Data(lines.utf8))
         }
         if showsProgress {
             FileHandle.standardError.write(Data("\r\(results.count)/\(order.count) done, \(failed) failed".utf8))
@@ -41,9 +51,6 @@ struct BatchReport {
         results[result.id] = result
         if result.outcome != .succeeded {
             failed += 1
-        }
-        if json {
-            FileHandle.standardOutput.write(Data((result.jsonLine + "\n").utf8))
         }
     }
 

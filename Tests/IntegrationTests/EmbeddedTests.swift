@@ -26,8 +26,10 @@ struct EmbeddedTests {
         let tasks = ["hello", "world", "fail"].map { TaskSpec(id: $0, category: "shout", payload: Array($0.utf8)) }
         var results: [String: TaskResult] = [:]
         for try await event in BatchClient(options: .init(broker: endpoint), logger: logger).run(tasks) {
-            if case .result(let result) = event {
-                results[result.id] = result
+            if case .results(let finished) = event {
+                for result in finished {
+                    results[result.id] = result
+                }
             }
         }
         #expect(results["hello"].map { String(decoding: $0.output, as: UTF8.self) } == "HELLO")

@@ -187,6 +187,7 @@ public final class BrokerLoop: Sendable {
                     }
                 }
                 if stopping {
+                    driver.flushResults()
                     logger.info("broker stopping", metadata: driver.summary)
                     return
                 }
@@ -200,6 +201,7 @@ public final class BrokerLoop: Sendable {
                 }
             }
             driver.perform(driver.machine.tick(at: .now))
+            driver.flushResults()
         }
     }
 }
@@ -213,6 +215,18 @@ private struct Driver {
     let metrics: BrokerMetrics?
     /// What went wrong below the state machine; task and message totals live in its statistics.
     var counters = SocketCounters()
+    /// Results on their way to each client, sent as one RESULT message per client at the end of each pass over the
+    /// socket (or sooner when many pile up): a busy broker sends far fewer, larger messages.
+    private(set) var pendingResults: [PeerID: PendingResults] = [:]
+
+    struct PendingResults {
+        var framing: Framing
+        var results: [TaskResult] = []
+        var bytes = 0
+    }
+
+    /// The most results, and payload bytes, one RESULT message carries.
+    static let resultBatchLimit = (count: 1000, bytes: 1 << 20)
 
     /// The totals logged when the broker stops.
     var summary: Logger.Metadata {
@@ -253,7 +267,36 @@ private struct Driver {
         }
     }
 
+    /// Sends every client the results gathered for it.
+    mutating func flushResults() {
+        for peer in Array(pendingResults.keys) {
+            flushResults(to: peer)
+        }
+    }
+
+    private mutating func flushResults(to peer: PeerID) {
+        guard let pending = pendingResults.removeValue(forKey: peer) else { return }
+        transmit(.batch(pending.framing, .results(pending.results)), to: peer)
+    }
+
     private mutating func send(_ message: BrokerOutbound, to peer: PeerID) {
+        if case .batch(let framing, .results(let results)) = message {
+            var pending = pendingResults.removeValue(forKey: peer) ?? PendingResults(framing: framing)
+            pending.framing = framing
+            pending.results.append(contentsOf: results)
+            pending.bytes += results.reduce(0) { $0 + $1.output.count }
+            pendingResults[peer] = pending
+            if pending.results.count >= Self.resultBatchLimit.count || pending.bytes >= Self.resultBatchLimit.bytes {
+                flushResults(to: peer)
+            }
+            return
+        }
+        // Keep order: what the client was due before this message goes first.
+        flushResults(to: peer)
+        transmit(message, to: peer)
+    }
+
+    private mutating func transmit(_ message: BrokerOutbound, to peer: PeerID) {
         var frames = MDPCodec.encode(message)
         frames.insert(peer.bytes, at: 0)
         do {

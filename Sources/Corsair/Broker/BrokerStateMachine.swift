@@ -604,7 +604,7 @@ public final class BrokerStateMachine {
             attempts: task.attempts, worker: task.workerName,
             started: task.startedAt.map { anchor.unixMilliseconds(at: $0) },
             finished: anchor.unixMilliseconds(at: task.finishedAt ?? anchor.instant), output: task.output ?? [])
-        actions.append(.send(.batch(client.framing, .result(result)), to: client.peer))
+        actions.append(.send(.batch(client.framing, .results([result])), to: client.peer))
     }
 
     // MARK: - Bad input

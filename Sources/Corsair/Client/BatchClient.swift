@@ -43,8 +43,8 @@ public final class BatchClient: Sendable {
         case accepted([String])
         /// The broker refused these tasks; they will get no result.
         case rejected([TaskRejection])
-        /// A task finished.
-        case result(TaskResult)
+        /// Tasks finished: the results of one message from the broker, which sends a client's results together.
+        case results([TaskResult])
     }
 
     /// Why a batch could not be completed.
@@ -253,9 +253,10 @@ private struct Exchange {
                 pending.remove(rejection.id)
             }
             events.yield(.rejected(rejections))
-        case .result(let result):
-            if pending.remove(result.id) != nil {
-                events.yield(.result(result))
+        case .results(let results):
+            let fresh = results.filter { pending.remove($0.id) != nil }
+            if !fresh.isEmpty {
+                events.yield(.results(fresh))
             }
         case .pong(let sessionKnown):
             if !sessionKnown {

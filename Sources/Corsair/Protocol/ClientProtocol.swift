@@ -110,8 +110,8 @@ public enum BrokerReply: Sendable, Hashable {
     case accepted([String])
     /// REJECTED: the broker refused these tasks and will not run them.
     case rejected([TaskRejection])
-    /// RESULT: one task finished for good.
-    case result(TaskResult)
+    /// RESULT: one or more tasks finished for good (the broker sends the results it has for a client together).
+    case results([TaskResult])
     /// PONG: the broker is alive; `sessionKnown` is false after a broker restart lost the session.
     case pong(sessionKnown: Bool)
     /// REPORT: the JSON answer to a QUERY.
@@ -234,18 +234,20 @@ extension BrokerReply {
                 frames.append(Array(rejection.id.utf8))
                 frames.append(Array(rejection.reason.utf8))
             }
-        case .result(let result):
+        case .results(let results):
             frames.append([ClientProtocol.Command.result.rawValue])
-            var writer = WireWriter(capacity: 32 + result.id.utf8.count)
-            writer.write(result.outcome.rawValue)
-            writer.write(UInt16(clamping: result.attempts))
-            writer.write(result.started ?? 0)
-            writer.write(result.finished)
-            writer.write(result.id, lengthAs: UInt16.self)
-            writer.write(result.category, lengthAs: UInt8.self)
-            writer.write(result.worker ?? "", lengthAs: UInt16.self)
-            frames.append(writer.bytes)
-            frames.append(result.output)
+            for result in results {
+                var writer = WireWriter(capacity: 32 + result.id.utf8.count)
+                writer.write(result.outcome.rawValue)
+                writer.write(UInt16(clamping: result.attempts))
+                writer.write(result.started ?? 0)
+                writer.write(result.finished)
+                writer.write(result.id, lengthAs: UInt16.self)
+                writer.write(result.category, lengthAs: UInt8.self)
+                writer.write(result.worker ?? "", lengthAs: UInt16.self)
+                frames.append(writer.bytes)
+                frames.append(result.output)
+            }
         case .pong(let known):
             frames.append([ClientProtocol.Command.pong.rawValue])
             frames.append([known ? 1 : 0])
@@ -285,26 +287,34 @@ extension BrokerReply {
             }
             self = .rejected(rejections)
         case .result:
-            guard body.count == 2 else {
-                throw ProtocolError(frame: nil, of: count, "RESULT needs a descriptor and an output frame")
+            guard !body.isEmpty, body.count % 2 == 0 else {
+                throw ProtocolError(frame: nil, of: count, "RESULT needs descriptor and output frame pairs")
             }
-            var reader = WireReader(body[body.startIndex], frame: base + 2, of: count)
-            let outcomeByte = try reader.read(UInt8.self, "outcome")
-            guard let outcome = TaskOutcome(rawValue: outcomeByte) else {
-                throw ProtocolError(frame: base + 2, of: count, "unknown outcome \(hex(outcomeByte))")
+            var results: [TaskResult] = []
+            results.reserveCapacity(body.count / 2)
+            var index = body.startIndex
+            while index < body.endIndex {
+                let frame = base + 2 + (index - body.startIndex)
+                var reader = WireReader(body[index], frame: frame, of: count)
+                let outcomeByte = try reader.read(UInt8.self, "outcome")
+                guard let outcome = TaskOutcome(rawValue: outcomeByte) else {
+                    throw ProtocolError(frame: frame, of: count, "unknown outcome \(hex(outcomeByte))")
+                }
+                let attempts = Int(try reader.read(UInt16.self, "attempts"))
+                let started = try reader.read(UInt64.self, "started")
+                let finished = try reader.read(UInt64.self, "finished")
+                let id = try reader.readString(lengthAs: UInt16.self, "task id")
+                let category = try reader.readString(lengthAs: UInt8.self, "category")
+                let worker = try reader.readString(lengthAs: UInt16.self, "worker")
+                try reader.expectEnd("result descriptor")
+                results.append(
+                    TaskResult(
+                        id: id, category: category, outcome: outcome, attempts: attempts,
+                        worker: worker.isEmpty ? nil : worker, started: started == 0 ? nil : started,
+                        finished: finished, output: body[index + 1]))
+                index += 2
             }
-            let attempts = Int(try reader.read(UInt16.self, "attempts"))
-            let started = try reader.read(UInt64.self, "started")
-            let finished = try reader.read(UInt64.self, "finished")
-            let id = try reader.readString(lengthAs: UInt16.self, "task id")
-            let category = try reader.readString(lengthAs: UInt8.self, "category")
-            let worker = try reader.readString(lengthAs: UInt16.self, "worker")
-            try reader.expectEnd("result descriptor")
-            self = .result(
-                TaskResult(
-                    id: id, category: category, outcome: outcome, attempts: attempts,
-                    worker: worker.isEmpty ? nil : worker, started: started == 0 ? nil : started,
-                    finished: finished, output: body[body.startIndex + 1]))
+            self = .results(results)
         case .pong:
             guard body.count == 1, body[body.startIndex].count == 1 else {
                 throw ProtocolError(frame: nil, of: count, "PONG needs one one-byte frame")

@@ -106,9 +106,9 @@ extension [BrokerAction] {
     }
 
     var results: [TaskResult] {
-        compactMap {
-            guard case .send(.batch(_, .result(let result)), _) = $0 else { return nil }
-            return result
+        flatMap { action -> [TaskResult] in
+            guard case .send(.batch(_, .results(let results)), _) = action else { return [] }
+            return results
         }
     }
 

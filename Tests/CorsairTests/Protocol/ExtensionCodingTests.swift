@@ -39,8 +39,11 @@ import Testing
     @Test("round-trips every broker reply to a batch client", arguments: [
         BrokerReply.accepted(["a1", "a2"]),
         .rejected([TaskRejection(id: "x", reason: "category 'mmi.x' is reserved")]),
-        .result(TaskResult(id: "a1", category: "a", outcome: .succeeded, attempts: 1, worker: "w-1", started: 5, finished: 9, output: [1, 2])),
-        .result(TaskResult(id: "a2", category: "a", outcome: .failed, attempts: 3, worker: nil, started: nil, finished: 9, output: [])),
+        .results([TaskResult(id: "a1", category: "a", outcome: .succeeded, attempts: 1, worker: "w-1", started: 5, finished: 9, output: [1, 2])]),
+        .results([
+            TaskResult(id: "a2", category: "a", outcome: .failed, attempts: 3, worker: nil, started: nil, finished: 9, output: []),
+            TaskResult(id: "a3", category: "b", outcome: .succeeded, attempts: 1, worker: "w-2", started: 7, finished: 8, output: [3]),
+        ]),
         .error("frame 2 of 3: bad"),
         .pong(sessionKnown: true),
         .pong(sessionKnown: false),
@@ -53,9 +56,9 @@ import Testing
 
     @Test("refuses a result descriptor with an unknown outcome")
     func unknownOutcome() throws {
-        var frames = BrokerReply.result(
+        var frames = BrokerReply.results([
             TaskResult(id: "a", category: "a", outcome: .succeeded, attempts: 1, worker: nil, started: nil, finished: 1, output: [])
-        ).encoded(framing: .rfc18)
+        ]).encoded(framing: .rfc18)
         frames[2][0] = 7
         let error = try #require(throws: ProtocolError.self) { try BrokerReply(decoding: frames) }
         #expect(error.message.contains("unknown outcome 0x07"))
