@@ -112,7 +112,7 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         do {
             let loop = try WorkerLoop(configurations: configurations, drainTimeout: drainTimeout, logger: logger)
-            let service = WorkerService(loop: loop, handler: handler)
+            let service = service(loop)
             let group = ServiceGroup(
                 services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
@@ -129,10 +129,13 @@ struct WorkerCommand: AsyncParsableCommand {
         }
     }
 
-    private var handler: TaskHandler {
-        if calc { return BuiltInHandlers.calculator }
-        if let simulate { return BuiltInHandlers.simulate(duration: simulate, failureRate: failRate) }
-        if exec { return ExecHandler(command: command).handler }
-        return BuiltInHandlers.echo
+    /// The chosen handler around `loop`: echo and calc are cheap enough to run inline on the socket thread.
+    private func service(_ loop: WorkerLoop) -> WorkerService {
+        if calc { return WorkerService(loop: loop, inline: BuiltInHandlers.calculator) }
+        if let simulate {
+            return WorkerService(loop: loop, handler: BuiltInHandlers.simulate(duration: simulate, failureRate: failRate))
+        }
+        if exec { return WorkerService(loop: loop, handler: ExecHandler(command: command).handler) }
+        return WorkerService(loop: loop, inline: BuiltInHandlers.echo)
     }
 }

@@ -6,9 +6,9 @@ import ZeroMQ
 /// Runs one ``WorkerStateMachine`` per category on a dedicated thread, `corsair-worker-io`, which owns every DEALER
 /// socket of the worker.
 ///
-/// Tasks leave the thread as ``Event/run(_:_:)`` on the stream ``start()`` returns; handlers run in Swift concurrency,
-/// off this thread, and report back through ``taskFinished(_:result:)``. The thread therefore keeps heartbeating
-/// however long a task takes.
+/// Tasks leave the thread as ``Event/run(_:_:)`` on the stream ``start(inline:)`` returns; handlers run in Swift
+/// concurrency, off this thread, and report back through ``taskFinished(_:result:)``. The thread therefore keeps
+/// heartbeating however long a task takes. An ``InlineTaskHandler`` instead runs on the thread itself.
 public final class WorkerLoop: Sendable {
     /// A task for the handler.
     public enum Event: Sendable {
@@ -61,12 +61,13 @@ public final class WorkerLoop: Sendable {
 
     /// Starts the I/O thread.
     ///
+    /// - Parameter inline: runs every task on the I/O thread as it arrives; nothing is then yielded.
     /// - Returns: the tasks to run, in arrival order; the stream ends when the loop exits.
-    public func start() -> AsyncStream<Event> {
+    public func start(inline: InlineTaskHandler? = nil) -> AsyncStream<Event> {
         let (events, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
         let thread = Thread { [self] in
             do {
-                try run(events: continuation)
+                try run(events: continuation, inline: inline)
                 done.complete(.success(()))
             } catch {
                 done.complete(.failure(error))
@@ -95,7 +96,7 @@ public final class WorkerLoop: Sendable {
 
     // MARK: - The I/O thread
 
-    private func run(events: AsyncStream<Event>.Continuation) throws {
+    private func run(events: AsyncStream<Event>.Continuation, inline: InlineTaskHandler?) throws {
         let context = try Context()
         var connections = configurations.map { configuration in
             Connection(machine: WorkerStateMachine(configuration: configuration, now: .now))
@@ -126,7 +127,17 @@ public final class WorkerLoop: Sendable {
                     connections[index].socket?.close(linger: .zero)
                     connections[index].socket = nil
                 case .run(let ticket, let task):
-                    events.yield(.run(Ticket(connection: index, ticket: ticket), task))
+                    if let inline {
+                        let result: Result<[UInt8], TaskFailure>
+                        do {
+                            result = .success(try inline(task))
+                        } catch {
+                            result = .failure(error)
+                        }
+                        try perform(connections[index].machine.taskFinished(ticket, result: result, at: .now), on: index)
+                    } else {
+                        events.yield(.run(Ticket(connection: index, ticket: ticket), task))
+                    }
                 case .giveUp:
                     connections[index].socket?.close(linger: .zero)
                     connections[index].socket = nil

@@ -18,13 +18,25 @@ import Glibc
 /// try await ServiceGroup(services: [worker], gracefulShutdownSignals: [.sigterm], logger: logger).run()
 /// ```
 public struct WorkerService: Service {
+    private enum Handler {
+        case concurrent(TaskHandler)
+        case inline(InlineTaskHandler)
+    }
+
     private let loop: WorkerLoop
-    private let handler: TaskHandler
+    private let handler: Handler
 
     /// Creates the service around a configured loop.
     public init(loop: WorkerLoop, handler: @escaping TaskHandler) {
         self.loop = loop
-        self.handler = handler
+        self.handler = .concurrent(handler)
+    }
+
+    /// Creates the service around a configured loop, running `handler` on the loop's socket thread (see
+    /// ``InlineTaskHandler``).
+    public init(loop: WorkerLoop, inline handler: @escaping InlineTaskHandler) {
+        self.loop = loop
+        self.handler = .inline(handler)
     }
 
     /// Creates a worker serving `categories` of the broker at `broker`, each with `concurrency` tasks at once.
@@ -60,20 +72,25 @@ public struct WorkerService: Service {
     /// Runs until the loop exits: after a graceful shutdown or cancellation, or with ``WorkerLoop/Failure`` when it
     /// gave up on the broker.
     public func run() async throws {
-        let events = loop.start()
         let loop = self.loop
         let handler = self.handler
         await withTaskCancellationOrGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
-                for await event in events {
-                    switch event {
-                    case .run(let ticket, let task):
-                        group.addTask {
-                            loop.taskFinished(ticket, result: await Self.execute(handler, task))
+            switch handler {
+            case .inline(let inline):
+                // The loop runs every task itself and yields nothing; the stream ends when it exits.
+                for await _ in loop.start(inline: inline) {}
+            case .concurrent(let handler):
+                await withTaskGroup(of: Void.self) { group in
+                    for await event in loop.start() {
+                        switch event {
+                        case .run(let ticket, let task):
+                            group.addTask {
+                                loop.taskFinished(ticket, result: await Self.execute(handler, task))
+                            }
                         }
                     }
+                    group.cancelAll()
                 }
-                group.cancelAll()
             }
         } onCancelOrGracefulShutdown: {
             loop.requestDrain()

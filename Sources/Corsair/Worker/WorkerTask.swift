@@ -41,3 +41,8 @@ public struct TaskFailure: Error, Sendable, Hashable, CustomStringConvertible {
 /// What a worker runs for each task: returns the result bytes, or throws to fail the task (a ``TaskFailure`` carries
 /// its message as is; any other error is described with `String(describing:)`).
 public typealias TaskHandler = @Sendable (WorkerTask) async throws -> [UInt8]
+
+/// A handler cheap enough to run on the worker's socket thread as each task arrives, with no hop to Swift concurrency
+/// and back: echo, small parsing. It must return in well under a heartbeat interval, since the thread does nothing
+/// else meanwhile; anything that waits or may take long belongs in a ``TaskHandler``.
+public typealias InlineTaskHandler = @Sendable (WorkerTask) throws(TaskFailure) -> [UInt8]

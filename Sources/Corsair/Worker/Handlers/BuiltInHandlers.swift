@@ -1,11 +1,11 @@
 /// The handlers `corsair-worker` offers on its command line.
 public enum BuiltInHandlers {
-    /// Returns the payload unchanged.
-    public static let echo: TaskHandler = { task in task.payload }
+    /// Returns the payload unchanged; runs inline on the worker's socket thread.
+    public static let echo: InlineTaskHandler = { task in task.payload }
 
     /// Evaluates the payload as arithmetic (see ``Calculator``); a malformed expression or a division by zero fails
-    /// the task at once (retrying cannot help) with a message that says what and where.
-    public static let calculator: TaskHandler = { task in
+    /// the task at once (retrying cannot help) with a message that says what and where. Runs inline.
+    public static let calculator: InlineTaskHandler = { task throws(TaskFailure) in
         let expression = String(decoding: task.payload, as: UTF8.self)
         do {
             return Array(try Calculator.run(expression).utf8)
