@@ -14,6 +14,7 @@ pkg-config --exists libzmq 2>/dev/null || missing+=(libzmq3-dev)
 if [ "${1:-}" = "--test" ]; then
     command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "installing ${missing[*]}" >&2
