@@ -38,6 +38,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .systemLibrary(
@@ -103,6 +104,7 @@ let package = Package(
                 "Corsair",
                 "CorsairCLI",
                 "ZeroMQ",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -121,7 +123,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CorsairTests",
-            dependencies: ["Corsair"],
+            dependencies: ["Corsair", "CorsairCLI"],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

@@ -1,0 +1,173 @@
+import ArgumentParser
+import Corsair
+import CorsairCLI
+import Foundation
+import Histogram
+
+/// `corsair bench`: Corsair against a bare libzmq `zmq_proxy` with the same echo workers, in one invocation.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure a local cluster against a bare zmq_proxy with the same echo workers.",
+        discussion: """
+            Each run starts a broker and K echo workers on loopback, sends N tasks of B bytes with at most W in \
+            flight, and measures tasks per second, latency percentiles (HdrHistogram), the broker's CPU time per \
+            task and its peak RSS. The baseline run starts a zmq_proxy (ROUTER to DEALER) and K echo workers and \
+            sends the same N, B and W. Figures are the median of --runs, with the range. Build with -c release.
+
+            \(ExitStatus.helpText)
+            """)
+
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
+        /// Corsair workers (`corsair-worker --echo`) with credit W/K.
+        case credit
+        /// Plain MDP/0.2 echo workers: one request at a time each, no Corsair extension.
+        case plain
+    }
+
+    enum Submission: String, ExpressibleByArgument, CaseIterable {
+        /// Corsair's batch protocol, as many tasks per SUBMIT as the window has room for.
+        case batch
+        /// One MDP/0.2 client REQUEST per task.
+        case single
+    }
+
+    @Option(name: .customLong("workers"), help: "Echo workers (K).")
+    var workerCount = 4
+
+    @Option(help: "Tasks per run (N).")
+    var tasks = 200_000
+
+    @Option(help: "Payload bytes per task (B), at least 8.")
+    var bytes = 64
+
+    @Option(help: "Tasks in flight at most (W).")
+    var window = 1000
+
+    @Option(help: "Worker kind: credit (corsair-worker) or plain (MDP/0.2, one in flight).")
+    var mode: Mode = .credit
+
+    @Option(help: "Submission: batch (CRSC01 SUBMIT) or single (one MDP/0.2 REQUEST per task).")
+    var submit: Submission = .batch
+
+    @Option(help: "Runs of each side; figures are the median, with the range.")
+    var runs = 3
+
+    @Flag(help: "Print one JSON object instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard workerCount >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard tasks >= 1 else { throw ValidationError("--tasks must be at least 1") }
+        guard bytes >= 8 else { throw ValidationError("--bytes must be at least 8 (the task number travels in them)") }
+        guard window >= 1 else { throw ValidationError("--window must be at least 1") }
+        guard (1...20).contains(runs) else { throw ValidationError("--runs must be in 1…20") }
+    }
+
+    func run() async throws {
+        #if DEBUG
+        printError("corsair bench: this is a debug build; build with `swift build -c release` for figures worth quoting")
+        #endif
+        var corsair: [RunFigures] = []
+        var baseline: [RunFigures] = []
+        do {
+            for _ in 0..<runs {
+                corsair.append(try await runCorsair())
+                baseline.append(try runBaseline())
+            }
+        } catch {
+            printError("corsair bench: \(error)")
+            throw ExitStatus.unavailable
+        }
+        let report = BenchReport(command: self, corsair: corsair, baseline: baseline)
+        print(json ? report.json : report.table, terminator: "")
+    }
+
+    /// Tasks used to warm each side up before the timed run: connections made, code paged in.
+    private var warmUp: Int { min(max(tasks / 10, window), 20_000) }
+
+    private func runCorsair() async throws -> RunFigures {
+        let processes = BenchProcesses()
+        defer { processes.stopAll() }
+        let (broker, endpoint) = try processes.startBroker()
+        for _ in 0..<workerCount {
+            switch mode {
+            case .credit:
+                let credit = max(1, min(1000, (window + workerCount - 1) / workerCount))
+                try processes.start(
+                    "corsair-worker",
+                    [
+                        "--broker", endpoint, "--category", "bench", "--echo", "--concurrency", "\(credit)",
+                        "--log-level", "error",
+                    ])
+            case .plain:
+                try processes.start("corsair", ["bench-peer", "mdp-echo", endpoint, "--category", "bench"])
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(15)
+        while try await StatusClient(broker: endpoint).status().workers.count < workerCount {
+            guard ContinuousClock.now < deadline else { throw BenchError("the workers did not register") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let wire: LoadGenerator.Wire =
+            submit == .batch ? .corsairBatch(category: "bench") : .mdpRequests(category: "bench")
+        let generator = LoadGenerator(endpoint: endpoint, wire: wire, payloadSize: bytes, window: window)
+        _ = try generator.run(tasks: warmUp)
+        let before = try ProcessUsage(of: broker.processIdentifier)
+        let outcome = try generator.run(tasks: tasks)
+        let after = try ProcessUsage(of: broker.processIdentifier)
+        return RunFigures(outcome: outcome, brokerCPU: after.cpu - before.cpu, brokerPeakResident: after.peakResident)
+    }
+
+    private func runBaseline() throws -> RunFigures {
+        let processes = BenchProcesses()
+        defer { processes.stopAll() }
+        let frontend = "tcp://127.0.0.1:\(try freePort())"
+        let backend = "tcp://127.0.0.1:\(try freePort())"
+        let proxy = try processes.start("corsair", ["bench-peer", "proxy", frontend, backend])
+        for _ in 0..<workerCount {
+            try processes.start("corsair", ["bench-peer", "raw-echo", backend])
+        }
+        let generator = LoadGenerator(endpoint: frontend, wire: .raw, payloadSize: bytes, window: window)
+        // Until every worker has connected, the proxy deals only to those that have: warm up first.
+        Thread.sleep(forTimeInterval: 0.3)
+        _ = try generator.run(tasks: warmUp)
+        let before = try ProcessUsage(of: proxy.processIdentifier)
+        let outcome = try generator.run(tasks: tasks)
+        let after = try ProcessUsage(of: proxy.processIdentifier)
+        return RunFigures(outcome: outcome, brokerCPU: after.cpu - before.cpu, brokerPeakResident: after.peakResident)
+    }
+
+    /// A loopback TCP port nobody listens on now.
+    private func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw BenchError("socket() failed") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw BenchError("cannot find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// What one run of one side measured.
+struct RunFigures {
+    var outcome: LoadGenerator.Outcome
+    /// CPU time of the broker (or the proxy) during the timed run.
+    var brokerCPU: Duration
+    var brokerPeakResident: Int
+
+    var perSecond: Double { Double(outcome.count) / (outcome.elapsed / .seconds(1)) }
+    var cpuMicrosecondsPerTask: Double { brokerCPU / .microseconds(1) / Double(outcome.count) }
+
+    func latency(_ percentile: Double) -> Double {
+        Double(outcome.latencies.valueAtPercentile(percentile))
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Corsair
+import Foundation
+import ZeroMQ
+
+/// The processes `corsair bench` starts besides Corsair's own: the baseline's proxy and echo workers, and plain
+/// MDP/0.2 echo workers. Hidden from help; each runs until it is terminated. Its sockets are owned by the main thread.
+struct BenchPeerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-peer", abstract: "A peer for corsair bench (internal).", shouldDisplay: false)
+
+    enum Role: String, ExpressibleByArgument, CaseIterable {
+        /// `zmq_proxy` from a ROUTER bound at the first endpoint to a DEALER bound at the second.
+        case proxy
+        /// A DEALER that sends every message back as it came: a worker behind the proxy.
+        case rawEcho = "raw-echo"
+        /// A plain MDP/0.2 worker (one request at a time, no Corsair extension) that echoes the body.
+        case mdpEcho = "mdp-echo"
+    }
+
+    @Argument var role: Role
+    @Argument var endpoints: [String]
+    @Option var category = "bench"
+
+    func run() throws {
+        let context = try Context()
+        switch role {
+        case .proxy:
+            guard endpoints.count == 2 else { throw ValidationError("proxy needs a frontend and a backend endpoint") }
+            let frontend = try Socket(context: context, type: .router)
+            let backend = try Socket(context: context, type: .dealer)
+            for socket in [frontend, backend] {
+                try socket.setSendHighWaterMark(0)
+                try socket.setReceiveHighWaterMark(0)
+            }
+            try frontend.bind(endpoints[0])
+            try backend.bind(endpoints[1])
+            defer {
+                frontend.close()
+                backend.close()
+            }
+            try proxy(frontend: frontend, backend: backend)
+        case .rawEcho:
+            let socket = try connectedDealer(context)
+            defer { socket.close() }
+            while let frames = try socket.receive() {
+                try socket.send(frames)
+            }
+        case .mdpEcho:
+            let socket = try connectedDealer(context)
+            defer { socket.close() }
+            try serveMDP(socket)
+        }
+    }
+
+    private func connectedDealer(_ context: Context) throws -> Socket {
+        guard endpoints.count == 1 else { throw ValidationError("\(role.rawValue) needs one endpoint") }
+        let socket = try Socket(context: context, type: .dealer)
+        try socket.setSendHighWaterMark(0)
+        try socket.setReceiveHighWaterMark(0)
+        try socket.connect(endpoints[0])
+        return socket
+    }
+
+    /// READY, then echo each REQUEST as a FINAL, heartbeating every second, as any MDP/0.2 worker would.
+    private func serveMDP(_ socket: Socket) throws {
+        let header = MDP.workerHeader
+        try socket.send([[], header, [MDP.WorkerCommand.ready.rawValue], Array(category.utf8)])
+        let poller = Poller()
+        let item = poller.add(socket)
+        var lastSent = ContinuousClock.now
+        while true {
+            _ = try poller.poll(timeout: .seconds(1))
+            if poller.isReadable(item) {
+                while let frames = try socket.receive(blocking: false) {
+                    // [delimiter, MDPW02, REQUEST, envelope, empty, body…]
+                    guard frames.count >= 6, frames[2] == [MDP.WorkerCommand.request.rawValue] else { continue }
+                    try socket.send([[], header, [MDP.WorkerCommand.final.rawValue], frames[3], []] + frames[5...])
+                    lastSent = .now
+                }
+            }
+            if ContinuousClock.now - lastSent >= .seconds(1) {
+                try socket.send([[], header, [MDP.WorkerCommand.heartbeat.rawValue]])
+                lastSent = .now
+            }
+        }
+    }
+}

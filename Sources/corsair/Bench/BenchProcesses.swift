@@ -1,0 +1,102 @@
+import CorsairCLI
+import Foundation
+
+/// The child processes of one `corsair bench` run: started from the directory the `corsair` binary is in, stopped
+/// (SIGTERM, then SIGKILL after a second) however the run ends.
+final class BenchProcesses {
+    private var children: [Process] = []
+    private let directory: URL
+
+    init() {
+        directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    }
+
+    deinit {
+        stopAll()
+    }
+
+    /// Starts `binary` (a sibling of this executable) with `arguments`, its output discarded.
+    @discardableResult
+    func start(_ binary: String, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = directory.appendingPathComponent(binary)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        children.append(process)
+        return process
+    }
+
+    /// Starts a broker on a free loopback port and returns it with its endpoint once it listens.
+    func startBroker() throws -> (Process, String) {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("corsair-bench-\(getpid()).endpoint")
+        try? FileManager.default.removeItem(at: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let broker = try start(
+            "corsair-broker",
+            [
+                "--bind", "tcp://127.0.0.1:*", "--endpoint-file", file.path, "--task-timeout", "10m",
+                "--queue-timeout", "10m", "--log-level", "error",
+            ])
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if let text = try? String(contentsOf: file, encoding: .utf8), let endpoint = text.split(separator: "\n").first {
+                return (broker, String(endpoint))
+            }
+            guard broker.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        throw BenchError("the broker did not start listening")
+    }
+
+    func stopAll() {
+        for child in children where child.isRunning {
+            kill(child.processIdentifier, SIGTERM)
+        }
+        for child in children {
+            let deadline = ContinuousClock.now + .seconds(1)
+            while child.isRunning, ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            if child.isRunning {
+                kill(child.processIdentifier, SIGKILL)
+            }
+            child.waitUntilExit()
+        }
+        children.removeAll()
+    }
+}
+
+/// What `/proc` says about a process: CPU time used and peak resident memory.
+struct ProcessUsage {
+    /// User plus system CPU time.
+    var cpu: Duration
+    /// Peak resident set size (VmHWM), in bytes.
+    var peakResident: Int
+
+    init(of pid: Int32) throws {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // Fields after the command name, which is in parentheses and may hold spaces.
+        guard let close = stat.lastIndex(of: ")") else { throw BenchError("cannot read /proc/\(pid)/stat") }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else {
+            throw BenchError("cannot read CPU times from /proc/\(pid)/stat")
+        }
+        let ticks = Int(sysconf(Int32(_SC_CLK_TCK)))
+        cpu = .milliseconds((user + system) * 1000 / ticks)
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+        let kilobytes = line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+        peakResident = (kilobytes ?? 0) * 1024
+    }
+}
+
+/// A benchmark that could not run, with why.
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

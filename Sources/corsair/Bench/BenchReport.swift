@@ -1,0 +1,73 @@
+import CorsairCLI
+import Foundation
+
+/// The figures of `corsair bench`, as a table or one JSON object: medians over the runs, with their ranges.
+struct BenchReport {
+    let command: BenchCommand
+    let corsair: [RunFigures]
+    let baseline: [RunFigures]
+
+    private func spread(_ runs: [RunFigures], _ figure: (RunFigures) -> Double) -> Spread {
+        Spread(runs.map(figure))
+    }
+
+    private var ratio: Spread {
+        Spread(zip(corsair, baseline).map { $0.perSecond / $1.perSecond })
+    }
+
+    var table: String {
+        let rows: [(String, (RunFigures) -> Double, Int)] = [
+            ("tasks per second", \.perSecond, 0),
+            ("latency p50 µs", { $0.latency(50) }, 0),
+            ("latency p99 µs", { $0.latency(99) }, 0),
+            ("latency p99.9 µs", { $0.latency(99.9) }, 0),
+            ("broker CPU µs per task", \.cpuMicrosecondsPerTask, 2),
+            ("broker peak RSS MB", { Double($0.brokerPeakResident) / 1_048_576 }, 1),
+        ]
+        var lines = [
+            "corsair bench: K=\(command.workerCount) workers (\(command.mode.rawValue)), N=\(command.tasks) tasks of "
+                + "\(command.bytes) B, W=\(command.window) in flight, \(command.submit.rawValue) submission; "
+                + "median (min–max) of \(command.runs) run\(command.runs == 1 ? "" : "s")",
+            "",
+        ]
+        var table = [["", "corsair", "baseline zmq_proxy"]]
+        for (name, figure, digits) in rows {
+            table.append([
+                name, spread(corsair, figure).formatted(digits: digits), spread(baseline, figure).formatted(digits: digits),
+            ])
+        }
+        lines.append(TextTable.render(table))
+        lines.append("ratio corsair/baseline tasks per second: \(ratio.formatted(digits: 2))")
+        lines.append("(the baseline's 'broker' is the proxy process)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    var json: String {
+        func number(_ value: Double) -> Any { (value * 100).rounded() / 100 }
+        func ranged(_ spread: Spread) -> [String: Any] {
+            ["median": number(spread.median), "min": number(spread.minimum), "max": number(spread.maximum)]
+        }
+        let object: [String: Any] = [
+            "workers": command.workerCount, "tasks": command.tasks, "bytes": command.bytes, "window": command.window,
+            "mode": command.mode.rawValue, "submit": command.submit.rawValue, "runs": command.runs,
+            "tasks_per_second": number(spread(corsair, \.perSecond).median),
+            "baseline_round_trips_per_second": number(spread(baseline, \.perSecond).median),
+            "ratio": number(ratio.median),
+            "p50_us": number(spread(corsair) { $0.latency(50) }.median),
+            "p99_us": number(spread(corsair) { $0.latency(99) }.median),
+            "p999_us": number(spread(corsair) { $0.latency(99.9) }.median),
+            "baseline_p50_us": number(spread(baseline) { $0.latency(50) }.median),
+            "baseline_p99_us": number(spread(baseline) { $0.latency(99) }.median),
+            "broker_cpu_us_per_task": number(spread(corsair, \.cpuMicrosecondsPerTask).median),
+            "baseline_proxy_cpu_us_per_task": number(spread(baseline, \.cpuMicrosecondsPerTask).median),
+            "broker_peak_rss_mb": number(spread(corsair) { Double($0.brokerPeakResident) / 1_048_576 }.median),
+            "ranges": [
+                "tasks_per_second": ranged(spread(corsair, \.perSecond)),
+                "baseline_round_trips_per_second": ranged(spread(baseline, \.perSecond)),
+                "ratio": ranged(ratio),
+            ],
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}

@@ -1,0 +1,119 @@
+import Corsair
+import Foundation
+import Histogram
+import ZeroMQ
+
+/// Drives N echo round trips through an endpoint with at most W in flight and records each one's latency.
+///
+/// Runs on the calling thread, which owns the generator's one DEALER socket from ``run(tasks:)`` to its return.
+struct LoadGenerator {
+    /// What the generator speaks to the endpoint.
+    enum Wire {
+        /// Corsair's batch protocol: SUBMIT messages carrying every task the window has room for.
+        case corsairBatch(category: String)
+        /// Plain MDP/0.2 client REQUESTs, one task per message, many in flight on one socket.
+        case mdpRequests(category: String)
+        /// Bare messages through a `zmq_proxy` to echo workers: the baseline.
+        case raw
+    }
+
+    /// What one run measured.
+    struct Outcome {
+        var elapsed: Duration
+        var latencies: Histogram<UInt64>
+        var count: Int
+    }
+
+    let endpoint: String
+    let wire: Wire
+    let payloadSize: Int
+    let window: Int
+
+    /// Sends `count` tasks, keeping up to ``window`` in flight, and returns once every one has come back.
+    func run(tasks count: Int) throws -> Outcome {
+        let context = try Context()
+        let socket = try Socket(context: context, type: .dealer)
+        defer { socket.close(linger: .zero) }
+        try socket.setSendHighWaterMark(0)
+        try socket.setReceiveHighWaterMark(0)
+        try socket.connect(endpoint)
+        let session = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let padding = [UInt8](repeating: UInt8(ascii: "x"), count: max(0, payloadSize - 8))
+        var sentAt = [ContinuousClock.Instant?](repeating: nil, count: count)
+        var latencies = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        var next = 0
+        var done = 0
+        let poller = Poller()
+        let item = poller.add(socket)
+        let start = ContinuousClock.now
+
+        func payload(_ index: Int) -> [UInt8] {
+            withUnsafeBytes(of: UInt64(index).littleEndian) { Array($0) } + padding
+        }
+        func finished(_ index: Int?) throws {
+            guard let index, index >= 0, index < count, let sent = sentAt[index] else {
+                throw BenchError("a reply that matches no task in flight")
+            }
+            sentAt[index] = nil
+            let elapsed = ContinuousClock.now - sent
+            _ = latencies.record(UInt64(max(1, (elapsed / .microseconds(1)).rounded())))
+            done += 1
+        }
+
+        while done < count {
+            let room = min(window - (next - done), count - next)
+            if room > 0 {
+                switch wire {
+                case .corsairBatch(let category):
+                    var tasks: [TaskSpec] = []
+                    tasks.reserveCapacity(min(room, 1000))
+                    for index in next..<(next + min(room, 1000)) {
+                        tasks.append(TaskSpec(id: String(index), category: category, payload: payload(index)))
+                        sentAt[index] = .now
+                    }
+                    try socket.send(ClientMessage.submit(session: session, tasks: tasks).encoded)
+                    next += tasks.count
+                case .mdpRequests(let category):
+                    for index in next..<(next + room) {
+                        sentAt[index] = .now
+                        try socket.send([MDP.clientHeader, [MDP.ClientCommand.request.rawValue], Array(category.utf8), payload(index)])
+                    }
+                    next += room
+                case .raw:
+                    for index in next..<(next + room) {
+                        sentAt[index] = .now
+                        try socket.send([payload(index)])
+                    }
+                    next += room
+                }
+            }
+            guard try poller.poll(timeout: .seconds(30)) > 0, poller.isReadable(item) else {
+                throw BenchError("no reply for 30 s with \(next - done) tasks in flight")
+            }
+            while let frames = try socket.receive(blocking: false) {
+                switch wire {
+                case .corsairBatch:
+                    switch try BrokerReply(decoding: frames) {
+                    case .results(let results):
+                        for result in results {
+                            guard result.outcome == .succeeded else {
+                                throw BenchError("task \(result.id) failed: \(String(decoding: result.output, as: UTF8.self))")
+                            }
+                            try finished(Int(result.id))
+                        }
+                    case .rejected(let rejections):
+                        throw BenchError("the broker rejected tasks: \(rejections.first?.reason ?? "")")
+                    case .error(let message):
+                        throw BenchError("the broker refused a submission: \(message)")
+                    case .accepted, .pong, .report:
+                        break
+                    }
+                case .mdpRequests, .raw:
+                    guard let body = frames.last, body.count >= 8 else { throw BenchError("a reply without a payload") }
+                    try finished(Int(UInt64(littleEndian: body.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })))
+                }
+            }
+        }
+        return Outcome(elapsed: ContinuousClock.now - start, latencies: latencies, count: count)
+    }
+}

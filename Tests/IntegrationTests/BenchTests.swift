@@ -1,0 +1,46 @@
+import CorsairTestSupport
+import Foundation
+import Testing
+
+/// `corsair bench` end to end on a small run: every figure it promises is there and consistent. No timing is asserted.
+@Suite(.serialized, .tags(.integration), .timeLimit(.minutes(2)))
+struct BenchTests {
+    @Test("reports throughput, latency, broker CPU and memory against the zmq_proxy baseline as JSON", arguments: [
+        ["--mode", "credit", "--submit", "batch"], ["--mode", "plain", "--submit", "single"],
+    ])
+    func smallRun(mode: [String]) throws {
+        let harness = try ProcessHarness()
+        defer { harness.shutdown() }
+        let run = try harness.run(
+            binary: "corsair", ["bench", "--tasks", "2000", "--window", "100", "--workers", "2", "--runs", "1", "--json"] + mode,
+            timeout: .seconds(90))
+        #expect(run.status == 0, "\(run.errors)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+        for key in [
+            "tasks_per_second", "baseline_round_trips_per_second", "ratio", "p50_us", "p99_us", "p999_us",
+            "baseline_p50_us", "baseline_p99_us", "broker_peak_rss_mb",
+        ] {
+            let value = try #require(report[key] as? Double, "missing \(key)")
+            #expect(value > 0, "\(key) = \(value)")
+        }
+        let perSecond = try #require(report["tasks_per_second"] as? Double)
+        let baseline = try #require(report["baseline_round_trips_per_second"] as? Double)
+        let ratio = try #require(report["ratio"] as? Double)
+        #expect(abs(ratio - perSecond / baseline) < 0.01 + ratio * 0.01)
+        #expect(try #require(report["p99_us"] as? Double) >= (try #require(report["p50_us"] as? Double)))
+        #expect(report["broker_cpu_us_per_task"] is Double)
+        #expect(report["tasks"] as? Int == 2000)
+    }
+
+    @Test("refuses a window of zero and payloads too small for the task number")
+    func usage() throws {
+        let harness = try ProcessHarness()
+        defer { harness.shutdown() }
+        let window = try harness.run(binary: "corsair", ["bench", "--window", "0"])
+        #expect(window.status == 64)
+        #expect(window.errors.contains("--window must be at least 1"))
+        let bytes = try harness.run(binary: "corsair", ["bench", "--bytes", "4"])
+        #expect(bytes.status == 64)
+        #expect(bytes.errors.contains("--bytes must be at least 8"))
+    }
+}
