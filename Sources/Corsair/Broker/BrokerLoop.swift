@@ -267,9 +267,9 @@ private struct Driver {
         }
     }
 
-    /// Sends every client the results gathered for it.
+    /// Sends every client the results gathered for it (including any that a failed send's consequences add).
     mutating func flushResults() {
-        for peer in Array(pendingResults.keys) {
+        while let peer = pendingResults.keys.first {
             flushResults(to: peer)
         }
     }
