@@ -168,8 +168,13 @@ public final class BrokerLoop: Sendable {
         let poller = Poller()
         let routerItem = poller.add(router)
         let mailboxItem = poller.add(fileDescriptor: mailbox.fileDescriptor)
+        var trimmer = HeapTrimmer()
         while true {
-            try poller.poll(timeout: driver.machine.nextDeadline - .now)
+            if try poller.poll(timeout: driver.machine.nextDeadline - .now) == 0 {
+                trimmer.idle(at: .now)
+            } else {
+                trimmer.noteActivity()
+            }
             if poller.isReadable(mailboxItem) {
                 var stopping = false
                 for command in mailbox.drain() {
