@@ -140,9 +140,10 @@ public final class BrokerStateMachine {
 
     /// Starts the queue timeout of task `key`, which waits in a category without workers.
     private func startQueueTimeout(_ key: TaskKey, at now: ContinuousClock.Instant) {
-        let deadline = now + configuration.queueTimeout
-        tasks[key]!.queueDeadline = deadline
-        queueDeadlines.insert(QueueDeadline(deadline: deadline, key: key))
+        let task = tasks[key]!
+        task.queueDeadline = now + configuration.queueTimeout
+        // The record stores instants to the nanosecond; the heap entry must carry the same value it compares against.
+        queueDeadlines.insert(QueueDeadline(deadline: task.queueDeadline!, key: key))
     }
 
     /// Accepts tasks from the broker's own process (the HTTP gateway) into `session`, exactly as a batch client's

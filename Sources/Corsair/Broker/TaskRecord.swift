@@ -1,7 +1,9 @@
 /// The broker's record of one task: what it is, who asked, and where it stands.
 ///
 /// A class, so the broker's hot paths update a task in place instead of copying a large value in and out of its
-/// table; only the broker's state machine holds records.
+/// table; only the broker's state machine holds records. A broker may hold a million of them, so the record is kept
+/// small: instants are stored as 8-byte ``Moment``s, limits as small integers, and what only ended attempts and
+/// finished tasks need lives in a ``Details`` box created on first use. The properties read as ordinary ones.
 final class TaskRecord {
     /// Where the task's result goes.
     enum Origin: Sendable, Hashable {
@@ -16,35 +18,36 @@ final class TaskRecord {
         case queued, running, succeeded, failed
     }
 
+    /// The request body: one frame (every batch task) without an array around it, or a plain MDP request's frames.
+    private enum Body {
+        case single([UInt8])
+        case frames([[UInt8]])
+    }
+
+    /// What only tasks that had an attempt end, or that finished, carry.
+    private final class Details {
+        var lastError: String?
+        var history: [String] = []
+        var output: [UInt8]?
+        var finishedAt = Moment.none
+    }
+
     let key: TaskKey
     let id: String
     let category: String
     let priority: Int32
     let origin: Origin
-    let timeout: Duration?
-    let maxAttempts: Int?
-    /// The request body; dropped once the task has finished.
-    var payload: [[UInt8]]
-    var state: State = .queued
+    private var body: Body
     var worker: PeerID?
     var workerName: String?
-    var startedAt: ContinuousClock.Instant?
-    var finishedAt: ContinuousClock.Instant?
     var attempts = 0
-    var lastError: String?
-    /// How each ended attempt ended, oldest first: `attempt 1 on host-12: worker_lost`.
-    var history: [String] = []
-    /// When the task fails with `no_worker` if its category still has no worker; `nil` while it runs or has workers.
-    var queueDeadline: ContinuousClock.Instant?
-    /// The outcome delivered to the client, kept so a resubmission of a finished task is answered again.
-    var output: [UInt8]?
-    /// The batch it came in, as ``TaskStatus/batch`` shows it.
-    var batch: String? {
-        guard case .batch(let session) = origin else { return nil }
-        return BatchName.display(session)
-    }
-    /// When the task last joined its queue (first submission or requeue), for the dispatch latency.
-    var queuedAt: ContinuousClock.Instant?
+    private var timeoutMilliseconds: UInt32
+    private var attemptLimit: UInt8
+    var state: State = .queued
+    private var started = Moment.none
+    private var queued = Moment.none
+    private var queueDeadlineMoment = Moment.none
+    private var details: Details?
 
     init(
         key: TaskKey,
@@ -61,9 +64,98 @@ final class TaskRecord {
         self.category = category
         self.priority = priority
         self.origin = origin
-        self.timeout = timeout
-        self.maxAttempts = maxAttempts
-        self.payload = payload
+        self.timeoutMilliseconds = timeout.map { UInt32(clamping: max(1, $0.wholeMilliseconds)) } ?? 0
+        self.attemptLimit = maxAttempts.map { UInt8(clamping: $0) } ?? 0
+        self.body = payload.count == 1 ? .single(payload[0]) : .frames(payload)
+    }
+
+    /// The request body's frames; dropped once the task has finished.
+    var payload: [[UInt8]] {
+        get {
+            switch body {
+            case .single(let frame): [frame]
+            case .frames(let frames): frames
+            }
+        }
+        set { body = newValue.count == 1 ? .single(newValue[0]) : .frames(newValue) }
+    }
+
+    /// How long one attempt may run, or `nil` for the broker's default.
+    var timeout: Duration? { timeoutMilliseconds == 0 ? nil : .milliseconds(Int(timeoutMilliseconds)) }
+    /// How many attempts the task gets, or `nil` for the broker's default.
+    var maxAttempts: Int? { attemptLimit == 0 ? nil : Int(attemptLimit) }
+
+    /// When the current or last attempt started.
+    var startedAt: ContinuousClock.Instant? {
+        get { started.instant }
+        set { started = Moment(newValue) }
+    }
+    /// When the task last joined its queue (first submission or requeue), for the dispatch latency.
+    var queuedAt: ContinuousClock.Instant? {
+        get { queued.instant }
+        set { queued = Moment(newValue) }
+    }
+    /// When the task fails with `no_worker` if its category still has no worker; `nil` while it runs or has workers.
+    var queueDeadline: ContinuousClock.Instant? {
+        get { queueDeadlineMoment.instant }
+        set { queueDeadlineMoment = Moment(newValue) }
+    }
+    var finishedAt: ContinuousClock.Instant? {
+        get { details?.finishedAt.instant }
+        set { detailsCreated().finishedAt = Moment(newValue) }
+    }
+    var lastError: String? {
+        get { details?.lastError }
+        set { detailsCreated().lastError = newValue }
+    }
+    /// How each ended attempt ended, oldest first: `attempt 1 on host-12: worker_lost`.
+    var history: [String] {
+        get { details?.history ?? [] }
+        set { detailsCreated().history = newValue }
+    }
+    /// The outcome delivered to the client, kept so a resubmission of a finished task is answered again.
+    var output: [UInt8]? {
+        get { details?.output }
+        set { detailsCreated().output = newValue }
+    }
+
+    /// The batch it came in, as ``TaskStatus/batch`` shows it.
+    var batch: String? {
+        guard case .batch(let session) = origin else { return nil }
+        return BatchName.display(session)
+    }
+
+    private func detailsCreated() -> Details {
+        if let details { return details }
+        let created = Details()
+        details = created
+        return created
+    }
+}
+
+/// An optional instant in 8 bytes (an `Optional<ContinuousClock.Instant>` takes 17, padded to 24): nanoseconds from
+/// a reference instant fixed when the process first needs one, with `Int64.min` for none.
+struct Moment: Sendable, Hashable {
+    private static let reference = ContinuousClock.now
+    static let none = Moment(nanoseconds: .min)
+
+    private var nanoseconds: Int64
+
+    private init(nanoseconds: Int64) {
+        self.nanoseconds = nanoseconds
+    }
+
+    init(_ instant: ContinuousClock.Instant?) {
+        guard let instant else {
+            self = .none
+            return
+        }
+        let (seconds, attoseconds) = (instant - Self.reference).components
+        nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
+    var instant: ContinuousClock.Instant? {
+        nanoseconds == .min ? nil : Self.reference + .nanoseconds(nanoseconds)
     }
 }
 
