@@ -32,6 +32,26 @@ struct BenchTests {
         #expect(report["tasks"] as? Int == 2000)
     }
 
+    @Test("measures the memory of a preloaded queue and its drain rate, and the CPU idle workers cost", arguments: [
+        (["--preload", "2000"], ["queued_rss_mb", "drain_tasks_per_second"]),
+        (["--idle-workers", "20"], ["broker_cpu_percent"]),
+    ])
+    func scale(arguments: [String], keys: [String]) throws {
+        let harness = try ProcessHarness()
+        defer { harness.shutdown() }
+        let run = try harness.run(
+            binary: "corsair", ["bench", "--runs", "1", "--workers", "2", "--json"] + arguments, timeout: .seconds(90))
+        #expect(run.status == 0, "\(run.errors)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+        for key in keys {
+            let value = try #require(report[key] as? Double, "missing \(key) in \(report)")
+            #expect(value >= 0)
+        }
+        if let memory = report["queued_rss_mb"] as? Double {
+            #expect(memory > 1, "a broker holding 2000 tasks uses more than a megabyte")
+        }
+    }
+
     @Test("refuses a window of zero and payloads too small for the task number")
     func usage() throws {
         let harness = try ProcessHarness()

@@ -15,6 +15,11 @@ struct BenchCommand: AsyncParsableCommand {
             task and its peak RSS. The baseline run starts a zmq_proxy (ROUTER to DEALER) and K echo workers and \
             sends the same N, B and W. Figures are the median of --runs, with the range. Build with -c release.
 
+            Two scale measurements replace the comparison when asked for: --preload Q queues Q tasks before any \
+            worker exists, reports the broker's resident memory once it is idle, then starts the K workers and \
+            reports how fast the queue drains; --idle-workers M connects M plain MDP workers that only heartbeat \
+            and reports the broker's CPU over 10 s.
+
             \(ExitStatus.helpText)
             """)
 
@@ -53,6 +58,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Runs of each side; figures are the median, with the range.")
     var runs = 3
 
+    @Option(help: "Instead: queue this many tasks with no worker, report the broker's memory, then time the drain.")
+    var preload: Int?
+
+    @Option(help: "Instead: connect this many idle plain MDP workers and report the broker's CPU over 10 s.")
+    var idleWorkers: Int?
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -62,12 +73,23 @@ struct BenchCommand: AsyncParsableCommand {
         guard bytes >= 8 else { throw ValidationError("--bytes must be at least 8 (the task number travels in them)") }
         guard window >= 1 else { throw ValidationError("--window must be at least 1") }
         guard (1...20).contains(runs) else { throw ValidationError("--runs must be in 1…20") }
+        guard preload == nil || idleWorkers == nil else {
+            throw ValidationError("--preload and --idle-workers are separate measurements; give one")
+        }
+        if let preload, preload < 1 { throw ValidationError("--preload must be at least 1") }
+        if let idleWorkers, !(1...10_000).contains(idleWorkers) {
+            throw ValidationError("--idle-workers must be in 1…10000")
+        }
     }
 
     func run() async throws {
         #if DEBUG
         printError("corsair bench: this is a debug build; build with `swift build -c release` for figures worth quoting")
         #endif
+        if preload != nil || idleWorkers != nil {
+            try await runScale()
+            return
+        }
         var corsair: [RunFigures] = []
         var baseline: [RunFigures] = []
         do {
@@ -81,6 +103,85 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let report = BenchReport(command: self, corsair: corsair, baseline: baseline)
         print(json ? report.json : report.table, terminator: "")
+    }
+
+    private func runScale() async throws {
+        var figures: [String: [Double]] = [:]
+        do {
+            for _ in 0..<runs {
+                if let preload {
+                    let (memory, rate) = try await runPreload(preload)
+                    figures["queued_rss_mb", default: []].append(memory)
+                    figures["drain_tasks_per_second", default: []].append(rate)
+                }
+                if let idleWorkers {
+                    figures["broker_cpu_percent", default: []].append(try await runIdle(idleWorkers))
+                }
+            }
+        } catch {
+            printError("corsair bench: \(error)")
+            throw ExitStatus.unavailable
+        }
+        let spreads = figures.mapValues(Spread.init)
+        if json {
+            var object: [String: Any] = ["runs": runs, "workers": workerCount, "bytes": bytes]
+            object["preload"] = preload
+            object["idle_workers"] = idleWorkers
+            for (key, spread) in spreads {
+                object[key] = (spread.median * 100).rounded() / 100
+            }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            let what = preload.map { "\($0) tasks of \(bytes) B queued before \(workerCount) echo workers start" }
+                ?? "\(idleWorkers ?? 0) idle plain MDP workers heartbeating every second"
+            print("corsair bench: \(what); median (min–max) of \(runs) run\(runs == 1 ? "" : "s")\n")
+            let names = [
+                "queued_rss_mb": "broker RSS with the queue, idle, MB",
+                "drain_tasks_per_second": "drain rate, tasks per second",
+                "broker_cpu_percent": "broker CPU, % of a core",
+            ]
+            print(TextTable.render(spreads.keys.sorted().map { [names[$0] ?? $0, spreads[$0]!.formatted(digits: 1)] }))
+        }
+    }
+
+    /// Queues `count` tasks before any worker exists, then lets K credit workers drain them.
+    private func runPreload(_ count: Int) async throws -> (residentMB: Double, perSecond: Double) {
+        let processes = BenchProcesses()
+        defer { processes.stopAll() }
+        let (broker, endpoint) = try processes.startBroker()
+        let generator = LoadGenerator(
+            endpoint: endpoint, wire: .corsairBatch(category: "bench"), payloadSize: bytes, window: window)
+        var resident = 0.0
+        let elapsed = try await generator.runPreloaded(tasks: count) {
+            // The broker hands freed memory back after 5 s idle; measure what the queue itself holds.
+            try await Task.sleep(for: .seconds(7))
+            resident = Double(try ProcessUsage(of: broker.processIdentifier).resident) / 1_048_576
+            for _ in 0..<workerCount {
+                try processes.start(
+                    "corsair-worker",
+                    ["--broker", endpoint, "--category", "bench", "--echo", "--concurrency", "250", "--log-level", "error"])
+            }
+        }
+        return (resident, Double(count) / (elapsed / .seconds(1)))
+    }
+
+    /// Connects `count` idle workers and measures the broker's CPU over 10 s.
+    private func runIdle(_ count: Int) async throws -> Double {
+        let processes = BenchProcesses()
+        defer { processes.stopAll() }
+        let (broker, endpoint) = try processes.startBroker()
+        try processes.start("corsair", ["bench-peer", "idle-workers", endpoint, "--count", "\(count)", "--category", "idle"])
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await StatusClient(broker: endpoint).status().workers.count < count {
+            guard ContinuousClock.now < deadline else { throw BenchError("the idle workers did not all register") }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let before = try ProcessUsage(of: broker.processIdentifier)
+        let start = ContinuousClock.now
+        try await Task.sleep(for: .seconds(10))
+        let after = try ProcessUsage(of: broker.processIdentifier)
+        return (after.cpu - before.cpu) / (ContinuousClock.now - start) * 100
     }
 
     /// Tasks used to warm each side up before the timed run: connections made, code paged in.

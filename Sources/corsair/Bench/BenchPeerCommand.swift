@@ -16,11 +16,14 @@ struct BenchPeerCommand: ParsableCommand {
         case rawEcho = "raw-echo"
         /// A plain MDP/0.2 worker (one request at a time, no Corsair extension) that echoes the body.
         case mdpEcho = "mdp-echo"
+        /// `--count` plain MDP/0.2 workers on one thread that register and only heartbeat, every second.
+        case idleWorkers = "idle-workers"
     }
 
     @Argument var role: Role
     @Argument var endpoints: [String]
     @Option var category = "bench"
+    @Option var count = 1
 
     func run() throws {
         let context = try Context()
@@ -50,6 +53,33 @@ struct BenchPeerCommand: ParsableCommand {
             let socket = try connectedDealer(context)
             defer { socket.close() }
             try serveMDP(socket)
+        case .idleWorkers:
+            let sockets = try (0..<count).map { _ in try connectedDealer(context) }
+            defer { sockets.forEach { $0.close() } }
+            try idle(sockets)
+        }
+    }
+
+    /// READY on every socket, then a HEARTBEAT on each every second; whatever the broker sends is read and dropped.
+    private func idle(_ sockets: [Socket]) throws {
+        let header = MDP.workerHeader
+        let poller = Poller()
+        for socket in sockets {
+            try socket.send([[], header, [MDP.WorkerCommand.ready.rawValue], Array(category.utf8)])
+            _ = poller.add(socket)
+        }
+        var nextHeartbeat = ContinuousClock.now + .seconds(1)
+        while true {
+            _ = try poller.poll(timeout: nextHeartbeat - .now)
+            for (index, socket) in sockets.enumerated() where poller.isReadable(index) {
+                while try socket.receive(blocking: false) != nil {}
+            }
+            if ContinuousClock.now >= nextHeartbeat {
+                for socket in sockets {
+                    try socket.send([[], header, [MDP.WorkerCommand.heartbeat.rawValue]])
+                }
+                nextHeartbeat = nextHeartbeat + .seconds(1)
+            }
         }
     }
 

@@ -74,6 +74,8 @@ struct ProcessUsage {
     var cpu: Duration
     /// Peak resident set size (VmHWM), in bytes.
     var peakResident: Int
+    /// Resident set size now (VmRSS), in bytes.
+    var resident: Int
 
     init(of pid: Int32) throws {
         let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
@@ -85,10 +87,14 @@ struct ProcessUsage {
         }
         let ticks = Int(sysconf(Int32(_SC_CLK_TCK)))
         cpu = .milliseconds((user + system) * 1000 / ticks)
-        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
-        let kilobytes = line.flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") }
-        peakResident = (kilobytes ?? 0) * 1024
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8).split(separator: "\n")
+        func bytes(_ field: String) -> Int {
+            let line = status.first { $0.hasPrefix(field) }
+            let kilobytes = line.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
+            return (kilobytes ?? 0) * 1024
+        }
+        peakResident = bytes("VmHWM:")
+        resident = bytes("VmRSS:")
     }
 }
 

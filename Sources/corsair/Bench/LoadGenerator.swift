@@ -29,6 +29,55 @@ struct LoadGenerator {
     let payloadSize: Int
     let window: Int
 
+    /// Queues `count` Corsair tasks at once (waiting until the broker has accepted them all), calls `queued`, then
+    /// waits for every result: how a broker with a deep queue dispatches. Only for ``Wire/corsairBatch(category:)``.
+    ///
+    /// - Returns: how long the results took to arrive after `queued` returned.
+    func runPreloaded(tasks count: Int, queued: () async throws -> Void) async throws -> Duration {
+        guard case .corsairBatch(let category) = wire else { throw BenchError("preloading needs Corsair's batch protocol") }
+        let context = try Context()
+        let socket = try Socket(context: context, type: .dealer)
+        defer { socket.close(linger: .zero) }
+        try socket.setSendHighWaterMark(0)
+        try socket.setReceiveHighWaterMark(0)
+        try socket.connect(endpoint)
+        let session = (0..<16).map { _ in UInt8.random(in: 0...255) }
+        let payload = [UInt8](repeating: UInt8(ascii: "x"), count: payloadSize)
+        for start in stride(from: 0, to: count, by: 1000) {
+            let tasks = (start..<min(start + 1000, count)).map {
+                TaskSpec(id: String($0), category: category, payload: payload)
+            }
+            try socket.send(ClientMessage.submit(session: session, tasks: tasks).encoded)
+        }
+        var accepted = 0
+        var finished = 0
+        while accepted < count {
+            guard let frames = try socket.receive() else { continue }
+            switch try BrokerReply(decoding: frames) {
+            case .accepted(let ids): accepted += ids.count
+            case .results(let results): finished += results.count
+            case .rejected(let rejections): throw BenchError("the broker rejected tasks: \(rejections.first?.reason ?? "")")
+            case .error(let message): throw BenchError("the broker refused a submission: \(message)")
+            case .pong, .report: break
+            }
+        }
+        try await queued()
+        let start = ContinuousClock.now
+        let poller = Poller()
+        let item = poller.add(socket)
+        while finished < count {
+            guard try poller.poll(timeout: .seconds(30)) > 0, poller.isReadable(item) else {
+                throw BenchError("no result for 30 s with \(count - finished) tasks queued")
+            }
+            while let frames = try socket.receive(blocking: false) {
+                if case .results(let results) = try BrokerReply(decoding: frames) {
+                    finished += results.count
+                }
+            }
+        }
+        return ContinuousClock.now - start
+    }
+
     /// Sends `count` tasks, keeping up to ``window`` in flight, and returns once every one has come back.
     func run(tasks count: Int) throws -> Outcome {
         let context = try Context()
