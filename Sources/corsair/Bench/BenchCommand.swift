@@ -153,7 +153,7 @@ struct BenchCommand: AsyncParsableCommand {
         let generator = LoadGenerator(
             endpoint: endpoint, wire: .corsairBatch(category: "bench"), payloadSize: bytes, window: window)
         var resident = 0.0
-        let elapsed = try await generator.runPreloaded(tasks: count) {
+        let drained = try await generator.runPreloaded(tasks: count) {
             // The broker hands freed memory back after 5 s idle; measure what the queue itself holds.
             try await Task.sleep(for: .seconds(7))
             resident = Double(try ProcessUsage(of: broker.processIdentifier).resident) / 1_048_576
@@ -163,7 +163,10 @@ struct BenchCommand: AsyncParsableCommand {
                     ["--broker", endpoint, "--category", "bench", "--echo", "--concurrency", "250", "--log-level", "error"])
             }
         }
-        return (resident, Double(count) / (elapsed / .seconds(1)))
+        guard drained.count > 0, drained.elapsed > .zero else {
+            throw BenchError("the queue drained in one batch of results; preload more tasks to time it")
+        }
+        return (resident, Double(drained.count) / (drained.elapsed / .seconds(1)))
     }
 
     /// Connects `count` idle workers and measures the broker's CPU over 10 s.

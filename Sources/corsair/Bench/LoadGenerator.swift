@@ -32,8 +32,9 @@ struct LoadGenerator {
     /// Queues `count` Corsair tasks at once (waiting until the broker has accepted them all), calls `queued`, then
     /// waits for every result: how a broker with a deep queue dispatches. Only for ``Wire/corsairBatch(category:)``.
     ///
-    /// - Returns: how long the results took to arrive after `queued` returned.
-    func runPreloaded(tasks count: Int, queued: () async throws -> Void) async throws -> Duration {
+    /// - Returns: the results that arrived after the first one, and the time from the first to the last: the
+    ///   dispatch rate, apart from how long the workers took to start.
+    func runPreloaded(tasks count: Int, queued: () async throws -> Void) async throws -> (count: Int, elapsed: Duration) {
         guard case .corsairBatch(let category) = wire else { throw BenchError("preloading needs Corsair's batch protocol") }
         let context = try Context()
         let socket = try Socket(context: context, type: .dealer)
@@ -62,7 +63,7 @@ struct LoadGenerator {
             }
         }
         try await queued()
-        let start = ContinuousClock.now
+        var first: (instant: ContinuousClock.Instant, finished: Int)?
         let poller = Poller()
         let item = poller.add(socket)
         while finished < count {
@@ -72,10 +73,14 @@ struct LoadGenerator {
             while let frames = try socket.receive(blocking: false) {
                 if case .results(let results) = try BrokerReply(decoding: frames) {
                     finished += results.count
+                    if first == nil {
+                        first = (.now, finished)
+                    }
                 }
             }
         }
-        return ContinuousClock.now - start
+        guard let first, finished > first.finished else { return (0, .zero) }
+        return (finished - first.finished, ContinuousClock.now - first.instant)
     }
 
     /// Sends `count` tasks, keeping up to ``window`` in flight, and returns once every one has come back.
