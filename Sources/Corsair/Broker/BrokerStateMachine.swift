@@ -25,7 +25,8 @@ public final class BrokerStateMachine {
     /// When the broker started, for its uptime.
     let startedAt: ContinuousClock.Instant
     private(set) var tasks = TaskTable()
-    private var batchTasks: [BatchTaskID: TaskKey] = [:]
+    /// Each batch session's task ids, for de-duplication.
+    private var batchTasks: [SessionID: [String: TaskKey]] = [:]
     /// Finished batch tasks still kept, oldest first; see ``BrokerConfiguration/retainFinished``.
     private var finishedOrder = Deque<TaskKey>()
     private var sessions: [[UInt8]: ClientSession] = [:]
@@ -177,12 +178,12 @@ public final class BrokerStateMachine {
 
     /// The state of the batch task `id` of `session`, as a string (`queued`, `running`, `succeeded`, `failed`).
     public func state(ofTask id: String, session: [UInt8]) -> String? {
-        batchTasks[BatchTaskID(session: session, id: id)].flatMap { tasks[$0]?.state.rawValue }
+        batchTasks[SessionID(session)]?[id].flatMap { tasks[$0]?.state.rawValue }
     }
 
     /// How many attempts the batch task `id` of `session` has had.
     public func attempts(ofTask id: String, session: [UInt8]) -> Int? {
-        batchTasks[BatchTaskID(session: session, id: id)].flatMap { tasks[$0]?.attempts }
+        batchTasks[SessionID(session)]?[id].flatMap { tasks[$0]?.attempts }
     }
 
     /// How many tasks the broker tracks, finished ones included.
@@ -410,14 +411,16 @@ public final class BrokerStateMachine {
     ) -> SubmitReceipt {
         var receipt = SubmitReceipt()
         var touched: Set<String> = []
+        let sessionID = SessionID(session)
+        // Taken out for the loop, so adding ids does not copy the session's table.
+        var known = batchTasks.removeValue(forKey: sessionID) ?? [:]
         for spec in specs {
             if let reason = Self.problem(with: spec) {
                 receipt.rejected.append(TaskRejection(id: spec.id, reason: reason))
                 continue
             }
             receipt.accepted.append(spec.id)
-            let batchID = BatchTaskID(session: session, id: spec.id)
-            if let key = batchTasks[batchID] {
+            if let key = known[spec.id] {
                 receipt.duplicates += 1
                 if let task = tasks[key], task.state == .succeeded || task.state == .failed {
                     deliver(task)
@@ -425,7 +428,7 @@ public final class BrokerStateMachine {
                 continue
             }
             let key = nextTaskKey()
-            batchTasks[batchID] = key
+            known[spec.id] = key
             enqueue(
                 TaskRecord(
                     key: key, id: spec.id, category: spec.category, priority: spec.priority,
@@ -434,6 +437,7 @@ public final class BrokerStateMachine {
                 at: now)
             touched.insert(spec.category)
         }
+        batchTasks[sessionID] = known
         emit(
             .tasksAccepted(
                 session: BatchName.display(session), accepted: receipt.accepted.count - receipt.duplicates,
@@ -591,7 +595,7 @@ public final class BrokerStateMachine {
         finishedOrder.append(key)
         while finishedOrder.count > configuration.retainFinished, let oldest = finishedOrder.popFirst() {
             if let task = tasks[oldest], case .batch(let session) = task.origin {
-                batchTasks[BatchTaskID(session: session, id: task.id)] = nil
+                batchTasks[SessionID(session)]?[task.id] = nil
             }
             tasks.remove(oldest)
         }
@@ -664,15 +668,16 @@ public final class BrokerStateMachine {
     }
 }
 
-/// A batch task's identity: the client's id within its session.
-struct BatchTaskID: Hashable, Sendable {
-    let session: [UInt8]
-    let id: String
+/// A batch client session's bytes as a dictionary key, hashed in one call like ``PeerID``.
+struct SessionID: Hashable, Sendable {
+    let bytes: [UInt8]
 
-    /// Hashes the session's bytes in one call, like ``PeerID``.
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
     func hash(into hasher: inout Hasher) {
-        session.withUnsafeBytes { hasher.combine(bytes: $0) }
-        hasher.combine(id)
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }
 
