@@ -1,10 +1,9 @@
 import DequeModule
-import HeapModule
 
 /// One category's waiting tasks and the workers that can take them.
 struct CategoryQueue: Sendable {
     /// Waiting tasks, best first (see ``QueueEntry``).
-    var waiting = Heap<QueueEntry>()
+    var waiting = WaitingQueue()
     /// Workers with free credit, least recently used first. Entries of workers that left or filled up are skipped
     /// when popped, so removal never scans.
     var available = Deque<PeerID>()

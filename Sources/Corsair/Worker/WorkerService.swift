@@ -98,8 +98,13 @@ public struct WorkerService: Service {
         try await loop.finished()
     }
 
-    /// Runs `handler` within the task's timeout, when the broker gave one: past it the handler is cancelled (an
-    /// `--exec` child is killed with its process group) and the attempt fails with `timeout`.
+    /// How long past a task's deadline the worker waits before cancelling it itself. The broker ends the attempt at
+    /// the deadline and its verdict (`timeout`, retried elsewhere) should be the one recorded; the worker's cancel is
+    /// the safety net that stops the runaway work.
+    static let deadlineGrace: Duration = .milliseconds(250)
+
+    /// Runs `handler` within the task's timeout, when the broker gave one: a grace period past it the handler is
+    /// cancelled (an `--exec` child is killed with its process group) and the attempt fails with `timeout`.
     static func execute(_ handler: @escaping TaskHandler, _ task: WorkerTask) async -> Result<[UInt8], TaskFailure> {
         guard let timeout = task.timeout else {
             return await run(handler, task)
@@ -108,7 +113,7 @@ public struct WorkerService: Service {
             group.addTask { await run(handler, task) }
             group.addTask {
                 do {
-                    try await Task.sleep(for: timeout)
+                    try await Task.sleep(for: timeout + deadlineGrace)
                 } catch {
                     return nil
                 }
