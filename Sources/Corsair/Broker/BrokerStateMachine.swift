@@ -220,6 +220,8 @@ public final class BrokerStateMachine {
             partialReceived(envelope: envelope, body: body, from: peer)
         case .final(let envelope, let body):
             finalReceived(envelope: envelope, body: body, from: peer, at: now)
+        case .results(let results):
+            resultsReceived(results, from: peer, at: now)
         }
     }
 
@@ -245,22 +247,25 @@ public final class BrokerStateMachine {
         let worker = WorkerRecord(
             peer: peer, category: category, framing: framing, name: offer?.name ?? peer.description,
             host: offer?.host, pid: offer?.pid, credit: offer?.credit ?? 1, isExtended: offer != nil,
-            expiry: interval * configuration.liveness, joinedAt: now)
+            batching: offer?.batching ?? false, expiry: interval * configuration.liveness, joinedAt: now)
         workers[peer] = worker
         categories[category, default: CategoryQueue()].workers.insert(peer)
         emit(
             .workerJoined(
                 peer: peer, name: worker.name, category: category, credit: worker.credit, extended: worker.isExtended))
         if worker.isExtended {
-            send(.heartbeat(framing, acknowledgement: configuration.heartbeatInterval), toWorker: peer, at: now)
+            send(
+                .heartbeat(framing, acknowledgement: configuration.heartbeatInterval, batching: worker.batching),
+                toWorker: peer, at: now)
         }
         list(peer)
         dispatch(category, at: now)
     }
 
     private func partialReceived(envelope: [UInt8], body: [[UInt8]], from peer: PeerID) {
-        guard let key = currentAttempt(envelope: envelope, worker: peer) else { return }
-        let task = tasks[key]!
+        guard let task = currentAttempt(AssignmentToken(decoding: envelope), envelope: envelope, worker: peer) else {
+            return
+        }
         if case .mdp(let client, let framing, let dialect) = task.origin {
             actions.append(
                 .send(.reply(framing, dialect, final: false, category: task.category, body: body), to: client))
@@ -273,58 +278,90 @@ public final class BrokerStateMachine {
         from peer: PeerID,
         at now: ContinuousClock.Instant
     ) {
-        // The worker is done with the attempt it names, current or not: its unit of credit is free again. A FINAL for
-        // an attempt it does not hold (a duplicate) frees nothing.
-        if let token = AssignmentToken(decoding: envelope), workers[peer]!.inFlight.remove(token) != nil {
-            categories[workers[peer]!.category]?.held -= 1
-            list(peer)
-        }
-        guard let key = currentAttempt(envelope: envelope, worker: peer) else {
-            dispatch(workers[peer]!.category, at: now)
+        let worker = workers[peer]!
+        let token = AssignmentToken(decoding: envelope)
+        guard let task = settle(token, envelope: envelope, from: worker) else {
+            dispatch(worker.category, at: now)
             return
         }
-        if workers[peer]!.isExtended {
-            if body.count == 2, body[0].count == 1, let outcome = TaskOutcome(rawValue: body[0][0]) {
-                let message = String(decoding: body[1], as: UTF8.self)
-                switch outcome {
-                case .succeeded:
-                    workers[peer]!.completed += 1
-                    finish(key, outcome: .succeeded, output: [body[1]], at: now)
-                case .failed:
-                    workers[peer]!.failed += 1
-                    attemptEnded(key, reason: message, at: now)
-                case .rejected:
-                    workers[peer]!.failed += 1
-                    tasks[key]!.lastError = message
-                    finish(key, outcome: .failed, output: [body[1]], at: now)
-                case .handedBack:
-                    workers[peer]!.isDraining = true
-                    attemptEnded(key, reason: "handed_back", counted: false, at: now)
-                }
-            } else {
-                let error = ProtocolError(
-                    frame: nil, of: body.count,
-                    "extended FINAL body needs a one-byte outcome frame and a result frame, got \(body.count) frames")
-                emit(.badMessage(peer: peer, error: error))
-                attemptEnded(key, reason: "malformed reply from worker: \(error)", at: now)
-            }
+        if !worker.isExtended {
+            worker.completed += 1
+            finish(task.key, outcome: .succeeded, output: body, at: now)
+        } else if body.count == 2, body[0].count == 1, let outcome = TaskOutcome(rawValue: body[0][0]) {
+            answer(task, outcome: outcome, output: body[1], from: worker, at: now)
         } else {
-            workers[peer]!.completed += 1
-            finish(key, outcome: .succeeded, output: body, at: now)
+            let error = ProtocolError(
+                frame: nil, of: body.count,
+                "extended FINAL body needs a one-byte outcome frame and a result frame, got \(body.count) frames")
+            emit(.badMessage(peer: peer, error: error))
+            attemptEnded(task.key, reason: "malformed reply from worker: \(error)", at: now)
         }
-        dispatch(workers[peer]!.category, at: now)
+        dispatch(worker.category, at: now)
     }
 
-    /// The task whose current attempt `envelope` names, if `worker` holds it; `nil`, reported as a late reply, for
-    /// replies to attempts that are over and for envelopes that are not ours.
-    private func currentAttempt(envelope: [UInt8], worker peer: PeerID) -> TaskKey? {
-        guard let token = AssignmentToken(decoding: envelope), let task = tasks[token.task],
-            task.state == .running, task.worker == peer, task.attempts == token.attempt
+    /// Applies a RESULTS message as one FINAL per entry, then dispatches once for all the credit it freed.
+    private func resultsReceived(_ results: [WorkerResult], from peer: PeerID, at now: ContinuousClock.Instant) {
+        let worker = workers[peer]!
+        guard worker.batching else {
+            emit(.unexpectedMessage(peer: peer, what: "RESULTS from a worker that did not agree on batches"))
+            actions.append(.send(.disconnect(worker.framing), to: peer))
+            removeWorker(peer, reason: .protocolViolation, at: now)
+            return
+        }
+        for result in results {
+            if let task = settle(result.token, envelope: nil, from: worker) {
+                answer(task, outcome: result.outcome, output: result.output, from: worker, at: now)
+            }
+        }
+        dispatch(worker.category, at: now)
+    }
+
+    /// Frees the unit of credit of the attempt `token` names, current or not (a late answer to an attempt the broker
+    /// gave up on frees it too; a duplicate frees nothing), and returns the task when that attempt is its current one.
+    /// Anything else is reported as a late reply.
+    private func settle(_ token: AssignmentToken?, envelope: [UInt8]?, from worker: WorkerRecord) -> TaskRecord? {
+        if let token, worker.inFlight.remove(token) != nil {
+            categories[worker.category]?.held -= 1
+            list(worker.peer)
+        }
+        return currentAttempt(token, envelope: envelope, worker: worker.peer)
+    }
+
+    /// The task whose current attempt `token` names, if `worker` holds it; `nil`, reported as a late reply, for
+    /// answers to attempts that are over and for envelopes that are not ours.
+    private func currentAttempt(_ token: AssignmentToken?, envelope: [UInt8]?, worker peer: PeerID) -> TaskRecord? {
+        guard let token, let task = tasks[token.task], task.state == .running, task.worker == peer,
+            task.attempts == token.attempt
         else {
-            emit(.lateReply(peer: peer, envelope: envelope.hexString))
+            emit(.lateReply(peer: peer, envelope: (envelope ?? token?.encoded ?? []).hexString))
             return nil
         }
-        return token.task
+        return task
+    }
+
+    /// Applies a Corsair worker's answer to the current attempt of `task`.
+    private func answer(
+        _ task: TaskRecord,
+        outcome: TaskOutcome,
+        output: [UInt8],
+        from worker: WorkerRecord,
+        at now: ContinuousClock.Instant
+    ) {
+        switch outcome {
+        case .succeeded:
+            worker.completed += 1
+            finish(task.key, outcome: .succeeded, output: [output], at: now)
+        case .failed:
+            worker.failed += 1
+            attemptEnded(task.key, reason: String(decoding: output, as: UTF8.self), at: now)
+        case .rejected:
+            worker.failed += 1
+            task.lastError = String(decoding: output, as: UTF8.self)
+            finish(task.key, outcome: .failed, output: [output], at: now)
+        case .handedBack:
+            worker.isDraining = true
+            attemptEnded(task.key, reason: "handed_back", counted: false, at: now)
+        }
     }
 
     private func removeWorker(_ peer: PeerID, reason: WorkerLeaveReason, at now: ContinuousClock.Instant) {
@@ -480,10 +517,19 @@ public final class BrokerStateMachine {
     }
 
     /// Hands waiting tasks of `category` to available workers until one side runs out.
+    ///
+    /// A worker that takes batches gets everything assigned to it in this pass as TASKS messages, sent after the pass;
+    /// any other worker gets a REQUEST per task.
     private func dispatch(_ category: String, at now: ContinuousClock.Instant) {
         guard var queue = categories[category] else { return }
         categories[category] = nil  // Mutate the queue in place, without copying its storage.
-        defer { categories[category] = queue }
+        var batches = PendingBatches()
+        defer {
+            categories[category] = queue
+            for (peer, tasks) in batches.drain() {
+                send(.tasks(workers[peer]!.framing, tasks), toWorker: peer, at: now)
+            }
+        }
         let isOrdered = configuration.orderedCategories.contains(category)
         while let entry = queue.waiting.min {
             guard tasks[entry.key]?.state == .queued else {
@@ -506,9 +552,17 @@ public final class BrokerStateMachine {
             let timeout = task.timeout ?? configuration.taskTimeout
             worker.inFlight.insert(token)
             deadlines.insert(DeadlineEntry(deadline: now + timeout, token: token))
-            let header = worker.isExtended ? TaskHeader(id: task.id, attempt: task.attempts, timeout: timeout) : nil
-            let envelope = token.encoded
-            send(.request(worker.framing, envelope: envelope, header: header, body: task.payload), toWorker: peer, at: now)
+            if worker.batching {
+                let assigned = AssignedTask(token: token, id: task.id, timeout: timeout, payload: task.joinedPayload)
+                if let full = batches.add(assigned, for: peer) {
+                    send(.tasks(worker.framing, full), toWorker: peer, at: now)
+                }
+            } else {
+                let header = worker.isExtended ? TaskHeader(id: task.id, attempt: task.attempts, timeout: timeout) : nil
+                send(
+                    .request(worker.framing, envelope: token.encoded, header: header, body: task.payload), toWorker: peer,
+                    at: now)
+            }
             emit(
                 .taskDispatched(
                     id: task.id, category: category, worker: worker.name, attempt: task.attempts,
@@ -695,6 +749,7 @@ extension WorkerMessage {
         case .final: "FINAL"
         case .heartbeat: "HEARTBEAT"
         case .disconnect: "DISCONNECT"
+        case .results: "RESULTS"
         }
     }
 }

@@ -80,6 +80,14 @@ final class TaskRecord {
         set { body = newValue.count == 1 ? .single(newValue[0]) : .frames(newValue) }
     }
 
+    /// The request body as one byte string, as a TASKS message or a worker's handler sees it.
+    var joinedPayload: [UInt8] {
+        switch body {
+        case .single(let frame): frame
+        case .frames(let frames): frames.reduce(into: []) { $0.append(contentsOf: $1) }
+        }
+    }
+
     /// How long one attempt may run, or `nil` for the broker's default.
     var timeout: Duration? { timeoutMilliseconds == 0 ? nil : .milliseconds(Int(timeoutMilliseconds)) }
     /// How many attempts the task gets, or `nil` for the broker's default.

@@ -13,6 +13,8 @@ final class WorkerRecord {
     let credit: Int
     /// Whether it took the Corsair extension (task headers down, outcome frames up).
     let isExtended: Bool
+    /// Whether it takes TASKS and sends RESULTS (``TaskBatch``).
+    let batching: Bool
     /// Silence longer than this means it is dead.
     let expiry: Duration
     let joinedAt: ContinuousClock.Instant
@@ -40,6 +42,7 @@ final class WorkerRecord {
         pid: Int?,
         credit: Int,
         isExtended: Bool,
+        batching: Bool,
         expiry: Duration,
         joinedAt: ContinuousClock.Instant
     ) {
@@ -51,6 +54,7 @@ final class WorkerRecord {
         self.pid = pid
         self.credit = credit
         self.isExtended = isExtended
+        self.batching = batching
         self.expiry = expiry
         self.joinedAt = joinedAt
         self.lastReceivedAt = joinedAt

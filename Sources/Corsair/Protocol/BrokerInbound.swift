@@ -16,6 +16,8 @@ public enum WorkerMessage: Sendable, Hashable {
     case partial(envelope: [UInt8], body: [[UInt8]])
     /// The final reply for the task in `envelope`.
     case final(envelope: [UInt8], body: [[UInt8]])
+    /// Final replies for many tasks (``TaskBatch``), from a worker whose batch offer the broker accepted.
+    case results([WorkerResult])
     /// Liveness; any other command counts as one too.
     case heartbeat
     /// The worker is leaving.
@@ -46,9 +48,11 @@ public struct ClientRequest: Sendable, Hashable {
 public enum BrokerToWorker: Sendable, Hashable {
     /// Work: the envelope to echo and the body (a ``TaskHeader`` frame first when the extension is on).
     case request(envelope: [UInt8], body: [[UInt8]])
+    /// Work for a worker that offered batches: many tasks in one message (``TaskBatch``).
+    case tasks([AssignedTask])
     /// Liveness; `extensionAccepted` when it carries ``WorkerExtension/marker``, with the broker's heartbeat interval
-    /// when it says it (`heartbeat-ms=N` after the marker).
-    case heartbeat(extensionAccepted: Bool, brokerInterval: Duration?)
+    /// when it says it (`heartbeat-ms=N` after the marker) and `batching` when it accepts batches (`batch=1`).
+    case heartbeat(extensionAccepted: Bool, brokerInterval: Duration?, batching: Bool = false)
     /// The broker dropped this worker: reconnect on a new socket.
     case disconnect
 }
@@ -57,9 +61,12 @@ public enum BrokerToWorker: Sendable, Hashable {
 public enum BrokerOutbound: Sendable, Hashable {
     /// MDP/Worker REQUEST, with the ``TaskHeader`` frame when the worker took the extension.
     case request(Framing, envelope: [UInt8], header: TaskHeader?, body: [[UInt8]])
+    /// MDP/Worker TASKS (``TaskBatch``), to a worker whose batch offer the broker accepted.
+    case tasks(Framing, [AssignedTask])
     /// MDP/Worker HEARTBEAT. With `acknowledgement` (the broker's heartbeat interval) it accepts the worker's
-    /// corsair/1 offer: ``WorkerExtension/marker`` and `heartbeat-ms=N` follow the command.
-    case heartbeat(Framing, acknowledgement: Duration?)
+    /// corsair/1 offer: ``WorkerExtension/marker`` and `heartbeat-ms=N` follow the command, and `batch=1` when
+    /// `batching` accepts the offer of batches too.
+    case heartbeat(Framing, acknowledgement: Duration?, batching: Bool = false)
     /// MDP/Worker DISCONNECT.
     case disconnect(Framing)
     /// MDP/Client PARTIAL or FINAL.

@@ -40,6 +40,12 @@ public enum MDPCodec {
         base: Int
     ) throws(ProtocolError) -> WorkerMessage {
         let count = frames.count
+        if command == TaskBatch.resultsCommand {
+            guard count == base + 3 else {
+                throw ProtocolError(frame: nil, of: count, "RESULTS needs exactly one frame after the command")
+            }
+            return .results(try TaskBatch.decodeResults(frames[base + 2], frame: base + 2, of: count))
+        }
         switch MDP.WorkerCommand(rawValue: command) {
         case .ready:
             let category = try text(frames, base + 2, "service name")
@@ -70,7 +76,8 @@ public enum MDPCodec {
         case .request:
             throw ProtocolError(frame: base + 1, of: count, "REQUEST 0x02 is sent by brokers, not workers")
         case nil:
-            throw ProtocolError(frame: base + 1, of: count, "expected MDPW02 command 0x01…0x06, got \(hex(command))")
+            throw ProtocolError(
+                frame: base + 1, of: count, "expected MDPW02 command 0x01…0x06 or RESULTS 0x12, got \(hex(command))")
         }
     }
 
@@ -121,11 +128,13 @@ public enum MDPCodec {
             if let header { frames.append(header.encoded) }
             frames.append(contentsOf: body)
             return frames
-        case .heartbeat(let framing, let acknowledgement):
+        case .tasks(let framing, let tasks):
+            return framing.prefix + [MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode(tasks)]
+        case .heartbeat(let framing, let acknowledgement, let batching):
             var frames = framing.prefix + [MDP.workerHeader, [MDP.WorkerCommand.heartbeat.rawValue]]
             if let interval = acknowledgement {
                 frames.append(WorkerExtension.marker)
-                frames.append(Array("heartbeat-ms=\(interval.wholeMilliseconds)".utf8))
+                frames.append(Array("heartbeat-ms=\(interval.wholeMilliseconds)\(batching ? "\nbatch=1" : "")".utf8))
             }
             return frames
         case .disconnect(let framing):
@@ -164,6 +173,9 @@ public enum MDPCodec {
             frames.append(envelope)
             frames.append([])
             frames.append(contentsOf: body)
+        case .results(let results):
+            frames.append([TaskBatch.resultsCommand])
+            frames.append(TaskBatch.encode(results))
         case .heartbeat:
             frames.append([MDP.WorkerCommand.heartbeat.rawValue])
         case .disconnect:
@@ -180,6 +192,12 @@ public enum MDPCodec {
             throw ProtocolError(frame: base, of: count, "expected an MDPW02 header and a one-byte command")
         }
         let command = frames[base + 1][0]
+        if command == TaskBatch.tasksCommand {
+            guard count == base + 3 else {
+                throw ProtocolError(frame: nil, of: count, "TASKS needs exactly one frame after the command")
+            }
+            return .tasks(try TaskBatch.decodeTasks(frames[base + 2], frame: base + 2, of: count))
+        }
         switch MDP.WorkerCommand(rawValue: command) {
         case .request:
             guard count >= base + 4, frames[base + 3].isEmpty else {
@@ -191,18 +209,24 @@ public enum MDPCodec {
                 return .heartbeat(extensionAccepted: false, brokerInterval: nil)
             }
             var interval: Duration?
-            if count > base + 3, let text = String(validating: frames[base + 3], as: UTF8.self),
-                text.hasPrefix("heartbeat-ms="), let milliseconds = Int(text.dropFirst("heartbeat-ms=".count)),
-                (1...3_600_000).contains(milliseconds)
-            {
-                interval = .milliseconds(milliseconds)
+            var batching = false
+            if count > base + 3, let text = String(validating: frames[base + 3], as: UTF8.self) {
+                for line in text.split(separator: "\n") {
+                    if line.hasPrefix("heartbeat-ms="), let milliseconds = Int(line.dropFirst("heartbeat-ms=".count)),
+                        (1...3_600_000).contains(milliseconds)
+                    {
+                        interval = .milliseconds(milliseconds)
+                    } else if line == "batch=1" {
+                        batching = true
+                    }
+                }
             }
-            return .heartbeat(extensionAccepted: true, brokerInterval: interval)
+            return .heartbeat(extensionAccepted: true, brokerInterval: interval, batching: batching)
         case .disconnect:
             return .disconnect
         default:
             throw ProtocolError(
-                frame: base + 1, of: count, "expected REQUEST, HEARTBEAT or DISCONNECT from the broker, got \(hex(command))")
+                frame: base + 1, of: count, "expected REQUEST, HEARTBEAT, DISCONNECT or TASKS from the broker, got \(hex(command))")
         }
     }
 }

@@ -17,6 +17,13 @@ struct WireWriter {
         write(Length(count))
         bytes.append(contentsOf: text.utf8)
     }
+
+    /// Writes `data` after a length of type `Length`; the caller has checked that it fits.
+    mutating func write<Length: FixedWidthInteger & UnsignedInteger>(bytes data: [UInt8], lengthAs: Length.Type) {
+        precondition(data.count <= Int(Length.max), "\(data.count) bytes do not fit their length prefix")
+        write(Length(data.count))
+        bytes.append(contentsOf: data)
+    }
 }
 
 /// Reads what ``WireWriter`` wrote, failing with the frame and byte offset of anything malformed.
@@ -34,7 +41,10 @@ struct WireReader {
 
     var isAtEnd: Bool { offset == bytes.count }
 
-    private func error(_ message: String) -> ProtocolError {
+    /// How many bytes are left to read.
+    var remaining: Int { bytes.count - offset }
+
+    func error(_ message: String) -> ProtocolError {
         ProtocolError(frame: frame, of: frameCount, message)
     }
 
@@ -43,12 +53,21 @@ struct WireReader {
         guard bytes.count - offset >= size else {
             throw error("truncated at byte \(offset) reading \(field) (\(size) bytes, \(bytes.count - offset) left)")
         }
-        var value: T = 0
-        for byte in bytes[offset..<offset + size] {
-            value = value << 8 | T(byte)
-        }
+        let value = bytes.withUnsafeBytes { T(bigEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
         offset += size
         return value
+    }
+
+    mutating func readBytes<Length: FixedWidthInteger & UnsignedInteger>(
+        lengthAs: Length.Type,
+        _ field: String
+    ) throws(ProtocolError) -> [UInt8] {
+        let length = Int(try read(Length.self, "\(field) length"))
+        guard bytes.count - offset >= length else {
+            throw error("truncated at byte \(offset) reading \(field) (\(length) bytes, \(bytes.count - offset) left)")
+        }
+        defer { offset += length }
+        return Array(bytes[offset..<offset + length])
     }
 
     mutating func readString<Length: FixedWidthInteger & UnsignedInteger>(

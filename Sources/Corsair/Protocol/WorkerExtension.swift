@@ -2,17 +2,20 @@
 ///
 /// A Corsair worker adds two frames to READY: ``marker`` and a ``WorkerOffer``. A plain MDP broker ignores frames
 /// after the service name. A Corsair broker answers with a HEARTBEAT that carries ``marker`` as frame 2 (the
-/// acknowledgement); from then on its REQUESTs carry a ``TaskHeader`` before the payload, and the worker's FINALs carry
-/// a ``TaskOutcome`` status frame before the result. Until the acknowledgement arrives the worker speaks plain MDP.
+/// acknowledgement, followed by `heartbeat-ms=N` and, when the worker offered batches, `batch=1`, one per line); from
+/// then on its REQUESTs carry a ``TaskHeader`` before the payload, and the worker's FINALs carry a ``TaskOutcome``
+/// status frame before the result. With `batch=1` on both sides they may also exchange ``TaskBatch`` messages. Until
+/// the acknowledgement arrives the worker speaks plain MDP.
 public enum WorkerExtension {
     /// The frame that offers (in READY) and acknowledges (in HEARTBEAT) the extension.
     public static let marker: [UInt8] = Array("corsair/1".utf8)
 }
 
-/// What a Corsair worker offers in READY: how many tasks it takes at once, its heartbeat interval and its name.
+/// What a Corsair worker offers in READY: how many tasks it takes at once, its heartbeat interval, its name, and
+/// whether it takes tasks and sends results in batches (``TaskBatch``).
 ///
-/// Encoded as UTF-8 `key=value` lines (`credit=4`, `heartbeat-ms=1000`, `name=host-1234`), so that a new key can be
-/// added without breaking older brokers, which skip keys they do not know.
+/// Encoded as UTF-8 `key=value` lines (`credit=4`, `heartbeat-ms=1000`, `name=host-1234`, `batch=1`), so that a new
+/// key can be added without breaking older brokers, which skip keys they do not know.
 public struct WorkerOffer: Sendable, Hashable {
     /// The most tasks the broker may have in flight on this connection at once (1…10 000).
     public var credit: Int
@@ -24,14 +27,24 @@ public struct WorkerOffer: Sendable, Hashable {
     public var host: String?
     /// The worker's process id, for status.
     public var pid: Int?
+    /// Whether the worker takes TASKS and sends RESULTS (``TaskBatch``) once the broker agrees.
+    public var batching: Bool
 
     /// Creates an offer.
-    public init(credit: Int, heartbeatInterval: Duration, name: String, host: String? = nil, pid: Int? = nil) {
+    public init(
+        credit: Int,
+        heartbeatInterval: Duration,
+        name: String,
+        host: String? = nil,
+        pid: Int? = nil,
+        batching: Bool = false
+    ) {
         self.credit = credit
         self.heartbeatInterval = heartbeatInterval
         self.name = name
         self.host = host
         self.pid = pid
+        self.batching = batching
     }
 
     /// The largest credit a broker accepts.
@@ -44,6 +57,7 @@ public struct WorkerOffer: Sendable, Hashable {
         var text = "credit=\(credit)\nheartbeat-ms=\(milliseconds)\nname=\(name)"
         if let host { text += "\nhost=\(host)" }
         if let pid { text += "\npid=\(pid)" }
+        if batching { text += "\nbatch=1" }
         return Array(text.utf8)
     }
 
@@ -58,6 +72,7 @@ public struct WorkerOffer: Sendable, Hashable {
         var name: String?
         var host: String?
         var pid: Int?
+        var batching = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             guard let equals = line.firstIndex(of: "=") else {
                 throw fail("worker offer line '\(line.prefix(40))' is not key=value")
@@ -84,6 +99,8 @@ public struct WorkerOffer: Sendable, Hashable {
                 host = value.isEmpty || value.utf8.count > 255 ? nil : value
             case "pid":
                 pid = Int(value).flatMap { $0 > 0 ? $0 : nil }
+            case "batch":
+                batching = value == "1"
             default:
                 continue
             }
@@ -91,7 +108,7 @@ public struct WorkerOffer: Sendable, Hashable {
         guard let credit, let heartbeat, let name else {
             throw fail("worker offer lacks one of credit, heartbeat-ms, name")
         }
-        self.init(credit: credit, heartbeatInterval: heartbeat, name: name, host: host, pid: pid)
+        self.init(credit: credit, heartbeatInterval: heartbeat, name: name, host: host, pid: pid, batching: batching)
     }
 }
 

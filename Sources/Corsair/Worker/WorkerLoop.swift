@@ -200,6 +200,7 @@ public final class WorkerLoop: Sendable {
                 }
             }
             for index in connections.indices {
+                try perform(connections[index].machine.flushResults(at: .now), on: index)
                 try perform(connections[index].machine.tick(at: .now), on: index)
             }
         }

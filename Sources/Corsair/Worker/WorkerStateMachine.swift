@@ -33,6 +33,11 @@ public struct WorkerStateMachine: Sendable {
     private var phase: Phase
     private var generation = 0
     private var isExtended = false
+    /// Whether the broker agreed to batches: tasks may come as TASKS, and results go back as RESULTS.
+    private var isBatching = false
+    /// Results waiting for ``flushResults(at:)``, while batching.
+    private var pendingResults: [WorkerResult] = []
+    private var pendingBytes = 0
     /// The broker's heartbeat interval, when a Corsair broker said it; silence is judged by the longer interval.
     private var brokerInterval: Duration?
     private var isDraining = false
@@ -56,6 +61,9 @@ public struct WorkerStateMachine: Sendable {
 
     /// Whether the broker accepted Corsair's extension on the current connection.
     public var extensionAccepted: Bool { isExtended }
+
+    /// Whether the broker agreed to take results in batches on the current connection.
+    public var batchingAccepted: Bool { isBatching }
 
     /// Whether the connection has finished for good.
     public var isStopped: Bool { phase == .stopped }
@@ -85,12 +93,14 @@ public struct WorkerStateMachine: Sendable {
         phase = .connected
         generation += 1
         isExtended = false
+        isBatching = false
         brokerInterval = nil
         inFlight.removeAll()
+        dropPendingResults()
         lastReceivedAt = now
         let offer = WorkerOffer(
             credit: configuration.concurrency, heartbeatInterval: configuration.heartbeatInterval,
-            name: configuration.name, host: configuration.host, pid: configuration.pid)
+            name: configuration.name, host: configuration.host, pid: configuration.pid, batching: true)
         return [
             send(MDPCodec.encodeFromWorker(.ready(category: configuration.category, offer: offer)), at: now),
             .event(.connecting(broker: configuration.broker, category: configuration.category)),
@@ -112,11 +122,17 @@ public struct WorkerStateMachine: Sendable {
         }
         backoff.reset()
         switch message {
-        case .heartbeat(let accepted, let interval):
+        case .heartbeat(let accepted, let interval, let batching):
             guard accepted, !isExtended else { return [] }
             isExtended = true
+            isBatching = batching
             brokerInterval = interval
             return [.event(.extensionAccepted)]
+        case .tasks(let tasks):
+            guard isBatching else {
+                return [.event(.badMessage(ProtocolError(frame: 1, of: frames.count, "TASKS before the broker agreed to batches")))]
+            }
+            return tasks.flatMap { assigned(task: $0, at: now) }
         case .disconnect:
             return reconnect(at: now, event: .disconnectedByBroker)
         case .request(let envelope, let body):
@@ -158,7 +174,24 @@ public struct WorkerStateMachine: Sendable {
         return [.run(TaskTicket(generation: generation, envelope: envelope), task)]
     }
 
-    /// A task's handler finished: send FINAL, unless the connection it came on is gone.
+    /// One task of a TASKS message: run it, or hand it back while draining.
+    private mutating func assigned(task: AssignedTask, at now: ContinuousClock.Instant) -> [Action] {
+        let envelope = task.token.encoded
+        if isDraining {
+            return [handBack(envelope, at: now), .event(.requestHandedBack)]
+        }
+        inFlight.insert(envelope)
+        return [
+            .run(
+                TaskTicket(generation: generation, envelope: envelope),
+                WorkerTask(
+                    id: task.id, category: configuration.category, attempt: task.token.attempt, timeout: task.timeout,
+                    payload: task.payload))
+        ]
+    }
+
+    /// A task's handler finished: send FINAL, or while batching add the result to the next RESULTS message (sent
+    /// by ``flushResults(at:)``, or now when it is full), unless the connection it came on is gone.
     public mutating func taskFinished(
         _ ticket: TaskTicket,
         result: Result<[UInt8], TaskFailure>,
@@ -166,6 +199,26 @@ public struct WorkerStateMachine: Sendable {
     ) -> [Action] {
         guard ticket.generation == generation, phase == .connected, inFlight.remove(ticket.envelope) != nil else {
             return [.event(.resultDropped)]
+        }
+        if isBatching, let token = AssignmentToken(decoding: ticket.envelope) {
+            let entry: WorkerResult
+            switch result {
+            case .success(let output):
+                entry = WorkerResult(token: token, outcome: .succeeded, output: output)
+            case .failure(let failure):
+                entry = WorkerResult(
+                    token: token, outcome: failure.isRetryable ? .failed : .rejected, output: Array(failure.message.utf8))
+            }
+            pendingResults.append(entry)
+            pendingBytes += entry.output.count
+            var actions: [Action] = []
+            if pendingResults.count >= TaskBatch.limit.count || pendingBytes >= TaskBatch.limit.bytes {
+                actions += flushResults(at: now)
+            }
+            if isDraining && inFlight.isEmpty {
+                actions += finishDraining(at: now)
+            }
+            return actions
         }
         let body: [[UInt8]]
         switch (result, isExtended) {
@@ -185,6 +238,20 @@ public struct WorkerStateMachine: Sendable {
             actions += finishDraining(at: now)
         }
         return actions
+    }
+
+    /// Sends the results gathered since the last call as one RESULTS message; the driver calls this after each pass
+    /// over its sockets and mailbox.
+    public mutating func flushResults(at now: ContinuousClock.Instant) -> [Action] {
+        guard !pendingResults.isEmpty, phase == .connected else { return [] }
+        let results = pendingResults
+        dropPendingResults()
+        return [send(MDPCodec.encodeFromWorker(.results(results)), at: now)]
+    }
+
+    private mutating func dropPendingResults() {
+        pendingResults.removeAll(keepingCapacity: true)
+        pendingBytes = 0
     }
 
     /// Lets time pass: heartbeat, notice a silent broker, reconnect when the backoff delay is over, give up.
@@ -231,11 +298,14 @@ public struct WorkerStateMachine: Sendable {
     // MARK: - Helpers
 
     private mutating func finishDraining(at now: ContinuousClock.Instant) -> [Action] {
+        var actions = flushResults(at: now)
         phase = .stopped
         let abandoned = inFlight.count
         // Tasks still running are handed back so that a Corsair broker requeues them without counting an attempt;
         // a plain broker requeues them when it sees DISCONNECT.
-        var actions = isExtended ? inFlight.sorted { $0.lexicographicallyPrecedes($1) }.map { handBack($0, at: now) } : []
+        if isExtended {
+            actions += inFlight.sorted { $0.lexicographicallyPrecedes($1) }.map { handBack($0, at: now) }
+        }
         inFlight.removeAll()
         actions += [
             send(MDPCodec.encodeFromWorker(.disconnect), at: now), .event(.drained(abandoned: abandoned)), .stopped,
@@ -256,6 +326,7 @@ public struct WorkerStateMachine: Sendable {
         phase = .waiting(until: now + delay)
         generation += 1
         inFlight.removeAll()
+        dropPendingResults()
         return [.event(event), .closeSocket, .event(.reconnecting(after: delay))]
     }
 
@@ -277,7 +348,7 @@ public struct TaskTicket: Sendable, Hashable {
 public enum WorkerEvent: Sendable, Hashable {
     /// A new socket is connecting and READY went out.
     case connecting(broker: String, category: String)
-    /// The broker acknowledged corsair/1: task headers and outcome frames from now on.
+    /// The broker acknowledged corsair/1: task headers and outcome frames from now on, and batches when it agreed.
     case extensionAccepted
     /// The broker sent DISCONNECT; the worker reconnects.
     case disconnectedByBroker

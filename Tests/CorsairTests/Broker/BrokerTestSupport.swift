@@ -36,9 +36,10 @@ struct BrokerHarness {
         category: String,
         credit: Int,
         heartbeat: Duration = .seconds(1),
+        batching: Bool = false,
         after offset: Duration = .zero
     ) -> [BrokerAction] {
-        let offer = WorkerOffer(credit: credit, heartbeatInterval: heartbeat, name: "w-\(peer)")
+        let offer = WorkerOffer(credit: credit, heartbeatInterval: heartbeat, name: "w-\(peer)", batching: batching)
         return receive(MDPCodec.encodeFromWorker(.ready(category: category, offer: offer)), from: peer, after: offset)
     }
 
@@ -66,6 +67,18 @@ struct BrokerHarness {
             MDPCodec.encodeFromWorker(.final(envelope: request.envelope, body: frames)), from: request.worker,
             after: offset)
     }
+
+
+    /// A batching worker's RESULTS message.
+    @discardableResult
+    mutating func results(_ results: [WorkerResult], from peer: PeerID, after offset: Duration = .zero) -> [BrokerAction] {
+        receive(MDPCodec.encodeFromWorker(.results(results)), from: peer, after: offset)
+    }
+}
+
+/// The answer `outcome` (success by default) with `output` to a task a TASKS message assigned.
+func answer(_ task: AssignedTask, _ outcome: TaskOutcome = .succeeded, _ output: String = "ok") -> WorkerResult {
+    WorkerResult(token: task.token, outcome: outcome, output: Array(output.utf8))
 }
 
 let client = PeerID([0xc1])
@@ -95,6 +108,14 @@ extension [BrokerAction] {
         compactMap {
             guard case .send(.request(_, let envelope, let header, let body), let peer) = $0 else { return nil }
             return SentRequest(worker: peer, envelope: envelope, header: header, body: body)
+        }
+    }
+
+    /// The TASKS messages sent, with their workers.
+    var batches: [(worker: PeerID, tasks: [AssignedTask])] {
+        compactMap {
+            guard case .send(.tasks(_, let tasks), let peer) = $0 else { return nil }
+            return (peer, tasks)
         }
     }
 

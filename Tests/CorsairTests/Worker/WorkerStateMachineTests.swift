@@ -25,7 +25,7 @@ import Testing
         var worker = machine()
         #expect(worker.tick(at: t0) == [.connect])
         let ready = try #require(sent(worker.connected(at: t0)).first)
-        let offer = WorkerOffer(credit: 2, heartbeatInterval: .seconds(1), name: "w1")
+        let offer = WorkerOffer(credit: 2, heartbeatInterval: .seconds(1), name: "w1", batching: true)
         #expect(ready == MDPCodec.encodeFromWorker(.ready(category: "a", offer: offer)))
     }
 
@@ -152,6 +152,76 @@ import Testing
             #expect(!worker.tick(at: t0 + .seconds(second)).contains(.closeSocket), "reconnected at \(second) s")
         }
         #expect(worker.tick(at: t0 + .seconds(15)).contains(.closeSocket))
+    }
+
+    @Test("with batches agreed, runs every task of a TASKS message and answers them in one RESULTS message")
+    func batches() throws {
+        var worker = machine { $0.concurrency = 3 }
+        _ = worker.connected(at: t0)
+        _ = worker.messageReceived(
+            [MDP.workerHeader, [0x05], WorkerExtension.marker, Array("heartbeat-ms=1000\nbatch=1".utf8)], at: t0)
+        #expect(worker.batchingAccepted)
+        let assigned = (1...3).map {
+            AssignedTask(
+                token: AssignmentToken(task: TaskKey(rawValue: UInt64($0)), attempt: 1), id: "t\($0)",
+                timeout: .seconds(5), payload: [UInt8($0)])
+        }
+        let started = runs(worker.messageReceived([MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode(assigned)], at: t0))
+        #expect(started.map(\.1) == assigned.map {
+            WorkerTask(id: $0.id, category: "a", attempt: 1, timeout: .seconds(5), payload: $0.payload)
+        })
+        #expect(worker.tasksInFlight == 3)
+        // Results wait for the flush at the end of the driver's pass, then leave together, failures included.
+        #expect(sent(worker.taskFinished(started[0].0, result: .success([10]), at: t0)).isEmpty)
+        #expect(sent(worker.taskFinished(started[1].0, result: .failure(TaskFailure("no", isRetryable: false)), at: t0)).isEmpty)
+        #expect(sent(worker.taskFinished(started[2].0, result: .failure(TaskFailure("again")), at: t0)).isEmpty)
+        let expected: [WorkerResult] = [
+            WorkerResult(token: assigned[0].token, outcome: .succeeded, output: [10]),
+            WorkerResult(token: assigned[1].token, outcome: .rejected, output: Array("no".utf8)),
+            WorkerResult(token: assigned[2].token, outcome: .failed, output: Array("again".utf8)),
+        ]
+        #expect(sent(worker.flushResults(at: t0)) == [MDPCodec.encodeFromWorker(.results(expected))])
+        #expect(worker.flushResults(at: t0).isEmpty)
+        #expect(worker.tasksInFlight == 0)
+    }
+
+    @Test("sends gathered results before DISCONNECT when draining, and drops them when the connection is lost")
+    func batchedResultsAroundStops() throws {
+        var worker = machine()
+        _ = worker.connected(at: t0)
+        _ = worker.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker, Array("batch=1".utf8)], at: t0)
+        let task = AssignedTask(
+            token: AssignmentToken(task: TaskKey(rawValue: 7), attempt: 2), id: "t7", timeout: .seconds(5), payload: [])
+        let (ticket, _) = try #require(
+            runs(worker.messageReceived([MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode([task])], at: t0)).first)
+        #expect(worker.drain(at: t0).isEmpty)
+        let finished = worker.taskFinished(ticket, result: .success([1]), at: t0)
+        #expect(sent(finished) == [
+            MDPCodec.encodeFromWorker(.results([WorkerResult(token: task.token, outcome: .succeeded, output: [1])])),
+            MDPCodec.encodeFromWorker(.disconnect),
+        ])
+
+        var lost = machine()
+        _ = lost.connected(at: t0)
+        _ = lost.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker, Array("batch=1".utf8)], at: t0)
+        let (ticket2, _) = try #require(
+            runs(lost.messageReceived([MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode([task])], at: t0)).first)
+        #expect(sent(lost.taskFinished(ticket2, result: .success([1]), at: t0)).isEmpty)
+        #expect(lost.messageReceived([MDP.workerHeader, [0x06]], at: t0).contains(.closeSocket))
+        #expect(lost.flushResults(at: t0).isEmpty)
+    }
+
+    @Test("refuses TASKS from a broker that did not agree to batches")
+    func tasksWithoutAgreement() {
+        var worker = machine()
+        _ = worker.connected(at: t0)
+        _ = worker.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker], at: t0)
+        let actions = worker.messageReceived([MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode([AssignedTask]())], at: t0)
+        #expect(runs(actions).isEmpty)
+        guard case .event(.badMessage) = actions.first else {
+            Issue.record("expected a badMessage event, got \(actions)")
+            return
+        }
     }
 
     @Test("ignores malformed messages from the broker and reports them")
