@@ -170,7 +170,8 @@ public final class BrokerLoop: Sendable {
         let mailboxItem = poller.add(fileDescriptor: mailbox.fileDescriptor)
         var trimmer = HeapTrimmer()
         while true {
-            if try poller.poll(timeout: driver.machine.nextDeadline - .now) == 0 {
+            let deadline = min(driver.machine.nextDeadline, driver.outbox.nextDeadline ?? driver.machine.nextDeadline)
+            if try poller.poll(timeout: deadline - .now) == 0 {
                 trimmer.idle(at: .now)
             } else {
                 trimmer.noteActivity()
@@ -192,7 +193,7 @@ public final class BrokerLoop: Sendable {
                     }
                 }
                 if stopping {
-                    driver.flushResults()
+                    driver.flushOutbox(everything: true)
                     logger.info("broker stopping", metadata: driver.summary)
                     return
                 }
@@ -206,7 +207,7 @@ public final class BrokerLoop: Sendable {
                 }
             }
             driver.perform(driver.machine.tick(at: .now))
-            driver.flushResults()
+            driver.flushOutbox()
         }
     }
 }
@@ -220,18 +221,8 @@ private struct Driver {
     let metrics: BrokerMetrics?
     /// What went wrong below the state machine; task and message totals live in its statistics.
     var counters = SocketCounters()
-    /// Results on their way to each client, sent as one RESULT message per client at the end of each pass over the
-    /// socket (or sooner when many pile up): a busy broker sends far fewer, larger messages.
-    private(set) var pendingResults: [PeerID: PendingResults] = [:]
-
-    struct PendingResults {
-        var framing: Framing
-        var results: [TaskResult] = []
-        var bytes = 0
-    }
-
-    /// The most results, and payload bytes, one RESULT message carries.
-    static let resultBatchLimit = (count: 1000, bytes: 1 << 20)
+    /// Acknowledgements and results on their way to batch clients, held so that many leave as few messages.
+    private(set) var outbox = ClientOutbox()
 
     /// The totals logged when the broker stops.
     var summary: Logger.Metadata {
@@ -272,33 +263,36 @@ private struct Driver {
         }
     }
 
-    /// Sends every client the results gathered for it (including any that a failed send's consequences add).
-    mutating func flushResults() {
-        while let peer = pendingResults.keys.first {
-            flushResults(to: peer)
+    /// Sends what the outbox has due: results gathered in this pass, acknowledgements held long enough, or with
+    /// `everything` all it holds. Sends can fail and make more results due (a dropped worker's task fails), so it
+    /// repeats until nothing is due.
+    mutating func flushOutbox(everything: Bool = false) {
+        while case let due = outbox.due(at: .now, everything: everything), !due.isEmpty {
+            for (peer, messages) in due {
+                for message in messages {
+                    transmit(message, to: peer)
+                }
+            }
         }
-    }
-
-    private mutating func flushResults(to peer: PeerID) {
-        guard let pending = pendingResults.removeValue(forKey: peer) else { return }
-        transmit(.batch(pending.framing, .results(pending.results)), to: peer)
     }
 
     private mutating func send(_ message: BrokerOutbound, to peer: PeerID) {
-        if case .batch(let framing, .results(let results)) = message {
-            var pending = pendingResults.removeValue(forKey: peer) ?? PendingResults(framing: framing)
-            pending.framing = framing
-            pending.results.append(contentsOf: results)
-            pending.bytes += results.reduce(0) { $0 + $1.output.count }
-            pendingResults[peer] = pending
-            if pending.results.count >= Self.resultBatchLimit.count || pending.bytes >= Self.resultBatchLimit.bytes {
-                flushResults(to: peer)
+        switch message {
+        case .batch(let framing, .results(let results)):
+            for full in outbox.hold(results: results, framing: framing, for: peer) {
+                transmit(full, to: peer)
             }
-            return
+        case .batch(let framing, .accepted(let ids)):
+            for full in outbox.hold(accepted: ids, framing: framing, for: peer, at: .now) {
+                transmit(full, to: peer)
+            }
+        default:
+            // Keep order: what the client was due before this message goes first.
+            for held in outbox.release(peer) {
+                transmit(held, to: peer)
+            }
+            transmit(message, to: peer)
         }
-        // Keep order: what the client was due before this message goes first.
-        flushResults(to: peer)
-        transmit(message, to: peer)
     }
 
     private mutating func transmit(_ message: BrokerOutbound, to peer: PeerID) {

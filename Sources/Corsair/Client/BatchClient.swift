@@ -254,6 +254,8 @@ private struct Exchange {
             }
             events.yield(.rejected(rejections))
         case .results(let results):
+            // A result also acknowledges its task: the broker leaves answered ids out of ACCEPTED.
+            unacknowledged.subtract(results.map(\.id))
             let fresh = results.filter { pending.remove($0.id) != nil }
             if !fresh.isEmpty {
                 events.yield(.results(fresh))

@@ -1,0 +1,93 @@
+/// What the broker loop holds for batch clients so that many messages go out as few.
+///
+/// Results are gathered over one pass over the socket and leave together at its end, as one RESULT message per
+/// client (or sooner when ``resultLimit`` is reached). Acknowledgements (ACCEPTED) are held up to
+/// ``acknowledgementDelay``, like TCP's delayed ACK: a task that finishes sooner has its acknowledgement travel with
+/// its result, and since a result tells the client its task was accepted, the acknowledgement of that id is left out;
+/// the client wakes once instead of twice, for one message. Held acknowledgements always leave before any other
+/// message to their client, and before any result, so a client never sees a result for a task it was not told was
+/// accepted, one way or the other.
+///
+/// A value used by the broker loop's thread only; it reads no clock, so its rules are tested with given instants.
+struct ClientOutbox {
+    /// The longest an acknowledgement waits for company.
+    static let acknowledgementDelay: Duration = .milliseconds(20)
+    /// The most results, and output bytes, one RESULT message carries.
+    static let resultLimit = (count: 1000, bytes: 1 << 20)
+
+    private struct Held {
+        var framing: Framing
+        var accepted: [String] = []
+        var acceptedSince: ContinuousClock.Instant?
+        var results: [TaskResult] = []
+        var bytes = 0
+
+        /// The held messages in the order they must leave, and empties the holder.
+        mutating func take() -> [BrokerOutbound] {
+            var messages: [BrokerOutbound] = []
+            if !results.isEmpty && !accepted.isEmpty {
+                // A result tells the client its task was accepted; only the others need saying.
+                let answered = Set(results.map(\.id))
+                accepted.removeAll { answered.contains($0) }
+            }
+            if !accepted.isEmpty {
+                messages.append(.batch(framing, .accepted(accepted)))
+            }
+            if !results.isEmpty {
+                messages.append(.batch(framing, .results(results)))
+            }
+            self = Held(framing: framing)
+            return messages
+        }
+    }
+
+    private var held: [PeerID: Held] = [:]
+
+    /// When the oldest held acknowledgement is due, if one is held.
+    var nextDeadline: ContinuousClock.Instant? {
+        held.values.compactMap(\.acceptedSince).min().map { $0 + Self.acknowledgementDelay }
+    }
+
+    /// Holds an acknowledgement of `ids` for `peer`; returns what must leave now because the batch is full.
+    mutating func hold(
+        accepted ids: [String],
+        framing: Framing,
+        for peer: PeerID,
+        at now: ContinuousClock.Instant
+    ) -> [BrokerOutbound] {
+        held[peer, default: Held(framing: framing)].framing = framing
+        held[peer]!.accepted.append(contentsOf: ids)
+        if held[peer]!.acceptedSince == nil {
+            held[peer]!.acceptedSince = now
+        }
+        return held[peer]!.accepted.count >= ClientProtocol.maximumTasksPerSubmit ? release(peer) : []
+    }
+
+    /// Holds results for `peer`; returns what must leave now because the batch is full.
+    mutating func hold(results: [TaskResult], framing: Framing, for peer: PeerID) -> [BrokerOutbound] {
+        held[peer, default: Held(framing: framing)].framing = framing
+        held[peer]!.results.append(contentsOf: results)
+        held[peer]!.bytes += results.reduce(0) { $0 + $1.output.count }
+        let batch = held[peer]!
+        guard batch.results.count >= Self.resultLimit.count || batch.bytes >= Self.resultLimit.bytes else { return [] }
+        return release(peer)
+    }
+
+    /// Everything held for `peer`, acknowledgements first: what must leave before any other message to it.
+    mutating func release(_ peer: PeerID) -> [BrokerOutbound] {
+        held.removeValue(forKey: peer).map { var batch = $0; return batch.take() } ?? []
+    }
+
+    /// What leaves at the end of a pass: every client's results, with its acknowledgements, and acknowledgements
+    /// held for ``acknowledgementDelay``. With `everything`, all that is held (the loop is stopping).
+    mutating func due(at now: ContinuousClock.Instant, everything: Bool = false) -> [(PeerID, [BrokerOutbound])] {
+        var due: [(PeerID, [BrokerOutbound])] = []
+        for (peer, batch) in held {
+            let acknowledgementDue = batch.acceptedSince.map { now - $0 >= Self.acknowledgementDelay } ?? false
+            if everything || !batch.results.isEmpty || acknowledgementDue {
+                due.append((peer, release(peer)))
+            }
+        }
+        return due
+    }
+}
