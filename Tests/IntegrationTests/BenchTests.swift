@@ -32,8 +32,8 @@ struct BenchTests {
         #expect(report["tasks"] as? Int == 2000)
     }
 
-    @Test("measures the memory of a preloaded queue and its drain rate, and the CPU idle workers cost", arguments: [
-        (["--preload", "2000"], ["queued_rss_mb", "drain_tasks_per_second"]),
+    @Test("measures the memory of a preloaded queue and the dispatch rate with it, and the CPU idle workers cost", arguments: [
+        (["--preload", "2000", "--tasks", "3000"], ["queued_rss_mb", "dispatch_tasks_per_second"]),
         (["--idle-workers", "20"], ["broker_cpu_percent"]),
     ])
     func scale(arguments: [String], keys: [String]) throws {

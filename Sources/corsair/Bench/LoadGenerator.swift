@@ -29,12 +29,17 @@ struct LoadGenerator {
     let payloadSize: Int
     let window: Int
 
-    /// Queues `count` Corsair tasks at once (waiting until the broker has accepted them all), calls `queued`, then
-    /// waits for every result: how a broker with a deep queue dispatches. Only for ``Wire/corsairBatch(category:)``.
+    /// Queues `depth` Corsair tasks at once (waiting until the broker has acknowledged them all) and calls `queued`,
+    /// which starts the workers; then keeps the queue that deep, submitting a new task for each result, until `count`
+    /// results have arrived after the first. Only for ``Wire/corsairBatch(category:)``.
     ///
-    /// - Returns: the results that arrived after the first one, and the time from the first to the last: the
-    ///   dispatch rate, apart from how long the workers took to start.
-    func runPreloaded(tasks count: Int, queued: () async throws -> Void) async throws -> (count: Int, elapsed: Duration) {
+    /// - Returns: the time from the first of those results to the last: the dispatch rate with `depth` tasks queued,
+    ///   apart from how long the workers took to start.
+    func runPreloaded(
+        depth: Int,
+        count: Int,
+        queued: () async throws -> Void
+    ) async throws -> Duration {
         guard case .corsairBatch(let category) = wire else { throw BenchError("preloading needs Corsair's batch protocol") }
         let context = try Context()
         let socket = try Socket(context: context, type: .dealer)
@@ -44,43 +49,52 @@ struct LoadGenerator {
         try socket.connect(endpoint)
         let session = (0..<16).map { _ in UInt8.random(in: 0...255) }
         let payload = [UInt8](repeating: UInt8(ascii: "x"), count: payloadSize)
-        for start in stride(from: 0, to: count, by: 1000) {
-            let tasks = (start..<min(start + 1000, count)).map {
-                TaskSpec(id: String($0), category: category, payload: payload)
+        var submitted = 0
+        func submit(_ tasks: Int) throws {
+            var start = submitted
+            submitted += tasks
+            while start < submitted {
+                let end = min(start + 1000, submitted)
+                let specs = (start..<end).map { TaskSpec(id: String($0), category: category, payload: payload) }
+                try socket.send(ClientMessage.submit(session: session, tasks: specs).encoded)
+                start = end
             }
-            try socket.send(ClientMessage.submit(session: session, tasks: tasks).encoded)
         }
+        try submit(depth)
         var accepted = 0
-        var finished = 0
-        while accepted < count {
+        while accepted < depth {
             guard let frames = try socket.receive() else { continue }
             switch try BrokerReply(decoding: frames) {
             case .accepted(let ids): accepted += ids.count
-            case .results(let results): finished += results.count
             case .rejected(let rejections): throw BenchError("the broker rejected tasks: \(rejections.first?.reason ?? "")")
             case .error(let message): throw BenchError("the broker refused a submission: \(message)")
-            case .pong, .report: break
+            case .results, .pong, .report: break
             }
         }
         try await queued()
-        var first: (instant: ContinuousClock.Instant, finished: Int)?
+        var first: ContinuousClock.Instant?
+        var measured = 0
         let poller = Poller()
         let item = poller.add(socket)
-        while finished < count {
+        while measured < count {
             guard try poller.poll(timeout: .seconds(30)) > 0, poller.isReadable(item) else {
-                throw BenchError("no result for 30 s with \(count - finished) tasks queued")
+                throw BenchError("no result for 30 s with \(depth) tasks queued")
             }
+            var finished = 0
             while let frames = try socket.receive(blocking: false) {
                 if case .results(let results) = try BrokerReply(decoding: frames) {
                     finished += results.count
-                    if first == nil {
-                        first = (.now, finished)
-                    }
                 }
             }
+            guard finished > 0 else { continue }
+            if first == nil {
+                first = .now
+            } else {
+                measured += finished
+            }
+            try submit(finished)
         }
-        guard let first, finished > first.finished else { return (0, .zero) }
-        return (finished - first.finished, ContinuousClock.now - first.instant)
+        return ContinuousClock.now - first!
     }
 
     /// Sends `count` tasks, keeping up to ``window`` in flight, and returns once every one has come back.
