@@ -1,4 +1,4 @@
-public import CoreMetrics
+import CoreMetrics
 
 /// The broker's counters and its dispatch latency histogram, made with a swift-metrics factory and fed by the
 /// state machine's events on the broker I/O thread. Gauges (queue depth, in flight, workers) are read from

@@ -25,16 +25,20 @@ public final class BrokerStateMachine {
     /// When the broker started, for its uptime.
     let startedAt: ContinuousClock.Instant
     private(set) var tasks = TaskTable()
-    /// Each batch session's task ids, for de-duplication.
-    private var batchTasks: [SessionID: [String: TaskKey]] = [:]
+    /// Batch sessions: their task ids, for de-duplication, and where their results go.
+    private var sessions: [SessionID: BatchSession] = [:]
+    /// Sessions with results in ``BatchSession/outgoing``, sent when the current event's actions are taken.
+    private var sessionsWithResults: [BatchSession] = []
     /// Finished batch tasks still kept, oldest first; see ``BrokerConfiguration/retainFinished``.
     private var finishedOrder = Deque<TaskKey>()
-    private var sessions: [[UInt8]: ClientSession] = [:]
     private(set) var workers: [PeerID: WorkerRecord] = [:]
     private(set) var categories: [String: CategoryQueue] = [:]
     /// Running totals for status reports.
     private(set) var statistics = BrokerStatistics()
     /// Deadlines of running attempts, earliest first; entries of attempts that ended are skipped when popped.
+    /// Attempts under the default timeout are dispatched in deadline order, so theirs queue in a deque at no
+    /// log-n cost; tasks with their own timeout use the heap.
+    private var defaultDeadlines = Deque<DeadlineEntry>()
     private var deadlines = Heap<DeadlineEntry>()
     /// Deadlines of tasks waiting in categories without workers; entries a task no longer carries are skipped.
     private var queueDeadlines = Heap<QueueDeadline>()
@@ -57,7 +61,9 @@ public final class BrokerStateMachine {
 
     /// When ``tick(at:)`` next has work to do: the loop must not sleep past this.
     public var nextDeadline: ContinuousClock.Instant {
-        min(nextCheck, deadlines.min?.deadline ?? nextCheck, queueDeadlines.min?.deadline ?? nextCheck)
+        min(
+            nextCheck, deadlines.min?.deadline ?? nextCheck, defaultDeadlines.first?.deadline ?? nextCheck,
+            queueDeadlines.min?.deadline ?? nextCheck)
     }
 
     // MARK: - Events
@@ -78,9 +84,9 @@ public final class BrokerStateMachine {
             case .batchClient(.submit(let session, let specs), let framing):
                 submit(specs, session: session, framing: framing, from: peer, at: now)
             case .batchClient(.ping(let session), let framing):
-                let known = sessions[session] != nil
+                let known = sessions[SessionID(session)]?.client != nil
                 if known {
-                    sessions[session] = ClientSession(peer: peer, framing: framing)
+                    sessions[SessionID(session)]!.client = ClientSession(peer: peer, framing: framing)
                 }
                 actions.append(.send(.batch(framing, .pong(sessionKnown: known)), to: peer))
             case .batchClient(.query(let query), let framing):
@@ -116,8 +122,17 @@ public final class BrokerStateMachine {
     /// Ends every attempt whose deadline has passed. The worker keeps the attempt's unit of credit until it answers,
     /// since it may still be busy with it; its late answer is ignored.
     private func expireAttempts(at now: ContinuousClock.Instant) {
-        while let entry = deadlines.min, entry.deadline <= now {
-            _ = deadlines.removeMin()
+        while true {
+            let entry: DeadlineEntry
+            if let first = defaultDeadlines.first, first.deadline <= now,
+                deadlines.min.map({ first.deadline <= $0.deadline }) ?? true
+            {
+                entry = defaultDeadlines.removeFirst()
+            } else if let earliest = deadlines.min, earliest.deadline <= now {
+                entry = deadlines.removeMin()
+            } else {
+                return
+            }
             let key = entry.token.task
             guard let task = tasks[key], task.state == .running, task.attempts == entry.token.attempt else { continue }
             attemptEnded(key, reason: "timeout", at: now)
@@ -178,12 +193,12 @@ public final class BrokerStateMachine {
 
     /// The state of the batch task `id` of `session`, as a string (`queued`, `running`, `succeeded`, `failed`).
     public func state(ofTask id: String, session: [UInt8]) -> String? {
-        batchTasks[SessionID(session)]?[id].flatMap { tasks[$0]?.state.rawValue }
+        sessions[SessionID(session)]?.ids[id].flatMap { tasks[$0]?.state.rawValue }
     }
 
     /// How many attempts the batch task `id` of `session` has had.
     public func attempts(ofTask id: String, session: [UInt8]) -> Int? {
-        batchTasks[SessionID(session)]?[id].flatMap { tasks[$0]?.attempts }
+        sessions[SessionID(session)]?.ids[id].flatMap { tasks[$0]?.attempts }
     }
 
     /// How many tasks the broker tracks, finished ones included.
@@ -244,12 +259,13 @@ public final class BrokerStateMachine {
             return
         }
         let interval = max(configuration.heartbeatInterval, offer?.heartbeatInterval ?? .zero)
+        let queue = self.queue(for: category)
         let worker = WorkerRecord(
-            peer: peer, category: category, framing: framing, name: offer?.name ?? peer.description,
+            peer: peer, queue: queue, framing: framing, name: offer?.name ?? peer.description,
             host: offer?.host, pid: offer?.pid, credit: offer?.credit ?? 1, isExtended: offer != nil,
             batching: offer?.batching ?? false, expiry: interval * configuration.liveness, joinedAt: now)
         workers[peer] = worker
-        categories[category, default: CategoryQueue()].workers.insert(peer)
+        queue.workers.insert(peer)
         emit(
             .workerJoined(
                 peer: peer, name: worker.name, category: category, credit: worker.credit, extended: worker.isExtended))
@@ -258,8 +274,8 @@ public final class BrokerStateMachine {
                 .heartbeat(framing, acknowledgement: configuration.heartbeatInterval, batching: worker.batching),
                 toWorker: peer, at: now)
         }
-        list(peer)
-        dispatch(category, at: now)
+        list(worker)
+        dispatch(queue, at: now)
     }
 
     private func partialReceived(envelope: [UInt8], body: [[UInt8]], from peer: PeerID) {
@@ -281,7 +297,7 @@ public final class BrokerStateMachine {
         let worker = workers[peer]!
         let token = AssignmentToken(decoding: envelope)
         guard let task = settle(token, envelope: envelope, from: worker) else {
-            dispatch(worker.category, at: now)
+            dispatch(worker.queue, at: now)
             return
         }
         if !worker.isExtended {
@@ -296,7 +312,7 @@ public final class BrokerStateMachine {
             emit(.badMessage(peer: peer, error: error))
             attemptEnded(task.key, reason: "malformed reply from worker: \(error)", at: now)
         }
-        dispatch(worker.category, at: now)
+        dispatch(worker.queue, at: now)
     }
 
     /// Applies a RESULTS message as one FINAL per entry, then dispatches once for all the credit it freed.
@@ -313,7 +329,7 @@ public final class BrokerStateMachine {
                 answer(task, outcome: result.outcome, output: result.output, from: worker, at: now)
             }
         }
-        dispatch(worker.category, at: now)
+        dispatch(worker.queue, at: now)
     }
 
     /// Frees the unit of credit of the attempt `token` names, current or not (a late answer to an attempt the broker
@@ -321,8 +337,8 @@ public final class BrokerStateMachine {
     /// Anything else is reported as a late reply.
     private func settle(_ token: AssignmentToken?, envelope: [UInt8]?, from worker: WorkerRecord) -> TaskRecord? {
         if let token, worker.inFlight.remove(token) != nil {
-            categories[worker.category]?.held -= 1
-            list(worker.peer)
+            worker.queue.held -= 1
+            list(worker)
         }
         return currentAttempt(token, envelope: envelope, worker: worker.peer)
     }
@@ -366,8 +382,10 @@ public final class BrokerStateMachine {
 
     private func removeWorker(_ peer: PeerID, reason: WorkerLeaveReason, at now: ContinuousClock.Instant) {
         guard let worker = workers.removeValue(forKey: peer) else { return }
-        categories[worker.category]?.workers.remove(peer)
-        categories[worker.category]?.held -= worker.inFlight.count
+        worker.isConnected = false
+        let queue = worker.queue
+        queue.workers.remove(peer)
+        queue.held -= worker.inFlight.count
         emit(
             .workerLeft(
                 peer: peer, name: worker.name, category: worker.category, reason: reason,
@@ -378,19 +396,27 @@ public final class BrokerStateMachine {
             else { continue }
             attemptEnded(token.task, reason: "worker_lost", at: now)
         }
-        if workerCount(category: worker.category) == 0, let queue = categories[worker.category] {
+        if queue.workers.isEmpty {
             for entry in queue.waiting.unordered where tasks[entry.key]?.state == .queued {
                 startQueueTimeout(entry.key, at: now)
             }
         }
-        dispatch(worker.category, at: now)
+        dispatch(queue, at: now)
     }
 
-    /// Puts `peer` at the back of its category's available list if it has credit and is not listed yet.
-    private func list(_ peer: PeerID) {
-        guard let worker = workers[peer], worker.hasCredit, !worker.isListed, !worker.isDraining else { return }
-        workers[peer]!.isListed = true
-        categories[worker.category, default: CategoryQueue()].available.append(peer)
+    /// Puts `worker` at the back of its category's available list if it has credit and is not listed yet.
+    private func list(_ worker: WorkerRecord) {
+        guard worker.isConnected, worker.hasCredit, !worker.isListed, !worker.isDraining else { return }
+        worker.isListed = true
+        worker.queue.available.append(worker)
+    }
+
+    /// The queue of `category`, created when first needed.
+    private func queue(for category: String) -> CategoryQueue {
+        if let queue = categories[category] { return queue }
+        let queue = CategoryQueue(name: category, isOrdered: configuration.orderedCategories.contains(category))
+        categories[category] = queue
+        return queue
     }
 
     // MARK: - Clients
@@ -411,13 +437,14 @@ public final class BrokerStateMachine {
             return
         }
         let key = nextTaskKey()
+        let queue = self.queue(for: request.category)
         enqueue(
             TaskRecord(
                 key: key, id: "mdp-\(key.rawValue)", category: request.category, priority: 0,
                 origin: .mdp(peer, request.framing, request.dialect), timeout: nil, maxAttempts: nil,
                 payload: request.body),
-            at: now)
-        dispatch(request.category, at: now)
+            in: queue, at: now)
+        dispatch(queue, at: now)
     }
 
     private func submit(
@@ -427,7 +454,7 @@ public final class BrokerStateMachine {
         from peer: PeerID,
         at now: ContinuousClock.Instant
     ) {
-        sessions[session] = ClientSession(peer: peer, framing: framing)
+        self.session(session).client = ClientSession(peer: peer, framing: framing)
         let receipt = accept(specs, session: session, at: now)
         // Acknowledge before any result of this submission goes out.
         var acknowledgements: [BrokerAction] = []
@@ -447,17 +474,21 @@ public final class BrokerStateMachine {
         at now: ContinuousClock.Instant
     ) -> SubmitReceipt {
         var receipt = SubmitReceipt()
-        var touched: Set<String> = []
-        let sessionID = SessionID(session)
-        // Taken out for the loop, so adding ids does not copy the session's table.
-        var known = batchTasks.removeValue(forKey: sessionID) ?? [:]
+        let batch = self.session(session)
+        // Tasks of one submission mostly share a category: look its queue up once per run of equal categories.
+        var current: CategoryQueue?
+        var touched: [CategoryQueue] = []
         for spec in specs {
+            if current?.name != spec.category, let reason = Self.problem(withCategory: spec.category) {
+                receipt.rejected.append(TaskRejection(id: spec.id, reason: reason))
+                continue
+            }
             if let reason = Self.problem(with: spec) {
                 receipt.rejected.append(TaskRejection(id: spec.id, reason: reason))
                 continue
             }
             receipt.accepted.append(spec.id)
-            if let key = known[spec.id] {
+            if let key = batch.ids[spec.id] {
                 receipt.duplicates += 1
                 if let task = tasks[key], task.state == .succeeded || task.state == .failed {
                     deliver(task)
@@ -465,31 +496,45 @@ public final class BrokerStateMachine {
                 continue
             }
             let key = nextTaskKey()
-            known[spec.id] = key
+            batch.ids[spec.id] = key
+            if current?.name != spec.category {
+                let queue = self.queue(for: spec.category)
+                current = queue
+                if !touched.contains(where: { $0 === queue }) {
+                    touched.append(queue)
+                }
+            }
             enqueue(
                 TaskRecord(
-                    key: key, id: spec.id, category: spec.category, priority: spec.priority,
-                    origin: .batch(session: session), timeout: spec.timeout, maxAttempts: spec.maxAttempts,
-                    payload: [spec.payload]),
-                at: now)
-            touched.insert(spec.category)
+                    key: key, id: spec.id, category: spec.category, priority: spec.priority, origin: .batch(batch),
+                    timeout: spec.timeout, maxAttempts: spec.maxAttempts, payload: [spec.payload]),
+                in: current!, at: now)
         }
-        batchTasks[sessionID] = known
         emit(
             .tasksAccepted(
                 session: BatchName.display(session), accepted: receipt.accepted.count - receipt.duplicates,
                 duplicates: receipt.duplicates, rejected: receipt.rejected.count))
-        for category in touched.sorted() {
-            dispatch(category, at: now)
+        for queue in touched.sorted(by: { $0.name < $1.name }) {
+            dispatch(queue, at: now)
         }
         return receipt
     }
 
-    /// Why the broker refuses `spec`, or `nil` when it takes it.
+    /// The session with these bytes, created when first needed.
+    private func session(_ bytes: [UInt8]) -> BatchSession {
+        if let session = sessions[SessionID(bytes)] { return session }
+        let session = BatchSession(bytes: bytes)
+        sessions[SessionID(bytes)] = session
+        return session
+    }
+
+    /// Why the broker refuses tasks of `category`, or `nil` when it takes them.
+    private static func problem(withCategory category: String) -> String? {
+        CategoryName.validate(category).map { "category '\(category)': \($0)" }
+    }
+
+    /// Why the broker refuses `spec`, whose category is valid, or `nil` when it takes it.
     private static func problem(with spec: TaskSpec) -> String? {
-        if let reason = CategoryName.validate(spec.category) {
-            return "category '\(spec.category)': \(reason)"
-        }
         if spec.id.utf8.count > TaskSpec.maximumIDLength {
             return "task id is longer than \(TaskSpec.maximumIDLength) bytes"
         }
@@ -506,80 +551,95 @@ public final class BrokerStateMachine {
         return TaskKey(rawValue: lastKey)
     }
 
-    private func enqueue(_ task: TaskRecord, at now: ContinuousClock.Instant) {
+    private func enqueue(_ task: TaskRecord, in queue: CategoryQueue, at now: ContinuousClock.Instant) {
         task.queuedAt = now
         tasks.insert(task)
-        categories[task.category, default: CategoryQueue()].waiting.insert(
-            QueueEntry(priority: task.priority, key: task.key))
-        if workerCount(category: task.category) == 0 {
+        queue.waiting.insert(QueueEntry(priority: task.priority, key: task.key))
+        if queue.workers.isEmpty {
             startQueueTimeout(task.key, at: now)
         }
     }
 
-    /// Hands waiting tasks of `category` to available workers until one side runs out.
+    /// Hands waiting tasks of `queue` to available workers until one side runs out.
     ///
     /// A worker that takes batches gets everything assigned to it in this pass as TASKS messages, sent after the pass;
     /// any other worker gets a REQUEST per task.
-    private func dispatch(_ category: String, at now: ContinuousClock.Instant) {
-        guard var queue = categories[category] else { return }
-        categories[category] = nil  // Mutate the queue in place, without copying its storage.
-        var batches = PendingBatches()
+    private func dispatch(_ queue: CategoryQueue, at now: ContinuousClock.Instant) {
+        var batching: [WorkerRecord] = []
         defer {
-            categories[category] = queue
-            for (peer, tasks) in batches.drain() {
-                send(.tasks(workers[peer]!.framing, tasks), toWorker: peer, at: now)
+            for worker in batching where !worker.assigned.isEmpty {
+                sendAssigned(to: worker, at: now)
             }
         }
-        let isOrdered = configuration.orderedCategories.contains(category)
         while let entry = queue.waiting.min {
-            guard tasks[entry.key]?.state == .queued else {
+            guard let task = tasks[entry.key], task.state == .queued else {
                 _ = queue.waiting.removeMin()
                 continue
             }
-            if isOrdered && queue.held > 0 { return }
-            guard let peer = nextAvailableWorker(&queue) else { return }
+            if queue.isOrdered && queue.held > 0 { return }
+            guard let worker = nextAvailableWorker(queue) else { return }
             _ = queue.waiting.removeMin()
             queue.held += 1
-            let task = tasks[entry.key]!
-            let worker = workers[peer]!
             task.queueDeadline = nil
             task.attempts += 1
             task.state = .running
-            task.worker = peer
+            task.worker = worker.peer
             task.workerName = worker.name
             task.startedAt = now
             let token = AssignmentToken(task: entry.key, attempt: task.attempts)
-            let timeout = task.timeout ?? configuration.taskTimeout
             worker.inFlight.insert(token)
-            deadlines.insert(DeadlineEntry(deadline: now + timeout, token: token))
+            let timeout: Duration
+            if let own = task.timeout {
+                timeout = own
+                deadlines.insert(DeadlineEntry(deadline: now + own, token: token))
+            } else {
+                timeout = configuration.taskTimeout
+                let entry = DeadlineEntry(deadline: now + timeout, token: token)
+                if let last = defaultDeadlines.last, last.deadline > entry.deadline {
+                    deadlines.insert(entry)
+                } else {
+                    defaultDeadlines.append(entry)
+                }
+            }
             if worker.batching {
-                let assigned = AssignedTask(token: token, id: task.id, timeout: timeout, payload: task.joinedPayload)
-                if let full = batches.add(assigned, for: peer) {
-                    send(.tasks(worker.framing, full), toWorker: peer, at: now)
+                if worker.assigned.isEmpty {
+                    batching.append(worker)
+                }
+                worker.assigned.append(AssignedTask(token: token, id: task.id, timeout: timeout, payload: task.joinedPayload))
+                worker.assignedBytes += worker.assigned.last!.payload.count
+                if worker.assigned.count >= TaskBatch.limit.count || worker.assignedBytes >= TaskBatch.limit.bytes {
+                    sendAssigned(to: worker, at: now)
                 }
             } else {
                 let header = worker.isExtended ? TaskHeader(id: task.id, attempt: task.attempts, timeout: timeout) : nil
                 send(
-                    .request(worker.framing, envelope: token.encoded, header: header, body: task.payload), toWorker: peer,
+                    .request(worker.framing, envelope: token.encoded, header: header, body: task.payload), to: worker,
                     at: now)
             }
             emit(
                 .taskDispatched(
-                    id: task.id, category: category, worker: worker.name, attempt: task.attempts,
+                    id: task.id, category: queue.name, worker: worker.name, attempt: task.attempts,
                     waited: now - (task.queuedAt ?? now)))
             if worker.hasCredit {
                 worker.isListed = true
-                queue.available.append(peer)
+                queue.available.append(worker)
             }
         }
     }
 
+    /// Sends a batching worker the tasks assigned to it so far, as one TASKS message.
+    private func sendAssigned(to worker: WorkerRecord, at now: ContinuousClock.Instant) {
+        send(.tasks(worker.framing, worker.assigned), to: worker, at: now)
+        worker.assigned.removeAll()
+        worker.assignedBytes = 0
+    }
+
     /// Pops the least recently used worker of `queue` that is still connected and has credit.
-    private func nextAvailableWorker(_ queue: inout CategoryQueue) -> PeerID? {
-        while let peer = queue.available.popFirst() {
-            guard let worker = workers[peer], worker.isListed else { continue }
+    private func nextAvailableWorker(_ queue: CategoryQueue) -> WorkerRecord? {
+        while let worker = queue.available.popFirst() {
+            guard worker.isConnected, worker.isListed else { continue }
             worker.isListed = false
-            if worker.hasCredit && !worker.isDraining { return peer }
+            if worker.hasCredit && !worker.isDraining { return worker }
         }
         return nil
     }
@@ -612,10 +672,10 @@ public final class BrokerStateMachine {
         }
         task.state = .queued
         task.queuedAt = now
-        categories[task.category, default: CategoryQueue()].waiting.insert(
-            QueueEntry(priority: task.priority, key: key))
+        let queue = self.queue(for: task.category)
+        queue.waiting.insert(QueueEntry(priority: task.priority, key: key))
         emit(.taskRequeued(id: task.id, category: task.category, reason: reason, attempt: task.attempts))
-        dispatch(task.category, at: now)
+        dispatch(queue, at: now)
     }
 
     private func finish(
@@ -649,21 +709,25 @@ public final class BrokerStateMachine {
         finishedOrder.append(key)
         while finishedOrder.count > configuration.retainFinished, let oldest = finishedOrder.popFirst() {
             if let task = tasks[oldest], case .batch(let session) = task.origin {
-                batchTasks[SessionID(session)]?[task.id] = nil
+                session.ids[task.id] = nil
             }
             tasks.remove(oldest)
         }
     }
 
-    /// Sends a finished batch task's result to its session's current peer.
+    /// Queues a finished batch task's result for its session's current peer; ``takeActions()`` sends a session's
+    /// results of one event together.
     private func deliver(_ task: TaskRecord) {
-        guard case .batch(let session) = task.origin, let client = sessions[session] else { return }
+        guard case .batch(let session) = task.origin, session.client != nil else { return }
         let result = TaskResult(
             id: task.id, category: task.category, outcome: task.state == .succeeded ? .succeeded : .failed,
             attempts: task.attempts, worker: task.workerName,
             started: task.startedAt.map { anchor.unixMilliseconds(at: $0) },
             finished: anchor.unixMilliseconds(at: task.finishedAt ?? anchor.instant), output: task.output ?? [])
-        actions.append(.send(.batch(client.framing, .results([result])), to: client.peer))
+        if session.outgoing.isEmpty {
+            sessionsWithResults.append(session)
+        }
+        session.outgoing.append(result)
     }
 
     // MARK: - Bad input
@@ -711,12 +775,24 @@ public final class BrokerStateMachine {
         actions.append(.send(message, to: peer))
     }
 
+    private func send(_ message: BrokerOutbound, to worker: WorkerRecord, at now: ContinuousClock.Instant) {
+        worker.lastSentAt = now
+        actions.append(.send(message, to: worker.peer))
+    }
+
     private func emit(_ event: BrokerEvent) {
         statistics.record(event)
         actions.append(.event(event))
     }
 
     private func takeActions() -> [BrokerAction] {
+        for session in sessionsWithResults {
+            if let client = session.client {
+                actions.append(.send(.batch(client.framing, .results(session.outgoing)), to: client.peer))
+            }
+            session.outgoing.removeAll()
+        }
+        sessionsWithResults.removeAll(keepingCapacity: true)
         defer { actions.removeAll(keepingCapacity: true) }
         return actions
     }
@@ -735,11 +811,6 @@ struct SessionID: Hashable, Sendable {
     }
 }
 
-/// Where a batch client session is reachable now (its peer changes when the client reconnects).
-struct ClientSession: Sendable {
-    var peer: PeerID
-    var framing: Framing
-}
 
 extension WorkerMessage {
     var commandName: String {

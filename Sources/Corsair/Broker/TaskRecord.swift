@@ -6,11 +6,11 @@
 /// finished tasks need lives in a ``Details`` box created on first use. The properties read as ordinary ones.
 final class TaskRecord {
     /// Where the task's result goes.
-    enum Origin: Sendable, Hashable {
+    enum Origin {
         /// A plain MDP client: reply in its framing and dialect.
         case mdp(PeerID, Framing, ClientDialect)
-        /// A Corsair batch client session.
-        case batch(session: [UInt8])
+        /// A Corsair batch client session, or an HTTP gateway batch.
+        case batch(BatchSession)
     }
 
     /// Where the task stands.
@@ -130,7 +130,7 @@ final class TaskRecord {
     /// The batch it came in, as ``TaskStatus/batch`` shows it.
     var batch: String? {
         guard case .batch(let session) = origin else { return nil }
-        return BatchName.display(session)
+        return BatchName.display(session.bytes)
     }
 
     private func detailsCreated() -> Details {

@@ -3,6 +3,8 @@
 final class WorkerRecord {
     let peer: PeerID
     let category: String
+    /// The category's queue, which lists this worker while it has free credit.
+    let queue: CategoryQueue
     let framing: Framing
     /// The worker's own name when it gave one (Corsair workers), else its routing id in hex.
     let name: String
@@ -30,12 +32,17 @@ final class WorkerRecord {
     var isListed = false
     /// Whether the worker handed a task back because it is shutting down: it gets no more work.
     var isDraining = false
+    /// Whether the worker is still registered; entries of dropped workers in a queue's available list are skipped.
+    var isConnected = true
+    /// Tasks assigned to a batching worker during the current dispatch pass, sent as TASKS when the pass ends.
+    var assigned: [AssignedTask] = []
+    var assignedBytes = 0
 
     var hasCredit: Bool { inFlight.count < credit }
 
     init(
         peer: PeerID,
-        category: String,
+        queue: CategoryQueue,
         framing: Framing,
         name: String,
         host: String?,
@@ -47,7 +54,8 @@ final class WorkerRecord {
         joinedAt: ContinuousClock.Instant
     ) {
         self.peer = peer
-        self.category = category
+        self.queue = queue
+        self.category = queue.name
         self.framing = framing
         self.name = name
         self.host = host
