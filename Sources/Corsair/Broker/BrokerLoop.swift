@@ -162,9 +162,10 @@ public final class BrokerLoop: Sendable {
         let now = ContinuousClock.now
         let anchor = WallClockAnchor(
             instant: now, unixMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000))
+        let machine = BrokerStateMachine(configuration: configuration, anchor: anchor, now: now)
+        machine.reportsEveryTask = logger.logLevel <= .debug || metrics != nil
         var driver = Driver(
-            machine: BrokerStateMachine(configuration: configuration, anchor: anchor, now: now),
-            router: router, logger: logger, metrics: metrics.map(BrokerMetrics.init))
+            machine: machine, router: router, logger: logger, metrics: metrics.map(BrokerMetrics.init))
         let poller = Poller()
         let routerItem = poller.add(router)
         let mailboxItem = poller.add(fileDescriptor: mailbox.fileDescriptor)

@@ -2,8 +2,9 @@
 ///
 /// A class, so the broker's hot paths update a task in place instead of copying a large value in and out of its
 /// table; only the broker's state machine holds records. A broker may hold a million of them, so the record is kept
-/// small: instants are stored as 8-byte ``Moment``s, limits as small integers, and what only ended attempts and
-/// finished tasks need lives in a ``Details`` box created on first use. The properties read as ordinary ones.
+/// small: instants are stored as 8-byte ``Moment``s and limits as small integers; a finished task keeps its output
+/// where its payload was and its finish time where its queue deadline was, since it needs neither any more; and what
+/// only failed attempts need lives in a ``Details`` box created on first use. The properties read as ordinary ones.
 final class TaskRecord {
     /// Where the task's result goes.
     enum Origin {
@@ -18,18 +19,18 @@ final class TaskRecord {
         case queued, running, succeeded, failed
     }
 
-    /// The request body: one frame (every batch task) without an array around it, or a plain MDP request's frames.
+    /// The request body: one frame (every batch task) without an array around it, or a plain MDP request's frames;
+    /// once the task has finished, its output.
     private enum Body {
         case single([UInt8])
         case frames([[UInt8]])
+        case output([UInt8])
     }
 
-    /// What only tasks that had an attempt end, or that finished, carry.
+    /// What only tasks that had an attempt end without a result carry.
     private final class Details {
         var lastError: String?
         var history: [String] = []
-        var output: [UInt8]?
-        var finishedAt = Moment.none
     }
 
     let key: TaskKey
@@ -46,7 +47,8 @@ final class TaskRecord {
     var state: State = .queued
     private var started = Moment.none
     private var queued = Moment.none
-    private var queueDeadlineMoment = Moment.none
+    /// The queue deadline while the task waits, its finish time once it has finished.
+    private var deadlineOrFinish = Moment.none
     private var details: Details?
 
     init(
@@ -69,15 +71,13 @@ final class TaskRecord {
         self.body = payload.count == 1 ? .single(payload[0]) : .frames(payload)
     }
 
-    /// The request body's frames; dropped once the task has finished.
+    /// The request body's frames; empty once the task has finished.
     var payload: [[UInt8]] {
-        get {
-            switch body {
-            case .single(let frame): [frame]
-            case .frames(let frames): frames
-            }
+        switch body {
+        case .single(let frame): [frame]
+        case .frames(let frames): frames
+        case .output: []
         }
-        set { body = newValue.count == 1 ? .single(newValue[0]) : .frames(newValue) }
     }
 
     /// The request body as one byte string, as a TASKS message or a worker's handler sees it.
@@ -85,6 +85,7 @@ final class TaskRecord {
         switch body {
         case .single(let frame): frame
         case .frames(let frames): frames.reduce(into: []) { $0.append(contentsOf: $1) }
+        case .output: []
         }
     }
 
@@ -105,12 +106,13 @@ final class TaskRecord {
     }
     /// When the task fails with `no_worker` if its category still has no worker; `nil` while it runs or has workers.
     var queueDeadline: ContinuousClock.Instant? {
-        get { queueDeadlineMoment.instant }
-        set { queueDeadlineMoment = Moment(newValue) }
+        get { state == .queued ? deadlineOrFinish.instant : nil }
+        set { deadlineOrFinish = Moment(newValue) }
     }
+    /// When the task finished; set it after ``state``.
     var finishedAt: ContinuousClock.Instant? {
-        get { details?.finishedAt.instant }
-        set { detailsCreated().finishedAt = Moment(newValue) }
+        get { state == .succeeded || state == .failed ? deadlineOrFinish.instant : nil }
+        set { deadlineOrFinish = Moment(newValue) }
     }
     var lastError: String? {
         get { details?.lastError }
@@ -121,10 +123,14 @@ final class TaskRecord {
         get { details?.history ?? [] }
         set { detailsCreated().history = newValue }
     }
-    /// The outcome delivered to the client, kept so a resubmission of a finished task is answered again.
+    /// The outcome delivered to the client, kept so a resubmission of a finished task is answered again. Setting it
+    /// drops the payload.
     var output: [UInt8]? {
-        get { details?.output }
-        set { detailsCreated().output = newValue }
+        get {
+            guard case .output(let output) = body else { return nil }
+            return output
+        }
+        set { body = .output(newValue ?? []) }
     }
 
     /// The batch it came in, as ``TaskStatus/batch`` shows it.

@@ -79,7 +79,13 @@ struct WireReader {
             throw error("truncated at byte \(offset) reading \(field) (\(length) bytes, \(bytes.count - offset) left)")
         }
         let slice = bytes[offset..<offset + length]
-        guard let text = String(validating: slice, as: UTF8.self) else {
+        // Ids and category names are nearly always ASCII, which is valid UTF-8 as it is: skip the general validation.
+        let text: String
+        if slice.allSatisfy({ $0 < 0x80 }) {
+            text = String(decoding: slice, as: UTF8.self)
+        } else if let valid = String(validating: slice, as: UTF8.self) {
+            text = valid
+        } else {
             throw error("\(field) at byte \(offset) is not valid UTF-8")
         }
         offset += length

@@ -92,3 +92,24 @@ import Testing
         #expect(actions.results.isEmpty)
     }
 }
+
+@Suite struct BrokerQuietTests {
+    @Test("with reportsEveryTask off, reports no dispatch or success events but still counts, and still reports failures")
+    func quiet() throws {
+        var broker = BrokerHarness { $0.maxAttempts = 1 }
+        broker.machine.reportsEveryTask = false
+        broker.corsairWorker(w1, category: "a", credit: 2, batching: true)
+        let submitted = broker.submit([task("a1"), task("a2")])
+        #expect(!submitted.events.contains { if case .taskDispatched = $0 { true } else { false } })
+        let sent = try #require(submitted.batches.first?.tasks)
+        let answered = broker.results([answer(sent[0]), answer(sent[1], .failed, "broken")], from: w1)
+        #expect(answered.results.map(\.id) == ["a1", "a2"])
+        let finished = answered.events.compactMap { event -> TaskOutcome? in
+            guard case .taskFinished(_, _, let outcome, _, _) = event else { return nil }
+            return outcome
+        }
+        #expect(finished == [.failed])
+        #expect(broker.machine.statistics.succeeded == 1)
+        #expect(broker.machine.statistics.failed == 1)
+    }
+}
