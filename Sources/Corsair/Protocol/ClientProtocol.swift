@@ -16,7 +16,7 @@ public enum ClientProtocol {
 
     /// Command bytes, frame 1.
     public enum Command: UInt8, Sendable, Hashable {
-        /// Client to broker: session, then a descriptor frame and a payload frame per task.
+        /// Client to broker: session, then one frame holding every task.
         case submit = 0x01
         /// Client to broker: session. The client is waiting and wants to know the broker is alive.
         case ping = 0x02
@@ -26,7 +26,7 @@ public enum ClientProtocol {
         case accepted = 0x11
         /// Broker to client: id and reason frame pairs for tasks it refused.
         case rejected = 0x12
-        /// Broker to client: one finished task.
+        /// Broker to client: one frame holding one or more finished tasks.
         case result = 0x13
         /// Broker to client: answer to PING; frame 2 is one byte, 1 when the broker knows the session, else 0.
         case pong = 0x14
@@ -125,19 +125,18 @@ extension ClientMessage {
     public var encoded: [[UInt8]] {
         switch self {
         case .submit(let session, let tasks):
-            var frames: [[UInt8]] = [[], ClientProtocol.header, [ClientProtocol.Command.submit.rawValue], session]
-            frames.reserveCapacity(4 + tasks.count * 2)
+            var writer = WireWriter(
+                capacity: 4 + tasks.reduce(0) { $0 + 17 + $1.id.utf8.count + $1.category.utf8.count + $1.payload.count })
+            writer.write(UInt32(clamping: tasks.count))
             for task in tasks {
-                var writer = WireWriter(capacity: 16 + task.id.utf8.count + task.category.utf8.count)
                 writer.write(task.priority)
                 writer.write(UInt32(clamping: task.timeout.map(\.wholeMilliseconds) ?? 0))
                 writer.write(UInt16(clamping: task.maxAttempts ?? 0))
                 writer.write(task.category, lengthAs: UInt8.self)
                 writer.write(task.id, lengthAs: UInt16.self)
-                frames.append(writer.bytes)
-                frames.append(task.payload)
+                writer.write(bytes: task.payload, lengthAs: UInt32.self)
             }
-            return frames
+            return [[], ClientProtocol.header, [ClientProtocol.Command.submit.rawValue], session, writer.bytes]
         case .ping(let session):
             return [[], ClientProtocol.header, [ClientProtocol.Command.ping.rawValue], session]
         case .query(let query):
@@ -184,37 +183,36 @@ extension ClientMessage {
             }
             return .ping(session: session)
         }
-        let taskFrames = count - base - 1
-        guard taskFrames > 0, taskFrames % 2 == 0 else {
+        guard count == base + 2 else {
             throw ProtocolError(
-                frame: nil, of: count, "SUBMIT needs a descriptor and a payload frame per task, got \(taskFrames) frames")
+                frame: nil, of: count, "SUBMIT needs the session and one frame of tasks, got \(count - base) frames")
         }
-        guard taskFrames / 2 <= ClientProtocol.maximumTasksPerSubmit else {
+        var reader = WireReader(frames[base + 1], frame: base + 1, of: count)
+        let taskCount = Int(try reader.read(UInt32.self, "task count"))
+        guard (1...ClientProtocol.maximumTasksPerSubmit).contains(taskCount) else {
             throw ProtocolError(
-                frame: nil, of: count,
-                "SUBMIT carries \(taskFrames / 2) tasks, at most \(ClientProtocol.maximumTasksPerSubmit) allowed")
+                frame: base + 1, of: count,
+                "SUBMIT carries \(taskCount) tasks, 1…\(ClientProtocol.maximumTasksPerSubmit) allowed")
         }
         var tasks: [TaskSpec] = []
-        tasks.reserveCapacity(taskFrames / 2)
-        var index = base + 1
-        while index < count {
-            var reader = WireReader(frames[index], frame: index, of: count)
-            let priority = try reader.read(Int32.self, "priority")
-            let timeout = try reader.read(UInt32.self, "timeout")
-            let maxAttempts = try reader.read(UInt16.self, "max attempts")
-            let category = try reader.readString(lengthAs: UInt8.self, "category")
-            let id = try reader.readString(lengthAs: UInt16.self, "task id")
-            try reader.expectEnd("task descriptor")
+        tasks.reserveCapacity(taskCount)
+        for index in 0..<taskCount {
+            let priority = try reader.read(Int32.self, "task \(index) priority")
+            let timeout = try reader.read(UInt32.self, "task \(index) timeout")
+            let maxAttempts = try reader.read(UInt16.self, "task \(index) max attempts")
+            let category = try reader.readString(lengthAs: UInt8.self, "task \(index) category")
+            let id = try reader.readString(lengthAs: UInt16.self, "task \(index) id")
             guard !id.isEmpty else {
-                throw ProtocolError(frame: index, of: count, "task id is empty")
+                throw ProtocolError(frame: base + 1, of: count, "task \(index) id is empty")
             }
+            let payload = try reader.readBytes(lengthAs: UInt32.self, "task \(index) payload")
             tasks.append(
                 TaskSpec(
-                    id: id, category: category, payload: frames[index + 1], priority: priority,
+                    id: id, category: category, payload: payload, priority: priority,
                     timeout: timeout == 0 ? nil : .milliseconds(Int(timeout)),
                     maxAttempts: maxAttempts == 0 ? nil : Int(maxAttempts)))
-            index += 2
         }
+        try reader.expectEnd("\(taskCount) tasks")
         return .submit(session: session, tasks: tasks)
     }
 }
@@ -236,8 +234,12 @@ extension BrokerReply {
             }
         case .results(let results):
             frames.append([ClientProtocol.Command.result.rawValue])
+            var writer = WireWriter(
+                capacity: 4 + results.reduce(0) {
+                    $0 + 28 + $1.id.utf8.count + $1.category.utf8.count + ($1.worker?.utf8.count ?? 0) + $1.output.count
+                })
+            writer.write(UInt32(clamping: results.count))
             for result in results {
-                var writer = WireWriter(capacity: 32 + result.id.utf8.count)
                 writer.write(result.outcome.rawValue)
                 writer.write(UInt16(clamping: result.attempts))
                 writer.write(result.started ?? 0)
@@ -245,9 +247,9 @@ extension BrokerReply {
                 writer.write(result.id, lengthAs: UInt16.self)
                 writer.write(result.category, lengthAs: UInt8.self)
                 writer.write(result.worker ?? "", lengthAs: UInt16.self)
-                frames.append(writer.bytes)
-                frames.append(result.output)
+                writer.write(bytes: result.output, lengthAs: UInt32.self)
             }
+            frames.append(writer.bytes)
         case .pong(let known):
             frames.append([ClientProtocol.Command.pong.rawValue])
             frames.append([known ? 1 : 0])
@@ -287,33 +289,36 @@ extension BrokerReply {
             }
             self = .rejected(rejections)
         case .result:
-            guard !body.isEmpty, body.count % 2 == 0 else {
-                throw ProtocolError(frame: nil, of: count, "RESULT needs descriptor and output frame pairs")
+            guard body.count == 1 else {
+                throw ProtocolError(frame: nil, of: count, "RESULT needs one frame of results, got \(body.count) frames")
+            }
+            let frame = base + 2
+            var reader = WireReader(body[body.startIndex], frame: frame, of: count)
+            let resultCount = Int(try reader.read(UInt32.self, "result count"))
+            guard resultCount >= 1, resultCount <= reader.remaining / 28 else {
+                throw ProtocolError(frame: frame, of: count, "RESULT count \(resultCount) does not fit its \(reader.remaining) bytes")
             }
             var results: [TaskResult] = []
-            results.reserveCapacity(body.count / 2)
-            var index = body.startIndex
-            while index < body.endIndex {
-                let frame = base + 2 + (index - body.startIndex)
-                var reader = WireReader(body[index], frame: frame, of: count)
-                let outcomeByte = try reader.read(UInt8.self, "outcome")
+            results.reserveCapacity(resultCount)
+            for index in 0..<resultCount {
+                let outcomeByte = try reader.read(UInt8.self, "result \(index) outcome")
                 guard let outcome = TaskOutcome(rawValue: outcomeByte) else {
-                    throw ProtocolError(frame: frame, of: count, "unknown outcome \(hex(outcomeByte))")
+                    throw ProtocolError(frame: frame, of: count, "result \(index) has unknown outcome \(hex(outcomeByte))")
                 }
-                let attempts = Int(try reader.read(UInt16.self, "attempts"))
-                let started = try reader.read(UInt64.self, "started")
-                let finished = try reader.read(UInt64.self, "finished")
-                let id = try reader.readString(lengthAs: UInt16.self, "task id")
-                let category = try reader.readString(lengthAs: UInt8.self, "category")
-                let worker = try reader.readString(lengthAs: UInt16.self, "worker")
-                try reader.expectEnd("result descriptor")
+                let attempts = Int(try reader.read(UInt16.self, "result \(index) attempts"))
+                let started = try reader.read(UInt64.self, "result \(index) started")
+                let finished = try reader.read(UInt64.self, "result \(index) finished")
+                let id = try reader.readString(lengthAs: UInt16.self, "result \(index) task id")
+                let category = try reader.readString(lengthAs: UInt8.self, "result \(index) category")
+                let worker = try reader.readString(lengthAs: UInt16.self, "result \(index) worker")
+                let output = try reader.readBytes(lengthAs: UInt32.self, "result \(index) output")
                 results.append(
                     TaskResult(
                         id: id, category: category, outcome: outcome, attempts: attempts,
                         worker: worker.isEmpty ? nil : worker, started: started == 0 ? nil : started,
-                        finished: finished, output: body[index + 1]))
-                index += 2
+                        finished: finished, output: output))
             }
+            try reader.expectEnd("\(resultCount) results")
             self = .results(results)
         case .pong:
             guard body.count == 1, body[body.startIndex].count == 1 else {

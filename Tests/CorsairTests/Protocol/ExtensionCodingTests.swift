@@ -54,13 +54,14 @@ import Testing
         }
     }
 
-    @Test("refuses a result descriptor with an unknown outcome")
+    @Test("refuses a result with an unknown outcome")
     func unknownOutcome() throws {
         var frames = BrokerReply.results([
             TaskResult(id: "a", category: "a", outcome: .succeeded, attempts: 1, worker: nil, started: nil, finished: 1, output: [])
         ]).encoded(framing: .rfc18)
-        frames[2][0] = 7
+        frames[2][4] = 7
         let error = try #require(throws: ProtocolError.self) { try BrokerReply(decoding: frames) }
-        #expect(error.message.contains("unknown outcome 0x07"))
+        #expect(error.message.contains("result 0 has unknown outcome 0x07"))
+        #expect(error.frame == 2)
     }
 }

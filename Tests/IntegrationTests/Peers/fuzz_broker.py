@@ -23,12 +23,18 @@ for _ in range(4):
     sockets.append(socket)
 
 
-def descriptor():
-    category = b"fz" + bytes(rng.choice(b"abc") for _ in range(rng.randint(0, 3)))
-    task_id = b"id%d" % rng.randint(0, 10**6)
-    return (rng.randint(-5, 5).to_bytes(4, "big", signed=True) + rng.randint(0, 5000).to_bytes(4, "big")
-            + rng.randint(0, 4).to_bytes(2, "big") + bytes([len(category)]) + category
-            + len(task_id).to_bytes(2, "big") + task_id)
+def submitted_tasks():
+    """The tasks frame of a SUBMIT: a count, then each task's descriptor and length-prefixed payload."""
+    count = rng.randint(1, 3)
+    frame = count.to_bytes(4, "big")
+    for _ in range(count):
+        category = b"fz" + bytes(rng.choice(b"abc") for _ in range(rng.randint(0, 3)))
+        task_id = b"id%d" % rng.randint(0, 10**6)
+        payload = b"payload" * rng.randint(0, 3)
+        frame += (rng.randint(-5, 5).to_bytes(4, "big", signed=True) + rng.randint(0, 5000).to_bytes(4, "big")
+                  + rng.randint(0, 4).to_bytes(2, "big") + bytes([len(category)]) + category
+                  + len(task_id).to_bytes(2, "big") + task_id + len(payload).to_bytes(4, "big") + payload)
+    return frame
 
 
 def valid():
@@ -43,7 +49,7 @@ def valid():
         [b"MDPW02", b"\x06"],
         [b"MDPC02", b"\x01", service, b"body"],
         [b"MDPC02", b"\x02", b"mmi.service", service],
-        [b"CRSC01", b"\x01", b"fuzz-session", descriptor(), b"payload"],
+        [b"CRSC01", b"\x01", b"fuzz-session", submitted_tasks()],
         [b"CRSC01", b"\x02", b"fuzz-session"],
     ]
     frames = list(rng.choice(choices))
