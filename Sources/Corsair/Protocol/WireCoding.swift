@@ -48,10 +48,12 @@ struct WireReader {
         ProtocolError(frame: frame, of: frameCount, message)
     }
 
-    mutating func read<T: FixedWidthInteger>(_: T.Type, _ field: String) throws(ProtocolError) -> T {
+    /// Reads a big-endian integer; `field` names it in the error (built only on failure, so a decoder can say
+    /// `"task \(index) priority"` without paying for the string on every read).
+    mutating func read<T: FixedWidthInteger>(_: T.Type, _ field: @autoclosure () -> String) throws(ProtocolError) -> T {
         let size = MemoryLayout<T>.size
         guard bytes.count - offset >= size else {
-            throw error("truncated at byte \(offset) reading \(field) (\(size) bytes, \(bytes.count - offset) left)")
+            throw error("truncated at byte \(offset) reading \(field()) (\(size) bytes, \(bytes.count - offset) left)")
         }
         let value = bytes.withUnsafeBytes { T(bigEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
         offset += size
@@ -60,11 +62,11 @@ struct WireReader {
 
     mutating func readBytes<Length: FixedWidthInteger & UnsignedInteger>(
         lengthAs: Length.Type,
-        _ field: String
+        _ field: @autoclosure () -> String
     ) throws(ProtocolError) -> [UInt8] {
-        let length = Int(try read(Length.self, "\(field) length"))
+        let length = Int(try read(Length.self, "\(field()) length"))
         guard bytes.count - offset >= length else {
-            throw error("truncated at byte \(offset) reading \(field) (\(length) bytes, \(bytes.count - offset) left)")
+            throw error("truncated at byte \(offset) reading \(field()) (\(length) bytes, \(bytes.count - offset) left)")
         }
         defer { offset += length }
         return Array(bytes[offset..<offset + length])
@@ -72,11 +74,11 @@ struct WireReader {
 
     mutating func readString<Length: FixedWidthInteger & UnsignedInteger>(
         lengthAs: Length.Type,
-        _ field: String
+        _ field: @autoclosure () -> String
     ) throws(ProtocolError) -> String {
-        let length = Int(try read(Length.self, "\(field) length"))
+        let length = Int(try read(Length.self, "\(field()) length"))
         guard bytes.count - offset >= length else {
-            throw error("truncated at byte \(offset) reading \(field) (\(length) bytes, \(bytes.count - offset) left)")
+            throw error("truncated at byte \(offset) reading \(field()) (\(length) bytes, \(bytes.count - offset) left)")
         }
         let slice = bytes[offset..<offset + length]
         // Ids and category names are nearly always ASCII, which is valid UTF-8 as it is: skip the general validation.
@@ -86,7 +88,7 @@ struct WireReader {
         } else if let valid = String(validating: slice, as: UTF8.self) {
             text = valid
         } else {
-            throw error("\(field) at byte \(offset) is not valid UTF-8")
+            throw error("\(field()) at byte \(offset) is not valid UTF-8")
         }
         offset += length
         return text
