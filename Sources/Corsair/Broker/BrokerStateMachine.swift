@@ -106,6 +106,7 @@ public final class BrokerStateMachine {
     /// Lets time pass: requeues attempts past their deadline, heartbeats workers that are due one and drops those
     /// that went silent.
     public func tick(at now: ContinuousClock.Instant) -> [BrokerAction] {
+        dropEndedDeadlines()
         expireAttempts(at: now)
         expireWaiting(at: now)
         guard now >= nextCheck else { return takeActions() }
@@ -124,6 +125,24 @@ public final class BrokerStateMachine {
         return takeActions()
     }
 
+    /// Drops the entries of attempts that already ended from the front of the deadline queues. Attempts mostly end in
+    /// the order they started, so this keeps the queues about as long as the number of attempts running, instead of
+    /// one entry for every attempt started within the last timeout.
+    private func dropEndedDeadlines() {
+        while let first = defaultDeadlines.first, !isCurrent(first.token) {
+            defaultDeadlines.removeFirst()
+        }
+        while let earliest = deadlines.min, !isCurrent(earliest.token) {
+            _ = deadlines.removeMin()
+        }
+    }
+
+    /// Whether `token` names the attempt its task is running now.
+    private func isCurrent(_ token: AssignmentToken) -> Bool {
+        guard let task = tasks[token.task] else { return false }
+        return task.state == .running && task.attempts == token.attempt
+    }
+
     /// Ends every attempt whose deadline has passed. The worker keeps the attempt's unit of credit until it answers,
     /// since it may still be busy with it; its late answer is ignored.
     private func expireAttempts(at now: ContinuousClock.Instant) {
@@ -138,9 +157,8 @@ public final class BrokerStateMachine {
             } else {
                 return
             }
-            let key = entry.token.task
-            guard let task = tasks[key], task.state == .running, task.attempts == entry.token.attempt else { continue }
-            attemptEnded(key, reason: "timeout", at: now)
+            guard isCurrent(entry.token) else { continue }
+            attemptEnded(entry.token.task, reason: "timeout", at: now)
         }
     }
 
@@ -208,6 +226,9 @@ public final class BrokerStateMachine {
 
     /// How many tasks the broker tracks, finished ones included.
     public var taskCount: Int { tasks.count }
+
+    /// How many attempt deadlines the broker holds, including entries of ended attempts not yet dropped.
+    var deadlineCount: Int { defaultDeadlines.count + deadlines.count }
 
     // MARK: - Workers
 
@@ -493,15 +514,17 @@ public final class BrokerStateMachine {
                 continue
             }
             receipt.accepted.append(spec.id)
-            if let key = batch.ids[spec.id] {
+            // One hash for a new id, the common case: claim the next key, and put the old one back for a duplicate.
+            let key = TaskKey(rawValue: lastKey + 1)
+            if let known = batch.ids.updateValue(key, forKey: spec.id) {
+                batch.ids[spec.id] = known
                 receipt.duplicates += 1
-                if let task = tasks[key], task.state == .succeeded || task.state == .failed {
+                if let task = tasks[known], task.state == .succeeded || task.state == .failed {
                     deliver(task)
                 }
                 continue
             }
-            let key = nextTaskKey()
-            batch.ids[spec.id] = key
+            lastKey = key.rawValue
             if current?.name != spec.category {
                 let queue = self.queue(for: spec.category)
                 current = queue

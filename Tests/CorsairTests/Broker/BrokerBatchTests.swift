@@ -113,3 +113,37 @@ import Testing
         #expect(broker.machine.statistics.failed == 1)
     }
 }
+
+@Suite struct BrokerDeadlineTests {
+    @Test("forgets the deadlines of answered attempts, so they do not pile up for a whole timeout")
+    func deadlinesDoNotPileUp() throws {
+        var broker = BrokerHarness { $0.taskTimeout = .seconds(600) }
+        broker.corsairWorker(w1, category: "a", credit: 10, batching: true)
+        var sent = try #require(broker.submit((1...1000).map { task("a\($0)") }).batches.first?.tasks)
+        var finished = 0
+        var step = 0
+        while !sent.isEmpty {
+            step += 1
+            let actions = broker.results(sent.map { answer($0) }, from: w1, after: .milliseconds(step))
+            finished += actions.results.count
+            broker.tick(after: .milliseconds(step))
+            #expect(broker.machine.deadlineCount <= 10)
+            sent = actions.batches.flatMap(\.tasks)
+        }
+        #expect(finished == 1000)
+    }
+
+    @Test("still times out an attempt dispatched after others with their own, longer timeouts")
+    func mixedTimeouts() throws {
+        var broker = BrokerHarness { $0.taskTimeout = .seconds(5) }
+        broker.corsairWorker(w1, category: "a", credit: 3, batching: true)
+        var slow = task("a1")
+        slow.timeout = .seconds(60)
+        broker.submit([slow, task("a2")])
+        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(2))
+        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(4))
+        let expired = broker.tick(after: .seconds(5))
+        #expect(expired.requeueReasons == ["timeout"])
+        #expect(broker.machine.state(ofTask: "a1", session: [7]) == "running")
+    }
+}
