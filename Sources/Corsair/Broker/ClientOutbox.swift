@@ -15,6 +15,9 @@ struct ClientOutbox {
     /// The most results, and output bytes, one RESULT message carries.
     static let resultLimit = (count: 1000, bytes: 1 << 20)
 
+    /// Acknowledgements times results beyond which acknowledgements are sent without leaving out answered ids.
+    private static let elisionLimit = 4096
+
     private struct Held {
         var framing: Framing
         var accepted: [String] = []
@@ -25,10 +28,11 @@ struct ClientOutbox {
         /// The held messages in the order they must leave, and empties the holder.
         mutating func take() -> [BrokerOutbound] {
             var messages: [BrokerOutbound] = []
-            if !results.isEmpty && !accepted.isEmpty {
-                // A result tells the client its task was accepted; only the others need saying.
-                let answered = Set(results.map(\.id))
-                accepted.removeAll { answered.contains($0) }
+            // A result tells the client its task was accepted; only the others need saying. This matters when a few
+            // tasks are in flight (each acknowledgement would cost the client a wake-up); under load both messages
+            // leave together anyway, so large holds are not searched.
+            if !results.isEmpty, accepted.count * results.count <= ClientOutbox.elisionLimit {
+                accepted.removeAll { id in results.contains { $0.id == id } }
             }
             if !accepted.isEmpty {
                 messages.append(.batch(framing, .accepted(accepted)))
@@ -65,12 +69,19 @@ struct ClientOutbox {
 
     /// Holds results for `peer`; returns what must leave now because the batch is full.
     mutating func hold(results: [TaskResult], framing: Framing, for peer: PeerID) -> [BrokerOutbound] {
-        held[peer, default: Held(framing: framing)].framing = framing
-        held[peer]!.results.append(contentsOf: results)
-        held[peer]!.bytes += results.reduce(0) { $0 + $1.output.count }
-        let batch = held[peer]!
-        guard batch.results.count >= Self.resultLimit.count || batch.bytes >= Self.resultLimit.bytes else { return [] }
-        return release(peer)
+        var batch = held.removeValue(forKey: peer) ?? Held(framing: framing)
+        batch.framing = framing
+        if batch.results.isEmpty {
+            batch.results = results
+        } else {
+            batch.results.append(contentsOf: results)
+        }
+        batch.bytes += results.reduce(0) { $0 + $1.output.count }
+        guard batch.results.count >= Self.resultLimit.count || batch.bytes >= Self.resultLimit.bytes else {
+            held[peer] = batch
+            return []
+        }
+        return batch.take()
     }
 
     /// Everything held for `peer`, acknowledgements first: what must leave before any other message to it.
