@@ -535,7 +535,7 @@ public final class BrokerStateMachine {
             enqueue(
                 TaskRecord(
                     key: key, id: spec.id, category: spec.category, priority: spec.priority, origin: .batch(batch),
-                    timeout: spec.timeout, maxAttempts: spec.maxAttempts, payload: [spec.payload]),
+                    timeout: spec.timeout, maxAttempts: spec.maxAttempts, payload: spec.payload),
                 in: current!, at: now)
         }
         emit(
@@ -659,8 +659,11 @@ public final class BrokerStateMachine {
 
     /// Sends a batching worker the tasks assigned to it so far, as one TASKS message.
     private func sendAssigned(to worker: WorkerRecord, at now: ContinuousClock.Instant) {
-        send(.tasks(worker.framing, worker.assigned), to: worker, at: now)
-        worker.assigned.removeAll()
+        let tasks = worker.assigned
+        send(.tasks(worker.framing, tasks), to: worker, at: now)
+        // The next pass likely assigns about as many: reserve that room once instead of growing step by step.
+        worker.assigned = []
+        worker.assigned.reserveCapacity(tasks.count)
         worker.assignedBytes = 0
     }
 

@@ -51,7 +51,8 @@ final class TaskRecord {
     private var deadlineOrFinish = Moment.none
     private var details: Details?
 
-    init(
+    /// Creates a record of a task whose request body is `frames` (a plain MDP request's).
+    convenience init(
         key: TaskKey,
         id: String,
         category: String,
@@ -59,7 +60,38 @@ final class TaskRecord {
         origin: Origin,
         timeout: Duration?,
         maxAttempts: Int?,
-        payload: [[UInt8]]
+        payload frames: [[UInt8]]
+    ) {
+        self.init(
+            key: key, id: id, category: category, priority: priority, origin: origin, timeout: timeout,
+            maxAttempts: maxAttempts, body: frames.count == 1 ? .single(frames[0]) : .frames(frames))
+    }
+
+    /// Creates a record of a task whose request body is one frame (every batch task's).
+    convenience init(
+        key: TaskKey,
+        id: String,
+        category: String,
+        priority: Int32,
+        origin: Origin,
+        timeout: Duration?,
+        maxAttempts: Int?,
+        payload: [UInt8]
+    ) {
+        self.init(
+            key: key, id: id, category: category, priority: priority, origin: origin, timeout: timeout,
+            maxAttempts: maxAttempts, body: .single(payload))
+    }
+
+    private init(
+        key: TaskKey,
+        id: String,
+        category: String,
+        priority: Int32,
+        origin: Origin,
+        timeout: Duration?,
+        maxAttempts: Int?,
+        body: Body
     ) {
         self.key = key
         self.id = id
@@ -68,7 +100,7 @@ final class TaskRecord {
         self.origin = origin
         self.timeoutMilliseconds = timeout.map { UInt32(clamping: max(1, $0.wholeMilliseconds)) } ?? 0
         self.attemptLimit = maxAttempts.map { UInt8(clamping: $0) } ?? 0
-        self.body = payload.count == 1 ? .single(payload[0]) : .frames(payload)
+        self.body = body
     }
 
     /// The request body's frames; empty once the task has finished.
