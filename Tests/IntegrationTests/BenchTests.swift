@@ -18,7 +18,7 @@ struct BenchTests {
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
         for key in [
             "tasks_per_second", "baseline_round_trips_per_second", "ratio", "p50_us", "p99_us", "p999_us",
-            "baseline_p50_us", "baseline_p99_us", "broker_peak_rss_mb",
+            "baseline_p50_us", "baseline_p99_us", "broker_peak_rss_mb", "p50_ratio", "p99_ratio",
         ] {
             let value = try #require(report[key] as? Double, "missing \(key)")
             #expect(value > 0, "\(key) = \(value)")
@@ -27,6 +27,10 @@ struct BenchTests {
         let baseline = try #require(report["baseline_round_trips_per_second"] as? Double)
         let ratio = try #require(report["ratio"] as? Double)
         #expect(abs(ratio - perSecond / baseline) < 0.01 + ratio * 0.01)
+        let p50Ratio = try #require(report["p50_ratio"] as? Double)
+        let p50 = try #require(report["p50_us"] as? Double)
+        let baselineP50 = try #require(report["baseline_p50_us"] as? Double)
+        #expect(abs(p50Ratio - p50 / baselineP50) < 0.01 + p50Ratio * 0.01)
         #expect(try #require(report["p99_us"] as? Double) >= (try #require(report["p50_us"] as? Double)))
         #expect(report["broker_cpu_us_per_task"] is Double)
         #expect(report["tasks"] as? Int == 2000)

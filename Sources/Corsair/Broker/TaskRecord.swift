@@ -181,7 +181,7 @@ final class TaskRecord {
 
 /// An optional instant in 8 bytes (an `Optional<ContinuousClock.Instant>` takes 17, padded to 24): nanoseconds from
 /// a reference instant fixed when the process first needs one, with `Int64.min` for none.
-struct Moment: Sendable, Hashable {
+struct Moment: Sendable, Hashable, Comparable {
     private static let reference = ContinuousClock.now
     static let none = Moment(nanoseconds: .min)
 
@@ -203,6 +203,8 @@ struct Moment: Sendable, Hashable {
     var instant: ContinuousClock.Instant? {
         nanoseconds == .min ? nil : Self.reference + .nanoseconds(nanoseconds)
     }
+
+    static func < (lhs: Moment, rhs: Moment) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 }
 
 /// A place in a category's queue: higher priority first, then submission order. Requeued tasks keep their place.
@@ -216,12 +218,22 @@ struct QueueEntry: Comparable, Sendable {
 }
 
 /// When a task waiting in a category without workers gives up, if ``TaskRecord/queueDeadline`` still says so.
+///
+/// Every task queued while its category has no worker has one, so it is kept to 16 bytes: a million such tasks hold
+/// 16 MB of these rather than 32.
 struct QueueDeadline: Comparable, Sendable {
-    let deadline: ContinuousClock.Instant
+    private let moment: Moment
     let key: TaskKey
 
+    init(deadline: ContinuousClock.Instant, key: TaskKey) {
+        self.moment = Moment(deadline)
+        self.key = key
+    }
+
+    var deadline: ContinuousClock.Instant { moment.instant! }
+
     static func < (lhs: QueueDeadline, rhs: QueueDeadline) -> Bool {
-        lhs.deadline != rhs.deadline ? lhs.deadline < rhs.deadline : lhs.key < rhs.key
+        lhs.moment != rhs.moment ? lhs.moment < rhs.moment : lhs.key < rhs.key
     }
 }
 

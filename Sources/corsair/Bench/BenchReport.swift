@@ -15,6 +15,11 @@ struct BenchReport {
         Spread(zip(corsair, baseline).map { $0.perSecond / $1.perSecond })
     }
 
+    /// Corsair's latency at `percentile` over the baseline's, run by run: the latency targets are these.
+    private func latencyRatio(_ percentile: Double) -> Spread {
+        Spread(zip(corsair, baseline).map { $0.latency(percentile) / $1.latency(percentile) })
+    }
+
     var table: String {
         let rows: [(String, (RunFigures) -> Double, Int)] = [
             ("tasks per second", \.perSecond, 0),
@@ -38,6 +43,9 @@ struct BenchReport {
         }
         lines.append(TextTable.render(table))
         lines.append("ratio corsair/baseline tasks per second: \(ratio.formatted(digits: 2))")
+        lines.append(
+            "ratio corsair/baseline latency p50: \(latencyRatio(50).formatted(digits: 2)), "
+                + "p99: \(latencyRatio(99).formatted(digits: 2))")
         lines.append("(the baseline's 'broker' is the proxy process)")
         return lines.joined(separator: "\n") + "\n"
     }
@@ -53,6 +61,8 @@ struct BenchReport {
             "tasks_per_second": number(spread(corsair, \.perSecond).median),
             "baseline_round_trips_per_second": number(spread(baseline, \.perSecond).median),
             "ratio": number(ratio.median),
+            "p50_ratio": number(latencyRatio(50).median),
+            "p99_ratio": number(latencyRatio(99).median),
             "p50_us": number(spread(corsair) { $0.latency(50) }.median),
             "p99_us": number(spread(corsair) { $0.latency(99) }.median),
             "p999_us": number(spread(corsair) { $0.latency(99.9) }.median),
@@ -65,6 +75,8 @@ struct BenchReport {
                 "tasks_per_second": ranged(spread(corsair, \.perSecond)),
                 "baseline_round_trips_per_second": ranged(spread(baseline, \.perSecond)),
                 "ratio": ranged(ratio),
+                "p50_ratio": ranged(latencyRatio(50)),
+                "p99_ratio": ranged(latencyRatio(99)),
             ],
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
