@@ -196,12 +196,11 @@ struct Moment: Sendable, Hashable, Comparable {
             self = .none
             return
         }
-        let (seconds, attoseconds) = (instant - Self.reference).components
-        nanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        nanoseconds = Int64(truncatingIfNeeded: (instant - Self.reference).attoseconds / 1_000_000_000)
     }
 
     var instant: ContinuousClock.Instant? {
-        nanoseconds == .min ? nil : Self.reference + .nanoseconds(nanoseconds)
+        nanoseconds == .min ? nil : Self.reference + Duration(attoseconds: Int128(nanoseconds) * 1_000_000_000)
     }
 
     static func < (lhs: Moment, rhs: Moment) -> Bool { lhs.nanoseconds < rhs.nanoseconds }

@@ -348,6 +348,6 @@ func hex(_ byte: UInt8) -> String {
 extension Duration {
     /// The duration in whole milliseconds, rounded down.
     var wholeMilliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+        Int64(truncatingIfNeeded: attoseconds / 1_000_000_000_000_000)
     }
 }
