@@ -22,7 +22,7 @@ public enum ClientProtocol {
         case ping = 0x02
         /// Client to broker: a JSON ``BrokerQuery``; the broker answers REPORT.
         case query = 0x03
-        /// Broker to client: the ids it accepted (or already had).
+        /// Broker to client: one frame of the ids it accepted (or already had).
         case accepted = 0x11
         /// Broker to client: id and reason frame pairs for tasks it refused.
         case rejected = 0x12
@@ -225,7 +225,12 @@ extension BrokerReply {
         switch self {
         case .accepted(let ids):
             frames.append([ClientProtocol.Command.accepted.rawValue])
-            frames.append(contentsOf: ids.map { Array($0.utf8) })
+            var writer = WireWriter(capacity: 4 + ids.reduce(0) { $0 + 2 + $1.utf8.count })
+            writer.write(UInt32(clamping: ids.count))
+            for id in ids {
+                writer.write(id, lengthAs: UInt16.self)
+            }
+            frames.append(writer.bytes)
         case .rejected(let rejections):
             frames.append([ClientProtocol.Command.rejected.rawValue])
             for rejection in rejections {
@@ -273,7 +278,21 @@ extension BrokerReply {
         let body = frames[(base + 2)...]
         switch ClientProtocol.Command(rawValue: frames[base + 1][0]) {
         case .accepted:
-            self = .accepted(body.map { String(decoding: $0, as: UTF8.self) })
+            guard body.count == 1 else {
+                throw ProtocolError(frame: nil, of: count, "ACCEPTED needs one frame of ids, got \(body.count) frames")
+            }
+            var reader = WireReader(body[body.startIndex], frame: base + 2, of: count)
+            let idCount = Int(try reader.read(UInt32.self, "id count"))
+            guard idCount <= reader.remaining / 2 else {
+                throw ProtocolError(frame: base + 2, of: count, "ACCEPTED count \(idCount) does not fit its \(reader.remaining) bytes")
+            }
+            var ids: [String] = []
+            ids.reserveCapacity(idCount)
+            for index in 0..<idCount {
+                ids.append(try reader.readString(lengthAs: UInt16.self, "accepted id \(index)"))
+            }
+            try reader.expectEnd("\(idCount) ids")
+            self = .accepted(ids)
         case .rejected:
             guard body.count % 2 == 0 else {
                 throw ProtocolError(frame: nil, of: count, "REJECTED needs id and reason frame pairs")

@@ -38,6 +38,7 @@ import Testing
 
     @Test("round-trips every broker reply to a batch client", arguments: [
         BrokerReply.accepted(["a1", "a2"]),
+        .accepted(["tâche-1"]),
         .rejected([TaskRejection(id: "x", reason: "category 'mmi.x' is reserved")]),
         .results([TaskResult(id: "a1", category: "a", outcome: .succeeded, attempts: 1, worker: "w-1", started: 5, finished: 9, output: [1, 2])]),
         .results([
@@ -63,5 +64,14 @@ import Testing
         let error = try #require(throws: ProtocolError.self) { try BrokerReply(decoding: frames) }
         #expect(error.message.contains("result 0 has unknown outcome 0x07"))
         #expect(error.frame == 2)
+    }
+
+    @Test("refuses an ACCEPTED whose count does not fit its frame, or that is split over frames")
+    func badAccepted() throws {
+        let header: [[UInt8]] = [ClientProtocol.header, [ClientProtocol.Command.accepted.rawValue]]
+        let overlong = try #require(throws: ProtocolError.self) { try BrokerReply(decoding: header + [[0, 0, 0, 9, 0, 1]]) }
+        #expect(overlong.message.contains("ACCEPTED count 9"))
+        let split = try #require(throws: ProtocolError.self) { try BrokerReply(decoding: header + [[0, 0, 0, 0], []]) }
+        #expect(split.message.contains("one frame of ids"))
     }
 }
