@@ -3,10 +3,10 @@
 /// Results are gathered over one pass over the socket and leave together at its end, as one RESULT message per
 /// client (or sooner when ``resultLimit`` is reached). Acknowledgements (ACCEPTED) are held up to
 /// ``acknowledgementDelay``, like TCP's delayed ACK: a task that finishes sooner has its acknowledgement travel with
-/// its result, and since a result tells the client its task was accepted, the acknowledgement of that id is left out;
-/// the client wakes once instead of twice, for one message. Held acknowledgements always leave before any other
-/// message to their client, and before any result, so a client never sees a result for a task it was not told was
-/// accepted, one way or the other.
+/// its result. A result also tells the client its task was accepted, so when few are held the acknowledgements of
+/// answered ids are left out, and a quick task costs the client one wake-up and one message instead of two. Held
+/// acknowledgements always leave before any other message to their client, and before any result, so a client never
+/// sees a result for a task it was not told was accepted, one way or the other.
 ///
 /// A value used by the broker loop's thread only; it reads no clock, so its rules are tested with given instants.
 struct ClientOutbox {
