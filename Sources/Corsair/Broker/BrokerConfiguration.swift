@@ -23,6 +23,10 @@ public struct BrokerConfiguration: Sendable, Hashable {
     /// logged and answered as bad input (DISCONNECT for a worker, ERROR for a batch client) without being decoded.
     public var maxMessageSize: Int = 16 << 20
 
+    /// The most bytes a batching worker may put in one RESULTS message: well under ``maxMessageSize``, so that
+    /// results that each fit never add up to a message the broker refuses.
+    var resultBatchBytes: Int { min(TaskBatch.limit.bytes, maxMessageSize / 2) }
+
     /// Creates the default configuration.
     public init() {}
 }

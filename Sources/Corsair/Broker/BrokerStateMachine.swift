@@ -297,7 +297,9 @@ public final class BrokerStateMachine {
                 peer: peer, name: worker.name, category: category, credit: worker.credit, extended: worker.isExtended))
         if worker.isExtended {
             send(
-                .heartbeat(framing, acknowledgement: configuration.heartbeatInterval, batching: worker.batching),
+                .heartbeat(
+                    framing, acknowledgement: configuration.heartbeatInterval,
+                    batchBytes: worker.batching ? configuration.resultBatchBytes : nil),
                 toWorker: peer, at: now)
         }
         list(worker)

@@ -51,8 +51,9 @@ public enum BrokerToWorker: Sendable, Hashable {
     /// Work for a worker that offered batches: many tasks in one message (``TaskBatch``).
     case tasks([AssignedTask])
     /// Liveness; `extensionAccepted` when it carries ``WorkerExtension/marker``, with the broker's heartbeat interval
-    /// when it says it (`heartbeat-ms=N` after the marker) and `batching` when it accepts batches (`batch=1`).
-    case heartbeat(extensionAccepted: Bool, brokerInterval: Duration?, batching: Bool = false)
+    /// when it says it (`heartbeat-ms=N` after the marker), and when it accepts batches (`batch=1`) the most bytes a
+    /// RESULTS message may carry (`batch-bytes=N`, else ``TaskBatch/limit``).
+    case heartbeat(extensionAccepted: Bool, brokerInterval: Duration?, batchBytes: Int? = nil)
     /// The broker dropped this worker: reconnect on a new socket.
     case disconnect
 }
@@ -64,9 +65,10 @@ public enum BrokerOutbound: Sendable, Hashable {
     /// MDP/Worker TASKS (``TaskBatch``), to a worker whose batch offer the broker accepted.
     case tasks(Framing, [AssignedTask])
     /// MDP/Worker HEARTBEAT. With `acknowledgement` (the broker's heartbeat interval) it accepts the worker's
-    /// corsair/1 offer: ``WorkerExtension/marker`` and `heartbeat-ms=N` follow the command, and `batch=1` when
-    /// `batching` accepts the offer of batches too.
-    case heartbeat(Framing, acknowledgement: Duration?, batching: Bool = false)
+    /// corsair/1 offer: ``WorkerExtension/marker`` and `heartbeat-ms=N` follow the command. With `batchBytes` it
+    /// accepts the offer of batches too (`batch=1`), and says how many bytes a RESULTS message may carry
+    /// (`batch-bytes=N`), so that a worker's batch never crosses the broker's `--max-message-size`.
+    case heartbeat(Framing, acknowledgement: Duration?, batchBytes: Int? = nil)
     /// MDP/Worker DISCONNECT.
     case disconnect(Framing)
     /// MDP/Client PARTIAL or FINAL.

@@ -130,11 +130,15 @@ public enum MDPCodec {
             return frames
         case .tasks(let framing, let tasks):
             return framing.prefix + [MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode(tasks)]
-        case .heartbeat(let framing, let acknowledgement, let batching):
+        case .heartbeat(let framing, let acknowledgement, let batchBytes):
             var frames = framing.prefix + [MDP.workerHeader, [MDP.WorkerCommand.heartbeat.rawValue]]
             if let interval = acknowledgement {
                 frames.append(WorkerExtension.marker)
-                frames.append(Array("heartbeat-ms=\(interval.wholeMilliseconds)\(batching ? "\nbatch=1" : "")".utf8))
+                var lines = "heartbeat-ms=\(interval.wholeMilliseconds)"
+                if let batchBytes {
+                    lines += "\nbatch=1\nbatch-bytes=\(batchBytes)"
+                }
+                frames.append(Array(lines.utf8))
             }
             return frames
         case .disconnect(let framing):
@@ -210,6 +214,7 @@ public enum MDPCodec {
             }
             var interval: Duration?
             var batching = false
+            var batchBytes = TaskBatch.limit.bytes
             if count > base + 3, let text = String(validating: frames[base + 3], as: UTF8.self) {
                 for line in text.split(separator: "\n") {
                     if line.hasPrefix("heartbeat-ms="), let milliseconds = Int(line.dropFirst("heartbeat-ms=".count)),
@@ -218,10 +223,14 @@ public enum MDPCodec {
                         interval = .milliseconds(milliseconds)
                     } else if line == "batch=1" {
                         batching = true
+                    } else if line.hasPrefix("batch-bytes="), let bytes = Int(line.dropFirst("batch-bytes=".count)),
+                        bytes >= 1
+                    {
+                        batchBytes = min(bytes, TaskBatch.limit.bytes)
                     }
                 }
             }
-            return .heartbeat(extensionAccepted: true, brokerInterval: interval, batching: batching)
+            return .heartbeat(extensionAccepted: true, brokerInterval: interval, batchBytes: batching ? batchBytes : nil)
         case .disconnect:
             return .disconnect
         default:

@@ -35,6 +35,8 @@ public struct WorkerStateMachine: Sendable {
     private var isExtended = false
     /// Whether the broker agreed to batches: tasks may come as TASKS, and results go back as RESULTS.
     private var isBatching = false
+    /// The most bytes of results one RESULTS message carries, as the broker said.
+    private var batchBytes = TaskBatch.limit.bytes
     /// Results waiting for ``flushResults(at:)``, while batching.
     private var pendingResults: [WorkerResult] = []
     private var pendingBytes = 0
@@ -122,10 +124,11 @@ public struct WorkerStateMachine: Sendable {
         }
         backoff.reset()
         switch message {
-        case .heartbeat(let accepted, let interval, let batching):
+        case .heartbeat(let accepted, let interval, let batchBytes):
             guard accepted, !isExtended else { return [] }
             isExtended = true
-            isBatching = batching
+            isBatching = batchBytes != nil
+            self.batchBytes = batchBytes ?? TaskBatch.limit.bytes
             brokerInterval = interval
             return [.event(.extensionAccepted)]
         case .tasks(let tasks):
@@ -209,10 +212,16 @@ public struct WorkerStateMachine: Sendable {
                 entry = WorkerResult(
                     token: token, outcome: failure.isRetryable ? .failed : .rejected, output: Array(failure.message.utf8))
             }
-            pendingResults.append(entry)
-            pendingBytes += entry.output.count
+            // An entry costs 17 bytes besides its output. One that would take the message over the broker's budget
+            // goes in the next message; one that is over the budget on its own goes alone.
+            let size = 17 + entry.output.count
             var actions: [Action] = []
-            if pendingResults.count >= TaskBatch.limit.count || pendingBytes >= TaskBatch.limit.bytes {
+            if !pendingResults.isEmpty && pendingBytes + size > batchBytes {
+                actions += flushResults(at: now)
+            }
+            pendingResults.append(entry)
+            pendingBytes += size
+            if pendingResults.count >= TaskBatch.limit.count || pendingBytes >= batchBytes {
                 actions += flushResults(at: now)
             }
             if isDraining && inFlight.isEmpty {

@@ -8,7 +8,7 @@ import Testing
     func oneMessagePerPass() throws {
         var broker = BrokerHarness { $0.taskTimeout = .seconds(7) }
         let joined = broker.corsairWorker(w1, category: "a", credit: 3, batching: true)
-        #expect(joined.sent(to: w1) == [.heartbeat(.delimited, acknowledgement: .seconds(1), batching: true)])
+        #expect(joined.sent(to: w1) == [.heartbeat(.delimited, acknowledgement: .seconds(1), batchBytes: TaskBatch.limit.bytes)])
         let submitted = broker.submit([task("a1"), task("a2"), task("a3"), task("a4")])
         #expect(submitted.requests.isEmpty)
         let batches = submitted.batches
@@ -70,6 +70,13 @@ import Testing
         let duplicate = broker.results([answer(first)], from: w1, after: .seconds(3))
         #expect(duplicate.batches.isEmpty, "a duplicate answer freed credit the worker does not have")
         #expect(broker.results([answer(next)], from: w1, after: .seconds(3)).results.map(\.id) == ["a1"])
+    }
+
+    @Test("tells a batching worker to keep RESULTS to half of --max-message-size when that is under the batch limit")
+    func resultBudget() {
+        var broker = BrokerHarness { $0.maxMessageSize = 4096 }
+        let joined = broker.corsairWorker(w1, category: "a", credit: 3, batching: true)
+        #expect(joined.sent(to: w1) == [.heartbeat(.delimited, acknowledgement: .seconds(1), batchBytes: 2048)])
     }
 
     @Test("splits a pass into TASKS messages of at most the batch limit")

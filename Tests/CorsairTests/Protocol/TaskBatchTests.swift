@@ -62,12 +62,18 @@ import Testing
     func negotiation() throws {
         let offer = WorkerOffer(credit: 3, heartbeatInterval: .seconds(2), name: "w", batching: true)
         #expect(try WorkerOffer(decoding: offer.encoded, frame: 4, of: 5) == offer)
-        let acknowledgement = MDPCodec.encode(.heartbeat(.rfc18, acknowledgement: .seconds(2), batching: true))
+        let acknowledgement = MDPCodec.encode(.heartbeat(.rfc18, acknowledgement: .seconds(2), batchBytes: 4096))
         #expect(
             try MDPCodec.decodeAtWorker(acknowledgement)
-                == .heartbeat(extensionAccepted: true, brokerInterval: .seconds(2), batching: true))
+                == .heartbeat(extensionAccepted: true, brokerInterval: .seconds(2), batchBytes: 4096))
         let plain = MDPCodec.encode(.heartbeat(.rfc18, acknowledgement: .seconds(2)))
         #expect(
-            try MDPCodec.decodeAtWorker(plain) == .heartbeat(extensionAccepted: true, brokerInterval: .seconds(2), batching: false))
+            try MDPCodec.decodeAtWorker(plain) == .heartbeat(extensionAccepted: true, brokerInterval: .seconds(2), batchBytes: nil))
+        // Without batch-bytes, or with more than a batch may hold, the worker keeps to the batch limit.
+        for lines in ["batch=1", "batch=1\nbatch-bytes=99999999"] {
+            #expect(
+                try MDPCodec.decodeAtWorker([MDP.workerHeader, [0x05], WorkerExtension.marker, Array(lines.utf8)])
+                    == .heartbeat(extensionAccepted: true, brokerInterval: nil, batchBytes: TaskBatch.limit.bytes))
+        }
     }
 }

@@ -211,6 +211,29 @@ import Testing
         #expect(lost.flushResults(at: t0).isEmpty)
     }
 
+    @Test("keeps each RESULTS message within the bytes the broker allows, and sends an oversized result alone")
+    func resultBudget() throws {
+        var worker = machine { $0.concurrency = 4 }
+        _ = worker.connected(at: t0)
+        _ = worker.messageReceived(
+            [MDP.workerHeader, [0x05], WorkerExtension.marker, Array("batch=1\nbatch-bytes=2048".utf8)], at: t0)
+        let assigned = (1...4).map {
+            AssignedTask(
+                token: AssignmentToken(task: TaskKey(rawValue: UInt64($0)), attempt: 1), id: "t\($0)",
+                timeout: .seconds(5), payload: [])
+        }
+        let started = runs(worker.messageReceived([MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode(assigned)], at: t0))
+        let outputs = [1000, 1000, 1000, 5000].map { [UInt8](repeating: 7, count: $0) }
+        var messages: [[[UInt8]]] = []
+        for (ticket, output) in zip(started.map(\.0), outputs) {
+            messages += sent(worker.taskFinished(ticket, result: .success(output), at: t0))
+        }
+        messages += sent(worker.flushResults(at: t0))
+        let batches = try messages.map { try TaskBatch.decodeResults($0[3], frame: 3, of: 4).map(\.output.count) }
+        #expect(batches == [[1000, 1000], [1000], [5000]])
+        #expect(messages.dropLast().allSatisfy { $0[3].count <= 5 + 2048 })
+    }
+
     @Test("refuses TASKS from a broker that did not agree to batches")
     func tasksWithoutAgreement() {
         var worker = machine()
