@@ -215,7 +215,7 @@ public final class BrokerLoop: Sendable {
 
 /// Carries out a state machine's actions on the broker I/O thread.
 private struct Driver {
-    var machine: BrokerStateMachine
+    let machine: BrokerStateMachine
     /// Owned by the broker I/O thread.
     let router: Socket
     let logger: Logger

@@ -114,8 +114,8 @@ public final class BrokerStateMachine {
         for peer in expired.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
             removeWorker(peer, reason: .expired, at: now)
         }
-        for peer in workers.keys where now - workers[peer]!.lastSentAt >= configuration.heartbeatInterval {
-            send(.heartbeat(workers[peer]!.framing, acknowledgement: nil), toWorker: peer, at: now)
+        for worker in workers.values where now - worker.lastSentAt >= configuration.heartbeatInterval {
+            send(.heartbeat(worker.framing, acknowledgement: nil), to: worker, at: now)
         }
         // Wake when the next worker is due a heartbeat or would expire, so no worker waits more than an interval.
         nextCheck = now + configuration.heartbeatInterval
@@ -300,7 +300,7 @@ public final class BrokerStateMachine {
                 .heartbeat(
                     framing, acknowledgement: configuration.heartbeatInterval,
                     batchBytes: worker.batching ? configuration.resultBatchBytes : nil),
-                toWorker: peer, at: now)
+                to: worker, at: now)
         }
         list(worker)
         dispatch(queue, at: now)
@@ -808,11 +808,6 @@ public final class BrokerStateMachine {
     }
 
     // MARK: - Output
-
-    private func send(_ message: BrokerOutbound, toWorker peer: PeerID, at now: ContinuousClock.Instant) {
-        workers[peer]?.lastSentAt = now
-        actions.append(.send(message, to: peer))
-    }
 
     private func send(_ message: BrokerOutbound, to worker: WorkerRecord, at now: ContinuousClock.Instant) {
         worker.lastSentAt = now
