@@ -33,10 +33,9 @@ public struct WorkerStateMachine: Sendable {
     private var phase: Phase
     private var generation = 0
     private var isExtended = false
-    /// Whether the broker agreed to batches: tasks may come as TASKS, and results go back as RESULTS.
-    private var isBatching = false
-    /// The most bytes of results one RESULTS message carries, as the broker said.
-    private var batchBytes = TaskBatch.limit.bytes
+    /// Set when the broker agreed to batches (tasks may come as TASKS, and results go back as RESULTS): the most bytes
+    /// of entries one RESULTS message carries, as the broker said.
+    private var resultBudget: Int?
     /// Results waiting for ``flushResults(at:)``, while batching.
     private var pendingResults: [WorkerResult] = []
     private var pendingBytes = 0
@@ -65,7 +64,7 @@ public struct WorkerStateMachine: Sendable {
     public var extensionAccepted: Bool { isExtended }
 
     /// Whether the broker agreed to take results in batches on the current connection.
-    public var batchingAccepted: Bool { isBatching }
+    public var batchingAccepted: Bool { resultBudget != nil }
 
     /// Whether the connection has finished for good.
     public var isStopped: Bool { phase == .stopped }
@@ -95,7 +94,7 @@ public struct WorkerStateMachine: Sendable {
         phase = .connected
         generation += 1
         isExtended = false
-        isBatching = false
+        resultBudget = nil
         brokerInterval = nil
         inFlight.removeAll()
         dropPendingResults()
@@ -127,12 +126,11 @@ public struct WorkerStateMachine: Sendable {
         case .heartbeat(let accepted, let interval, let batchBytes):
             guard accepted, !isExtended else { return [] }
             isExtended = true
-            isBatching = batchBytes != nil
-            self.batchBytes = batchBytes ?? TaskBatch.limit.bytes
+            resultBudget = batchBytes
             brokerInterval = interval
             return [.event(.extensionAccepted)]
         case .tasks(let tasks):
-            guard isBatching else {
+            guard resultBudget != nil else {
                 return [.event(.badMessage(ProtocolError(frame: 1, of: frames.count, "TASKS before the broker agreed to batches")))]
             }
             return tasks.flatMap { assigned(task: $0, at: now) }
@@ -203,50 +201,56 @@ public struct WorkerStateMachine: Sendable {
         guard ticket.generation == generation, phase == .connected, inFlight.remove(ticket.envelope) != nil else {
             return [.event(.resultDropped)]
         }
-        if isBatching, let token = AssignmentToken(decoding: ticket.envelope) {
-            let entry: WorkerResult
+        var actions: [Action]
+        if let budget = resultBudget, let token = AssignmentToken(decoding: ticket.envelope) {
+            let (outcome, output) = Self.outcome(of: result)
+            actions = gather(WorkerResult(token: token, outcome: outcome, output: output), within: budget, at: now)
+        } else if isExtended {
+            let (outcome, output) = Self.outcome(of: result)
+            actions = [final(ticket.envelope, body: [[outcome.rawValue], output], at: now)]
+        } else {
             switch result {
             case .success(let output):
-                entry = WorkerResult(token: token, outcome: .succeeded, output: output)
+                actions = [final(ticket.envelope, body: [output], at: now)]
             case .failure(let failure):
-                entry = WorkerResult(
-                    token: token, outcome: failure.isRetryable ? .failed : .rejected, output: Array(failure.message.utf8))
+                // Plain MDP has no failure reply; the client gets the message as the reply body.
+                actions = [final(ticket.envelope, body: [Array("error: \(failure.message)".utf8)], at: now)]
             }
-            // An entry costs 17 bytes besides its output. One that would take the message over the broker's budget
-            // goes in the next message; one that is over the budget on its own goes alone.
-            let size = 17 + entry.output.count
-            var actions: [Action] = []
-            if !pendingResults.isEmpty && pendingBytes + size > batchBytes {
-                actions += flushResults(at: now)
-            }
-            pendingResults.append(entry)
-            pendingBytes += size
-            if pendingResults.count >= TaskBatch.limit.count || pendingBytes >= batchBytes {
-                actions += flushResults(at: now)
-            }
-            if isDraining && inFlight.isEmpty {
-                actions += finishDraining(at: now)
-            }
-            return actions
         }
-        let body: [[UInt8]]
-        switch (result, isExtended) {
-        case (.success(let output), true):
-            body = [[TaskOutcome.succeeded.rawValue], output]
-        case (.failure(let failure), true):
-            let outcome: TaskOutcome = failure.isRetryable ? .failed : .rejected
-            body = [[outcome.rawValue], Array(failure.message.utf8)]
-        case (.success(let output), false):
-            body = [output]
-        case (.failure(let failure), false):
-            // Plain MDP has no failure reply; the client gets the message as the reply body.
-            body = [Array("error: \(failure.message)".utf8)]
-        }
-        var actions = [send(MDPCodec.encodeFromWorker(.final(envelope: ticket.envelope, body: body)), at: now)]
         if isDraining && inFlight.isEmpty {
             actions += finishDraining(at: now)
         }
         return actions
+    }
+
+    /// How a Corsair broker is told a handler's result: its outcome and the result or error text.
+    private static func outcome(of result: Result<[UInt8], TaskFailure>) -> (TaskOutcome, [UInt8]) {
+        switch result {
+        case .success(let output):
+            (.succeeded, output)
+        case .failure(let failure):
+            (failure.isRetryable ? .failed : .rejected, Array(failure.message.utf8))
+        }
+    }
+
+    /// Adds `entry` to the next RESULTS message, sending what is gathered first when `entry` would take it over the
+    /// `budget` bytes, and sending it now when it is full. An entry over the budget on its own goes alone.
+    private mutating func gather(_ entry: WorkerResult, within budget: Int, at now: ContinuousClock.Instant) -> [Action] {
+        let size = 17 + entry.output.count  // key, attempt, outcome and length, then the output
+        var actions: [Action] = []
+        if !pendingResults.isEmpty && pendingBytes + size > budget {
+            actions += flushResults(at: now)
+        }
+        pendingResults.append(entry)
+        pendingBytes += size
+        if pendingResults.count >= TaskBatch.limit.count || pendingBytes >= budget {
+            actions += flushResults(at: now)
+        }
+        return actions
+    }
+
+    private mutating func final(_ envelope: [UInt8], body: [[UInt8]], at now: ContinuousClock.Instant) -> Action {
+        send(MDPCodec.encodeFromWorker(.final(envelope: envelope, body: body)), at: now)
     }
 
     /// Sends the results gathered since the last call as one RESULTS message; the driver calls this after each pass
@@ -323,8 +327,7 @@ public struct WorkerStateMachine: Sendable {
     }
 
     private mutating func handBack(_ envelope: [UInt8], at now: ContinuousClock.Instant) -> Action {
-        let body: [[UInt8]] = [[TaskOutcome.handedBack.rawValue], Array("worker shutting down".utf8)]
-        return send(MDPCodec.encodeFromWorker(.final(envelope: envelope, body: body)), at: now)
+        final(envelope, body: [[TaskOutcome.handedBack.rawValue], Array("worker shutting down".utf8)], at: now)
     }
 
     private mutating func reconnect(at now: ContinuousClock.Instant, event: WorkerEvent) -> [Action] {
