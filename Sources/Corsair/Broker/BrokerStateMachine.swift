@@ -470,7 +470,7 @@ public final class BrokerStateMachine {
             TaskRecord(
                 key: key, id: "mdp-\(key.rawValue)", category: request.category, priority: 0,
                 origin: .mdp(peer, request.framing, request.dialect), timeout: nil, maxAttempts: nil,
-                payload: request.body),
+                body: .init(frames: request.body)),
             in: queue, at: now)
         dispatch(queue, at: now)
     }
@@ -537,7 +537,7 @@ public final class BrokerStateMachine {
             enqueue(
                 TaskRecord(
                     key: key, id: spec.id, category: spec.category, priority: spec.priority, origin: .batch(batch),
-                    timeout: spec.timeout, maxAttempts: spec.maxAttempts, payload: spec.payload),
+                    timeout: spec.timeout, maxAttempts: spec.maxAttempts, body: .single(spec.payload)),
                 in: current!, at: now)
         }
         emit(
@@ -635,8 +635,9 @@ public final class BrokerStateMachine {
                 if worker.assigned.isEmpty {
                     batching.append(worker)
                 }
-                worker.assigned.append(AssignedTask(token: token, id: task.id, timeout: timeout, payload: task.joinedPayload))
-                worker.assignedBytes += worker.assigned.last!.payload.count
+                let payload = task.joinedPayload
+                worker.assigned.append(AssignedTask(token: token, id: task.id, timeout: timeout, payload: payload))
+                worker.assignedBytes += payload.count
                 if worker.assigned.count >= TaskBatch.limit.count || worker.assignedBytes >= TaskBatch.limit.bytes {
                     sendAssigned(to: worker, at: now)
                 }
@@ -722,7 +723,6 @@ public final class BrokerStateMachine {
         guard let task = tasks[key] else { return }
         task.state = outcome == .succeeded ? .succeeded : .failed
         task.finishedAt = now
-        task.output = []
         if outcome == .succeeded && !reportsEveryTask {
             statistics.succeeded += 1
         } else {

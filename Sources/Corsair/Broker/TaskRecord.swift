@@ -21,10 +21,15 @@ final class TaskRecord {
 
     /// The request body: one frame (every batch task) without an array around it, or a plain MDP request's frames;
     /// once the task has finished, its output.
-    private enum Body {
+    enum Body {
         case single([UInt8])
         case frames([[UInt8]])
         case output([UInt8])
+
+        /// A request body of `frames`, kept without an array around it when there is one.
+        init(frames: [[UInt8]]) {
+            self = frames.count == 1 ? .single(frames[0]) : .frames(frames)
+        }
     }
 
     /// What only tasks that had an attempt end without a result carry.
@@ -51,39 +56,8 @@ final class TaskRecord {
     private var deadlineOrFinish = Moment.none
     private var details: Details?
 
-    /// Creates a record of a task whose request body is `frames` (a plain MDP request's).
-    convenience init(
-        key: TaskKey,
-        id: String,
-        category: String,
-        priority: Int32,
-        origin: Origin,
-        timeout: Duration?,
-        maxAttempts: Int?,
-        payload frames: [[UInt8]]
-    ) {
-        self.init(
-            key: key, id: id, category: category, priority: priority, origin: origin, timeout: timeout,
-            maxAttempts: maxAttempts, body: frames.count == 1 ? .single(frames[0]) : .frames(frames))
-    }
-
-    /// Creates a record of a task whose request body is one frame (every batch task's).
-    convenience init(
-        key: TaskKey,
-        id: String,
-        category: String,
-        priority: Int32,
-        origin: Origin,
-        timeout: Duration?,
-        maxAttempts: Int?,
-        payload: [UInt8]
-    ) {
-        self.init(
-            key: key, id: id, category: category, priority: priority, origin: origin, timeout: timeout,
-            maxAttempts: maxAttempts, body: .single(payload))
-    }
-
-    private init(
+    /// Creates a record of a task waiting to run `body`.
+    init(
         key: TaskKey,
         id: String,
         category: String,
