@@ -282,10 +282,7 @@ extension BrokerReply {
                 throw ProtocolError(frame: nil, of: count, "ACCEPTED needs one frame of ids, got \(body.count) frames")
             }
             var reader = WireReader(body[body.startIndex], frame: base + 2, of: count)
-            let idCount = Int(try reader.read(UInt32.self, "id count"))
-            guard idCount <= reader.remaining / 2 else {
-                throw ProtocolError(frame: base + 2, of: count, "ACCEPTED count \(idCount) does not fit its \(reader.remaining) bytes")
-            }
+            let idCount = try reader.readCount("ACCEPTED", entryBytes: 2)
             var ids: [String] = []
             ids.reserveCapacity(idCount)
             for index in 0..<idCount {
@@ -313,10 +310,7 @@ extension BrokerReply {
             }
             let frame = base + 2
             var reader = WireReader(body[body.startIndex], frame: frame, of: count)
-            let resultCount = Int(try reader.read(UInt32.self, "result count"))
-            guard resultCount >= 1, resultCount <= reader.remaining / 28 else {
-                throw ProtocolError(frame: frame, of: count, "RESULT count \(resultCount) does not fit its \(reader.remaining) bytes")
-            }
+            let resultCount = try reader.readCount("RESULT", entryBytes: 28, minimum: 1)
             var results: [TaskResult] = []
             results.reserveCapacity(resultCount)
             for index in 0..<resultCount {

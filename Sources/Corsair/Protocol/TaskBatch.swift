@@ -98,11 +98,7 @@ public enum TaskBatch {
         guard version == Self.version else {
             throw reader.error("\(what) version \(version), expected 1")
         }
-        let count = Int(try reader.read(UInt32.self, "\(what) count"))
-        guard count <= reader.remaining / 4 else {
-            throw reader.error("\(what) count \(count) is more than \(reader.remaining) bytes can hold")
-        }
-        return count
+        return try reader.readCount(what, entryBytes: 4)
     }
 }
 

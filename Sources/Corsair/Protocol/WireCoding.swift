@@ -60,6 +60,17 @@ struct WireReader {
         return value
     }
 
+    /// Reads the `u32` entry count of message `what` (`RESULT`), which must be at least `minimum` and small enough
+    /// that that many entries of at least `entryBytes` bytes each fit in the rest of the frame: a count the frame
+    /// cannot hold is refused before anything is allocated for it.
+    mutating func readCount(_ what: String, entryBytes: Int, minimum: Int = 0) throws(ProtocolError) -> Int {
+        let count = Int(try read(UInt32.self, "\(what) count"))
+        guard count >= minimum, count <= remaining / entryBytes else {
+            throw error("\(what) count \(count) does not fit its \(remaining) bytes")
+        }
+        return count
+    }
+
     mutating func readBytes<Length: FixedWidthInteger & UnsignedInteger>(
         lengthAs: Length.Type,
         _ field: @autoclosure () -> String
