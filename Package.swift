@@ -112,7 +112,7 @@ let package = Package(
         ),
         .target(
             name: "CorsairTestSupport",
-            dependencies: ["Corsair", "ZeroMQ"],
+            dependencies: ["Corsair", "CorsairCLI", "ZeroMQ"],
             path: "Tests/CorsairTestSupport",
             swiftSettings: upcomingFeatures
         ),

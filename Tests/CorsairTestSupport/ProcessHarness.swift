@@ -1,4 +1,5 @@
 public import Foundation
+import CorsairCLI
 
 /// Starts the built Corsair binaries (and helper scripts) as real processes on loopback, waits on conditions with
 /// deadlines, and kills and reaps everything it started when ``shutdown()`` runs or it is released.
@@ -219,21 +220,7 @@ public final class ProcessHarness {
 
     /// A free TCP port on 127.0.0.1, for peers that cannot bind a wildcard port and report it.
     public static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw HarnessError("socket() failed") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        guard bound else { throw HarnessError("could not find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        try LoopbackPort.free()
     }
 }
 

@@ -226,49 +226,30 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let wire: LoadGenerator.Wire =
             submit == .batch ? .corsairBatch(category: "bench") : .mdpRequests(category: "bench")
-        let generator = LoadGenerator(endpoint: endpoint, wire: wire, payloadSize: bytes, window: window)
-        _ = try generator.run(tasks: warmUp)
-        let before = try ProcessUsage(of: broker.processIdentifier)
-        let outcome = try generator.run(tasks: tasks)
-        let after = try ProcessUsage(of: broker.processIdentifier)
-        return RunFigures(outcome: outcome, brokerCPU: after.cpu - before.cpu, brokerPeakResident: after.peakResident)
+        return try measure(LoadGenerator(endpoint: endpoint, wire: wire, payloadSize: bytes, window: window), broker)
     }
 
     private func runBaseline() throws -> RunFigures {
         let processes = BenchProcesses()
         defer { processes.stopAll() }
-        let frontend = "tcp://127.0.0.1:\(try freePort())"
-        let backend = "tcp://127.0.0.1:\(try freePort())"
+        let frontend = "tcp://127.0.0.1:\(try LoopbackPort.free())"
+        let backend = "tcp://127.0.0.1:\(try LoopbackPort.free())"
         let proxy = try processes.start("corsair", ["bench-peer", "proxy", frontend, backend])
         for _ in 0..<workerCount {
             try processes.start("corsair", ["bench-peer", "raw-echo", backend])
         }
-        let generator = LoadGenerator(endpoint: frontend, wire: .raw, payloadSize: bytes, window: window)
         // Until every worker has connected, the proxy deals only to those that have: warm up first.
         Thread.sleep(forTimeInterval: 0.3)
-        _ = try generator.run(tasks: warmUp)
-        let before = try ProcessUsage(of: proxy.processIdentifier)
-        let outcome = try generator.run(tasks: tasks)
-        let after = try ProcessUsage(of: proxy.processIdentifier)
-        return RunFigures(outcome: outcome, brokerCPU: after.cpu - before.cpu, brokerPeakResident: after.peakResident)
+        return try measure(LoadGenerator(endpoint: frontend, wire: .raw, payloadSize: bytes, window: window), proxy)
     }
 
-    /// A loopback TCP port nobody listens on now.
-    private func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw BenchError("socket() failed") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw BenchError("cannot find a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
+    /// Warms `generator` up, then times a run of ``tasks`` and the CPU `broker` (the broker or the proxy) spent on it.
+    private func measure(_ generator: LoadGenerator, _ broker: Process) throws -> RunFigures {
+        _ = try generator.run(tasks: warmUp)
+        let before = try ProcessUsage(of: broker.processIdentifier)
+        let outcome = try generator.run(tasks: tasks)
+        let after = try ProcessUsage(of: broker.processIdentifier)
+        return RunFigures(outcome: outcome, brokerCPU: after.cpu - before.cpu, brokerPeakResident: after.peakResident)
     }
 }
 

@@ -42,11 +42,8 @@ struct LoadGenerator {
     ) async throws -> Duration {
         guard case .corsairBatch(let category) = wire else { throw BenchError("preloading needs Corsair's batch protocol") }
         let context = try Context()
-        let socket = try Socket(context: context, type: .dealer)
+        let socket = try connectedSocket(context)
         defer { socket.close(linger: .zero) }
-        try socket.setSendHighWaterMark(0)
-        try socket.setReceiveHighWaterMark(0)
-        try socket.connect(endpoint)
         let session = (0..<16).map { _ in UInt8.random(in: 0...255) }
         let payload = [UInt8](repeating: UInt8(ascii: "x"), count: payloadSize)
         var submitted = 0
@@ -97,14 +94,25 @@ struct LoadGenerator {
         return ContinuousClock.now - first!
     }
 
+    /// A DEALER connected to ``endpoint`` with no high-water marks, so the generator's window is the only limit.
+    private func connectedSocket(_ context: Context) throws -> Socket {
+        let socket = try Socket(context: context, type: .dealer)
+        do {
+            try socket.setSendHighWaterMark(0)
+            try socket.setReceiveHighWaterMark(0)
+            try socket.connect(endpoint)
+        } catch {
+            socket.close(linger: .zero)
+            throw error
+        }
+        return socket
+    }
+
     /// Sends `count` tasks, keeping up to ``window`` in flight, and returns once every one has come back.
     func run(tasks count: Int) throws -> Outcome {
         let context = try Context()
-        let socket = try Socket(context: context, type: .dealer)
+        let socket = try connectedSocket(context)
         defer { socket.close(linger: .zero) }
-        try socket.setSendHighWaterMark(0)
-        try socket.setReceiveHighWaterMark(0)
-        try socket.connect(endpoint)
         let session = (0..<16).map { _ in UInt8.random(in: 0...255) }
         let padding = [UInt8](repeating: UInt8(ascii: "x"), count: max(0, payloadSize - 8))
         var sentAt = [ContinuousClock.Instant?](repeating: nil, count: count)
