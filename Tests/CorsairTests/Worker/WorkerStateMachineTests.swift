@@ -20,6 +20,31 @@ import Testing
         actions.compactMap { if case .run(let ticket, let task) = $0 { (ticket, task) } else { nil } }
     }
 
+    /// A connected worker whose broker acknowledged corsair/1 with `acknowledgement` (`batch=1` and friends).
+    func batchingMachine(
+        _ acknowledgement: String = "batch=1",
+        _ configure: (inout WorkerConfiguration) -> Void = { _ in }
+    ) -> WorkerStateMachine {
+        var worker = machine(configure)
+        _ = worker.connected(at: t0)
+        _ = worker.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker, Array(acknowledgement.utf8)], at: t0)
+        return worker
+    }
+
+    /// Tasks 1…`count` of a TASKS message, first attempts with a 5 s timeout.
+    func assignedTasks(_ count: Int, payload: (Int) -> [UInt8] = { _ in [] }) -> [AssignedTask] {
+        (1...count).map {
+            AssignedTask(
+                token: AssignmentToken(task: TaskKey(rawValue: UInt64($0)), attempt: 1), id: "t\($0)",
+                timeout: .seconds(5), payload: payload($0))
+        }
+    }
+
+    /// The TASKS message carrying `tasks`.
+    func tasksMessage(_ tasks: [AssignedTask]) -> [[UInt8]] {
+        [MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode(tasks)]
+    }
+
     @Test("connects at once and registers with READY offering corsair/1")
     func registers() throws {
         var worker = machine()
@@ -156,17 +181,10 @@ import Testing
 
     @Test("with batches agreed, runs every task of a TASKS message and answers them in one RESULTS message")
     func batches() throws {
-        var worker = machine { $0.concurrency = 3 }
-        _ = worker.connected(at: t0)
-        _ = worker.messageReceived(
-            [MDP.workerHeader, [0x05], WorkerExtension.marker, Array("heartbeat-ms=1000\nbatch=1".utf8)], at: t0)
+        var worker = batchingMachine("heartbeat-ms=1000\nbatch=1") { $0.concurrency = 3 }
         #expect(worker.batchingAccepted)
-        let assigned = (1...3).map {
-            AssignedTask(
-                token: AssignmentToken(task: TaskKey(rawValue: UInt64($0)), attempt: 1), id: "t\($0)",
-                timeout: .seconds(5), payload: [UInt8($0)])
-        }
-        let started = runs(worker.messageReceived([MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode(assigned)], at: t0))
+        let assigned = assignedTasks(3) { [UInt8($0)] }
+        let started = runs(worker.messageReceived(tasksMessage(assigned), at: t0))
         #expect(started.map(\.1) == assigned.map {
             WorkerTask(id: $0.id, category: "a", attempt: 1, timeout: .seconds(5), payload: $0.payload)
         })
@@ -187,13 +205,10 @@ import Testing
 
     @Test("sends gathered results before DISCONNECT when draining, and drops them when the connection is lost")
     func batchedResultsAroundStops() throws {
-        var worker = machine()
-        _ = worker.connected(at: t0)
-        _ = worker.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker, Array("batch=1".utf8)], at: t0)
+        var worker = batchingMachine()
         let task = AssignedTask(
             token: AssignmentToken(task: TaskKey(rawValue: 7), attempt: 2), id: "t7", timeout: .seconds(5), payload: [])
-        let (ticket, _) = try #require(
-            runs(worker.messageReceived([MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode([task])], at: t0)).first)
+        let (ticket, _) = try #require(runs(worker.messageReceived(tasksMessage([task]), at: t0)).first)
         #expect(worker.drain(at: t0).isEmpty)
         let finished = worker.taskFinished(ticket, result: .success([1]), at: t0)
         #expect(sent(finished) == [
@@ -201,11 +216,8 @@ import Testing
             MDPCodec.encodeFromWorker(.disconnect),
         ])
 
-        var lost = machine()
-        _ = lost.connected(at: t0)
-        _ = lost.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker, Array("batch=1".utf8)], at: t0)
-        let (ticket2, _) = try #require(
-            runs(lost.messageReceived([MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode([task])], at: t0)).first)
+        var lost = batchingMachine()
+        let (ticket2, _) = try #require(runs(lost.messageReceived(tasksMessage([task]), at: t0)).first)
         #expect(sent(lost.taskFinished(ticket2, result: .success([1]), at: t0)).isEmpty)
         #expect(lost.messageReceived([MDP.workerHeader, [0x06]], at: t0).contains(.closeSocket))
         #expect(lost.flushResults(at: t0).isEmpty)
@@ -213,16 +225,8 @@ import Testing
 
     @Test("keeps each RESULTS message within the bytes the broker allows, and sends an oversized result alone")
     func resultBudget() throws {
-        var worker = machine { $0.concurrency = 4 }
-        _ = worker.connected(at: t0)
-        _ = worker.messageReceived(
-            [MDP.workerHeader, [0x05], WorkerExtension.marker, Array("batch=1\nbatch-bytes=2048".utf8)], at: t0)
-        let assigned = (1...4).map {
-            AssignedTask(
-                token: AssignmentToken(task: TaskKey(rawValue: UInt64($0)), attempt: 1), id: "t\($0)",
-                timeout: .seconds(5), payload: [])
-        }
-        let started = runs(worker.messageReceived([MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode(assigned)], at: t0))
+        var worker = batchingMachine("batch=1\nbatch-bytes=2048") { $0.concurrency = 4 }
+        let started = runs(worker.messageReceived(tasksMessage(assignedTasks(4)), at: t0))
         let outputs = [1000, 1000, 1000, 5000].map { [UInt8](repeating: 7, count: $0) }
         var messages: [[[UInt8]]] = []
         for (ticket, output) in zip(started.map(\.0), outputs) {
@@ -239,7 +243,7 @@ import Testing
         var worker = machine()
         _ = worker.connected(at: t0)
         _ = worker.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker], at: t0)
-        let actions = worker.messageReceived([MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode([AssignedTask]())], at: t0)
+        let actions = worker.messageReceived(tasksMessage([]), at: t0)
         #expect(runs(actions).isEmpty)
         guard case .event(.badMessage) = actions.first else {
             Issue.record("expected a badMessage event, got \(actions)")
