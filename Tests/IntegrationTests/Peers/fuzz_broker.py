@@ -37,6 +37,17 @@ def submitted_tasks():
     return frame
 
 
+def worker_results():
+    """The frame of a RESULTS message: version 1, a count, then task key, attempt, outcome and output per entry."""
+    count = rng.randint(0, 3)
+    frame = bytes([1]) + count.to_bytes(4, "big")
+    for _ in range(count):
+        output = b"out" * rng.randint(0, 3)
+        frame += (rng.randint(1, 50).to_bytes(8, "big") + rng.randint(1, 3).to_bytes(4, "big") + bytes([rng.randint(0, 4)])
+                  + len(output).to_bytes(4, "big") + output)
+    return frame
+
+
 def valid():
     service = b"fz" + bytes([rng.choice(b"xyz")])
     envelope = bytes(rng.randrange(256) for _ in range(rng.choice([0, 12, 12, 5])))
@@ -47,6 +58,8 @@ def valid():
         [b"MDPW02", b"\x03", envelope, b"", b"partial"],
         [b"MDPW02", b"\x05"],
         [b"MDPW02", b"\x06"],
+        [b"MDPW02", b"\x01", service, b"corsair/1", b"credit=4\nheartbeat-ms=100\nname=fuzz\nbatch=1"],
+        [b"MDPW02", b"\x12", worker_results()],
         [b"MDPC02", b"\x01", service, b"body"],
         [b"MDPC02", b"\x02", b"mmi.service", service],
         [b"CRSC01", b"\x01", b"fuzz-session", submitted_tasks()],
