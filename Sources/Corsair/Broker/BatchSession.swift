@@ -4,6 +4,8 @@
 final class BatchSession {
     /// The session's bytes, as the client sent them.
     let bytes: [UInt8]
+    /// The session as logs and status show it: its name, or its bytes in hex (``BatchName/display(_:)``).
+    let name: String
     /// The broker's key of each task id the session submitted that it still remembers.
     var ids: [String: TaskKey] = [:]
     /// Where the session's client is reachable now; `nil` for a session no client submitted over the wire (the HTTP
@@ -14,6 +16,7 @@ final class BatchSession {
 
     init(bytes: [UInt8]) {
         self.bytes = bytes
+        self.name = BatchName.display(bytes)
     }
 }
 

@@ -542,9 +542,12 @@ public final class BrokerStateMachine {
         }
         emit(
             .tasksAccepted(
-                session: BatchName.display(session), accepted: receipt.accepted.count - receipt.duplicates,
+                session: batch.name, accepted: receipt.accepted.count - receipt.duplicates,
                 duplicates: receipt.duplicates, rejected: receipt.rejected.count))
-        for queue in touched.sorted(by: { $0.name < $1.name }) {
+        if touched.count > 1 {
+            touched.sort { $0.name < $1.name }
+        }
+        for queue in touched {
             dispatch(queue, at: now)
         }
         return receipt

@@ -142,7 +142,7 @@ final class TaskRecord {
     /// The batch it came in, as ``TaskStatus/batch`` shows it.
     var batch: String? {
         guard case .batch(let session) = origin else { return nil }
-        return BatchName.display(session.bytes)
+        return session.name
     }
 
     private func detailsCreated() -> Details {

@@ -63,10 +63,14 @@ struct WireReader {
     /// Reads the `u32` entry count of message `what` (`RESULT`), which must be at least `minimum` and small enough
     /// that that many entries of at least `entryBytes` bytes each fit in the rest of the frame: a count the frame
     /// cannot hold is refused before anything is allocated for it.
-    mutating func readCount(_ what: String, entryBytes: Int, minimum: Int = 0) throws(ProtocolError) -> Int {
-        let count = Int(try read(UInt32.self, "\(what) count"))
+    mutating func readCount(
+        _ what: @autoclosure () -> String,
+        entryBytes: Int,
+        minimum: Int = 0
+    ) throws(ProtocolError) -> Int {
+        let count = Int(try read(UInt32.self, "\(what()) count"))
         guard count >= minimum, count <= remaining / entryBytes else {
-            throw error("\(what) count \(count) does not fit its \(remaining) bytes")
+            throw error("\(what()) count \(count) does not fit its \(remaining) bytes")
         }
         return count
     }
@@ -105,9 +109,10 @@ struct WireReader {
         return text
     }
 
-    func expectEnd(_ what: String) throws(ProtocolError) {
+    /// Fails unless every byte was read; `what` names what was read (built only on failure).
+    func expectEnd(_ what: @autoclosure () -> String) throws(ProtocolError) {
         guard isAtEnd else {
-            throw error("\(bytes.count - offset) unexpected bytes after \(what)")
+            throw error("\(bytes.count - offset) unexpected bytes after \(what())")
         }
     }
 }

@@ -109,6 +109,8 @@ public final class WorkerLoop: Sendable {
         }
         var failure: Failure?
         var drainDeadline: ContinuousClock.Instant?
+        /// Whether a socket was opened or closed since the poller last registered them.
+        var socketsChanged = true
 
         func perform(_ actions: [WorkerStateMachine.Action], on index: Int) throws {
             for action in actions {
@@ -118,6 +120,7 @@ public final class WorkerLoop: Sendable {
                     connections[index].socket = socket
                     try socket.setLinger(.zero)
                     try socket.connect(connections[index].machine.configuration.broker)
+                    socketsChanged = true
                     try perform(connections[index].machine.connected(at: .now), on: index)
                 case .send(let frames):
                     if let socket = connections[index].socket, try !socket.send(frames, blocking: false) {
@@ -126,6 +129,7 @@ public final class WorkerLoop: Sendable {
                 case .closeSocket:
                     connections[index].socket?.close(linger: .zero)
                     connections[index].socket = nil
+                    socketsChanged = true
                 case .run(let ticket, let task):
                     if let inline {
                         let result: Result<[UInt8], TaskFailure>
@@ -141,10 +145,12 @@ public final class WorkerLoop: Sendable {
                 case .giveUp:
                     connections[index].socket?.close(linger: .zero)
                     connections[index].socket = nil
+                    socketsChanged = true
                 case .stopped:
                     // Give DISCONNECT and the last FINALs a moment to leave.
                     connections[index].socket?.close(linger: .seconds(1))
                     connections[index].socket = nil
+                    socketsChanged = true
                 case .event(let event):
                     if case .gaveUp(let after) = event {
                         failure = .brokerUnavailable(
@@ -156,6 +162,8 @@ public final class WorkerLoop: Sendable {
         }
 
         let poller = Poller()
+        var mailboxItem = 0
+        var socketItems: [(item: Int, connection: Int)] = []
         while !connections.allSatisfy(\.machine.isStopped) {
             if failure != nil {
                 for index in connections.indices {
@@ -163,16 +171,24 @@ public final class WorkerLoop: Sendable {
                 }
                 continue
             }
-            poller.removeAll()
-            let mailboxItem = poller.add(fileDescriptor: mailbox.fileDescriptor)
-            var socketItems: [(item: Int, connection: Int)] = []
-            for index in connections.indices {
-                if let socket = connections[index].socket {
-                    socketItems.append((poller.add(socket), index))
+            if socketsChanged {
+                socketsChanged = false
+                poller.removeAll()
+                mailboxItem = poller.add(fileDescriptor: mailbox.fileDescriptor)
+                socketItems.removeAll()
+                for index in connections.indices {
+                    if let socket = connections[index].socket {
+                        socketItems.append((poller.add(socket), index))
+                    }
                 }
             }
-            let deadlines = connections.compactMap(\.machine.nextDeadline) + [drainDeadline].compactMap { $0 }
-            try poller.poll(timeout: deadlines.min().map { $0 - .now })
+            var deadline = drainDeadline
+            for connection in connections {
+                if let next = connection.machine.nextDeadline, deadline.map({ next < $0 }) ?? true {
+                    deadline = next
+                }
+            }
+            try poller.poll(timeout: deadline.map { $0 - .now })
             if poller.isReadable(mailboxItem) {
                 for command in mailbox.drain() {
                     switch command {
