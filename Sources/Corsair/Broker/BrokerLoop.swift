@@ -4,7 +4,7 @@ public import Logging
 public import CoreMetrics
 import ZeroMQ
 
-/// Runs a ``BrokerStateMachine`` on its own thread, `corsair-broker-io`, which owns the broker's ROUTER socket.
+/// Runs a ``BrokerStateMachine`` on its own thread, `broker-io`, which owns the broker's ROUTER socket.
 ///
 /// The thread binds the ROUTER, then loops: poll until the machine's next deadline or a message, drain every waiting
 /// message into the machine, let time pass, and carry out the actions that come back (encode and send, log and count).
@@ -66,11 +66,9 @@ public final class BrokerLoop: Sendable {
     /// - Returns: the bound endpoints, wildcard ports resolved (`tcp://127.0.0.1:41234`).
     /// - Throws: ``ZeroMQ/ZeroMQError`` when an endpoint cannot be bound; the thread has exited then.
     public func start() async throws -> [String] {
-        let thread = Thread { [self] in
+        Thread.startNamed("broker-io") { [self] in
             self.run()
         }
-        thread.name = "corsair-broker-io"
-        thread.start()
         return try await ready.value()
     }
 
@@ -116,7 +114,7 @@ public final class BrokerLoop: Sendable {
     private func run() {
         do {
             let context = try Context()
-            // Owned by the broker I/O thread (`corsair-broker-io`), like everything created below.
+            // Owned by the broker I/O thread (`broker-io`), like everything created below.
             let router = try Socket(context: context, type: .router)
             defer { router.close(linger: .milliseconds(100)) }
             try router.setRouterMandatory(true)

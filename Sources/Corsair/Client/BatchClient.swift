@@ -4,7 +4,7 @@ import ZeroMQ
 
 /// Submits a batch to a broker over Corsair's `CRSC01` protocol and streams back what happens to each task.
 ///
-/// Each ``run(_:)`` starts a thread, `corsair-client-io`, that owns the client's DEALER socket for the duration of
+/// Each ``run(_:)`` starts a thread, `client-io`, that owns the client's DEALER socket for the duration of
 /// the batch: it sends the tasks in SUBMIT messages of at most ``Options/chunkSize`` tasks and
 /// ``Options/chunkBytes`` bytes, then waits for every task's result, pinging the broker while it waits. When the broker falls silent the client reconnects on a new
 /// socket and resubmits every task without a result, under the same ids (Lazy Pirate); when a restarted broker no
@@ -86,7 +86,7 @@ public final class BatchClient: Sendable {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: Event.self, throwing: (any Error).self)
         let cancelled = Mailbox<Void>.makeOrNil()
         continuation.onTermination = { _ in cancelled?.post(()) }
-        let thread = Thread { [self] in
+        Thread.startNamed("client-io") { [self] in
             do {
                 try exchange(tasks, events: continuation, cancelled: cancelled)
                 continuation.finish()
@@ -94,8 +94,6 @@ public final class BatchClient: Sendable {
                 continuation.finish(throwing: error)
             }
         }
-        thread.name = "corsair-client-io"
-        thread.start()
         return stream
     }
 
@@ -106,7 +104,7 @@ public final class BatchClient: Sendable {
     ) throws {
         let context = try Context()
         var exchange = Exchange(tasks: tasks, options: options, logger: logger)
-        // Owned by the client I/O thread (`corsair-client-io`); replaced when the broker goes silent (Lazy Pirate).
+        // Owned by the client I/O thread (`client-io`); replaced when the broker goes silent (Lazy Pirate).
         var socket = try exchange.connect(context)
         defer { socket.close(linger: .milliseconds(100)) }
         try exchange.submitPending(on: socket)

@@ -42,16 +42,14 @@ public struct StatusClient: Sendable {
     }
 
     /// Sends `query` and returns the REPORT's JSON. The socket lives on a short-lived thread of its own,
-    /// `corsair-status-io`, which creates, uses and closes it.
+    /// `status-io`, which creates, uses and closes it.
     private func ask(_ query: BrokerQuery) async throws -> [UInt8] {
         let answer = Completion<[UInt8]>()
         let broker = broker
         let timeout = timeout
-        let thread = Thread {
+        Thread.startNamed("status-io") {
             answer.complete(Result { try Self.exchange(query, broker: broker, timeout: timeout) })
         }
-        thread.name = "corsair-status-io"
-        thread.start()
         return try await answer.value()
     }
 

@@ -3,7 +3,7 @@ import Foundation
 public import Logging
 import ZeroMQ
 
-/// Runs one ``WorkerStateMachine`` per category on a dedicated thread, `corsair-worker-io`, which owns every DEALER
+/// Runs one ``WorkerStateMachine`` per category on a dedicated thread, `worker-io`, which owns every DEALER
 /// socket of the worker.
 ///
 /// Tasks leave the thread as ``Event/run(_:_:)`` on the stream ``start(inline:)`` returns; handlers run in Swift
@@ -65,7 +65,7 @@ public final class WorkerLoop: Sendable {
     /// - Returns: the tasks to run, in arrival order; the stream ends when the loop exits.
     public func start(inline: InlineTaskHandler? = nil) -> AsyncStream<Event> {
         let (events, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
-        let thread = Thread { [self] in
+        Thread.startNamed("worker-io") { [self] in
             do {
                 try run(events: continuation, inline: inline)
                 done.complete(.success(()))
@@ -74,8 +74,6 @@ public final class WorkerLoop: Sendable {
             }
             continuation.finish()
         }
-        thread.name = "corsair-worker-io"
-        thread.start()
         return events
     }
 
@@ -101,7 +99,7 @@ public final class WorkerLoop: Sendable {
         var connections = configurations.map { configuration in
             Connection(machine: WorkerStateMachine(configuration: configuration, now: .now))
         }
-        // Sockets in `connections` are owned by the worker I/O thread (`corsair-worker-io`).
+        // Sockets in `connections` are owned by the worker I/O thread (`worker-io`).
         defer {
             for index in connections.indices {
                 connections[index].socket?.close(linger: .zero)
