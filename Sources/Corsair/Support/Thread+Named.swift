@@ -23,9 +23,7 @@ extension Thread {
 
     #if canImport(Glibc)
     /// glibc's `pthread_setname_np`, looked up at run time: Swift's Glibc module leaves out GNU extensions.
-    private static let setName: (@convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32)? = {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pthread_setname_np") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32).self)
-    }()
+    private static let setName = glibcFunction(
+        "pthread_setname_np", as: (@convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32).self)
     #endif
 }

@@ -110,6 +110,12 @@ public final class WorkerLoop: Sendable {
         /// Whether a socket was opened or closed since the poller last registered them.
         var socketsChanged = true
 
+        func closeSocket(of index: Int, linger: Duration) {
+            connections[index].socket?.close(linger: linger)
+            connections[index].socket = nil
+            socketsChanged = true
+        }
+
         func perform(_ actions: [WorkerStateMachine.Action], on index: Int) throws {
             for action in actions {
                 switch action {
@@ -125,9 +131,7 @@ public final class WorkerLoop: Sendable {
                         logger.debug("send queue full, message dropped", metadata: connections[index].metadata)
                     }
                 case .closeSocket:
-                    connections[index].socket?.close(linger: .zero)
-                    connections[index].socket = nil
-                    socketsChanged = true
+                    closeSocket(of: index, linger: .zero)
                 case .run(let ticket, let task):
                     if let inline {
                         let result: Result<[UInt8], TaskFailure>
@@ -141,14 +145,10 @@ public final class WorkerLoop: Sendable {
                         events.yield(.run(Ticket(connection: index, ticket: ticket), task))
                     }
                 case .giveUp:
-                    connections[index].socket?.close(linger: .zero)
-                    connections[index].socket = nil
-                    socketsChanged = true
+                    closeSocket(of: index, linger: .zero)
                 case .stopped:
                     // Give DISCONNECT and the last FINALs a moment to leave.
-                    connections[index].socket?.close(linger: .seconds(1))
-                    connections[index].socket = nil
-                    socketsChanged = true
+                    closeSocket(of: index, linger: .seconds(1))
                 case .event(let event):
                     if case .gaveUp(let after) = event {
                         failure = .brokerUnavailable(
