@@ -46,6 +46,21 @@ struct ClusterTests {
         try harness.startWorker(endpoint, category: category, arguments)
     }
 
+    @Test("names the socket threads so top -H and perf show broker-io and worker-io")
+    func threadNames() throws {
+        let (broker, endpoint) = try harness.startBroker()
+        let worker = try harness.startWorker(endpoint, category: "a", ["--echo"])
+        func threadNames(_ child: ProcessHarness.Child) throws -> [String] {
+            let tasks = "/proc/\(child.pid)/task"
+            return try FileManager.default.contentsOfDirectory(atPath: tasks).map {
+                try String(contentsOfFile: "\(tasks)/\($0)/comm", encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+        }
+        #expect(try threadNames(broker).contains("broker-io"))
+        #expect(try threadNames(worker).contains("worker-io"))
+    }
+
     @Test("runs the seed batch through a, b and c workers in submission order per category")
     func seedBatch() throws {
         defer { harness.shutdown() }
