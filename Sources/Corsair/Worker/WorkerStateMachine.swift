@@ -46,7 +46,7 @@ public struct WorkerStateMachine: Sendable {
     private var lastReceivedAt: ContinuousClock.Instant
     private var lastSentAt: ContinuousClock.Instant
     private var brokerLostAt: ContinuousClock.Instant?
-    private var inFlight: Set<[UInt8]> = []
+    private var inFlight: Set<Envelope> = []
 
     /// Creates a connection that connects at `now`.
     public init(configuration: WorkerConfiguration, now: ContinuousClock.Instant) {
@@ -133,7 +133,12 @@ public struct WorkerStateMachine: Sendable {
             guard resultBudget != nil else {
                 return [.event(.badMessage(ProtocolError(frame: 1, of: frames.count, "TASKS before the broker agreed to batches")))]
             }
-            return tasks.flatMap { assigned(task: $0, at: now) }
+            var actions: [Action] = []
+            actions.reserveCapacity(tasks.count)
+            for task in tasks {
+                assigned(task: task, at: now, into: &actions)
+            }
+            return actions
         case .disconnect:
             return reconnect(at: now, event: .disconnectedByBroker)
         case .request(let envelope, let body):
@@ -171,24 +176,25 @@ public struct WorkerStateMachine: Sendable {
         } else {
             task.payload = body.reduce(into: []) { $0.append(contentsOf: $1) }
         }
-        inFlight.insert(envelope)
+        inFlight.insert(Envelope(envelope))
         return [.run(TaskTicket(generation: generation, envelope: envelope), task)]
     }
 
     /// One task of a TASKS message: run it, or hand it back while draining.
-    private mutating func assigned(task: AssignedTask, at now: ContinuousClock.Instant) -> [Action] {
+    private mutating func assigned(task: AssignedTask, at now: ContinuousClock.Instant, into actions: inout [Action]) {
         let envelope = task.token.encoded
         if isDraining {
-            return [handBack(envelope, at: now), .event(.requestHandedBack)]
+            actions.append(handBack(envelope, at: now))
+            actions.append(.event(.requestHandedBack))
+            return
         }
-        inFlight.insert(envelope)
-        return [
+        inFlight.insert(Envelope(envelope))
+        actions.append(
             .run(
                 TaskTicket(generation: generation, envelope: envelope),
                 WorkerTask(
                     id: task.id, category: configuration.category, attempt: task.token.attempt, timeout: task.timeout,
-                    payload: task.payload))
-        ]
+                    payload: task.payload)))
     }
 
     /// A task's handler finished: send FINAL, or while batching add the result to the next RESULTS message (sent
@@ -198,7 +204,8 @@ public struct WorkerStateMachine: Sendable {
         result: Result<[UInt8], TaskFailure>,
         at now: ContinuousClock.Instant
     ) -> [Action] {
-        guard ticket.generation == generation, phase == .connected, inFlight.remove(ticket.envelope) != nil else {
+        guard ticket.generation == generation, phase == .connected, inFlight.remove(Envelope(ticket.envelope)) != nil
+        else {
             return [.event(.resultDropped)]
         }
         var actions: [Action]
@@ -317,7 +324,7 @@ public struct WorkerStateMachine: Sendable {
         // Tasks still running are handed back so that a Corsair broker requeues them without counting an attempt;
         // a plain broker requeues them when it sees DISCONNECT.
         if isExtended {
-            actions += inFlight.sorted { $0.lexicographicallyPrecedes($1) }.map { handBack($0, at: now) }
+            actions += inFlight.map(\.bytes).sorted { $0.lexicographicallyPrecedes($1) }.map { handBack($0, at: now) }
         }
         inFlight.removeAll()
         actions += [
@@ -345,6 +352,20 @@ public struct WorkerStateMachine: Sendable {
     private mutating func send(_ frames: [[UInt8]], at now: ContinuousClock.Instant) -> Action {
         lastSentAt = now
         return .send(frames)
+    }
+}
+
+/// A running task's envelope as a member of the in-flight set, hashed as one run of bytes: `[UInt8]` feeds the hasher
+/// byte by byte, and a worker hashes every task's envelope twice.
+private struct Envelope: Hashable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }
 
