@@ -56,17 +56,47 @@ public final class Socket {
     @discardableResult
     public func send(_ message: Multipart, blocking: Bool = true) throws(ZeroMQError) -> Bool {
         precondition(!message.isEmpty, "a ZeroMQ message has at least one frame")
+        guard try send(frame: message[0], more: message.count > 1, blocking: blocking, first: true) else {
+            return false
+        }
+        try sendRest(of: message, from: 1, blocking: blocking)
+        return true
+    }
+
+    /// Sends `message` from a ROUTER to the peer `routingID` names. The routing id goes first, as its own frame,
+    /// without copying the message to put it there.
+    ///
+    /// - Returns: `true` when libzmq queued the whole message; `false` when not blocking and it could not be queued.
+    /// - Throws: ``ZeroMQError``, as ``send(_:blocking:)`` does.
+    @discardableResult
+    public func send(_ message: Multipart, routingID: [UInt8], blocking: Bool = true) throws(ZeroMQError) -> Bool {
+        precondition(!message.isEmpty, "a ZeroMQ message has at least one frame after the routing id")
+        guard try send(frame: routingID, more: true, blocking: blocking, first: true) else {
+            return false
+        }
+        try sendRest(of: message, from: 0, blocking: blocking)
+        return true
+    }
+
+    /// Sends `message[start...]`, the rest of a message whose first frame is queued.
+    private func sendRest(of message: Multipart, from start: Int, blocking: Bool) throws(ZeroMQError) {
         let last = message.count - 1
-        for index in message.indices {
-            var flags: Int32 = index < last ? ZMQ_SNDMORE : 0
-            if !blocking { flags |= ZMQ_DONTWAIT }
-            do {
-                try zeroMQCall("zmq_send") {
-                    message[index].withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
-                }
-            } catch where error.code == .wouldBlock && index == 0 {
-                return false
+        for index in start..<message.count {
+            _ = try send(frame: message[index], more: index < last, blocking: blocking, first: false)
+        }
+    }
+
+    /// Sends one frame; returns `false` when the `first` frame of a message could not be queued without blocking. Once
+    /// the first frame is queued, libzmq queues the rest of the message with it.
+    private func send(frame: [UInt8], more: Bool, blocking: Bool, first: Bool) throws(ZeroMQError) -> Bool {
+        var flags: Int32 = more ? ZMQ_SNDMORE : 0
+        if !blocking { flags |= ZMQ_DONTWAIT }
+        do {
+            try zeroMQCall("zmq_send") {
+                frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
             }
+        } catch where error.code == .wouldBlock && first {
+            return false
         }
         return true
     }

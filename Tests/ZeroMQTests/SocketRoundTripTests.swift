@@ -46,6 +46,25 @@ import Glibc
         #expect(try receive(dealer) == [[], [0x05]])
     }
 
+    @Test("sends from a ROUTER with the routing id given apart from the message")
+    func routedSend() throws {
+        let (dealer, router) = try pair("inproc://routed", routingID: Array("worker-2".utf8))
+        defer {
+            dealer.close()
+            router.close()
+        }
+        #expect(try dealer.send([[0x01]]))
+        #expect(try receive(router) == [Array("worker-2".utf8), [0x01]])
+        #expect(try router.send([[], Array("MDPW02".utf8), [0x05]], routingID: Array("worker-2".utf8), blocking: false))
+        #expect(try receive(dealer) == [[], Array("MDPW02".utf8), [0x05]])
+        try router.setRouterMandatory(true)
+        #expect {
+            try router.send([[1]], routingID: Array("ghost".utf8), blocking: false)
+        } throws: { error in
+            (error as? ZeroMQError)?.code == .hostUnreachable
+        }
+    }
+
     @Test("reports the port a wildcard TCP bind chose")
     func lastEndpoint() throws {
         let router = try Socket(context: context, type: .router)

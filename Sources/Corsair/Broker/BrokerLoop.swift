@@ -235,19 +235,20 @@ private struct Driver {
         ]
     }
 
-    mutating func received(_ frames: [[UInt8]]) {
+    /// Hands a message from the ROUTER, routing id first, to the state machine.
+    mutating func received(_ frames: consuming [[UInt8]]) {
         guard frames.count >= 2 else {
             counters.emptyMessages += 1
             metrics?.recordEmptyMessage()
             logger.info("bad message dropped", metadata: ["error": "message with no frames after the routing id"])
             return
         }
-        let peer = PeerID(frames[0])
+        // In place: the message is this function's own, so dropping the routing id copies nothing.
+        let peer = PeerID(frames.removeFirst())
         if logger.logLevel <= .trace {
-            logger.trace(
-                "received", metadata: ["peer.identity": "\(peer)", "frames": "\(frames.dropFirst().map(\.printable))"])
+            logger.trace("received", metadata: ["peer.identity": "\(peer)", "frames": "\(frames.map(\.printable))"])
         }
-        perform(machine.messageReceived(Array(frames.dropFirst()), from: peer, at: .now))
+        perform(machine.messageReceived(frames, from: peer, at: .now))
     }
 
     mutating func perform(_ actions: [BrokerAction]) {
@@ -295,10 +296,8 @@ private struct Driver {
     }
 
     private mutating func transmit(_ message: BrokerOutbound, to peer: PeerID) {
-        var frames = MDPCodec.encode(message)
-        frames.insert(peer.bytes, at: 0)
         do {
-            if try !router.send(frames, blocking: false) {
+            if try !router.send(MDPCodec.encode(message), routingID: peer.bytes, blocking: false) {
                 counters.dropped += 1
                 logger.info("send queue full, message dropped", metadata: ["peer.identity": "\(peer)"])
             }

@@ -394,14 +394,14 @@ public final class BrokerStateMachine {
         switch outcome {
         case .succeeded:
             worker.completed += 1
-            finish(task.key, outcome: .succeeded, output: [output], at: now)
+            finish(task.key, outcome: .succeeded, output: CollectionOfOne(output), at: now)
         case .failed:
             worker.failed += 1
             attemptEnded(task.key, reason: String(decoding: output, as: UTF8.self), at: now)
         case .rejected:
             worker.failed += 1
             task.lastError = String(decoding: output, as: UTF8.self)
-            finish(task.key, outcome: .failed, output: [output], at: now)
+            finish(task.key, outcome: .failed, output: CollectionOfOne(output), at: now)
         case .handedBack:
             worker.isDraining = true
             attemptEnded(task.key, reason: "handed_back", counted: false, at: now)
@@ -717,10 +717,12 @@ public final class BrokerStateMachine {
         dispatch(queue, at: now)
     }
 
+    /// Ends task `key` with `outcome`. `output` is the result's frames, or the failure's text as one frame; a Corsair
+    /// worker's single output comes as a `CollectionOfOne`, which costs no array per task.
     private func finish(
         _ key: TaskKey,
         outcome: TaskOutcome,
-        output: [[UInt8]],
+        output: some Collection<[UInt8]>,
         at now: ContinuousClock.Instant
     ) {
         guard let task = tasks[key] else { return }
@@ -737,10 +739,13 @@ public final class BrokerStateMachine {
         switch task.origin {
         case .mdp(let client, let framing, let dialect):
             tasks.remove(key)
-            let body = outcome == .succeeded ? output : [Array("corsair.error".utf8)] + output
+            var body = Array(output)
+            if outcome != .succeeded {
+                body.insert(Array("corsair.error".utf8), at: 0)
+            }
             actions.append(.send(.reply(framing, dialect, final: true, category: task.category, body: body), to: client))
         case .batch:
-            task.output = output.count == 1 ? output[0] : output.reduce(into: []) { $0.append(contentsOf: $1) }
+            task.output = output.count == 1 ? output.first! : output.reduce(into: []) { $0.append(contentsOf: $1) }
             deliver(task)
             retain(key)
         }
