@@ -1,5 +1,5 @@
 import Foundation
-public import Hummingbird
+import Hummingbird
 
 /// How the gateway writes JSON: sorted keys, so answers are stable and easy to compare.
 enum JSONBody {

@@ -19,7 +19,7 @@ struct HeapTrimmer {
         guard active, now - lastTrim >= interval else { return }
         active = false
         lastTrim = now
-        Self.mallocTrim?(0)
+        _ = Self.mallocTrim?(0)
     }
 
     /// glibc's `malloc_trim`, looked up at run time: Swift's Glibc module does not export `<malloc.h>`, and other C
