@@ -37,7 +37,7 @@ struct BenchTests {
     }
 
     @Test("measures the memory of a preloaded queue and the dispatch rate with it, and the CPU idle workers cost", arguments: [
-        (["--preload", "2000", "--tasks", "3000"], ["queued_rss_mb", "dispatch_tasks_per_second"]),
+        (["--preload", "2000", "--tasks", "3000"], ["queued_rss_mb", "dispatch_tasks_per_second", "dispatch_broker_cpu_us_per_task"]),
         (["--idle-workers", "20"], ["broker_cpu_percent"]),
     ])
     func scale(arguments: [String], keys: [String]) throws {

@@ -114,9 +114,10 @@ struct BenchCommand: AsyncParsableCommand {
         do {
             for _ in 0..<runs {
                 if let preload {
-                    let (memory, rate) = try await runPreload(preload)
+                    let (memory, rate, cpu) = try await runPreload(preload)
                     figures["queued_rss_mb", default: []].append(memory)
                     figures["dispatch_tasks_per_second", default: []].append(rate)
+                    figures["dispatch_broker_cpu_us_per_task", default: []].append(cpu)
                 }
                 if let idleWorkers {
                     figures["broker_cpu_percent", default: []].append(try await runIdle(idleWorkers))
@@ -146,6 +147,7 @@ struct BenchCommand: AsyncParsableCommand {
             let names = [
                 "queued_rss_mb": "broker RSS with the queue, idle, MB",
                 "dispatch_tasks_per_second": "dispatch rate with the queue, tasks per second",
+                "dispatch_broker_cpu_us_per_task": "broker CPU while dispatching, µs per task",
                 "broker_cpu_percent": "broker CPU, % of a core",
             ]
             print(TextTable.render(spreads.keys.sorted().map { [names[$0] ?? $0, spreads[$0]!.formatted(digits: 1)] }))
@@ -154,13 +156,20 @@ struct BenchCommand: AsyncParsableCommand {
 
     /// Queues `depth` tasks, plus the workers' credit, before any worker exists; then has K credit workers run
     /// ``tasks`` more with the queue kept that deep, so `depth` tasks wait while the workers are full.
-    private func runPreload(_ depth: Int) async throws -> (residentMB: Double, perSecond: Double) {
+    ///
+    /// - Returns: the broker's resident memory with the queue, the dispatch rate, and the broker's CPU time per task
+    ///   while dispatching: the rate also depends on how fast the client puts new tasks in the queue, the CPU time
+    ///   only on the broker.
+    private func runPreload(
+        _ depth: Int
+    ) async throws -> (residentMB: Double, perSecond: Double, cpuMicroseconds: Double) {
         let processes = BenchProcesses()
         defer { processes.stopAll() }
         let (broker, endpoint) = try processes.startBroker()
         let generator = LoadGenerator(
             endpoint: endpoint, wire: .corsairBatch(category: "bench"), payloadSize: bytes, window: window)
         var resident = 0.0
+        var cpuAtStart = Duration.zero
         let elapsed = try await generator.runPreloaded(depth: depth + workerCount * Self.preloadCredit, count: tasks) {
             // The broker hands freed memory back after 5 s idle; measure what the queue itself holds.
             try await Task.sleep(for: .seconds(7))
@@ -173,8 +182,11 @@ struct BenchCommand: AsyncParsableCommand {
                         "--log-level", "error",
                     ])
             }
+        } timing: {
+            cpuAtStart = try ProcessUsage(of: broker.processIdentifier).cpu
         }
-        return (resident, Double(tasks) / (elapsed / .seconds(1)))
+        let cpu = try ProcessUsage(of: broker.processIdentifier).cpu - cpuAtStart
+        return (resident, Double(tasks) / (elapsed / .seconds(1)), (cpu / .microseconds(1)) / Double(tasks))
     }
 
     /// Each worker's credit in the --preload measurement.

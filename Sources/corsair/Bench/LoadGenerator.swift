@@ -33,12 +33,14 @@ struct LoadGenerator {
     /// which starts the workers; then keeps the queue that deep, submitting a new task for each result, until `count`
     /// results have arrived after the first. Only for ``Wire/corsairBatch(category:)``.
     ///
+    /// - Parameter timing: called when the first result arrives, where the measured stretch starts.
     /// - Returns: the time from the first of those results to the last: the dispatch rate with `depth` tasks queued,
     ///   apart from how long the workers took to start.
     func runPreloaded(
         depth: Int,
         count: Int,
-        queued: () async throws -> Void
+        queued: () async throws -> Void,
+        timing: () throws -> Void
     ) async throws -> Duration {
         guard case .corsairBatch(let category) = wire else { throw BenchError("preloading needs Corsair's batch protocol") }
         let context = try Context()
@@ -85,6 +87,7 @@ struct LoadGenerator {
             }
             guard finished > 0 else { continue }
             if first == nil {
+                try timing()
                 first = .now
             } else {
                 measured += finished
