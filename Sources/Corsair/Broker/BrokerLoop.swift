@@ -160,7 +160,7 @@ public final class BrokerLoop: Sendable {
         let now = ContinuousClock.now
         let anchor = WallClockAnchor(
             instant: now, unixMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000))
-        let machine = BrokerStateMachine(configuration: configuration, anchor: anchor, now: now)
+        var machine = BrokerStateMachine(configuration: configuration, anchor: anchor, now: now)
         machine.reportsEveryTask = logger.logLevel <= .debug || metrics != nil
         var driver = Driver(
             machine: machine, router: router, logger: logger, metrics: metrics.map(BrokerMetrics.init))
@@ -213,7 +213,7 @@ public final class BrokerLoop: Sendable {
 
 /// Carries out a state machine's actions on the broker I/O thread.
 private struct Driver {
-    let machine: BrokerStateMachine
+    var machine: BrokerStateMachine
     /// Owned by the broker I/O thread.
     let router: Socket
     let logger: Logger

@@ -17,8 +17,9 @@ import HeapModule
 /// - Each attempt counts; after the task's attempts run out it fails with the last reason.
 /// - A batch task id seen before in the same session is acknowledged, not queued again.
 ///
-/// A reference type holding one broker's state, used by one thread (the broker loop's, or a test's).
-public final class BrokerStateMachine {
+/// A value holding one broker's state, kept by one thread (the broker loop's, or a test's). Being a value, its own
+/// properties are checked for exclusive access when compiled, not at run time on every access as a class's are.
+public struct BrokerStateMachine {
     /// The configuration the machine was created with.
     public let configuration: BrokerConfiguration
     let anchor: WallClockAnchor
@@ -74,7 +75,7 @@ public final class BrokerStateMachine {
     // MARK: - Events
 
     /// Handles one message from `peer` (the ROUTER's routing id stripped).
-    public func messageReceived(
+    public mutating func messageReceived(
         _ frames: [[UInt8]],
         from peer: PeerID,
         at now: ContinuousClock.Instant
@@ -105,7 +106,7 @@ public final class BrokerStateMachine {
 
     /// Lets time pass: requeues attempts past their deadline, heartbeats workers that are due one and drops those
     /// that went silent.
-    public func tick(at now: ContinuousClock.Instant) -> [BrokerAction] {
+    public mutating func tick(at now: ContinuousClock.Instant) -> [BrokerAction] {
         dropEndedDeadlines()
         expireAttempts(at: now)
         expireWaiting(at: now)
@@ -128,7 +129,7 @@ public final class BrokerStateMachine {
     /// Drops the entries of attempts that already ended from the front of the deadline queues. Attempts mostly end in
     /// the order they started, so this keeps the queues about as long as the number of attempts running, instead of
     /// one entry for every attempt started within the last timeout.
-    private func dropEndedDeadlines() {
+    private mutating func dropEndedDeadlines() {
         while let first = defaultDeadlines.first, !isCurrent(first.token) {
             defaultDeadlines.removeFirst()
         }
@@ -145,7 +146,7 @@ public final class BrokerStateMachine {
 
     /// Ends every attempt whose deadline has passed. The worker keeps the attempt's unit of credit until it answers,
     /// since it may still be busy with it; its late answer is ignored.
-    private func expireAttempts(at now: ContinuousClock.Instant) {
+    private mutating func expireAttempts(at now: ContinuousClock.Instant) {
         while true {
             let entry: DeadlineEntry
             if let first = defaultDeadlines.first, first.deadline <= now,
@@ -163,7 +164,7 @@ public final class BrokerStateMachine {
     }
 
     /// Fails tasks that waited the queue timeout in a category that still has no worker.
-    private func expireWaiting(at now: ContinuousClock.Instant) {
+    private mutating func expireWaiting(at now: ContinuousClock.Instant) {
         while let entry = queueDeadlines.min, entry.deadline <= now {
             _ = queueDeadlines.removeMin()
             guard let task = tasks[entry.key], task.state == .queued, task.queueDeadline == entry.deadline else {
@@ -178,7 +179,7 @@ public final class BrokerStateMachine {
     }
 
     /// Starts the queue timeout of task `key`, which waits in a category without workers.
-    private func startQueueTimeout(_ key: TaskKey, at now: ContinuousClock.Instant) {
+    private mutating func startQueueTimeout(_ key: TaskKey, at now: ContinuousClock.Instant) {
         let task = tasks[key]!
         task.queueDeadline = now + configuration.queueTimeout
         // The record stores instants to the nanosecond; the heap entry must carry the same value it compares against.
@@ -187,7 +188,7 @@ public final class BrokerStateMachine {
 
     /// Accepts tasks from the broker's own process (the HTTP gateway) into `session`, exactly as a batch client's
     /// SUBMIT would be, except that no client is sent results: they stay in the task table until asked for.
-    public func submit(
+    public mutating func submit(
         _ specs: [TaskSpec],
         session: [UInt8],
         at now: ContinuousClock.Instant
@@ -197,7 +198,7 @@ public final class BrokerStateMachine {
     }
 
     /// Reports that a send to `peer` failed because the ROUTER no longer knows it: a worker is dropped.
-    public func peerUnreachable(_ peer: PeerID, at now: ContinuousClock.Instant) -> [BrokerAction] {
+    public mutating func peerUnreachable(_ peer: PeerID, at now: ContinuousClock.Instant) -> [BrokerAction] {
         if workers[peer] != nil {
             removeWorker(peer, reason: .unreachable, at: now)
         }
@@ -232,7 +233,7 @@ public final class BrokerStateMachine {
 
     // MARK: - Workers
 
-    private func workerMessage(
+    private mutating func workerMessage(
         _ message: WorkerMessage,
         framing: Framing,
         from peer: PeerID,
@@ -266,7 +267,7 @@ public final class BrokerStateMachine {
         }
     }
 
-    private func workerReady(
+    private mutating func workerReady(
         category: String,
         offer: WorkerOffer?,
         framing: Framing,
@@ -306,7 +307,7 @@ public final class BrokerStateMachine {
         dispatch(queue, at: now)
     }
 
-    private func partialReceived(envelope: [UInt8], body: [[UInt8]], from peer: PeerID) {
+    private mutating func partialReceived(envelope: [UInt8], body: [[UInt8]], from peer: PeerID) {
         guard let task = currentAttempt(AssignmentToken(decoding: envelope), envelope: envelope, worker: peer) else {
             return
         }
@@ -316,7 +317,7 @@ public final class BrokerStateMachine {
         }
     }
 
-    private func finalReceived(
+    private mutating func finalReceived(
         envelope: [UInt8],
         body: [[UInt8]],
         from peer: PeerID,
@@ -344,7 +345,7 @@ public final class BrokerStateMachine {
     }
 
     /// Applies a RESULTS message as one FINAL per entry, then dispatches once for all the credit it freed.
-    private func resultsReceived(_ results: [WorkerResult], from peer: PeerID, at now: ContinuousClock.Instant) {
+    private mutating func resultsReceived(_ results: [WorkerResult], from peer: PeerID, at now: ContinuousClock.Instant) {
         let worker = workers[peer]!
         guard worker.batching else {
             emit(.unexpectedMessage(peer: peer, what: "RESULTS from a worker that did not agree on batches"))
@@ -363,7 +364,7 @@ public final class BrokerStateMachine {
     /// Frees the unit of credit of the attempt `token` names, current or not (a late answer to an attempt the broker
     /// gave up on frees it too; a duplicate frees nothing), and returns the task when that attempt is its current one.
     /// Anything else is reported as a late reply.
-    private func settle(_ token: AssignmentToken?, envelope: [UInt8]?, from worker: WorkerRecord) -> TaskRecord? {
+    private mutating func settle(_ token: AssignmentToken?, envelope: [UInt8]?, from worker: WorkerRecord) -> TaskRecord? {
         if let token, worker.inFlight.remove(token) != nil {
             worker.queue.held -= 1
             list(worker)
@@ -373,7 +374,7 @@ public final class BrokerStateMachine {
 
     /// The task whose current attempt `token` names, if `worker` holds it; `nil`, reported as a late reply, for
     /// answers to attempts that are over and for envelopes that are not ours.
-    private func currentAttempt(_ token: AssignmentToken?, envelope: [UInt8]?, worker peer: PeerID) -> TaskRecord? {
+    private mutating func currentAttempt(_ token: AssignmentToken?, envelope: [UInt8]?, worker peer: PeerID) -> TaskRecord? {
         guard let token, let task = tasks[token.task], task.state == .running, task.worker == peer,
             task.attempts == token.attempt
         else {
@@ -384,7 +385,7 @@ public final class BrokerStateMachine {
     }
 
     /// Applies a Corsair worker's answer to the current attempt of `task`.
-    private func answer(
+    private mutating func answer(
         _ task: TaskRecord,
         outcome: TaskOutcome,
         output: [UInt8],
@@ -408,7 +409,7 @@ public final class BrokerStateMachine {
         }
     }
 
-    private func removeWorker(_ peer: PeerID, reason: WorkerLeaveReason, at now: ContinuousClock.Instant) {
+    private mutating func removeWorker(_ peer: PeerID, reason: WorkerLeaveReason, at now: ContinuousClock.Instant) {
         guard let worker = workers.removeValue(forKey: peer) else { return }
         worker.isConnected = false
         let queue = worker.queue
@@ -440,7 +441,7 @@ public final class BrokerStateMachine {
     }
 
     /// The queue of `category`, created when first needed.
-    private func queue(for category: String) -> CategoryQueue {
+    private mutating func queue(for category: String) -> CategoryQueue {
         if let queue = categories[category] { return queue }
         let queue = CategoryQueue(name: category, isOrdered: configuration.orderedCategories.contains(category))
         categories[category] = queue
@@ -449,7 +450,7 @@ public final class BrokerStateMachine {
 
     // MARK: - Clients
 
-    private func clientRequest(_ request: ClientRequest, from peer: PeerID, at now: ContinuousClock.Instant) {
+    private mutating func clientRequest(_ request: ClientRequest, from peer: PeerID, at now: ContinuousClock.Instant) {
         if request.category.hasPrefix(MDP.mmiPrefix) {
             let code: String
             if request.category == MDP.mmiService {
@@ -475,7 +476,7 @@ public final class BrokerStateMachine {
         dispatch(queue, at: now)
     }
 
-    private func submit(
+    private mutating func submit(
         _ specs: [TaskSpec],
         session: [UInt8],
         framing: Framing,
@@ -496,7 +497,7 @@ public final class BrokerStateMachine {
     }
 
     /// Queues the new tasks of `specs` in `session` and dispatches them; ids the session already has are duplicates.
-    private func accept(
+    private mutating func accept(
         _ specs: [TaskSpec],
         session: [UInt8],
         at now: ContinuousClock.Instant
@@ -554,7 +555,7 @@ public final class BrokerStateMachine {
     }
 
     /// The session with these bytes, created when first needed.
-    private func session(_ bytes: [UInt8]) -> BatchSession {
+    private mutating func session(_ bytes: [UInt8]) -> BatchSession {
         if let session = sessions[SessionID(bytes)] { return session }
         let session = BatchSession(bytes: bytes)
         sessions[SessionID(bytes)] = session
@@ -579,12 +580,12 @@ public final class BrokerStateMachine {
 
     // MARK: - Tasks
 
-    private func nextTaskKey() -> TaskKey {
+    private mutating func nextTaskKey() -> TaskKey {
         lastKey += 1
         return TaskKey(rawValue: lastKey)
     }
 
-    private func enqueue(_ task: TaskRecord, in queue: CategoryQueue, at now: ContinuousClock.Instant) {
+    private mutating func enqueue(_ task: TaskRecord, in queue: CategoryQueue, at now: ContinuousClock.Instant) {
         task.queuedAt = now
         tasks.insert(task)
         queue.waiting.insert(QueueEntry(priority: task.priority, key: task.key))
@@ -597,7 +598,7 @@ public final class BrokerStateMachine {
     ///
     /// A worker that takes batches gets everything assigned to it in this pass as TASKS messages, sent after the pass;
     /// any other worker gets a REQUEST per task.
-    private func dispatch(_ queue: CategoryQueue, at now: ContinuousClock.Instant) {
+    private mutating func dispatch(_ queue: CategoryQueue, at now: ContinuousClock.Instant) {
         var batching: [WorkerRecord] = []
         defer {
             for worker in batching where !worker.assigned.isEmpty {
@@ -664,7 +665,7 @@ public final class BrokerStateMachine {
     }
 
     /// Sends a batching worker the tasks assigned to it so far, as one TASKS message.
-    private func sendAssigned(to worker: WorkerRecord, at now: ContinuousClock.Instant) {
+    private mutating func sendAssigned(to worker: WorkerRecord, at now: ContinuousClock.Instant) {
         let tasks = worker.assigned
         send(.tasks(worker.framing, tasks), to: worker, at: now)
         // The next pass likely assigns about as many: reserve that room once instead of growing step by step.
@@ -686,7 +687,7 @@ public final class BrokerStateMachine {
     /// Ends the current attempt of `key` without a result: requeues the task, or fails it when out of attempts.
     ///
     /// - Parameter counted: `false` for an attempt the worker gave back unrun: it is neither counted nor recorded.
-    private func attemptEnded(
+    private mutating func attemptEnded(
         _ key: TaskKey,
         reason: String,
         counted: Bool = true,
@@ -719,7 +720,7 @@ public final class BrokerStateMachine {
 
     /// Ends task `key` with `outcome`. `output` is the result's frames, or the failure's text as one frame; a Corsair
     /// worker's single output comes as a `CollectionOfOne`, which costs no array per task.
-    private func finish(
+    private mutating func finish(
         _ key: TaskKey,
         outcome: TaskOutcome,
         output: some Collection<[UInt8]>,
@@ -752,7 +753,7 @@ public final class BrokerStateMachine {
     }
 
     /// Keeps finished task `key`, forgetting the oldest finished tasks beyond the retention limit.
-    private func retain(_ key: TaskKey) {
+    private mutating func retain(_ key: TaskKey) {
         finishedOrder.append(key)
         while finishedOrder.count > configuration.retainFinished, let oldest = finishedOrder.popFirst() {
             if let task = tasks[oldest], case .batch(let session) = task.origin {
@@ -764,7 +765,7 @@ public final class BrokerStateMachine {
 
     /// Queues a finished batch task's result for its session's current peer; ``takeActions()`` sends a session's
     /// results of one event together.
-    private func deliver(_ task: TaskRecord) {
+    private mutating func deliver(_ task: TaskRecord) {
         guard case .batch(let session) = task.origin, session.client != nil else { return }
         let result = TaskResult(
             id: task.id, category: task.category, outcome: task.state == .succeeded ? .succeeded : .failed,
@@ -793,7 +794,7 @@ public final class BrokerStateMachine {
         }
     }
 
-    private func rejectMalformed(
+    private mutating func rejectMalformed(
         _ frames: [[UInt8]],
         error: ProtocolError,
         from peer: PeerID,
@@ -817,17 +818,17 @@ public final class BrokerStateMachine {
 
     // MARK: - Output
 
-    private func send(_ message: BrokerOutbound, to worker: WorkerRecord, at now: ContinuousClock.Instant) {
+    private mutating func send(_ message: BrokerOutbound, to worker: WorkerRecord, at now: ContinuousClock.Instant) {
         worker.lastSentAt = now
         actions.append(.send(message, to: worker.peer))
     }
 
-    private func emit(_ event: BrokerEvent) {
+    private mutating func emit(_ event: BrokerEvent) {
         statistics.record(event)
         actions.append(.event(event))
     }
 
-    private func takeActions() -> [BrokerAction] {
+    private mutating func takeActions() -> [BrokerAction] {
         for session in sessionsWithResults {
             if let client = session.client {
                 actions.append(.send(.batch(client.framing, .results(session.outgoing)), to: client.peer))
