@@ -69,30 +69,38 @@ struct ClientOutbox {
         for peer: PeerID,
         at now: ContinuousClock.Instant
     ) -> [BrokerOutbound] {
-        var batch = held.removeValue(forKey: peer) ?? Held(framing: framing)
-        batch.framing = framing
-        batch.accepted.append(contentsOf: ids)
-        if batch.acceptedSince == nil {
-            batch.acceptedSince = now
+        add(for: peer, framing: framing) { batch in
+            batch.accepted.append(contentsOf: ids)
+            if batch.acceptedSince == nil {
+                batch.acceptedSince = now
+            }
+            return batch.accepted.count >= ClientProtocol.maximumTasksPerSubmit
         }
-        guard batch.accepted.count >= ClientProtocol.maximumTasksPerSubmit else {
-            held[peer] = batch
-            return []
-        }
-        return batch.take()
     }
 
     /// Holds results for `peer`; returns what must leave now because the batch is full.
     mutating func hold(results: [TaskResult], framing: Framing, for peer: PeerID) -> [BrokerOutbound] {
+        add(for: peer, framing: framing) { batch in
+            if batch.results.isEmpty {
+                batch.results = results
+            } else {
+                batch.results.append(contentsOf: results)
+            }
+            batch.bytes += results.reduce(0) { $0 + $1.output.count }
+            return batch.results.count >= Self.resultLimit.count || batch.bytes >= Self.resultLimit.bytes
+        }
+    }
+
+    /// Adds to what is held for `peer` with `add`, which returns whether the batch is now full; a full batch leaves
+    /// at once. The batch is taken out of the table while it changes, so its arrays are not copied.
+    private mutating func add(
+        for peer: PeerID,
+        framing: Framing,
+        _ add: (inout Held) -> Bool
+    ) -> [BrokerOutbound] {
         var batch = held.removeValue(forKey: peer) ?? Held(framing: framing)
         batch.framing = framing
-        if batch.results.isEmpty {
-            batch.results = results
-        } else {
-            batch.results.append(contentsOf: results)
-        }
-        batch.bytes += results.reduce(0) { $0 + $1.output.count }
-        guard batch.results.count >= Self.resultLimit.count || batch.bytes >= Self.resultLimit.bytes else {
+        guard add(&batch) else {
             held[peer] = batch
             return []
         }
