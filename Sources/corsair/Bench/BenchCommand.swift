@@ -17,8 +17,8 @@ struct BenchCommand: AsyncParsableCommand {
 
             Two scale measurements replace the comparison when asked for: --preload Q queues Q tasks before any \
             worker exists, reports the broker's resident memory once it is idle, then starts the K workers and \
-            reports how fast the queue drains; --idle-workers M connects M plain MDP workers that only heartbeat \
-            and reports the broker's CPU over 10 s.
+            reports how fast the queue drains and the broker's CPU time per task meanwhile; --idle-workers M \
+            connects M plain MDP workers that only heartbeat and reports the broker's CPU over 10 s.
 
             \(ExitStatus.helpText)
             """)

@@ -223,6 +223,26 @@ import Testing
         #expect(lost.flushResults(at: t0).isEmpty)
     }
 
+    @Test("while draining, hands back each task of a TASKS message, and at the stop the running ones in envelope order")
+    func drainingHandsBackBatches() throws {
+        var worker = batchingMachine { $0.concurrency = 4 }
+        let running = assignedTasks(2)
+        #expect(runs(worker.messageReceived(tasksMessage(running.reversed()), at: t0)).count == 2)
+        #expect(worker.drain(at: t0).isEmpty)
+        func handBack(_ task: AssignedTask) -> [[UInt8]] {
+            [[], MDP.workerHeader, [0x04], task.token.encoded, [], [TaskOutcome.handedBack.rawValue], Array("worker shutting down".utf8)]
+        }
+        let late = Array(assignedTasks(4).suffix(2))
+        let refused = worker.messageReceived(tasksMessage(late), at: t0)
+        #expect(sent(refused) == late.map(handBack))
+        #expect(refused.filter { $0 == .event(.requestHandedBack) }.count == 2)
+        #expect(runs(refused).isEmpty)
+        #expect(worker.tasksInFlight == 2)
+        let stopped = worker.stop(at: t0 + .seconds(30))
+        #expect(sent(stopped) == running.map(handBack) + [MDPCodec.encodeFromWorker(.disconnect)])
+        #expect(stopped.last == .stopped)
+    }
+
     @Test("keeps each RESULTS message within the bytes the broker allows, and sends an oversized result alone")
     func resultBudget() throws {
         var worker = batchingMachine("batch=1\nbatch-bytes=2048") { $0.concurrency = 4 }
