@@ -15,6 +15,14 @@ public final class Socket {
     public let type: SocketType
     /// Whether ``close(linger:)`` has run.
     public private(set) var isClosed = false
+    /// The socket's `ZMQ_FD`: readable when libzmq has commands for this socket, which include "a message arrived".
+    let signalDescriptor: Int32
+    /// Whether a message may be waiting that ``signalDescriptor`` will not announce.
+    ///
+    /// `ZMQ_FD` signals a change, not a state: any call that lets libzmq process the socket's commands (a send, a
+    /// receive, an option) can consume the signal of a message that then waits unannounced. Only a receive that finds
+    /// nothing, or a `ZMQ_EVENTS` that shows no input, leaves the descriptor in step with the queue.
+    var inputMayBeUnannounced = true
 
     /// Creates a socket of `type` in `context`.
     ///
@@ -23,9 +31,17 @@ public final class Socket {
         guard let handle = zmq_socket(context.handle, type.rawValue) else {
             throw ZeroMQError(errno: zmq_errno(), operation: "zmq_socket(\(type))")
         }
+        var descriptor: Int32 = -1
+        var size = MemoryLayout<Int32>.size
+        if zmq_getsockopt(handle, ZMQ_FD, &descriptor, &size) != 0 {
+            let code = zmq_errno()
+            zmq_close(handle)
+            throw ZeroMQError(errno: code, operation: "zmq_getsockopt(ZMQ_FD)")
+        }
         self.handle = handle
         self.context = context
         self.type = type
+        self.signalDescriptor = descriptor
     }
 
     deinit {
@@ -37,11 +53,13 @@ public final class Socket {
 
     /// Binds to `endpoint`, for example `tcp://*:5555` or `tcp://127.0.0.1:*` (a free port; see ``lastEndpoint``).
     public func bind(_ endpoint: String) throws(ZeroMQError) {
+        inputMayBeUnannounced = true
         try zeroMQCall("zmq_bind(\(endpoint))") { zmq_bind(handle, endpoint) }
     }
 
     /// Connects to `endpoint`. libzmq connects in the background and reconnects by itself.
     public func connect(_ endpoint: String) throws(ZeroMQError) {
+        inputMayBeUnannounced = true
         try zeroMQCall("zmq_connect(\(endpoint))") { zmq_connect(handle, endpoint) }
     }
 
@@ -89,6 +107,7 @@ public final class Socket {
     /// Sends one frame; returns `false` when the `first` frame of a message could not be queued without blocking. Once
     /// the first frame is queued, libzmq queues the rest of the message with it.
     private func send(frame: [UInt8], more: Bool, blocking: Bool, first: Bool) throws(ZeroMQError) -> Bool {
+        inputMayBeUnannounced = true
         var flags: Int32 = more ? ZMQ_SNDMORE : 0
         if !blocking { flags |= ZMQ_DONTWAIT }
         do {
@@ -115,8 +134,11 @@ public final class Socket {
             do {
                 try zeroMQCall("zmq_msg_recv") { zmq_msg_recv(&message, handle, flags) }
             } catch where error.code == .wouldBlock && frames.isEmpty {
+                // libzmq processed the socket's commands before giving up, so its descriptor is in step again.
+                inputMayBeUnannounced = false
                 return nil
             }
+            inputMayBeUnannounced = true
             let size = zmq_msg_size(&message)
             if size == 0 {
                 frames.append([])
@@ -129,6 +151,16 @@ public final class Socket {
             // The rest of a multipart message has arrived with its first frame.
             flags = 0
         }
+    }
+
+    /// Whether a message is waiting (`ZMQ_EVENTS`); lets libzmq process the socket's pending commands first.
+    func hasInput() throws(ZeroMQError) -> Bool {
+        var events: Int32 = 0
+        var size = MemoryLayout<Int32>.size
+        try zeroMQCall("zmq_getsockopt(ZMQ_EVENTS)") { zmq_getsockopt(handle, ZMQ_EVENTS, &events, &size) }
+        let waiting = events & Int32(ZMQ_POLLIN) != 0
+        inputMayBeUnannounced = waiting
+        return waiting
     }
 
     /// Closes the socket.
