@@ -40,7 +40,12 @@ public struct WorkerStateMachine: Sendable {
     private var pendingResults: [WorkerResult] = []
     private var pendingBytes = 0
     /// The broker's heartbeat interval, when a Corsair broker said it; silence is judged by the longer interval.
-    private var brokerInterval: Duration?
+    private var brokerInterval: Duration? {
+        didSet { brokerExpiry = Self.brokerExpiry(configuration, brokerInterval: brokerInterval) }
+    }
+    /// How long the broker may be silent. Kept, not computed on each loop: `Duration` times an integer goes through
+    /// 128-bit arithmetic, a cost the worker's loop paid on every wake-up.
+    private var brokerExpiry: Duration
     private var isDraining = false
     private var backoff: Backoff
     private var lastReceivedAt: ContinuousClock.Instant
@@ -55,6 +60,7 @@ public struct WorkerStateMachine: Sendable {
         self.backoff = Backoff(initial: configuration.reconnectInitial, maximum: configuration.reconnectMaximum)
         self.lastReceivedAt = now
         self.lastSentAt = now
+        self.brokerExpiry = Self.brokerExpiry(configuration, brokerInterval: nil)
     }
 
     /// How many tasks are running on this connection.
@@ -83,7 +89,7 @@ public struct WorkerStateMachine: Sendable {
 
     /// How long the broker may be silent: liveness × the longer of both sides' intervals, so a broker that heartbeats
     /// less often than this worker is not taken for dead.
-    private var brokerExpiry: Duration {
+    private static func brokerExpiry(_ configuration: WorkerConfiguration, brokerInterval: Duration?) -> Duration {
         max(configuration.heartbeatInterval, brokerInterval ?? .zero) * configuration.liveness
     }
 
