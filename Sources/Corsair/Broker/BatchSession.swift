@@ -7,7 +7,7 @@ final class BatchSession {
     /// The session as logs and status show it: its name, or its bytes in hex (``BatchName/display(_:)``).
     let name: String
     /// The broker's key of each task id the session submitted that it still remembers.
-    var ids: [String: TaskKey] = [:]
+    var ids = TaskIDIndex()
     /// Where the session's client is reachable now; `nil` for a session no client submitted over the wire (the HTTP
     /// gateway's batches), whose results stay in the task table.
     var client: ClientSession?

@@ -217,12 +217,17 @@ public struct BrokerStateMachine {
 
     /// The state of the batch task `id` of `session`, as a string (`queued`, `running`, `succeeded`, `failed`).
     public func state(ofTask id: String, session: [UInt8]) -> String? {
-        sessions[SessionID(session)]?.ids[id].flatMap { tasks[$0]?.state.rawValue }
+        batchTask(id, session: session)?.state.rawValue
     }
 
     /// How many attempts the batch task `id` of `session` has had.
     public func attempts(ofTask id: String, session: [UInt8]) -> Int? {
-        sessions[SessionID(session)]?.ids[id].flatMap { tasks[$0]?.attempts }
+        batchTask(id, session: session)?.attempts
+    }
+
+    private func batchTask(_ id: String, session: [UInt8]) -> TaskRecord? {
+        let key = sessions[SessionID(session)]?.ids.key(of: id, hash: TaskIDIndex.hash(id)) { tasks[$0]?.id }
+        return key.flatMap { tasks[$0] }
     }
 
     /// How many tasks the broker tracks, finished ones included.
@@ -517,10 +522,10 @@ public struct BrokerStateMachine {
                 continue
             }
             receipt.accepted.append(spec.id)
-            // One hash for a new id, the common case: claim the next key, and put the old one back for a duplicate.
+            // One probe for a new id, the common case: it claims the next key.
             let key = TaskKey(rawValue: lastKey + 1)
-            if let known = batch.ids.updateValue(key, forKey: spec.id) {
-                batch.ids[spec.id] = known
+            let known = batch.ids.insert(spec.id, hash: TaskIDIndex.hash(spec.id), key: key) { tasks[$0]?.id }
+            if let known {
                 receipt.duplicates += 1
                 if let task = tasks[known], task.state == .succeeded || task.state == .failed {
                     deliver(task)
@@ -757,7 +762,7 @@ public struct BrokerStateMachine {
         finishedOrder.append(key)
         while finishedOrder.count > configuration.retainFinished, let oldest = finishedOrder.popFirst() {
             if let task = tasks[oldest], case .batch(let session) = task.origin {
-                session.ids[task.id] = nil
+                session.ids.remove(oldest, hash: TaskIDIndex.hash(task.id))
             }
             tasks.remove(oldest)
         }
