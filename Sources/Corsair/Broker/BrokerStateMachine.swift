@@ -313,7 +313,8 @@ public struct BrokerStateMachine {
     }
 
     private mutating func partialReceived(envelope: [UInt8], body: [[UInt8]], from peer: PeerID) {
-        guard let task = currentAttempt(AssignmentToken(decoding: envelope), envelope: envelope, worker: peer) else {
+        let worker = workers[peer]!
+        guard let task = currentAttempt(AssignmentToken(decoding: envelope), envelope: envelope, worker: worker) else {
             return
         }
         if case .mdp(let client, let framing, let dialect) = task.origin {
@@ -374,16 +375,20 @@ public struct BrokerStateMachine {
             worker.queue.held -= 1
             list(worker)
         }
-        return currentAttempt(token, envelope: envelope, worker: worker.peer)
+        return currentAttempt(token, envelope: envelope, worker: worker)
     }
 
     /// The task whose current attempt `token` names, if `worker` holds it; `nil`, reported as a late reply, for
     /// answers to attempts that are over and for envelopes that are not ours.
-    private mutating func currentAttempt(_ token: AssignmentToken?, envelope: [UInt8]?, worker peer: PeerID) -> TaskRecord? {
-        guard let token, let task = tasks[token.task], task.state == .running, task.worker == peer,
+    private mutating func currentAttempt(
+        _ token: AssignmentToken?,
+        envelope: [UInt8]?,
+        worker: WorkerRecord
+    ) -> TaskRecord? {
+        guard let token, let task = tasks[token.task], task.state == .running, task.worker === worker,
             task.attempts == token.attempt
         else {
-            emit(.lateReply(peer: peer, envelope: (envelope ?? token?.encoded ?? []).hexString))
+            emit(.lateReply(peer: worker.peer, envelope: (envelope ?? token?.encoded ?? []).hexString))
             return nil
         }
         return task
@@ -425,7 +430,7 @@ public struct BrokerStateMachine {
                 peer: peer, name: worker.name, category: worker.category, reason: reason,
                 inFlight: worker.inFlight.count))
         for token in worker.inFlight.sorted(by: { $0.task < $1.task }) {
-            guard let task = tasks[token.task], task.state == .running, task.worker == peer,
+            guard let task = tasks[token.task], task.state == .running, task.worker === worker,
                 task.attempts == token.attempt
             else { continue }
             attemptEnded(token.task, reason: "worker_lost", at: now)
@@ -622,8 +627,7 @@ public struct BrokerStateMachine {
             task.queueDeadline = nil
             task.attempts += 1
             task.state = .running
-            task.worker = worker.peer
-            task.workerName = worker.name
+            task.worker = worker
             task.startedAt = now
             let token = AssignmentToken(task: entry.key, attempt: task.attempts)
             worker.inFlight.insert(token)
@@ -700,7 +704,6 @@ public struct BrokerStateMachine {
     ) {
         guard let task = tasks[key] else { return }
         task.lastError = reason
-        task.worker = nil
         if counted {
             task.history.append("attempt \(task.attempts) on \(task.workerName ?? "?"): \(reason)")
         } else {

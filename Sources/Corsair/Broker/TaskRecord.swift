@@ -44,8 +44,9 @@ final class TaskRecord {
     let priority: Int32
     let origin: Origin
     private var body: Body
-    var worker: PeerID?
-    var workerName: String?
+    /// The worker of the current attempt while the task runs; once it stops running, the worker of its last attempt,
+    /// which status and the attempt history name. One reference, where a routing id and a name were two.
+    var worker: WorkerRecord?
     var attempts = 0
     private var timeoutMilliseconds: UInt32
     private var attemptLimit: UInt8
@@ -124,6 +125,9 @@ final class TaskRecord {
         get { details?.lastError }
         set { detailsCreated().lastError = newValue }
     }
+    /// The name of the worker of the current or last attempt.
+    var workerName: String? { worker?.name }
+
     /// How each ended attempt ended, oldest first: `attempt 1 on host-12: worker_lost`.
     var history: [String] {
         get { details?.history ?? [] }
