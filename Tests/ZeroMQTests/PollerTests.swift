@@ -11,63 +11,61 @@ import Testing
         context = try Context()
     }
 
-    func pair() throws -> (dealer: Socket, router: Socket) {
+    /// Runs `body` with a DEALER connected to a ROUTER over loopback TCP, and closes both afterwards.
+    func withPair(_ body: (_ dealer: Socket, _ router: Socket) throws -> Void) throws {
         let router = try Socket(context: context, type: .router)
+        defer { router.close() }
         try router.bind("tcp://127.0.0.1:*")
         let dealer = try Socket(context: context, type: .dealer)
+        defer { dealer.close() }
         try dealer.connect(try router.lastEndpoint())
-        return (dealer, router)
+        try body(dealer, router)
     }
 
     @Test("reports each message of a burst when the reader takes one per poll")
     func burstOnePerPoll() throws {
-        let (dealer, router) = try pair()
-        defer {
-            dealer.close()
-            router.close()
+        try withPair { dealer, router in
+            for index in 0..<200 {
+                try dealer.send([[UInt8(index)]])
+            }
+            let poller = Poller()
+            let item = poller.add(router)
+            for index in 0..<200 {
+                #expect(try poller.poll(timeout: .seconds(5)) == 1)
+                #expect(poller.isReadable(item))
+                #expect(try router.receive(blocking: false)?.last == [UInt8(index)])
+            }
+            #expect(try poller.poll(timeout: .milliseconds(20)) == 0)
+            #expect(!poller.isReadable(item))
         }
-        for index in 0..<200 {
-            try dealer.send([[UInt8(index)]])
-        }
-        let poller = Poller()
-        let item = poller.add(router)
-        for index in 0..<200 {
-            #expect(try poller.poll(timeout: .seconds(5)) == 1)
-            #expect(poller.isReadable(item))
-            #expect(try router.receive(blocking: false)?.last == [UInt8(index)])
-        }
-        #expect(try poller.poll(timeout: .milliseconds(20)) == 0)
-        #expect(!poller.isReadable(item))
     }
 
     @Test("sees every reply of a ping-pong whose sends let libzmq take the descriptor's signals")
     func pingPong() throws {
-        let (dealer, router) = try pair()
-        defer {
-            dealer.close()
-            router.close()
-        }
-        let routerPoller = Poller()
-        routerPoller.add(router)
-        let dealerPoller = Poller()
-        dealerPoller.add(dealer)
-        var missed = 0
-        for index in 0..<1000 {
-            try dealer.send([withUnsafeBytes(of: UInt32(index)) { Array($0) }])
-            guard try routerPoller.poll(timeout: .seconds(5)) == 1, let request = try router.receive(blocking: false)
-            else {
-                missed += 1
-                break
+        try withPair { dealer, router in
+            let routerPoller = Poller()
+            routerPoller.add(router)
+            let dealerPoller = Poller()
+            dealerPoller.add(dealer)
+            var missed = 0
+            for index in 0..<1000 {
+                try dealer.send([withUnsafeBytes(of: UInt32(index)) { Array($0) }])
+                guard try routerPoller.poll(timeout: .seconds(5)) == 1,
+                    let request = try router.receive(blocking: false)
+                else {
+                    missed += 1
+                    break
+                }
+                try router.send(request)
+                guard try dealerPoller.poll(timeout: .seconds(5)) == 1,
+                    let reply = try dealer.receive(blocking: false), reply == [request[1]]
+                else {
+                    missed += 1
+                    break
+                }
             }
-            try router.send(request)
-            guard try dealerPoller.poll(timeout: .seconds(5)) == 1, let reply = try dealer.receive(blocking: false),
-                reply == [request[1]]
-            else {
-                missed += 1
-                break
-            }
+            #expect(missed == 0)
         }
-        #expect(missed == 0)
     }
 
     @Test("does not count a socket readable when libzmq only set up a connection")
