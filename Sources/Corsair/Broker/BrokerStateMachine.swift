@@ -849,19 +849,8 @@ public struct BrokerStateMachine {
     }
 }
 
-/// A batch client session's bytes as a dictionary key, hashed in one call like ``PeerID``.
-struct SessionID: Hashable, Sendable {
-    let bytes: [UInt8]
-
-    init(_ bytes: [UInt8]) {
-        self.bytes = bytes
-    }
-
-    func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
-    }
-}
-
+/// A batch client session's bytes as a dictionary key.
+typealias SessionID = ByteKey
 
 extension WorkerMessage {
     var commandName: String {

@@ -51,7 +51,8 @@ public struct WorkerStateMachine: Sendable {
     private var lastReceivedAt: ContinuousClock.Instant
     private var lastSentAt: ContinuousClock.Instant
     private var brokerLostAt: ContinuousClock.Instant?
-    private var inFlight: Set<Envelope> = []
+    /// The envelopes of the tasks running; each is hashed twice per task, on arrival and on finish.
+    private var inFlight: Set<ByteKey> = []
 
     /// Creates a connection that connects at `now`.
     public init(configuration: WorkerConfiguration, now: ContinuousClock.Instant) {
@@ -182,7 +183,7 @@ public struct WorkerStateMachine: Sendable {
         } else {
             task.payload = body.reduce(into: []) { $0.append(contentsOf: $1) }
         }
-        inFlight.insert(Envelope(envelope))
+        inFlight.insert(ByteKey(envelope))
         return [.run(TaskTicket(generation: generation, envelope: envelope), task)]
     }
 
@@ -194,7 +195,7 @@ public struct WorkerStateMachine: Sendable {
             actions.append(.event(.requestHandedBack))
             return
         }
-        inFlight.insert(Envelope(envelope))
+        inFlight.insert(ByteKey(envelope))
         actions.append(
             .run(
                 TaskTicket(generation: generation, envelope: envelope),
@@ -210,7 +211,7 @@ public struct WorkerStateMachine: Sendable {
         result: Result<[UInt8], TaskFailure>,
         at now: ContinuousClock.Instant
     ) -> [Action] {
-        guard ticket.generation == generation, phase == .connected, inFlight.remove(Envelope(ticket.envelope)) != nil
+        guard ticket.generation == generation, phase == .connected, inFlight.remove(ByteKey(ticket.envelope)) != nil
         else {
             return [.event(.resultDropped)]
         }
@@ -358,20 +359,6 @@ public struct WorkerStateMachine: Sendable {
     private mutating func send(_ frames: [[UInt8]], at now: ContinuousClock.Instant) -> Action {
         lastSentAt = now
         return .send(frames)
-    }
-}
-
-/// A running task's envelope as a member of the in-flight set, hashed as one run of bytes: `[UInt8]` feeds the hasher
-/// byte by byte, and a worker hashes every task's envelope twice.
-private struct Envelope: Hashable {
-    let bytes: [UInt8]
-
-    init(_ bytes: [UInt8]) {
-        self.bytes = bytes
-    }
-
-    func hash(into hasher: inout Hasher) {
-        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }
 
