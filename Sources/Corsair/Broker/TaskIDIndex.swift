@@ -35,14 +35,8 @@ struct TaskIDIndex {
     /// - Parameter idOf: the id of the task with a key; called only for keys whose hash matches.
     func key(of id: String, hash: UInt64, idOf: (TaskKey) -> String?) -> TaskKey? {
         guard !slots.isEmpty else { return nil }
-        var index = Int(truncatingIfNeeded: hash) & (slots.count - 1)
-        while slots[index].key != 0 {
-            if slots[index].hash == hash, idOf(TaskKey(rawValue: slots[index].key)) == id {
-                return TaskKey(rawValue: slots[index].key)
-            }
-            index = (index + 1) & (slots.count - 1)
-        }
-        return nil
+        let key = slots[slot(of: id, hash: hash, idOf: idOf)].key
+        return key == 0 ? nil : TaskKey(rawValue: key)
     }
 
     /// Adds `id` with `key` unless the index holds `id` already.
@@ -58,13 +52,8 @@ struct TaskIDIndex {
         if (count + 1) * 4 > slots.count * 3 {
             grow()
         }
-        var index = Int(truncatingIfNeeded: hash) & (slots.count - 1)
-        while slots[index].key != 0 {
-            if slots[index].hash == hash, idOf(TaskKey(rawValue: slots[index].key)) == id {
-                return TaskKey(rawValue: slots[index].key)
-            }
-            index = (index + 1) & (slots.count - 1)
-        }
+        let index = slot(of: id, hash: hash, idOf: idOf)
+        guard slots[index].key == 0 else { return TaskKey(rawValue: slots[index].key) }
         slots[index] = Slot(hash: hash, key: key.rawValue)
         count += 1
         return nil
@@ -73,12 +62,9 @@ struct TaskIDIndex {
     /// Removes the entry for `key`, whose id has `hash`, if the index holds it.
     mutating func remove(_ key: TaskKey, hash: UInt64) {
         guard !slots.isEmpty else { return }
+        var hole = slot(from: hash) { $0.key == key.rawValue }
+        guard slots[hole].key != 0 else { return }
         let mask = slots.count - 1
-        var hole = Int(truncatingIfNeeded: hash) & mask
-        while slots[hole].key != key.rawValue {
-            guard slots[hole].key != 0 else { return }
-            hole = (hole + 1) & mask
-        }
         // Shift back each later entry of the run whose home slot does not lie between the hole and itself, so that
         // every entry stays reachable from its home slot without passing an empty one.
         var next = (hole + 1) & mask
@@ -98,13 +84,25 @@ struct TaskIDIndex {
     private mutating func grow() {
         let old = slots
         slots = Array(repeating: Slot(hash: 0, key: 0), count: max(16, old.count * 2))
-        let mask = slots.count - 1
-        for slot in old where slot.key != 0 {
-            var index = Int(truncatingIfNeeded: slot.hash) & mask
-            while slots[index].key != 0 {
-                index = (index + 1) & mask
-            }
-            slots[index] = slot
+        for entry in old where entry.key != 0 {
+            let index = slot(from: entry.hash) { _ in false }
+            slots[index] = entry
         }
+    }
+
+    /// The slot of `id`'s entry, or the empty slot where it would go.
+    private func slot(of id: String, hash: UInt64, idOf: (TaskKey) -> String?) -> Int {
+        slot(from: hash) { $0.hash == hash && idOf(TaskKey(rawValue: $0.key)) == id }
+    }
+
+    /// Walks the run of entries from `hash`'s home slot to the first entry `matches` accepts, or to the empty slot
+    /// that ends the run, and returns its index. The table must have slots.
+    private func slot(from hash: UInt64, where matches: (Slot) -> Bool) -> Int {
+        let mask = slots.count - 1
+        var index = Int(truncatingIfNeeded: hash) & mask
+        while slots[index].key != 0, !matches(slots[index]) {
+            index = (index + 1) & mask
+        }
+        return index
     }
 }
