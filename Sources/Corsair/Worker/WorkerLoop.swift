@@ -130,7 +130,7 @@ public final class WorkerLoop: Sendable {
                     if let socket = connections[index].socket, try !socket.send(frames, blocking: false) {
                         logger.debug("send queue full, message dropped", metadata: connections[index].metadata)
                     }
-                case .closeSocket:
+                case .closeSocket, .giveUp:
                     closeSocket(of: index, linger: .zero)
                 case .run(let ticket, let task):
                     if let inline {
@@ -144,8 +144,6 @@ public final class WorkerLoop: Sendable {
                     } else {
                         events.yield(.run(Ticket(connection: index, ticket: ticket), task))
                     }
-                case .giveUp:
-                    closeSocket(of: index, linger: .zero)
                 case .stopped:
                     // Give DISCONNECT and the last FINALs a moment to leave.
                     closeSocket(of: index, linger: .seconds(1))
