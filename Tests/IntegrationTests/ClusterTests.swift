@@ -48,6 +48,7 @@ struct ClusterTests {
 
     @Test("names the socket threads so top -H and perf show broker-io and worker-io")
     func threadNames() throws {
+        defer { harness.shutdown() }
         let (broker, endpoint) = try harness.startBroker()
         let worker = try harness.startWorker(endpoint, category: "a", ["--echo"])
         func threadNames(_ child: ProcessHarness.Child) throws -> [String] {

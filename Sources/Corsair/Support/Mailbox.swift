@@ -7,7 +7,7 @@ import Glibc
 import Musl
 #endif
 
-/// Carries commands from any thread into a socket-owning loop, and wakes the loop's `zmq_poll` when one arrives.
+/// Carries commands from any thread into a socket-owning loop, and wakes the loop's `Poller` when one arrives.
 ///
 /// The queue sits behind a `Mutex`; the read end of a pipe in the loop's poll set turns readable while commands wait.
 /// This is the czmq actor's command pipe without a second ZeroMQ socket, so no socket is ever shared between threads.
