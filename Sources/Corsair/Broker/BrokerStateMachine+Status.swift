@@ -1,16 +1,11 @@
 import Foundation
 
 extension BrokerStateMachine {
-    /// The broker's state at `now`, for `corsair status` and `corsair workers`.
+    /// The broker's state at `now`, for `corsair status` and `corsair workers`. Costs one visit per category and per
+    /// worker, however many tasks the broker holds, so scraping it stays cheap with a million queued.
     public func status(at now: ContinuousClock.Instant) -> BrokerStatus {
-        var byState: [String: Int] = ["queued": 0, "running": 0, "succeeded": 0, "failed": 0]
-        var running: [String: Int] = [:]
-        var queued: [String: Int] = [:]
-        for task in tasks.values {
-            byState[task.state.rawValue, default: 0] += 1
-            if task.state == .running { running[task.category, default: 0] += 1 }
-            if task.state == .queued { queued[task.category, default: 0] += 1 }
-        }
+        let counts = categories.values.reduce(into: TaskCounts()) { $0.add($1.counts) }
+        let byState = Dictionary(uniqueKeysWithValues: TaskRecord.State.allCases.map { ($0.rawValue, counts[$0]) })
         let workerStatuses = workers.values.sorted { ($0.category, $0.name) < ($1.category, $1.name) }.map { worker in
             WorkerStatus(
                 id: worker.name, host: worker.host, pid: worker.pid, category: worker.category,
@@ -18,10 +13,10 @@ extension BrokerStateMachine {
                 inFlight: worker.inFlight.count, completed: worker.completed, failed: worker.failed,
                 lastHeartbeatAgeMilliseconds: (now - worker.lastReceivedAt).wholeMilliseconds)
         }
-        let categoryStatuses = categories.keys.sorted().map { name in
+        let categoryStatuses = categories.values.sorted { $0.name < $1.name }.map { queue in
             CategoryStatus(
-                name: name, workers: workerCount(category: name), queued: queued[name] ?? 0,
-                running: running[name] ?? 0, ordered: configuration.orderedCategories.contains(name))
+                name: queue.name, workers: queue.workers.count, queued: queue.counts.queued,
+                running: queue.counts.running, ordered: queue.isOrdered)
         }
         return BrokerStatus(
             uptimeMilliseconds: (now - startedAt).wholeMilliseconds, workers: workerStatuses,

@@ -212,7 +212,7 @@ public struct BrokerStateMachine {
 
     /// How many tasks of `category` wait for a worker.
     public func queueDepth(category: String) -> Int {
-        categories[category]?.waiting.unordered.count { tasks[$0.key]?.state == .queued } ?? 0
+        categories[category]?.counts.queued ?? 0
     }
 
     /// The state of the batch task `id` of `session`, as a string (`queued`, `running`, `succeeded`, `failed`).
@@ -479,10 +479,10 @@ public struct BrokerStateMachine {
         let queue = self.queue(for: request.category)
         enqueue(
             TaskRecord(
-                key: key, id: "mdp-\(key.rawValue)", category: request.category, priority: 0,
+                key: key, id: "mdp-\(key.rawValue)", queue: queue, priority: 0,
                 origin: .mdp(peer, request.framing, request.dialect), timeout: nil, maxAttempts: nil,
                 body: .init(frames: request.body)),
-            in: queue, at: now)
+            at: now)
         dispatch(queue, at: now)
     }
 
@@ -547,9 +547,9 @@ public struct BrokerStateMachine {
             }
             enqueue(
                 TaskRecord(
-                    key: key, id: spec.id, category: spec.category, priority: spec.priority, origin: .batch(batch),
+                    key: key, id: spec.id, queue: current!, priority: spec.priority, origin: .batch(batch),
                     timeout: spec.timeout, maxAttempts: spec.maxAttempts, body: .single(spec.payload)),
-                in: current!, at: now)
+                at: now)
         }
         emit(
             .tasksAccepted(
@@ -595,11 +595,12 @@ public struct BrokerStateMachine {
         return TaskKey(rawValue: lastKey)
     }
 
-    private mutating func enqueue(_ task: TaskRecord, in queue: CategoryQueue, at now: ContinuousClock.Instant) {
+    private mutating func enqueue(_ task: TaskRecord, at now: ContinuousClock.Instant) {
         task.queuedAt = now
         tasks.insert(task)
-        queue.waiting.insert(QueueEntry(priority: task.priority, key: task.key))
-        if queue.workers.isEmpty {
+        task.queue.counts[task.state] += 1
+        task.queue.waiting.insert(QueueEntry(priority: task.priority, key: task.key))
+        if task.queue.workers.isEmpty {
             startQueueTimeout(task.key, at: now)
         }
     }
@@ -720,7 +721,7 @@ public struct BrokerStateMachine {
         }
         task.state = .queued
         task.queuedAt = now
-        let queue = self.queue(for: task.category)
+        let queue = task.queue
         queue.waiting.insert(QueueEntry(priority: task.priority, key: key))
         emit(.taskRequeued(id: task.id, category: task.category, reason: reason, attempt: task.attempts))
         dispatch(queue, at: now)
@@ -747,7 +748,7 @@ public struct BrokerStateMachine {
         }
         switch task.origin {
         case .mdp(let client, let framing, let dialect):
-            tasks.remove(key)
+            forget(task)
             var body = Array(output)
             if outcome != .succeeded {
                 body.insert(Array("corsair.error".utf8), at: 0)
@@ -764,11 +765,18 @@ public struct BrokerStateMachine {
     private mutating func retain(_ key: TaskKey) {
         finishedOrder.append(key)
         while finishedOrder.count > configuration.retainFinished, let oldest = finishedOrder.popFirst() {
-            if let task = tasks[oldest], case .batch(let session) = task.origin {
+            guard let task = tasks[oldest] else { continue }
+            if case .batch(let session) = task.origin {
                 session.ids.remove(oldest, hash: TaskIDIndex.hash(task.id))
             }
-            tasks.remove(oldest)
+            forget(task)
         }
+    }
+
+    /// Stops tracking `task`.
+    private mutating func forget(_ task: TaskRecord) {
+        task.queue.counts[task.state] -= 1
+        tasks.remove(task.key)
     }
 
     /// Queues a finished batch task's result for its session's current peer; ``takeActions()`` sends a session's

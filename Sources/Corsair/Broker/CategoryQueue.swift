@@ -16,9 +16,53 @@ final class CategoryQueue {
     var workers: Set<PeerID> = []
     /// How many attempts workers of the category hold, timed-out ones they have not answered included.
     var held = 0
+    /// How many of the category's tracked tasks are in each state, kept as they change so a status report does not
+    /// visit every task.
+    var counts = TaskCounts()
 
     init(name: String, isOrdered: Bool) {
         self.name = name
         self.isOrdered = isOrdered
+    }
+}
+
+/// How many tasks are in each ``TaskRecord/State``.
+struct TaskCounts: Sendable, Hashable {
+    private(set) var queued = 0
+    private(set) var running = 0
+    private(set) var succeeded = 0
+    private(set) var failed = 0
+
+    /// The count of tasks in `state`.
+    subscript(state: TaskRecord.State) -> Int {
+        get {
+            switch state {
+            case .queued: queued
+            case .running: running
+            case .succeeded: succeeded
+            case .failed: failed
+            }
+        }
+        set {
+            switch state {
+            case .queued: queued = newValue
+            case .running: running = newValue
+            case .succeeded: succeeded = newValue
+            case .failed: failed = newValue
+            }
+        }
+    }
+
+    /// Adds `other`'s counts to these.
+    mutating func add(_ other: TaskCounts) {
+        for state in TaskRecord.State.allCases {
+            self[state] += other[state]
+        }
+    }
+
+    /// Counts a task that went from `old` to `new`.
+    mutating func move(from old: TaskRecord.State, to new: TaskRecord.State) {
+        self[old] -= 1
+        self[new] += 1
     }
 }

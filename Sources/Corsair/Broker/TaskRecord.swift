@@ -15,7 +15,7 @@ final class TaskRecord {
     }
 
     /// Where the task stands.
-    enum State: String, Sendable, Hashable {
+    enum State: String, Sendable, Hashable, CaseIterable {
         case queued, running, succeeded, failed
     }
 
@@ -40,7 +40,8 @@ final class TaskRecord {
 
     let key: TaskKey
     let id: String
-    let category: String
+    /// The task's category, which counts its tasks by state.
+    let queue: CategoryQueue
     let priority: Int32
     let origin: Origin
     private var body: Body
@@ -50,7 +51,9 @@ final class TaskRecord {
     var attempts = 0
     private var timeoutMilliseconds: UInt32
     private var attemptLimit: UInt8
-    var state: State = .queued
+    var state: State = .queued {
+        didSet { queue.counts.move(from: oldValue, to: state) }
+    }
     private var started = Moment.none
     private var queued = Moment.none
     /// The queue deadline while the task waits, its finish time once it has finished.
@@ -61,7 +64,7 @@ final class TaskRecord {
     init(
         key: TaskKey,
         id: String,
-        category: String,
+        queue: CategoryQueue,
         priority: Int32,
         origin: Origin,
         timeout: Duration?,
@@ -70,13 +73,16 @@ final class TaskRecord {
     ) {
         self.key = key
         self.id = id
-        self.category = category
+        self.queue = queue
         self.priority = priority
         self.origin = origin
         self.timeoutMilliseconds = timeout.map { UInt32(clamping: max(1, $0.wholeMilliseconds)) } ?? 0
         self.attemptLimit = maxAttempts.map { UInt8(clamping: $0) } ?? 0
         self.body = body
     }
+
+    /// The task's category.
+    var category: String { queue.name }
 
     /// The request body's frames; empty once the task has finished.
     var payload: [[UInt8]] {

@@ -95,6 +95,55 @@ import Testing
         #expect(again.results.map(\.id) == ["a3"], "a known finished task is answered again")
     }
 
+    @Test("keeps its counts by state in step with its tasks through requeues, failures, replies and forgetting")
+    func countsFollowTasks() throws {
+        var broker = BrokerHarness {
+            $0.retainFinished = 2
+            $0.queueTimeout = .seconds(5)
+            $0.maxAttempts = 2
+        }
+        broker.corsairWorker(w1, category: "a", credit: 2, heartbeat: .seconds(60))
+        let first = broker.submit([task("a1"), task("a2"), task("a3"), task("a4"), task("b1")]).requests
+        broker.receive([MDP.clientHeader, [0x01], Array("a".utf8), Array("plain".utf8)], from: PeerID([0xc2]))
+        expectCountsMatchTasks(broker)
+        broker.final(first[0], outcome: .succeeded)
+        broker.final(first[1], outcome: .failed, body: "flaky")
+        expectCountsMatchTasks(broker)
+        broker.tick(after: .seconds(6))
+        #expect(broker.machine.tasks.values.first { $0.id == "b1" }?.state == .failed, "b1 had no worker")
+        expectCountsMatchTasks(broker)
+        broker.tick(after: .seconds(17))
+        expectCountsMatchTasks(broker)
+        broker.receive(MDPCodec.encodeFromWorker(.disconnect), from: w1, after: .seconds(17))
+        expectCountsMatchTasks(broker)
+        var pending = broker.corsairWorker(w2, category: "a", credit: 10, heartbeat: .seconds(60), after: .seconds(17)).requests
+        while !pending.isEmpty {
+            expectCountsMatchTasks(broker)
+            pending = pending.flatMap { broker.final($0, outcome: .succeeded, after: .seconds(17)).requests }
+        }
+        expectCountsMatchTasks(broker)
+        #expect(broker.machine.status(at: broker.t0).tasks["queued"] == 0)
+        #expect(broker.machine.taskCount == 2, "only the two newest finished tasks are kept")
+    }
+
+    /// Checks the status's counts by state, overall and per category, against a visit of every tracked task.
+    private func expectCountsMatchTasks(_ broker: BrokerHarness, sourceLocation: SourceLocation = #_sourceLocation) {
+        let status = broker.machine.status(at: broker.t0)
+        let tasks = Array(broker.machine.tasks.values)
+        let byState = Dictionary(uniqueKeysWithValues: TaskRecord.State.allCases.map { state in
+            (state.rawValue, tasks.count { $0.state == state })
+        })
+        #expect(status.tasks == byState, sourceLocation: sourceLocation)
+        for category in status.categories {
+            #expect(
+                category.queued == tasks.count { $0.category == category.name && $0.state == .queued },
+                "queued in \(category.name)", sourceLocation: sourceLocation)
+            #expect(
+                category.running == tasks.count { $0.category == category.name && $0.state == .running },
+                "running in \(category.name)", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test("shows a named batch by its name and a random session in hex")
     func batchNames() {
         #expect(BatchName.display(Array("nightly-2026".utf8)) == "nightly-2026")
