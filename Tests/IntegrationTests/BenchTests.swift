@@ -37,7 +37,13 @@ struct BenchTests {
     }
 
     @Test("measures the memory of a preloaded queue and the dispatch rate with it, and the CPU idle workers cost", arguments: [
-        (["--preload", "2000", "--tasks", "3000"], ["queued_rss_mb", "dispatch_tasks_per_second", "dispatch_broker_cpu_us_per_task"]),
+        (
+            ["--preload", "2000", "--tasks", "3000"],
+            [
+                "queued_rss_mb", "dispatch_tasks_per_second", "dispatch_broker_cpu_us_per_task", "dispatch_queued_median",
+                "dispatch_queued_min",
+            ]
+        ),
         (["--idle-workers", "20"], ["broker_cpu_percent"]),
     ])
     func scale(arguments: [String], keys: [String]) throws {
@@ -53,6 +59,10 @@ struct BenchTests {
         }
         if let memory = report["queued_rss_mb"] as? Double {
             #expect(memory > 1, "a broker holding 2000 tasks uses more than a megabyte")
+        }
+        if let fewest = report["dispatch_queued_min"] as? Double, let median = report["dispatch_queued_median"] as? Double {
+            #expect(fewest <= median)
+            #expect(median <= 2000 + 2 * 250 + 3000, "no more than all the tasks submitted wait")
         }
     }
 

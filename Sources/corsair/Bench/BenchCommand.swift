@@ -16,8 +16,9 @@ struct BenchCommand: AsyncParsableCommand {
             sends the same N, B and W. Figures are the median of --runs, with the range. Build with -c release.
 
             Two scale measurements replace the comparison when asked for: --preload Q queues Q tasks before any \
-            worker exists, reports the broker's resident memory once it is idle, then starts the K workers and \
-            reports how fast the queue drains and the broker's CPU time per task meanwhile; --idle-workers M \
+            worker exists, reports the broker's resident memory once it is idle, then starts the K workers, keeps \
+            about Q tasks queued while they run, and reports how fast the broker dispatches and its CPU time per \
+            task meanwhile; --idle-workers M \
             connects M plain MDP workers that only heartbeat and reports the broker's CPU over 10 s.
 
             \(ExitStatus.helpText)
@@ -61,7 +62,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(
         help: """
             Instead: queue this many tasks with no worker and report the broker's memory, then start the workers, \
-            keep this many queued while they run --tasks more, and report that dispatch rate.
+            keep about this many queued while they run --tasks more (after a warm-up of as many, up to 50000), and \
+            report that dispatch rate and the queue depths sampled meanwhile.
             """)
     var preload: Int?
 
@@ -114,10 +116,15 @@ struct BenchCommand: AsyncParsableCommand {
         do {
             for _ in 0..<runs {
                 if let preload {
-                    let (memory, rate, cpu) = try await runPreload(preload)
-                    figures["queued_rss_mb", default: []].append(memory)
-                    figures["dispatch_tasks_per_second", default: []].append(rate)
-                    figures["dispatch_broker_cpu_us_per_task", default: []].append(cpu)
+                    let run = try await runPreload(preload)
+                    figures["queued_rss_mb", default: []].append(run.residentMB)
+                    figures["dispatch_tasks_per_second", default: []].append(run.perSecond)
+                    figures["dispatch_broker_cpu_us_per_task", default: []].append(run.cpuMicroseconds)
+                    if !run.queued.isEmpty {
+                        let queued = Spread(run.queued.map(Double.init))
+                        figures["dispatch_queued_median", default: []].append(queued.median)
+                        figures["dispatch_queued_min", default: []].append(queued.minimum)
+                    }
                 }
                 if let idleWorkers {
                     figures["broker_cpu_percent", default: []].append(try await runIdle(idleWorkers))
@@ -140,7 +147,7 @@ struct BenchCommand: AsyncParsableCommand {
         } else {
             let what = preload.map {
                 "\($0) tasks of \(bytes) B queued (plus \(Self.preloadCredit) per worker for their credit) before "
-                    + "\(workerCount) echo workers start, and kept queued for \(tasks) more"
+                    + "\(workerCount) echo workers start, and about that many kept queued for \(tasks) more"
             }
                 ?? "\(idleWorkers ?? 0) idle plain MDP workers heartbeating every second"
             print("corsair bench: \(what); median (min–max) of \(runs) run\(runs == 1 ? "" : "s")\n")
@@ -148,21 +155,29 @@ struct BenchCommand: AsyncParsableCommand {
                 "queued_rss_mb": "broker RSS with the queue, idle, MB",
                 "dispatch_tasks_per_second": "dispatch rate with the queue, tasks per second",
                 "dispatch_broker_cpu_us_per_task": "broker CPU while dispatching, µs per task",
+                "dispatch_queued_median": "queued while dispatching, median of samples",
+                "dispatch_queued_min": "queued while dispatching, fewest sampled",
                 "broker_cpu_percent": "broker CPU, % of a core",
             ]
             print(TextTable.render(spreads.keys.sorted().map { [names[$0] ?? $0, spreads[$0]!.formatted(digits: 1)] }))
         }
     }
 
+    /// What one --preload run measured.
+    private struct PreloadFigures {
+        /// The broker's resident memory with the queue, idle.
+        var residentMB: Double
+        /// The dispatch rate with the queue: it also depends on how fast the client refills the queue.
+        var perSecond: Double
+        /// The broker's CPU time per task while dispatching, which depends on the broker only.
+        var cpuMicroseconds: Double
+        /// The broker's queue depth, sampled while dispatching.
+        var queued: [Int]
+    }
+
     /// Queues `depth` tasks, plus the workers' credit, before any worker exists; then has K credit workers run
-    /// ``tasks`` more with the queue kept that deep, so `depth` tasks wait while the workers are full.
-    ///
-    /// - Returns: the broker's resident memory with the queue, the dispatch rate, and the broker's CPU time per task
-    ///   while dispatching: the rate also depends on how fast the client puts new tasks in the queue, the CPU time
-    ///   only on the broker.
-    private func runPreload(
-        _ depth: Int
-    ) async throws -> (residentMB: Double, perSecond: Double, cpuMicroseconds: Double) {
+    /// ``tasks`` more with about `depth` kept waiting in the broker while the workers are full.
+    private func runPreload(_ depth: Int) async throws -> PreloadFigures {
         let processes = BenchProcesses()
         defer { processes.stopAll() }
         let (broker, endpoint) = try processes.startBroker()
@@ -170,7 +185,10 @@ struct BenchCommand: AsyncParsableCommand {
             endpoint: endpoint, wire: .corsairBatch(category: "bench"), payloadSize: bytes, window: window)
         var resident = 0.0
         var cpuAtStart = Duration.zero
-        let elapsed = try await generator.runPreloaded(depth: depth + workerCount * Self.preloadCredit, count: tasks) {
+        var cpu = Duration.zero
+        let outcome = try await generator.runPreloaded(
+            depth: depth, credit: workerCount * Self.preloadCredit, count: tasks
+        ) {
             // The broker hands freed memory back after 5 s idle; measure what the queue itself holds.
             try await Task.sleep(for: .seconds(7))
             resident = Double(try ProcessUsage(of: broker.processIdentifier).resident) / 1_048_576
@@ -182,11 +200,14 @@ struct BenchCommand: AsyncParsableCommand {
                         "--log-level", "error",
                     ])
             }
-        } timing: {
+        } started: {
             cpuAtStart = try ProcessUsage(of: broker.processIdentifier).cpu
+        } ended: {
+            cpu = try ProcessUsage(of: broker.processIdentifier).cpu - cpuAtStart
         }
-        let cpu = try ProcessUsage(of: broker.processIdentifier).cpu - cpuAtStart
-        return (resident, Double(tasks) / (elapsed / .seconds(1)), (cpu / .microseconds(1)) / Double(tasks))
+        return PreloadFigures(
+            residentMB: resident, perSecond: Double(outcome.count) / (outcome.elapsed / .seconds(1)),
+            cpuMicroseconds: (cpu / .microseconds(1)) / Double(outcome.count), queued: outcome.queued)
     }
 
     /// Each worker's credit in the --preload measurement.

@@ -29,20 +29,42 @@ struct LoadGenerator {
     let payloadSize: Int
     let window: Int
 
-    /// Queues `depth` Corsair tasks at once (waiting until the broker has acknowledged them all) and calls `queued`,
-    /// which starts the workers; then keeps the queue that deep, submitting a new task for each result, until `count`
-    /// results have arrived after the first. Only for ``Wire/corsairBatch(category:)``.
+    /// What a preloaded run measured.
+    struct PreloadOutcome {
+        /// The results of the measured stretch, and how long they took to arrive.
+        var count: Int
+        var elapsed: Duration
+        /// The category's queue in the broker, sampled through the measured stretch.
+        var queued: [Int]
+    }
+
+    /// How often a preloaded run asks the broker how many tasks wait.
+    static let queueSampleInterval: Duration = .milliseconds(20)
+    /// Results a preloaded run lets pass before its measured stretch, at most: the workers start and the window
+    /// settles. Shorter runs warm up for as many results as they measure.
+    static let preloadWarmUp = 50_000
+
+    /// Queues `depth` Corsair tasks plus `credit` more for the workers to take (waiting until the broker has
+    /// acknowledged them all) and calls `queued`, which starts the workers. Then keeps about `depth` waiting in the
+    /// broker while ``preloadWarmUp`` results and then `count` more arrive: it submits new tasks as results come, asks
+    /// the broker for its queue every ``queueSampleInterval``, and sizes its window to the answers. Only for
+    /// ``Wire/corsairBatch(category:)``.
     ///
-    /// - Parameter timing: called when the first result arrives, where the measured stretch starts.
-    /// - Returns: the time from the first of those results to the last: the dispatch rate with `depth` tasks queued,
-    ///   apart from how long the workers took to start.
+    /// - Parameters:
+    ///   - started: called where the measured stretch starts, after the warm-up.
+    ///   - ended: called where it ends, when `count` results have arrived.
+    /// - Returns: the measured stretch, whose rate is the dispatch rate with `depth` tasks queued, and the queue
+    ///   depths sampled meanwhile.
     func runPreloaded(
         depth: Int,
+        credit: Int,
         count: Int,
         queued: () async throws -> Void,
-        timing: () throws -> Void
-    ) async throws -> Duration {
+        started: () throws -> Void,
+        ended: () throws -> Void
+    ) async throws -> PreloadOutcome {
         guard case .corsairBatch(let category) = wire else { throw BenchError("preloading needs Corsair's batch protocol") }
+        let warmUp = min(Self.preloadWarmUp, count)
         let context = try Context()
         let socket = try connectedSocket(context)
         defer { socket.close(linger: .zero) }
@@ -59,9 +81,9 @@ struct LoadGenerator {
                 start = end
             }
         }
-        try submit(depth)
+        try submit(depth + credit)
         var accepted = 0
-        while accepted < depth {
+        while accepted < depth + credit {
             guard let frames = try socket.receive() else { continue }
             switch try BrokerReply(decoding: frames) {
             case .accepted(let ids): accepted += ids.count
@@ -71,30 +93,69 @@ struct LoadGenerator {
             }
         }
         try await queued()
-        var first: ContinuousClock.Instant?
-        var measured = 0
+        // Tasks on their way between client, broker and workers count against the window but do not wait in the
+        // queue, so the window follows the sampled queue: it grows by half of any shortfall and shrinks by half of
+        // any excess, never below `depth + credit`.
+        var window = depth + credit
+        // New tasks go out in SUBMITs of at least `chunk`: the broker takes one message per peer in turn, so many
+        // small SUBMITs would wait behind the workers' RESULTS while the queue ran dry.
+        let chunk = min(1000, depth)
+        var finished = 0
+        var stretch: (start: ContinuousClock.Instant, finished: Int)?
+        var measured: PreloadOutcome?
+        var samples: [Int] = []
+        var lastResult = ContinuousClock.now
+        var nextSample = ContinuousClock.now
+        var sampling = false
         let poller = Poller()
         let item = poller.add(socket)
-        while measured < count {
-            guard try poller.poll(timeout: .seconds(30)) > 0, poller.isReadable(item) else {
-                throw BenchError("no result for 30 s with \(depth) tasks queued")
+        // Runs until the stretch has its results and at least one sample of the queue.
+        while measured == nil || samples.isEmpty {
+            if !sampling && ContinuousClock.now >= nextSample {
+                try socket.send(ClientMessage.query(.status).encoded)
+                sampling = true
             }
-            var finished = 0
-            while let frames = try socket.receive(blocking: false) {
-                if case .results(let results) = try BrokerReply(decoding: frames) {
+            try poller.poll(timeout: sampling ? .seconds(1) : nextSample - .now)
+            while poller.isReadable(item), let frames = try socket.receive(blocking: false) {
+                switch try BrokerReply(decoding: frames) {
+                case .results(let results):
                     finished += results.count
+                    lastResult = .now
+                case .report(let json):
+                    let status = try JSONDecoder().decode(BrokerStatus.self, from: Data(json))
+                    let waiting = status.categories.first { $0.name == category }?.queued ?? 0
+                    if stretch != nil && (measured == nil || samples.isEmpty) {
+                        samples.append(waiting)
+                    }
+                    window = max(depth + credit, window + (depth - waiting) / 2)
+                    sampling = false
+                    nextSample = .now + Self.queueSampleInterval
+                case .rejected(let rejections):
+                    throw BenchError("the broker rejected tasks: \(rejections.first?.reason ?? "")")
+                case .error(let message):
+                    throw BenchError("the broker refused a submission: \(message)")
+                case .accepted, .pong:
+                    break
                 }
             }
-            guard finished > 0 else { continue }
-            if first == nil {
-                try timing()
-                first = .now
-            } else {
-                measured += finished
+            if ContinuousClock.now - lastResult > .seconds(30) {
+                throw BenchError("no result for 30 s with \(depth) tasks queued")
             }
-            try submit(finished)
+            if stretch == nil && finished >= warmUp {
+                try started()
+                stretch = (.now, finished)
+            }
+            if let stretch, measured == nil, finished - stretch.finished >= count {
+                try ended()
+                measured = PreloadOutcome(count: finished - stretch.finished, elapsed: .now - stretch.start, queued: [])
+            }
+            let room = window - (submitted - finished)
+            if room >= chunk {
+                try submit(room)
+            }
         }
-        return ContinuousClock.now - first!
+        measured!.queued = samples
+        return measured!
     }
 
     /// A DEALER connected to ``endpoint`` with no high-water marks, so the generator's window is the only limit.
