@@ -66,6 +66,51 @@ struct BenchTests {
         }
     }
 
+    @Test("kills every process it started when interrupted, and exits with 128 plus the signal's number")
+    func interrupted() throws {
+        let harness = try ProcessHarness()
+        defer { harness.shutdown() }
+        let bench = try harness.start(
+            binary: "corsair", ["bench", "--tasks", "1000000", "--window", "1", "--workers", "2", "--runs", "1"])
+        var children: [Int32] = []
+        defer {
+            // Should the bench leave them behind, they are this test's to stop.
+            for child in children where Self.isAlive(child) {
+                kill(child, SIGKILL)
+            }
+        }
+        try harness.waitUntil("the bench has started a broker and two workers", timeout: .seconds(60)) {
+            children = Self.liveChildren(of: bench.pid)
+            return children.count == 3
+        }
+        bench.send(SIGINT)
+        #expect(bench.waitForExit(timeout: .seconds(10)) == 128 + SIGINT, "\(bench.errors)")
+        #expect(bench.errors.contains("interrupted by SIGINT; killed the 3 processes it had started"))
+        #expect(children.filter(Self.isAlive).isEmpty, "left running: \(children.filter(Self.isAlive))")
+    }
+
+    /// The processes whose parent is `parent` and that have not exited, from `/proc`.
+    private static func liveChildren(of parent: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            isAlive(pid) && statFields(of: pid)?.dropFirst().first == "\(parent)"
+        }
+    }
+
+    /// Whether `pid` exists and is not a zombie.
+    private static func isAlive(_ pid: Int32) -> Bool {
+        guard let state = statFields(of: pid)?.first else { return false }
+        return state != "Z"
+    }
+
+    /// The fields of `/proc/PID/stat` after the command name: state, parent, …
+    private static func statFields(of pid: Int32) -> [Substring]? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        return stat[stat.index(after: close)...].split(separator: " ")
+    }
+
     @Test("refuses a window of zero and payloads too small for the task number")
     func usage() throws {
         let harness = try ProcessHarness()

@@ -3,6 +3,7 @@ import Corsair
 import CorsairCLI
 import Foundation
 import Histogram
+import UnixSignals
 
 /// `corsair bench`: Corsair against a bare libzmq `zmq_proxy` with the same echo workers, in one invocation.
 struct BenchCommand: AsyncParsableCommand {
@@ -20,6 +21,9 @@ struct BenchCommand: AsyncParsableCommand {
             about Q tasks queued while they run, and reports how fast the broker dispatches and its CPU time per \
             task meanwhile; --idle-workers M \
             connects M plain MDP workers that only heartbeat and reports the broker's CPU over 10 s.
+
+            Interrupted (SIGINT or SIGTERM), it kills every process it started and exits with 128 plus the signal's \
+            number.
 
             \(ExitStatus.helpText)
             """)
@@ -92,6 +96,15 @@ struct BenchCommand: AsyncParsableCommand {
         #if DEBUG
         printError("corsair bench: this is a debug build; build with `swift build -c release` for figures worth quoting")
         #endif
+        let interruptions = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        let watcher = Task.detached {
+            for await signal in interruptions {
+                let killed = BenchProcesses.killAll()
+                printError("corsair bench: interrupted by \(signal); killed the \(killed) processes it had started")
+                Foundation.exit(128 + signal.rawValue)
+            }
+        }
+        defer { watcher.cancel() }
         if preload != nil || idleWorkers != nil {
             try await runScale()
             return

@@ -1,9 +1,16 @@
 import CorsairCLI
 import Foundation
+import Synchronization
 
 /// The child processes of one `corsair bench` run: started from the directory the `corsair` binary is in, stopped
 /// (SIGTERM, then SIGKILL after a second) however the run ends.
+///
+/// Each child runs in a process group of its own, so a terminal's Ctrl-C reaches only the bench: every live child is
+/// also listed process-wide, for ``killAll()`` to stop when the bench is interrupted.
 final class BenchProcesses {
+    /// The process ids of every bench child started and not yet stopped, across all instances.
+    private static let running = Mutex<Set<Int32>>([])
+
     private var children: [Process] = []
     private let directory: URL
 
@@ -23,7 +30,10 @@ final class BenchProcesses {
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        try Self.running.withLock { running in
+            try process.run()
+            running.insert(process.processIdentifier)
+        }
         children.append(process)
         return process
     }
@@ -63,8 +73,35 @@ final class BenchProcesses {
                 kill(child.processIdentifier, SIGKILL)
             }
             child.waitUntilExit()
+            _ = Self.running.withLock { $0.remove(child.processIdentifier) }
         }
         children.removeAll()
+    }
+
+    /// Kills every bench child still running, whichever run started it, waits (up to a second) until they are dead,
+    /// and returns how many there were. For an interrupted bench: the children are disposable, so they get SIGKILL at
+    /// once rather than a graceful stop.
+    static func killAll() -> Int {
+        let pids = running.withLock { running in
+            defer { running.removeAll() }
+            return running
+        }
+        for pid in pids {
+            kill(pid, SIGKILL)
+        }
+        let deadline = ContinuousClock.now + .seconds(1)
+        while pids.contains(where: isAlive), ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return pids.count
+    }
+
+    /// Whether `pid` is a process that has not exited: `/proc` lists it, and not as a zombie waiting to be reaped.
+    private static func isAlive(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
     }
 }
 
