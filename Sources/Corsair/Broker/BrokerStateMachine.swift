@@ -248,14 +248,14 @@ public struct BrokerStateMachine {
             workerReady(category: category, offer: offer, framing: framing, from: peer, at: now)
             return
         }
-        guard workers[peer] != nil else {
+        guard let worker = workers[peer] else {
             if message != .disconnect {
                 emit(.unexpectedMessage(peer: peer, what: "\(message.commandName) from a worker that sent no READY"))
                 actions.append(.send(.disconnect(framing), to: peer))
             }
             return
         }
-        workers[peer]!.lastReceivedAt = now
+        worker.lastReceivedAt = now
         switch message {
         case .ready:
             break
@@ -264,11 +264,11 @@ public struct BrokerStateMachine {
         case .disconnect:
             removeWorker(peer, reason: .disconnected, at: now)
         case .partial(let envelope, let body):
-            partialReceived(envelope: envelope, body: body, from: peer)
+            partialReceived(envelope: envelope, body: body, from: worker)
         case .final(let envelope, let body):
-            finalReceived(envelope: envelope, body: body, from: peer, at: now)
+            finalReceived(envelope: envelope, body: body, from: worker, at: now)
         case .results(let results):
-            resultsReceived(results, from: peer, at: now)
+            resultsReceived(results, from: worker, at: now)
         }
     }
 
@@ -312,8 +312,7 @@ public struct BrokerStateMachine {
         dispatch(queue, at: now)
     }
 
-    private mutating func partialReceived(envelope: [UInt8], body: [[UInt8]], from peer: PeerID) {
-        let worker = workers[peer]!
+    private mutating func partialReceived(envelope: [UInt8], body: [[UInt8]], from worker: WorkerRecord) {
         guard let task = currentAttempt(AssignmentToken(decoding: envelope), envelope: envelope, worker: worker) else {
             return
         }
@@ -326,10 +325,9 @@ public struct BrokerStateMachine {
     private mutating func finalReceived(
         envelope: [UInt8],
         body: [[UInt8]],
-        from peer: PeerID,
+        from worker: WorkerRecord,
         at now: ContinuousClock.Instant
     ) {
-        let worker = workers[peer]!
         let token = AssignmentToken(decoding: envelope)
         guard let task = settle(token, envelope: envelope, from: worker) else {
             dispatch(worker.queue, at: now)
@@ -344,19 +342,22 @@ public struct BrokerStateMachine {
             let error = ProtocolError(
                 frame: nil, of: body.count,
                 "extended FINAL body needs a one-byte outcome frame and a result frame, got \(body.count) frames")
-            emit(.badMessage(peer: peer, error: error))
+            emit(.badMessage(peer: worker.peer, error: error))
             attemptEnded(task.key, reason: "malformed reply from worker: \(error)", at: now)
         }
         dispatch(worker.queue, at: now)
     }
 
     /// Applies a RESULTS message as one FINAL per entry, then dispatches once for all the credit it freed.
-    private mutating func resultsReceived(_ results: [WorkerResult], from peer: PeerID, at now: ContinuousClock.Instant) {
-        let worker = workers[peer]!
+    private mutating func resultsReceived(
+        _ results: [WorkerResult],
+        from worker: WorkerRecord,
+        at now: ContinuousClock.Instant
+    ) {
         guard worker.batching else {
-            emit(.unexpectedMessage(peer: peer, what: "RESULTS from a worker that did not agree on batches"))
-            actions.append(.send(.disconnect(worker.framing), to: peer))
-            removeWorker(peer, reason: .protocolViolation, at: now)
+            emit(.unexpectedMessage(peer: worker.peer, what: "RESULTS from a worker that did not agree on batches"))
+            actions.append(.send(.disconnect(worker.framing), to: worker.peer))
+            removeWorker(worker.peer, reason: .protocolViolation, at: now)
             return
         }
         for result in results {
@@ -385,12 +386,18 @@ public struct BrokerStateMachine {
         envelope: [UInt8]?,
         worker: WorkerRecord
     ) -> TaskRecord? {
-        guard let token, let task = tasks[token.task], task.state == .running, task.worker === worker,
-            task.attempts == token.attempt
-        else {
+        guard let token, let task = runningAttempt(token, on: worker) else {
             emit(.lateReply(peer: worker.peer, envelope: (envelope ?? token?.encoded ?? []).hexString))
             return nil
         }
+        return task
+    }
+
+    /// The task whose running attempt `token` names, if that attempt is on `worker`.
+    private func runningAttempt(_ token: AssignmentToken, on worker: WorkerRecord) -> TaskRecord? {
+        guard let task = tasks[token.task], task.state == .running, task.worker === worker,
+            task.attempts == token.attempt
+        else { return nil }
         return task
     }
 
@@ -429,10 +436,7 @@ public struct BrokerStateMachine {
             .workerLeft(
                 peer: peer, name: worker.name, category: worker.category, reason: reason,
                 inFlight: worker.inFlight.count))
-        for token in worker.inFlight.sorted(by: { $0.task < $1.task }) {
-            guard let task = tasks[token.task], task.state == .running, task.worker === worker,
-                task.attempts == token.attempt
-            else { continue }
+        for token in worker.inFlight.sorted(by: { $0.task < $1.task }) where runningAttempt(token, on: worker) != nil {
             attemptEnded(token.task, reason: "worker_lost", at: now)
         }
         if queue.workers.isEmpty {
