@@ -98,10 +98,8 @@ final class BenchProcesses {
 
     /// Whether `pid` is a process that has not exited: `/proc` lists it, and not as a zombie waiting to be reaped.
     private static func isAlive(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+        guard let fields = try? ProcessUsage.statFields(of: pid) else { return false }
+        return fields.first != "Z"
     }
 }
 
@@ -115,10 +113,7 @@ struct ProcessUsage {
     var resident: Int
 
     init(of pid: Int32) throws {
-        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        // Fields after the command name, which is in parentheses and may hold spaces.
-        guard let close = stat.lastIndex(of: ")") else { throw BenchError("cannot read /proc/\(pid)/stat") }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        let fields = try Self.statFields(of: pid)
         guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else {
             throw BenchError("cannot read CPU times from /proc/\(pid)/stat")
         }
@@ -132,6 +127,14 @@ struct ProcessUsage {
         }
         peakResident = bytes("VmHWM:")
         resident = bytes("VmRSS:")
+    }
+
+    /// The fields of `/proc/PID/stat` after the command name (which is in parentheses and may hold spaces): the
+    /// state first, then the parent, and so on.
+    static func statFields(of pid: Int32) throws -> [Substring] {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        guard let close = stat.lastIndex(of: ")") else { throw BenchError("cannot read /proc/\(pid)/stat") }
+        return stat[stat.index(after: close)...].split(separator: " ")
     }
 }
 
