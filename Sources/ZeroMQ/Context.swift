@@ -2,8 +2,9 @@ internal import CZeroMQ
 
 /// A libzmq context: the I/O threads and the registry that sockets are created from.
 ///
-/// One context serves a whole process. Sockets keep their context alive; the context is terminated when the last
-/// reference goes, which only happens after every socket made from it has been closed.
+/// One context serves a whole process: use ``shared``. Sockets keep their context alive; a context of your own is
+/// terminated when the last reference goes, which only happens after every socket made from it has been closed. The
+/// shared one lives until ``terminateShared()``.
 ///
 /// - Note: `@unchecked Sendable` because zmq(7) documents contexts as thread-safe: any thread may create sockets from
 ///   it. Sockets themselves are not, see ``Socket``.
@@ -20,6 +21,26 @@ public final class Context: @unchecked Sendable {
 
     deinit {
         _ = try? zeroMQCall("zmq_ctx_term") { zmq_ctx_term(handle) }
+    }
+
+    /// The process's one context, created on first use.
+    ///
+    /// - Throws: ``ZeroMQError`` when libzmq could not create it (out of file descriptors), on every access.
+    public static var shared: Context {
+        get throws(ZeroMQError) { try sharedContext.get() }
+    }
+
+    private static let sharedContext = Result<Context, ZeroMQError> { () throws(ZeroMQError) in try Context() }
+
+    /// Ends the shared context at the end of a process: waits until every socket made from it is closed and their
+    /// messages have left, each within its socket's linger, so that a last DISCONNECT or result is not lost at exit.
+    ///
+    /// Call it once, after the threads that own sockets have closed them: a socket still open keeps this waiting
+    /// (blocking calls on such a socket fail with ``ZeroMQError/Code/contextTerminated`` meanwhile). Sockets cannot be
+    /// created from the shared context afterwards.
+    public static func terminateShared() {
+        guard case .success(let context) = sharedContext else { return }
+        _ = try? zeroMQCall("zmq_ctx_term") { zmq_ctx_term(context.handle) }
     }
 
     /// The version of the libzmq library loaded at run time, as `(major, minor, patch)`.

@@ -35,6 +35,12 @@ extension Socket {
         try setOption(ZMQ_ROUTER_MANDATORY, int: on ? 1 : 0, name: "ZMQ_ROUTER_MANDATORY")
     }
 
+    /// Sets `ZMQ_IPV6`: with it on, a socket binds and connects IPv6 endpoints (`tcp://[::1]:5555`), and a wildcard
+    /// bind (`tcp://*:5555`) takes IPv4 and IPv6 peers alike. Off, IPv6 endpoints fail with "No such device".
+    public func setIPv6(_ on: Bool) throws(ZeroMQError) {
+        try setOption(ZMQ_IPV6, int: on ? 1 : 0, name: "ZMQ_IPV6")
+    }
+
     /// Sets `ZMQ_IMMEDIATE`: queue messages only to completed connections.
     public func setImmediate(_ on: Bool) throws(ZeroMQError) {
         try setOption(ZMQ_IMMEDIATE, int: on ? 1 : 0, name: "ZMQ_IMMEDIATE")
@@ -47,6 +53,9 @@ extension Socket {
     }
 
     /// The endpoint this socket last bound or connected, with a wildcard port resolved (`ZMQ_LAST_ENDPOINT`).
+    ///
+    /// An IPv4 address that a socket with ``setIPv6(_:)`` on bound is reported by libzmq in its IPv4-mapped IPv6 form
+    /// (`tcp://[::ffff:127.0.0.1]:5555`); it comes back here as the address it was given (`tcp://127.0.0.1:5555`).
     public func lastEndpoint() throws(ZeroMQError) -> String {
         var buffer = [UInt8](repeating: 0, count: 1024)
         var size = buffer.count
@@ -54,7 +63,17 @@ extension Socket {
             buffer.withUnsafeMutableBytes { zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, $0.baseAddress, &size) }
         }
         let length = buffer.firstIndex(of: 0) ?? min(size, buffer.count)
-        return String(decoding: buffer[..<length], as: UTF8.self)
+        let endpoint = String(decoding: buffer[..<length], as: UTF8.self)
+        return Self.unmappingIPv4(endpoint)
+    }
+
+    /// `tcp://[::ffff:A.B.C.D]:PORT` as `tcp://A.B.C.D:PORT`; any other endpoint as it is.
+    static func unmappingIPv4(_ endpoint: String) -> String {
+        let prefix = "tcp://[::ffff:"
+        guard endpoint.hasPrefix(prefix), let close = endpoint.firstIndex(of: "]") else { return endpoint }
+        let address = endpoint[endpoint.index(endpoint.startIndex, offsetBy: prefix.count)..<close]
+        guard address.contains(".") else { return endpoint }
+        return "tcp://" + address + endpoint[endpoint.index(after: close)...]
     }
 
     private func setOption(_ option: Int32, int value: Int32, name: String) throws(ZeroMQError) {
