@@ -33,7 +33,7 @@ public final class BatchClient: Sendable {
         /// Creates options with a random session.
         public init(broker: String) {
             self.broker = broker
-            self.session = (0..<16).map { _ in UInt8.random(in: 0...255) }
+            self.session = ClientProtocol.randomSession()
         }
     }
 
@@ -47,10 +47,8 @@ public final class BatchClient: Sendable {
         case results([TaskResult])
     }
 
-    /// Why a batch could not be completed.
+    /// Why a batch could not be completed, apart from ``BrokerUnavailable`` (no acknowledgement in time).
     public enum Failure: Error, Sendable, Hashable, CustomStringConvertible {
-        /// The broker did not acknowledge a submission (first or resent) in time.
-        case brokerUnavailable(broker: String, waited: Duration)
         /// The batch's timeout passed; these tasks had no result yet.
         case timedOut(unfinished: [String])
         /// The broker could not understand a submission.
@@ -58,11 +56,9 @@ public final class BatchClient: Sendable {
 
         public var description: String {
             switch self {
-            case .brokerUnavailable(let broker, let waited):
-                "broker \(broker) did not answer within \(DurationParser.format(waited))"
             case .timedOut(let unfinished):
-                "timed out with \(unfinished.count) task\(unfinished.count == 1 ? "" : "s") unfinished: \(unfinished.prefix(20).joined(separator: " "))"
-                    + (unfinished.count > 20 ? " …" : "")
+                "timed out with \(unfinished.count) task\(unfinished.count == 1 ? "" : "s") unfinished: "
+                    + unfinished.prefix(20).joined(separator: " ") + (unfinished.count > 20 ? " …" : "")
             case .brokerError(let message):
                 "broker rejected the submission: \(message)"
             }
@@ -80,15 +76,24 @@ public final class BatchClient: Sendable {
 
     /// Submits `tasks` and streams events until every task has a result or was rejected.
     ///
+    /// Stopping the iteration early (or cancelling its task) ends the exchange and closes the socket.
+    ///
     /// - Parameter tasks: the batch; ids must be unique within it.
-    /// - Returns: events in arrival order; the stream throws ``Failure`` when the batch cannot complete.
+    /// - Returns: events in arrival order; the stream throws ``BrokerUnavailable`` or ``Failure`` when the batch
+    ///   cannot complete.
     public func run(_ tasks: [TaskSpec]) -> AsyncThrowingStream<Event, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: Event.self, throwing: (any Error).self)
-        let cancelled = Mailbox<Void>.makeOrNil()
-        continuation.onTermination = { _ in cancelled?.post(()) }
-        Thread.startNamed("client-io") { [self] in
+        let thread: SocketThread<Void>
+        do {
+            thread = try SocketThread(name: "client-io")
+        } catch {
+            continuation.finish(throwing: error)
+            return stream
+        }
+        continuation.onTermination = { _ in thread.post(()) }
+        thread.start { [self] sockets in
             do {
-                try exchange(tasks, events: continuation, cancelled: cancelled)
+                try exchange(tasks, events: continuation, sockets: sockets, cancelled: thread.mailbox)
                 continuation.finish()
             } catch {
                 continuation.finish(throwing: error)
@@ -97,25 +102,24 @@ public final class BatchClient: Sendable {
         return stream
     }
 
+    /// The client I/O thread's loop (`client-io`), which owns the socket.
     private func exchange(
         _ tasks: [TaskSpec],
         events: AsyncThrowingStream<Event, any Error>.Continuation,
-        cancelled: Mailbox<Void>?
+        sockets: ThreadSockets,
+        cancelled: Mailbox<Void>
     ) throws {
-        let context = try Context()
         var exchange = Exchange(tasks: tasks, options: options, logger: logger)
-        // Owned by the client I/O thread (`client-io`); replaced when the broker goes silent (Lazy Pirate).
-        var socket = try exchange.connect(context)
-        defer { socket.close(linger: .milliseconds(100)) }
+        // Replaced when the broker goes silent (Lazy Pirate).
+        var socket = try exchange.connect(sockets)
         try exchange.submitPending(on: socket)
-
         let poller = Poller()
         while !exchange.pending.isEmpty {
             poller.removeAll()
             let socketItem = poller.add(socket)
-            let cancelItem = cancelled.map { poller.add(fileDescriptor: $0.fileDescriptor) }
+            let cancelItem = poller.add(fileDescriptor: cancelled.fileDescriptor)
             try poller.poll(timeout: exchange.nextDeadline - .now)
-            if let cancelItem, poller.isReadable(cancelItem) {
+            if poller.isReadable(cancelItem) {
                 return
             }
             if poller.isReadable(socketItem) {
@@ -123,21 +127,15 @@ public final class BatchClient: Sendable {
                     try exchange.received(frames, on: socket, events: events)
                 }
             }
-            let now = ContinuousClock.now
-            if let deadline = exchange.acknowledgementDeadline, now >= deadline {
-                throw Failure.brokerUnavailable(broker: options.broker, waited: options.acknowledgementTimeout)
-            }
-            if let deadline = exchange.batchDeadline, now >= deadline {
-                throw Failure.timedOut(unfinished: tasks.map(\.id).filter(exchange.pending.contains))
-            }
-            if exchange.brokerIsSilent(at: now) {
+            try exchange.checkDeadlines(at: .now)
+            if exchange.brokerIsSilent(at: .now) {
                 logger.info(
                     "broker silent, reconnecting and resubmitting unfinished tasks",
                     metadata: ["broker": "\(options.broker)", "tasks": "\(exchange.pending.count)"])
-                socket.close()
-                socket = try exchange.connect(context)
+                sockets.close(socket)
+                socket = try exchange.connect(sockets)
                 try exchange.submitPending(on: socket)
-            } else if exchange.pingIsDue(at: now) {
+            } else if exchange.pingIsDue(at: .now) {
                 try exchange.ping(on: socket)
             }
         }
@@ -184,14 +182,23 @@ private struct Exchange {
         hasContact && now - lastSent >= options.heartbeatInterval
     }
 
+    /// Throws when the broker left a submission unacknowledged too long, or the batch ran out of time.
+    func checkDeadlines(at now: ContinuousClock.Instant) throws {
+        if let deadline = acknowledgementDeadline, now >= deadline {
+            throw BrokerUnavailable(broker: options.broker, waited: options.acknowledgementTimeout)
+        }
+        if let deadline = batchDeadline, now >= deadline {
+            throw BatchClient.Failure.timedOut(unfinished: tasks.map(\.id).filter(pending.contains))
+        }
+    }
+
     /// A new DEALER connected to the broker.
-    mutating func connect(_ context: Context) throws -> Socket {
-        let socket = try Socket(context: context, type: .dealer)
+    mutating func connect(_ sockets: ThreadSockets) throws -> Socket {
+        let socket = try sockets.open(.dealer, .dealer)
         do {
-            try socket.setLinger(.zero)
             try socket.connect(options.broker)
         } catch {
-            socket.close()
+            sockets.close(socket)
             throw error
         }
         lastHeard = .now
@@ -273,12 +280,5 @@ private struct Exchange {
         if unacknowledged.isEmpty {
             acknowledgementDeadline = nil
         }
-    }
-}
-
-extension Mailbox where Command == Void {
-    /// A mailbox used only as a wake-up signal, or `nil` when the kernel refuses a pipe (then nothing can cancel).
-    static func makeOrNil() -> Mailbox<Void>? {
-        try? Mailbox<Void>()
     }
 }

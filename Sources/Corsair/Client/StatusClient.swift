@@ -3,17 +3,13 @@ import ZeroMQ
 
 /// Asks a broker about its state: what `corsair status`, `corsair workers` and `corsair tasks` show.
 public struct StatusClient: Sendable {
-    /// Why a query could not be answered.
+    /// Why a query could not be answered, apart from ``BrokerUnavailable`` (no answer within the timeout).
     public enum Failure: Error, Sendable, Hashable, CustomStringConvertible {
-        /// No answer within the timeout.
-        case brokerUnavailable(broker: String, waited: Duration)
         /// The broker answered something that is not a report.
         case unexpectedReply(String)
 
         public var description: String {
             switch self {
-            case .brokerUnavailable(let broker, let waited):
-                "broker \(broker) did not answer within \(DurationParser.format(waited))"
             case .unexpectedReply(let what):
                 "unexpected reply from the broker: \(what)"
             }
@@ -44,19 +40,20 @@ public struct StatusClient: Sendable {
     /// Sends `query` and returns the REPORT's JSON. The socket lives on a short-lived thread of its own,
     /// `status-io`, which creates, uses and closes it.
     private func ask(_ query: BrokerQuery) async throws -> [UInt8] {
-        let answer = Completion<[UInt8]>()
         let broker = broker
         let timeout = timeout
-        Thread.startNamed("status-io") {
-            answer.complete(Result { try Self.exchange(query, broker: broker, timeout: timeout) })
+        return try await SocketThread.run(named: "status-io") { sockets in
+            try Self.exchange(query, broker: broker, timeout: timeout, sockets: sockets)
         }
-        return try await answer.value()
     }
 
-    private static func exchange(_ query: BrokerQuery, broker: String, timeout: Duration) throws -> [UInt8] {
-        let context = try Context()
-        let socket = try Socket(context: context, type: .dealer)
-        defer { socket.close() }
+    private static func exchange(
+        _ query: BrokerQuery,
+        broker: String,
+        timeout: Duration,
+        sockets: ThreadSockets
+    ) throws -> [UInt8] {
+        let socket = try sockets.open(.dealer, .dealer)
         try socket.connect(broker)
         try socket.send(ClientMessage.query(query).encoded)
         let poller = Poller()
@@ -75,6 +72,6 @@ public struct StatusClient: Sendable {
                 throw Failure.unexpectedReply("\(other)")
             }
         }
-        throw Failure.brokerUnavailable(broker: broker, waited: timeout)
+        throw BrokerUnavailable(broker: broker, waited: timeout)
     }
 }

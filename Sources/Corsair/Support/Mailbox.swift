@@ -1,4 +1,4 @@
-import DequeModule
+package import DequeModule
 import Synchronization
 
 #if canImport(Glibc)
@@ -11,7 +11,7 @@ import Musl
 ///
 /// The queue sits behind a `Mutex`; the read end of a pipe in the loop's poll set turns readable while commands wait.
 /// This is the czmq actor's command pipe without a second ZeroMQ socket, so no socket is ever shared between threads.
-final class Mailbox<Command: Sendable>: Sendable {
+package final class Mailbox<Command: Sendable>: Sendable {
     private struct State {
         var commands = Deque<Command>()
         var isClosed = false
@@ -19,13 +19,13 @@ final class Mailbox<Command: Sendable>: Sendable {
 
     private let state = Mutex(State())
     /// Readable while commands wait; register it with the loop's ``ZeroMQ/Poller``.
-    let fileDescriptor: Int32
+    package let fileDescriptor: Int32
     private let writeDescriptor: Int32
 
     /// Creates an empty mailbox.
     ///
     /// - Throws: ``MailboxError`` when the kernel refuses a pipe.
-    init() throws(MailboxError) {
+    package init() throws(MailboxError) {
         var descriptors: [Int32] = [0, 0]
         guard pipe(&descriptors) == 0 else { throw MailboxError(errno: errno) }
         for descriptor in descriptors {
@@ -48,7 +48,7 @@ final class Mailbox<Command: Sendable>: Sendable {
     ///
     /// - Returns: `false`, queueing nothing, once the mailbox is closed.
     @discardableResult
-    func post(_ command: Command) -> Bool {
+    package func post(_ command: Command) -> Bool {
         let outcome: (posted: Bool, wake: Bool) = state.withLock { state in
             guard !state.isClosed else { return (false, false) }
             state.commands.append(command)
@@ -63,7 +63,7 @@ final class Mailbox<Command: Sendable>: Sendable {
     }
 
     /// Takes every waiting command, oldest first. Called by the loop's thread when ``fileDescriptor`` is readable.
-    func drain() -> Deque<Command> {
+    package func drain() -> Deque<Command> {
         var buffer = [UInt8](repeating: 0, count: 256)
         while read(fileDescriptor, &buffer, buffer.count) > 0 {}
         return state.withLock { state in
@@ -73,7 +73,7 @@ final class Mailbox<Command: Sendable>: Sendable {
     }
 
     /// Refuses every later ``post(_:)`` and returns the commands still waiting, so the loop can answer them.
-    func seal() -> Deque<Command> {
+    package func seal() -> Deque<Command> {
         state.withLock { state in
             state.isClosed = true
             defer { state.commands.removeAll() }
@@ -83,7 +83,7 @@ final class Mailbox<Command: Sendable>: Sendable {
 }
 
 /// The kernel refused to create the pipe behind a ``Mailbox``.
-struct MailboxError: Error, CustomStringConvertible {
+package struct MailboxError: Error, CustomStringConvertible {
     var errno: Int32
-    var description: String { "pipe failed: \(String(cString: strerror(errno)))" }
+    package var description: String { "pipe failed: \(String(cString: strerror(errno)))" }
 }

@@ -21,19 +21,6 @@ public final class WorkerLoop: Sendable {
         let ticket: TaskTicket
     }
 
-    /// Why the loop stopped without being asked to.
-    public enum Failure: Error, Sendable, CustomStringConvertible {
-        /// The broker stayed away longer than `giveUpAfter`.
-        case brokerUnavailable(broker: String, after: Duration)
-
-        public var description: String {
-            switch self {
-            case .brokerUnavailable(let broker, let after):
-                "broker \(broker) unreachable for \(DurationParser.format(after)); giving up"
-            }
-        }
-    }
-
     enum Command: Sendable {
         case finished(Ticket, Result<[UInt8], TaskFailure>)
         case drain
@@ -42,10 +29,9 @@ public final class WorkerLoop: Sendable {
     private let configurations: [WorkerConfiguration]
     private let drainTimeout: Duration
     private let logger: Logger
-    private let mailbox: Mailbox<Command>
-    private let done = Completion<Void>()
+    private let thread: SocketThread<Command>
 
-    /// Creates a loop serving one connection per configuration; nothing runs until ``start()``.
+    /// Creates a loop serving one connection per configuration; nothing runs until ``start(inline:)``.
     ///
     /// - Parameters:
     ///   - configurations: one per category served.
@@ -56,7 +42,7 @@ public final class WorkerLoop: Sendable {
         self.configurations = configurations
         self.drainTimeout = drainTimeout
         self.logger = logger
-        self.mailbox = try Mailbox()
+        self.thread = try SocketThread(name: "worker-io")
     }
 
     /// Starts the I/O thread.
@@ -65,140 +51,69 @@ public final class WorkerLoop: Sendable {
     /// - Returns: the tasks to run, in arrival order; the stream ends when the loop exits.
     public func start(inline: InlineTaskHandler? = nil) -> AsyncStream<Event> {
         let (events, continuation) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
-        Thread.startNamed("worker-io") { [self] in
-            do {
-                try run(events: continuation, inline: inline)
-                done.complete(.success(()))
-            } catch {
-                done.complete(.failure(error))
-            }
-            continuation.finish()
+        thread.start { [self] sockets in
+            defer { continuation.finish() }
+            var io = WorkerIO(
+                connections: configurations.map { Connection(machine: WorkerStateMachine(configuration: $0, now: .now)) },
+                sockets: sockets, events: continuation, inline: inline, drainTimeout: drainTimeout, logger: logger)
+            try io.run(mailbox: thread.mailbox)
         }
         return events
     }
 
     /// Reports a handler's outcome. Callable from any thread.
     public func taskFinished(_ ticket: Ticket, result: Result<[UInt8], TaskFailure>) {
-        mailbox.post(.finished(ticket, result))
+        thread.post(.finished(ticket, result))
     }
 
     /// Stops taking tasks, lets those in flight finish (up to the drain timeout), sends DISCONNECT and exits.
     public func requestDrain() {
-        mailbox.post(.drain)
+        thread.post(.drain)
     }
 
-    /// Waits until the loop has exited; throws ``Failure`` when it gave up on the broker.
+    /// Waits until the loop has exited; throws ``BrokerUnavailable`` when it gave up on the broker.
     public func finished() async throws {
-        try await done.value()
+        try await thread.finished()
     }
+}
 
-    // MARK: - The I/O thread
+/// The worker I/O thread's state (`worker-io`): one connection per category, and what the loop is waiting for.
+private struct WorkerIO {
+    var connections: [Connection]
+    /// Opens and closes the connections' sockets; owned by the worker I/O thread.
+    let sockets: ThreadSockets
+    let events: AsyncStream<WorkerLoop.Event>.Continuation
+    let inline: InlineTaskHandler?
+    let drainTimeout: Duration
+    let logger: Logger
+    /// Set when a connection gave up on its broker: every connection then stops, and the loop throws it.
+    var failure: BrokerUnavailable?
+    var drainDeadline: ContinuousClock.Instant?
+    /// Whether a socket was opened or closed since the poller last registered them.
+    var socketsChanged = true
 
-    private func run(events: AsyncStream<Event>.Continuation, inline: InlineTaskHandler?) throws {
-        let context = try Context()
-        var connections = configurations.map { configuration in
-            Connection(machine: WorkerStateMachine(configuration: configuration, now: .now))
-        }
-        // Sockets in `connections` are owned by the worker I/O thread (`worker-io`).
-        defer {
-            for index in connections.indices {
-                connections[index].socket?.close(linger: .zero)
-            }
-        }
-        var failure: Failure?
-        var drainDeadline: ContinuousClock.Instant?
-        /// Whether a socket was opened or closed since the poller last registered them.
-        var socketsChanged = true
-
-        func closeSocket(of index: Int, linger: Duration) {
-            connections[index].socket?.close(linger: linger)
-            connections[index].socket = nil
-            socketsChanged = true
-        }
-
-        func perform(_ actions: [WorkerStateMachine.Action], on index: Int) throws {
-            for action in actions {
-                switch action {
-                case .connect:
-                    let socket = try Socket(context: context, type: .dealer)
-                    connections[index].socket = socket
-                    try socket.setLinger(.zero)
-                    try socket.connect(connections[index].machine.configuration.broker)
-                    socketsChanged = true
-                    try perform(connections[index].machine.connected(at: .now), on: index)
-                case .send(let frames):
-                    if let socket = connections[index].socket, try !socket.send(frames, blocking: false) {
-                        logger.debug("send queue full, message dropped", metadata: connections[index].metadata)
-                    }
-                case .closeSocket, .giveUp:
-                    closeSocket(of: index, linger: .zero)
-                case .run(let ticket, let task):
-                    if let inline {
-                        let result: Result<[UInt8], TaskFailure>
-                        do {
-                            result = .success(try inline(task))
-                        } catch {
-                            result = .failure(error)
-                        }
-                        try perform(connections[index].machine.taskFinished(ticket, result: result, at: .now), on: index)
-                    } else {
-                        events.yield(.run(Ticket(connection: index, ticket: ticket), task))
-                    }
-                case .stopped:
-                    // Give DISCONNECT and the last FINALs a moment to leave.
-                    closeSocket(of: index, linger: .seconds(1))
-                case .event(let event):
-                    if case .gaveUp(let after) = event {
-                        failure = .brokerUnavailable(
-                            broker: connections[index].machine.configuration.broker, after: after)
-                    }
-                    log(event, connection: connections[index])
-                }
-            }
-        }
-
+    /// Polls and handles commands, messages and timers until every connection has stopped.
+    mutating func run(mailbox: Mailbox<WorkerLoop.Command>) throws {
         let poller = Poller()
         var mailboxItem = 0
         var socketItems: [(item: Int, connection: Int)] = []
         while !connections.allSatisfy(\.machine.isStopped) {
             if failure != nil {
-                for index in connections.indices {
-                    try perform(connections[index].machine.stop(at: .now), on: index)
-                }
+                try stopAll()
                 continue
             }
             if socketsChanged {
                 socketsChanged = false
                 poller.removeAll()
                 mailboxItem = poller.add(fileDescriptor: mailbox.fileDescriptor)
-                socketItems.removeAll()
-                for index in connections.indices {
-                    if let socket = connections[index].socket {
-                        socketItems.append((poller.add(socket), index))
-                    }
+                socketItems = connections.indices.compactMap { index in
+                    connections[index].socket.map { (poller.add($0), index) }
                 }
             }
-            var deadline = drainDeadline
-            for connection in connections {
-                if let next = connection.machine.nextDeadline, deadline.map({ next < $0 }) ?? true {
-                    deadline = next
-                }
-            }
-            try poller.poll(timeout: deadline.map { $0 - .now })
+            try poller.poll(timeout: nextDeadline.map { $0 - .now })
             if poller.isReadable(mailboxItem) {
                 for command in mailbox.drain() {
-                    switch command {
-                    case .finished(let ticket, let result):
-                        try perform(
-                            connections[ticket.connection].machine.taskFinished(ticket.ticket, result: result, at: .now),
-                            on: ticket.connection)
-                    case .drain:
-                        logger.info("worker draining", metadata: ["drain.timeout": "\(DurationParser.format(drainTimeout))"])
-                        drainDeadline = .now + drainTimeout
-                        for index in connections.indices {
-                            try perform(connections[index].machine.drain(at: .now), on: index)
-                        }
-                    }
+                    try handle(command)
                 }
             }
             for (item, index) in socketItems where poller.isReadable(item) {
@@ -206,10 +121,8 @@ public final class WorkerLoop: Sendable {
                     try perform(connections[index].machine.messageReceived(frames, at: .now), on: index)
                 }
             }
-            if let deadline = drainDeadline, .now >= deadline {
-                for index in connections.indices {
-                    try perform(connections[index].machine.stop(at: .now), on: index)
-                }
+            if let drainDeadline, .now >= drainDeadline {
+                try stopAll()
             }
             for index in connections.indices {
                 try perform(connections[index].machine.flushResults(at: .now), on: index)
@@ -219,6 +132,90 @@ public final class WorkerLoop: Sendable {
         if let failure {
             throw failure
         }
+    }
+
+    /// The earliest instant any connection, or the drain, needs the loop awake.
+    private var nextDeadline: ContinuousClock.Instant? {
+        connections.compactMap(\.machine.nextDeadline).reduce(drainDeadline) { earliest, next in
+            earliest.map { min($0, next) } ?? next
+        }
+    }
+
+    private mutating func handle(_ command: WorkerLoop.Command) throws {
+        switch command {
+        case .finished(let ticket, let result):
+            try perform(
+                connections[ticket.connection].machine.taskFinished(ticket.ticket, result: result, at: .now),
+                on: ticket.connection)
+        case .drain:
+            logger.info("worker draining", metadata: ["drain.timeout": "\(DurationParser.format(drainTimeout))"])
+            drainDeadline = .now + drainTimeout
+            for index in connections.indices {
+                try perform(connections[index].machine.drain(at: .now), on: index)
+            }
+        }
+    }
+
+    private mutating func stopAll() throws {
+        for index in connections.indices {
+            try perform(connections[index].machine.stop(at: .now), on: index)
+        }
+    }
+
+    private mutating func perform(_ actions: [WorkerStateMachine.Action], on index: Int) throws {
+        for action in actions {
+            switch action {
+            case .connect:
+                try connect(index)
+            case .send(let frames):
+                if let socket = connections[index].socket, try !socket.send(frames, blocking: false) {
+                    logger.debug("send queue full, message dropped", metadata: connections[index].metadata)
+                }
+            case .closeSocket, .giveUp:
+                closeSocket(of: index, linger: .zero)
+            case .run(let ticket, let task):
+                try run(task, ticket: ticket, on: index)
+            case .stopped:
+                // Give DISCONNECT and the last FINALs a moment to leave.
+                closeSocket(of: index, linger: .seconds(1))
+            case .event(let event):
+                if case .gaveUp(let after) = event {
+                    failure = BrokerUnavailable(broker: connections[index].machine.configuration.broker, waited: after)
+                }
+                log(event, connection: connections[index])
+            }
+        }
+    }
+
+    private mutating func connect(_ index: Int) throws {
+        let socket = try sockets.open(.dealer, .dealer)
+        connections[index].socket = socket
+        try socket.connect(connections[index].machine.configuration.broker)
+        socketsChanged = true
+        try perform(connections[index].machine.connected(at: .now), on: index)
+    }
+
+    private mutating func closeSocket(of index: Int, linger: Duration) {
+        if let socket = connections[index].socket {
+            sockets.close(socket, linger: linger)
+        }
+        connections[index].socket = nil
+        socketsChanged = true
+    }
+
+    /// Hands `task` to the handler: inline on this thread, or to Swift concurrency through the event stream.
+    private mutating func run(_ task: WorkerTask, ticket: TaskTicket, on index: Int) throws {
+        guard let inline else {
+            events.yield(.run(WorkerLoop.Ticket(connection: index, ticket: ticket), task))
+            return
+        }
+        let result: Result<[UInt8], TaskFailure>
+        do {
+            result = .success(try inline(task))
+        } catch {
+            result = .failure(error)
+        }
+        try perform(connections[index].machine.taskFinished(ticket, result: result, at: .now), on: index)
     }
 
     private func log(_ event: WorkerEvent, connection: Connection) {

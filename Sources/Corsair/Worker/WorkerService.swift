@@ -69,7 +69,7 @@ public struct WorkerService: Service {
             handler: handler)
     }
 
-    /// Runs until the loop exits: after a graceful shutdown or cancellation, or with ``WorkerLoop/Failure`` when it
+    /// Runs until the loop exits: after a graceful shutdown or cancellation, or with ``BrokerUnavailable`` when it
     /// gave up on the broker.
     public func run() async throws {
         let loop = self.loop

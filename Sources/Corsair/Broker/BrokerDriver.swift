@@ -1,0 +1,202 @@
+import Logging
+import ZeroMQ
+
+/// Carries out a state machine's actions on the broker I/O thread.
+struct BrokerDriver {
+    var machine: BrokerStateMachine
+    /// Owned by the broker I/O thread.
+    let router: Socket
+    let logger: Logger
+    let metrics: BrokerMetrics?
+    /// What went wrong below the state machine; task and message totals live in its statistics.
+    var counters = SocketCounters()
+    /// Acknowledgements and results on their way to batch clients, held so that many leave as few messages.
+    private(set) var outbox = ClientOutbox()
+
+    /// The totals logged when the broker stops.
+    var summary: Logger.Metadata {
+        let statistics = machine.statistics
+        return [
+            "tasks.submitted": "\(statistics.submitted)", "tasks.succeeded": "\(statistics.succeeded)",
+            "tasks.failed": "\(statistics.failed)", "tasks.requeued": "\(statistics.requeued.values.reduce(0, +))",
+            "messages.bad": "\(statistics.badMessages + counters.emptyMessages)",
+            "replies.late": "\(statistics.lateReplies)", "peers.unreachable": "\(counters.unreachable)",
+            "messages.dropped": "\(counters.dropped)",
+        ]
+    }
+
+    /// Answers a command from another thread; returns whether it asks the loop to stop.
+    mutating func handle(_ command: BrokerLoop.Command) -> Bool {
+        switch command {
+        case .stop:
+            return true
+        case .submit(let tasks, let session, let continuation):
+            let (receipt, actions) = machine.submit(tasks, session: session, at: .now)
+            continuation.resume(returning: receipt)
+            perform(actions)
+        case .status(let continuation):
+            continuation.resume(returning: machine.status(at: .now))
+        case .tasks(let query, let continuation):
+            continuation.resume(returning: machine.tasks(matching: query))
+        }
+        return false
+    }
+
+    /// Hands a message from the ROUTER, routing id first, to the state machine.
+    mutating func received(_ frames: consuming [[UInt8]]) {
+        guard frames.count >= 2 else {
+            counters.emptyMessages += 1
+            metrics?.recordEmptyMessage()
+            logger.info("bad message dropped", metadata: ["error": "message with no frames after the routing id"])
+            return
+        }
+        // In place: the message is this function's own, so dropping the routing id copies nothing.
+        let peer = PeerID(frames.removeFirst())
+        if logger.logLevel <= .trace {
+            logger.trace("received", metadata: ["peer.identity": "\(peer)", "frames": "\(frames.map(\.printable))"])
+        }
+        perform(machine.messageReceived(frames, from: peer, at: .now))
+    }
+
+    mutating func perform(_ actions: [BrokerAction]) {
+        for action in actions {
+            switch action {
+            case .send(let message, let peer):
+                send(message, to: peer)
+            case .event(let event):
+                log(event)
+                metrics?.record(event)
+            }
+        }
+    }
+
+    /// Sends what the outbox has due: results gathered in this pass, acknowledgements held long enough, or with
+    /// `everything` all it holds. Sends can fail and make more results due (a dropped worker's task fails), so it
+    /// repeats until nothing is due.
+    mutating func flushOutbox(everything: Bool = false) {
+        while case let due = outbox.due(at: .now, everything: everything), !due.isEmpty {
+            for (peer, messages) in due {
+                for message in messages {
+                    transmit(message, to: peer)
+                }
+            }
+        }
+    }
+
+    private mutating func send(_ message: BrokerOutbound, to peer: PeerID) {
+        switch message {
+        case .batch(let framing, .results(let results)):
+            for full in outbox.hold(results: results, framing: framing, for: peer) {
+                transmit(full, to: peer)
+            }
+        case .batch(let framing, .accepted(let ids)):
+            for full in outbox.hold(accepted: ids, framing: framing, for: peer, at: .now) {
+                transmit(full, to: peer)
+            }
+        default:
+            // Keep order: what the client was due before this message goes first.
+            for held in outbox.release(peer) {
+                transmit(held, to: peer)
+            }
+            transmit(message, to: peer)
+        }
+    }
+
+    private mutating func transmit(_ message: BrokerOutbound, to peer: PeerID) {
+        do {
+            if try !router.send(MDPCodec.encode(message), routingID: peer.bytes, blocking: false) {
+                counters.dropped += 1
+                logger.info("send queue full, message dropped", metadata: ["peer.identity": "\(peer)"])
+            }
+        } catch where error.code == .hostUnreachable {
+            counters.unreachable += 1
+            logger.debug("peer unreachable", metadata: ["peer.identity": "\(peer)"])
+            perform(machine.peerUnreachable(peer, at: .now))
+        } catch {
+            counters.dropped += 1
+            logger.info("send failed", metadata: ["peer.identity": "\(peer)", "error": "\(error)"])
+        }
+    }
+
+    private func log(_ event: BrokerEvent) {
+        switch event {
+        case .taskDispatched, .taskRequeued, .taskFinished, .tasksAccepted:
+            logTask(event)
+        case .workerJoined(let peer, let name, let category, let credit, let extended):
+            logger.info(
+                "worker joined",
+                metadata: [
+                    "worker.id": "\(name)", "peer.identity": "\(peer)", "task.category": "\(category)",
+                    "worker.credit": "\(credit)", "worker.protocol": "\(extended ? "corsair/1" : "mdp/0.2")",
+                ])
+        case .workerLeft(let peer, let name, let category, let reason, let inFlight):
+            logger.info(
+                "worker left",
+                metadata: [
+                    "worker.id": "\(name)", "peer.identity": "\(peer)", "task.category": "\(category)",
+                    "reason": "\(reason.rawValue)", "worker.in_flight": "\(inFlight)",
+                ])
+        case .badMessage(let peer, let error):
+            logger.info("bad message dropped", metadata: ["peer.identity": "\(peer)", "error": "\(error)"])
+        case .unexpectedMessage(let peer, let what):
+            logger.info("unexpected message", metadata: ["peer.identity": "\(peer)", "error": "\(what)"])
+        case .lateReply(let peer, let envelope):
+            logger.debug("late reply ignored", metadata: ["peer.identity": "\(peer)", "envelope": "\(envelope)"])
+        }
+    }
+
+    private func logTask(_ event: BrokerEvent) {
+        switch event {
+        case .taskDispatched(let id, let category, let worker, let attempt, _):
+            if logger.logLevel <= .debug {
+                logger.debug(
+                    "task dispatched",
+                    metadata: [
+                        "task.id": "\(id)", "task.category": "\(category)", "worker.id": "\(worker)",
+                        "task.attempt": "\(attempt)",
+                    ])
+            }
+        case .taskRequeued(let id, let category, let reason, let attempt):
+            logger.info(
+                "task requeued",
+                metadata: [
+                    "task.id": "\(id)", "task.category": "\(category)", "reason": "\(reason)",
+                    "task.attempt": "\(attempt)",
+                ])
+        case .taskFinished(let id, let category, let outcome, let attempts, let reason):
+            if outcome == .failed {
+                logger.info(
+                    "task failed",
+                    metadata: [
+                        "task.id": "\(id)", "task.category": "\(category)", "task.attempts": "\(attempts)",
+                        "reason": "\(reason ?? "")",
+                    ])
+            } else {
+                if logger.logLevel <= .debug {
+                    logger.debug(
+                        "task succeeded",
+                        metadata: ["task.id": "\(id)", "task.category": "\(category)", "task.attempts": "\(attempts)"])
+                }
+            }
+        case .tasksAccepted(let session, let accepted, let duplicates, let rejected):
+            logger.info(
+                "tasks accepted",
+                metadata: [
+                    "client.session": "\(session)", "accepted": "\(accepted)", "duplicates": "\(duplicates)",
+                    "rejected": "\(rejected)",
+                ])
+        default:
+            break
+        }
+    }
+}
+
+/// Failures the loop sees at the socket, which the state machine never hears of.
+struct SocketCounters {
+    /// Messages with nothing after the routing id.
+    var emptyMessages = 0
+    /// Sends that found their peer gone.
+    var unreachable = 0
+    /// Sends dropped because the peer's queue was full or the send failed.
+    var dropped = 0
+}

@@ -1,0 +1,44 @@
+import ZeroMQ
+
+/// The options of a Corsair socket: every socket the project opens is configured here, so a setting every socket
+/// needs (IPv6 today, CURVE keys next) is added once.
+package struct SocketSetup: Sendable {
+    /// How long unsent messages may delay the process's exit after the socket closes.
+    package var linger: Duration = .zero
+    /// A ROUTER's sends to a peer it does not know fail instead of vanishing.
+    package var routerMandatory = false
+    /// The send and receive queue limits per peer, in messages; `nil` keeps libzmq's 1 000.
+    package var highWaterMark: Int?
+    /// Frames over this many bytes make libzmq drop the sender's connection; `nil` is no limit.
+    package var maxMessageSize: Int?
+
+    /// A DEALER of a worker or client: no linger, libzmq's queue limits.
+    package static let dealer = SocketSetup()
+
+    /// The broker's ROUTER.
+    ///
+    /// - Parameter maxMessageSize: the broker's `--max-message-size`. The state machine counts and answers messages
+    ///   over it; libzmq drops only a frame so large that reading it would cost more memory than twice the limit,
+    ///   together with its sender's connection.
+    package static func brokerRouter(maxMessageSize: Int) -> SocketSetup {
+        SocketSetup(
+            linger: .milliseconds(100), routerMandatory: true, highWaterMark: 100_000,
+            maxMessageSize: maxMessageSize * 2)
+    }
+
+    /// Applies every option to `socket`, IPv6 first: it must be on before a bind or connect names an IPv6 endpoint.
+    func apply(to socket: Socket) throws(ZeroMQError) {
+        try socket.setIPv6(true)
+        try socket.setLinger(linger)
+        if routerMandatory {
+            try socket.setRouterMandatory(true)
+        }
+        if let highWaterMark {
+            try socket.setSendHighWaterMark(highWaterMark)
+            try socket.setReceiveHighWaterMark(highWaterMark)
+        }
+        if let maxMessageSize {
+            try socket.setMaxMessageSize(maxMessageSize)
+        }
+    }
+}
