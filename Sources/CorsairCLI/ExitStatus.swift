@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Corsair
 public import ZeroMQ
 
 /// The exit codes every Corsair binary uses (sysexits where one fits).
@@ -26,6 +27,46 @@ public enum ExitStatus {
           69  broker unavailable, or an endpoint could not be bound
           70  internal error
         """
+}
+
+extension ExitStatus {
+    /// The exit status for `error`, which ended a command: the one mapping every binary uses.
+    public static func forError(_ error: any Error) -> ExitCode {
+        switch error {
+        case let code as ExitCode:
+            code
+        case is any UnavailableError:
+            unavailable
+        case let error as ZeroMQError:
+            error.isEndpointProblem ? usage : unavailable
+        case is BatchFileError:
+            dataError
+        case BatchClient.Failure.brokerError:
+            dataError
+        case is BatchClient.Failure, is StatusClient.Failure:
+            unavailable
+        default:
+            software
+        }
+    }
+
+    /// Runs a command's work: what `body` throws is handed to `report` (unless it is already an `ExitCode`) and thrown
+    /// again as its exit status. Either way the process's ZeroMQ context is ended last, so that messages still
+    /// queued (a worker's DISCONNECT, a client's last PING) leave within their sockets' linger.
+    public static func run(
+        reporting report: (any Error) -> Void,
+        _ body: () async throws -> Void
+    ) async throws {
+        defer { Context.terminateShared() }
+        do {
+            try await body()
+        } catch let code as ExitCode {
+            throw code
+        } catch {
+            report(error)
+            throw forError(error)
+        }
+    }
 }
 
 extension ZeroMQError {

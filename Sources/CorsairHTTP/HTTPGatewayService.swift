@@ -1,3 +1,4 @@
+public import Corsair
 import Hummingbird
 public import Logging
 public import ServiceLifecycle
@@ -6,7 +7,7 @@ import Synchronization
 /// Runs an ``HTTPGateway`` as a ServiceLifecycle service, telling a failure to listen apart from later failures.
 public struct HTTPGatewayService: Service {
     /// The gateway could not start listening, typically because the address is taken or not local.
-    public struct ListenFailed: Error, CustomStringConvertible {
+    public struct ListenFailed: UnavailableError, CustomStringConvertible {
         public var address: HTTPAddress
         public var underlying: any Error
         public var description: String { "cannot listen on http://\(address): \(underlying)" }

@@ -116,7 +116,7 @@ struct BrokerCommand: AsyncParsableCommand {
         let options = BrokerLoop.Options(endpoints: endpoints.isEmpty ? ["tcp://*:5555"] : endpoints)
         let endpointFile = endpointFile
         let httpAddress = try http.map { try HTTPAddress(parsing: $0) }
-        do {
+        try await ExitStatus.run(reporting: { logger.error("broker failed", metadata: ["error": "\($0)"]) }) {
             let registry = PrometheusCollectorRegistry()
             let loop = try BrokerLoop(
                 configuration: configuration, options: options, logger: logger,
@@ -135,15 +135,6 @@ struct BrokerCommand: AsyncParsableCommand {
             let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
             logger.info("broker stopped")
-        } catch let error as HTTPGatewayService.ListenFailed {
-            logger.error("broker failed", metadata: ["error": "\(error)"])
-            throw ExitStatus.unavailable
-        } catch let error as ZeroMQError {
-            logger.error("broker failed", metadata: ["error": "\(error)"])
-            throw error.isEndpointProblem ? ExitStatus.usage : ExitStatus.unavailable
-        } catch {
-            logger.error("broker failed", metadata: ["error": "\(error)"])
-            throw ExitStatus.software
         }
     }
 

@@ -110,22 +110,12 @@ struct WorkerCommand: AsyncParsableCommand {
             configuration.giveUpAfter = giveUpAfter
             return configuration
         }
-        do {
+        try await ExitStatus.run(reporting: { logger.error("worker failed", metadata: ["error": "\($0)"]) }) {
             let loop = try WorkerLoop(configurations: configurations, drainTimeout: drainTimeout, logger: logger)
-            let service = service(loop)
             let group = ServiceGroup(
-                services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                services: [service(loop)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
             logger.info("worker stopped")
-        } catch let failure as WorkerLoop.Failure {
-            logger.error("worker stopped", metadata: ["error": "\(failure)"])
-            throw ExitStatus.unavailable
-        } catch let error as ZeroMQError {
-            logger.error("worker failed", metadata: ["error": "\(error)"])
-            throw error.isEndpointProblem ? ExitStatus.usage : ExitStatus.unavailable
-        } catch {
-            logger.error("worker failed", metadata: ["error": "\(error)"])
-            throw ExitStatus.software
         }
     }
 

@@ -16,14 +16,9 @@ struct StatusOptions: ParsableArguments {
 
     var client: StatusClient { StatusClient(broker: broker, timeout: timeout) }
 
-    /// Runs `body`, mapping an unreachable broker to exit 69.
+    /// Runs `body`, mapping what it throws to an exit status (an unreachable broker is 69).
     func run(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch let failure as StatusClient.Failure {
-            printError("corsair: \(failure)")
-            throw ExitStatus.unavailable
-        }
+        try await ExitStatus.run(reporting: { printError("corsair: \($0)") }, body)
     }
 }
 

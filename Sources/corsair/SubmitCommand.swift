@@ -80,23 +80,12 @@ struct SubmitCommand: AsyncParsableCommand {
         options.timeout = timeout
         let client = BatchClient(options: options, logger: logger)
         var report = BatchReport(tasks: tasks, json: json)
-        do {
+        defer { report.finish() }
+        try await ExitStatus.run(reporting: { printError("corsair: \($0)") }) {
             for try await event in client.run(tasks) {
                 report.record(event)
             }
-        } catch let failure as BatchClient.Failure {
-            report.finish()
-            printError("corsair: \(failure)")
-            if case .brokerError = failure { throw ExitStatus.dataError }
-            throw ExitStatus.unavailable
-        } catch let error as ZeroMQError {
-            printError("corsair: \(error)")
-            throw error.isEndpointProblem ? ExitStatus.usage : ExitStatus.unavailable
-        } catch {
-            printError("corsair: internal error: \(error)")
-            throw ExitStatus.software
         }
-        report.finish()
         if report.failed > 0 {
             throw ExitStatus.tasksFailed
         }
