@@ -5,9 +5,9 @@ import ZeroMQ
 public enum MDPProbe {
     /// Whether the broker at `endpoint` has a worker for `category` (`mmi.service` answers 200).
     public static func hasWorkers(_ category: String, at endpoint: String) throws -> Bool {
-        let context = try Context()
-        let socket = try Socket(context: context, type: .dealer)
+        let socket = try Socket(context: Context.shared, type: .dealer)
         defer { socket.close() }
+        try socket.setIPv6(true)
         try socket.connect(endpoint)
         try socket.send([MDP.clientHeader, [MDP.ClientCommand.request.rawValue], Array(MDP.mmiService.utf8), Array(category.utf8)])
         let poller = Poller()
