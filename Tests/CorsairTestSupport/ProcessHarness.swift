@@ -4,7 +4,9 @@ import CorsairCLI
 /// Starts the built Corsair binaries (and helper scripts) as real processes on loopback, waits on conditions with
 /// deadlines, and kills and reaps everything it started when ``shutdown()`` runs or it is released.
 ///
-/// Each harness has its own temporary directory for endpoint files, logs and inputs.
+/// Each harness has its own temporary directory for endpoint files, logs and inputs. Every process it starts gets
+/// `LOG_LEVEL` set to ``logLevel``, whatever the environment of the test run, so the tests' log assertions, negative
+/// ones included, read logs of a known level.
 public final class ProcessHarness {
     /// A process the harness started.
     public final class Child {
@@ -63,6 +65,15 @@ public final class ProcessHarness {
         return directory
     }()
 
+    /// The level every started process logs at unless a test passes `--log-level`: `info`, where the lifecycle lines
+    /// the tests look for (`worker joined`, `worker left`, `broker silent`) are written.
+    public static let logLevel = "info"
+
+    /// The environment of every started process: this process's, with `LOG_LEVEL` pinned to ``logLevel``.
+    static let environment: [String: String] = ProcessInfo.processInfo.environment.merging(["LOG_LEVEL": logLevel]) {
+        $1
+    }
+
     /// The harness's temporary directory.
     public let directory: URL
     private var children: [Child] = []
@@ -103,6 +114,7 @@ public final class ProcessHarness {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = Self.environment
         let outputFile = path("\(label).out")
         let errorFile = path("\(label).err")
         for file in [outputFile, errorFile] where !FileManager.default.createFile(atPath: file.path, contents: nil) {

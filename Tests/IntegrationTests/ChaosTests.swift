@@ -110,8 +110,12 @@ struct ChaosTests {
         let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: "e1 l1")
         #expect(run.status == 0, "\(run.errors)")
         #expect(try ResultLine.parse(run.output).map(\.attempts) == [1, 1])
+        // Each negative check has a line of the same level beside it, so it cannot pass because nothing was logged.
+        #expect(broker.errors.components(separatedBy: "worker joined").count == 3, "\(broker.errors)")
         #expect(!broker.errors.contains("worker left"), "\(broker.errors)")
+        #expect(eager.errors.contains("broker accepted corsair/1"), "\(eager.errors)")
         #expect(!eager.errors.contains("broker silent"), "\(eager.errors)")
+        #expect(lazy.errors.contains("broker accepted corsair/1"), "\(lazy.errors)")
         #expect(!lazy.errors.contains("broker silent"), "\(lazy.errors)")
     }
 

@@ -116,6 +116,7 @@ struct ClusterTests {
         let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: "slow1")
         #expect(run.status == 0, "\(run.errors)")
         #expect(try ResultLine.parse(run.output).map(\.attempts) == [1])
+        #expect(broker.errors.contains("worker joined"), "the broker logs at info: \(broker.errors)")
         #expect(!broker.errors.contains("worker left"), "the busy worker was dropped: \(broker.errors)")
     }
 
@@ -259,6 +260,7 @@ struct ClusterTests {
         #expect(run.status == 65)
         #expect(run.errors.contains("line 2, column 4"))
         #expect(run.errors.contains("7x"))
+        #expect(broker.errors.contains("broker listening"), "the broker logs at info: \(broker.errors)")
         #expect(!broker.errors.contains("tasks accepted"))
     }
 
