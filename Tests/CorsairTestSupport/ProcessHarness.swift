@@ -167,33 +167,49 @@ public final class ProcessHarness {
     }
 
     /// Starts a broker on a free loopback port and returns it with its endpoint once it listens.
+    ///
+    /// - Throws: ``HarnessError`` as soon as the broker exits without listening, with what it wrote to standard error.
     public func startBroker(_ arguments: [String] = []) throws -> (Child, String) {
         let endpointFile = path("broker.endpoint")
         let broker = try start(
             binary: "corsair-broker",
             ["--bind", "tcp://127.0.0.1:*", "--endpoint-file", endpointFile.path] + arguments)
-        var endpoint = ""
-        try waitUntil("the broker writes its endpoint file") {
-            endpoint =
-                (try? String(contentsOf: endpointFile, encoding: .utf8))?.split(separator: "\n").first.map(String.init)
-                ?? ""
-            return !endpoint.isEmpty || !broker.process.isRunning
-        }
-        guard broker.process.isRunning else {
-            throw HarnessError("the broker exited: \(broker.errors)")
-        }
-        return (broker, endpoint)
+        let bound = try waitUntilListening(broker, endpointFile: endpointFile, what: "on a free port")
+        guard let first = bound.first else { throw HarnessError("the broker's endpoint file is empty") }
+        return (broker, first)
     }
 
-    /// Starts a broker bound to `endpoint` exactly (to restart one on the same port).
+    /// Starts a broker bound to `endpoint` exactly (to restart one on the same port), and returns it once it listens
+    /// there.
+    ///
+    /// - Throws: ``HarnessError`` as soon as the broker exits without listening (for example when the port cannot be
+    ///   bound again), with its exit status and what it wrote to standard error; or when it listens elsewhere.
     public func startBroker(at endpoint: String, _ arguments: [String] = []) throws -> Child {
         let endpointFile = path("broker.endpoint")
         let broker = try start(
             binary: "corsair-broker", ["--bind", endpoint, "--endpoint-file", endpointFile.path] + arguments)
-        try waitUntil("the broker listens on \(endpoint)") {
-            FileManager.default.fileExists(atPath: endpointFile.path) || !broker.process.isRunning
+        let bound = try waitUntilListening(broker, endpointFile: endpointFile, what: "on \(endpoint)")
+        guard bound.contains(endpoint) else {
+            throw HarnessError("the broker asked to listen on \(endpoint) listens on \(bound)")
         }
         return broker
+    }
+
+    /// Waits until `broker` lists the endpoints it bound in `endpointFile` (it writes the file once it listens) and
+    /// returns them; throws as soon as the broker has exited instead.
+    private func waitUntilListening(_ broker: Child, endpointFile: URL, what: String) throws -> [String] {
+        var bound: [String] = []
+        try waitUntil("the broker listens \(what)") {
+            let text = (try? String(contentsOf: endpointFile, encoding: .utf8)) ?? ""
+            bound = text.split(separator: "\n").map(String.init)
+            return !bound.isEmpty || !broker.process.isRunning
+        }
+        if broker.process.isRunning {
+            return bound
+        }
+        throw HarnessError(
+            "the broker exited (status \(broker.process.terminationStatus)) instead of listening \(what): "
+                + broker.errors)
     }
 
     /// Starts `corsair-worker` serving `category` of the broker at `endpoint`, and waits until the broker routes it.
