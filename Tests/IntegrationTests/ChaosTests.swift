@@ -122,21 +122,36 @@ struct ChaosTests {
     @Test("kills an --exec child and its whole process group when the task's deadline passes")
     func execKilledAtDeadline() throws {
         defer { harness.shutdown() }
-        let (_, endpoint) = try harness.startBroker(["--task-timeout", "500ms", "--max-attempts", "1"])
+        let (_, endpoint) = try harness.startBroker(["--task-timeout", "1s", "--max-attempts", "1"])
         let marker = "\(Int.random(in: 10_000...99_999)).25"
         try harness.startWorker(endpoint, category: "hang", ["--exec", "--", "sh", "-c", "sleep \(marker) & wait"])
-        let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: "hang1")
-        #expect(run.status == 1)
-        #expect(try ResultLine.parse(run.output).first?.error?.hasPrefix("timeout") == true)
+        let client = try harness.start(binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: "hang1")
+        let child = "^(sleep \(marker)|sh -c sleep \(marker) & wait)$"
+        try harness.waitUntil("the child and its grandchild run") { try Self.processes(matching: child).count == 2 }
+        #expect(client.waitForExit(timeout: .seconds(30)) == 1, "\(client.errors)")
+        // The broker's verdict at the deadline; the worker's own cancel, 250 ms later, would read
+        // "timeout: cancelled by the worker after 1s (after 1 attempt)".
+        let result = try #require(try ResultLine.parse(client.output).first)
+        #expect(result.error == "timeout (after 1 attempt)")
         try harness.waitUntil("the hung child and its grandchild are gone") {
-            let pgrep = Process()
-            pgrep.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
-            pgrep.arguments = ["-f", "^(sleep \(marker)|sh -c sleep \(marker) & wait)$"]
-            pgrep.standardOutput = FileHandle.nullDevice
-            try pgrep.run()
-            pgrep.waitUntilExit()
-            return pgrep.terminationStatus == 1
+            try Self.processes(matching: child).isEmpty
         }
+    }
+
+    /// The ids of the running processes whose whole command line matches `pattern` (`pgrep -f`).
+    static func processes(matching pattern: String) throws -> [String] {
+        let pgrep = Process()
+        pgrep.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+        pgrep.arguments = ["-f", pattern]
+        let output = Pipe()
+        pgrep.standardOutput = output
+        try pgrep.run()
+        let ids = output.fileHandleForReading.readDataToEndOfFile()
+        pgrep.waitUntilExit()
+        guard pgrep.terminationStatus <= 1 else {
+            throw HarnessError("pgrep -f '\(pattern)' exited with status \(pgrep.terminationStatus)")
+        }
+        return String(decoding: ids, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
     @Test("a worker with --give-up-after exits 69 when its broker stays away")
