@@ -4,7 +4,9 @@ import CorsairCLI
 /// Starts the built Corsair binaries (and helper scripts) as real processes on loopback, waits on conditions with
 /// deadlines, and kills and reaps everything it started when ``shutdown()`` runs or it is released.
 ///
-/// Each harness has its own temporary directory for endpoint files, logs and inputs.
+/// Each harness has its own temporary directory for endpoint files, logs and inputs. Every process it starts gets
+/// `LOG_LEVEL` set to ``logLevel``, whatever the environment of the test run, so the tests' log assertions, negative
+/// ones included, read logs of a known level.
 public final class ProcessHarness {
     /// A process the harness started.
     public final class Child {
@@ -63,6 +65,15 @@ public final class ProcessHarness {
         return directory
     }()
 
+    /// The level every started process logs at unless a test passes `--log-level`: `info`, where the lifecycle lines
+    /// the tests look for (`worker joined`, `worker left`, `broker silent`) are written.
+    public static let logLevel = "info"
+
+    /// The environment of every started process: this process's, with `LOG_LEVEL` pinned to ``logLevel``.
+    static let environment: [String: String] = ProcessInfo.processInfo.environment.merging(["LOG_LEVEL": logLevel]) {
+        $1
+    }
+
     /// The harness's temporary directory.
     public let directory: URL
     private var children: [Child] = []
@@ -103,6 +114,7 @@ public final class ProcessHarness {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = Self.environment
         let outputFile = path("\(label).out")
         let errorFile = path("\(label).err")
         for file in [outputFile, errorFile] where !FileManager.default.createFile(atPath: file.path, contents: nil) {
@@ -155,33 +167,49 @@ public final class ProcessHarness {
     }
 
     /// Starts a broker on a free loopback port and returns it with its endpoint once it listens.
+    ///
+    /// - Throws: ``HarnessError`` as soon as the broker exits without listening, with what it wrote to standard error.
     public func startBroker(_ arguments: [String] = []) throws -> (Child, String) {
         let endpointFile = path("broker.endpoint")
         let broker = try start(
             binary: "corsair-broker",
             ["--bind", "tcp://127.0.0.1:*", "--endpoint-file", endpointFile.path] + arguments)
-        var endpoint = ""
-        try waitUntil("the broker writes its endpoint file") {
-            endpoint =
-                (try? String(contentsOf: endpointFile, encoding: .utf8))?.split(separator: "\n").first.map(String.init)
-                ?? ""
-            return !endpoint.isEmpty || !broker.process.isRunning
-        }
-        guard broker.process.isRunning else {
-            throw HarnessError("the broker exited: \(broker.errors)")
-        }
-        return (broker, endpoint)
+        let bound = try waitUntilListening(broker, endpointFile: endpointFile, what: "on a free port")
+        guard let first = bound.first else { throw HarnessError("the broker's endpoint file is empty") }
+        return (broker, first)
     }
 
-    /// Starts a broker bound to `endpoint` exactly (to restart one on the same port).
+    /// Starts a broker bound to `endpoint` exactly (to restart one on the same port), and returns it once it listens
+    /// there.
+    ///
+    /// - Throws: ``HarnessError`` as soon as the broker exits without listening (for example when the port cannot be
+    ///   bound again), with its exit status and what it wrote to standard error; or when it listens elsewhere.
     public func startBroker(at endpoint: String, _ arguments: [String] = []) throws -> Child {
         let endpointFile = path("broker.endpoint")
         let broker = try start(
             binary: "corsair-broker", ["--bind", endpoint, "--endpoint-file", endpointFile.path] + arguments)
-        try waitUntil("the broker listens on \(endpoint)") {
-            FileManager.default.fileExists(atPath: endpointFile.path) || !broker.process.isRunning
+        let bound = try waitUntilListening(broker, endpointFile: endpointFile, what: "on \(endpoint)")
+        guard bound.contains(endpoint) else {
+            throw HarnessError("the broker asked to listen on \(endpoint) listens on \(bound)")
         }
         return broker
+    }
+
+    /// Waits until `broker` lists the endpoints it bound in `endpointFile` (it writes the file once it listens) and
+    /// returns them; throws as soon as the broker has exited instead.
+    private func waitUntilListening(_ broker: Child, endpointFile: URL, what: String) throws -> [String] {
+        var bound: [String] = []
+        try waitUntil("the broker listens \(what)") {
+            let text = (try? String(contentsOf: endpointFile, encoding: .utf8)) ?? ""
+            bound = text.split(separator: "\n").map(String.init)
+            return !bound.isEmpty || !broker.process.isRunning
+        }
+        if broker.process.isRunning {
+            return bound
+        }
+        throw HarnessError(
+            "the broker exited (status \(broker.process.terminationStatus)) instead of listening \(what): "
+                + broker.errors)
     }
 
     /// Starts `corsair-worker` serving `category` of the broker at `endpoint`, and waits until the broker routes it.

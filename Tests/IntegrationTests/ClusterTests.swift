@@ -84,7 +84,9 @@ struct ClusterTests {
             #expect(starts == starts.sorted(), "category \(category) started out of order: \(zip(submitted, starts))")
             // One worker, one task at a time: each starts no earlier than the previous one finished.
             for (previous, next) in zip(submitted, submitted.dropFirst()) {
-                #expect(byID[next]!.started! >= byID[previous]!.finished)
+                let nextStarted = try #require(byID[next]?.started, "\(next) has no start time")
+                let previousFinished = try #require(byID[previous]?.finished, "\(previous) has no result")
+                #expect(nextStarted >= previousFinished)
             }
         }
     }
@@ -116,6 +118,7 @@ struct ClusterTests {
         let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoint, "--json"], input: "slow1")
         #expect(run.status == 0, "\(run.errors)")
         #expect(try ResultLine.parse(run.output).map(\.attempts) == [1])
+        #expect(broker.errors.contains("worker joined"), "the broker logs at info: \(broker.errors)")
         #expect(!broker.errors.contains("worker left"), "the busy worker was dropped: \(broker.errors)")
     }
 
@@ -144,11 +147,14 @@ struct ClusterTests {
             endpoints = ((try? String(contentsOf: endpointFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
             return endpoints.count == 2 || !broker.process.isRunning
         }
-        #expect(endpoints[0].hasPrefix("tcp://127.0.0.1:"))
-        #expect(endpoints[1].hasPrefix("ipc://"))
+        try #require(endpoints.count == 2, "the broker wrote \(endpoints): \(broker.errors)")
+        let tcp = try #require(endpoints.first)
+        let ipc = try #require(endpoints.last)
+        #expect(tcp.hasPrefix("tcp://127.0.0.1:"))
+        #expect(ipc.hasPrefix("ipc://"))
         // A worker on one endpoint and a client on the other meet in the same broker.
-        try worker(endpoints[1], "a", ["--echo"])
-        let run = try harness.run(binary: "corsair", ["submit", "--broker", endpoints[0], "--json"], input: "a1")
+        try worker(ipc, "a", ["--echo"])
+        let run = try harness.run(binary: "corsair", ["submit", "--broker", tcp, "--json"], input: "a1")
         #expect(try ResultLine.parse(run.output).map(\.result) == ["a1"])
     }
 
@@ -259,6 +265,7 @@ struct ClusterTests {
         #expect(run.status == 65)
         #expect(run.errors.contains("line 2, column 4"))
         #expect(run.errors.contains("7x"))
+        #expect(broker.errors.contains("broker listening"), "the broker logs at info: \(broker.errors)")
         #expect(!broker.errors.contains("tasks accepted"))
     }
 

@@ -21,7 +21,7 @@ struct GatewayClusterTests {
         let port = try ProcessHarness.freePort()
         let (_, endpoint) = try harness.startBroker(["--http", "127.0.0.1:\(port)"])
         try harness.startWorker(endpoint, category: "a", ["--echo", "--id", "w1"])
-        return (URL(string: "http://127.0.0.1:\(port)")!, endpoint)
+        return (try #require(URL(string: "http://127.0.0.1:\(port)")), endpoint)
     }
 
     @Test("serves tasks, workers and metrics of a running cluster over HTTP, and corsair tasks finds its batch")
@@ -35,7 +35,7 @@ struct GatewayClusterTests {
         #expect((answer as? [String: Any])?["accepted"] as? [String] == ["h1", "h2"])
 
         try await HTTP.waitUntil("both tasks succeeded") {
-            let (_, list) = try await HTTP.request(URL(string: "\(http)/v1/tasks?state=succeeded")!)
+            let (_, list) = try await HTTP.request(try #require(URL(string: "\(http)/v1/tasks?state=succeeded")))
             return (list as? [[String: Any]])?.count == 2
         }
         let (_, task) = try await HTTP.request(http.appending(path: "v1/tasks/h2"))

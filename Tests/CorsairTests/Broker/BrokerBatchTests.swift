@@ -26,7 +26,8 @@ import Testing
         var broker = BrokerHarness()
         broker.corsairWorker(w1, category: "a", credit: 2, batching: true)
         let first = try #require(broker.submit((1...5).map { task("a\($0)") }).batches.first?.tasks)
-        let answered = broker.results([answer(first[1], .succeeded, "two"), answer(first[0], .succeeded, "one")], from: w1)
+        let (one, two) = (try #require(first.element(at: 0)), try #require(first.element(at: 1)))
+        let answered = broker.results([answer(two, .succeeded, "two"), answer(one, .succeeded, "one")], from: w1)
         #expect(answered.results.map(\.id) == ["a2", "a1"])
         #expect(answered.results.map { String(decoding: $0.output, as: UTF8.self) } == ["two", "one"])
         #expect(answered.results.allSatisfy { $0.outcome == .succeeded && $0.worker == "w-\(w1)" })
@@ -38,9 +39,10 @@ import Testing
         var broker = BrokerHarness { $0.maxAttempts = 2 }
         broker.corsairWorker(w1, category: "a", credit: 3, batching: true)
         let sent = try #require(broker.submit([task("a1"), task("a2"), task("a3")]).batches.first?.tasks)
+        try #require(sent.count == 3)
+        let (a1, a2, a3) = (try #require(sent.first), try #require(sent.element(at: 1)), try #require(sent.last))
         let actions = broker.results(
-            [answer(sent[2], .handedBack, ""), answer(sent[0], .failed, "flaky"), answer(sent[1], .rejected, "bad input")],
-            from: w1)
+            [answer(a3, .handedBack, ""), answer(a1, .failed, "flaky"), answer(a2, .rejected, "bad input")], from: w1)
         #expect(actions.requeueReasons == ["handed_back", "flaky"])
         #expect(actions.results.map(\.id) == ["a2"])
         #expect(actions.results.first?.outcome == .failed)
@@ -109,7 +111,8 @@ import Testing
         let submitted = broker.submit([task("a1"), task("a2")])
         #expect(!submitted.events.contains { if case .taskDispatched = $0 { true } else { false } })
         let sent = try #require(submitted.batches.first?.tasks)
-        let answered = broker.results([answer(sent[0]), answer(sent[1], .failed, "broken")], from: w1)
+        let (a1, a2) = (try #require(sent.element(at: 0)), try #require(sent.element(at: 1)))
+        let answered = broker.results([answer(a1), answer(a2, .failed, "broken")], from: w1)
         #expect(answered.results.map(\.id) == ["a1", "a2"])
         let finished = answered.events.compactMap { event -> TaskOutcome? in
             guard case .taskFinished(_, _, let outcome, _, _) = event else { return nil }

@@ -67,12 +67,13 @@ import Testing
         broker.plainWorker(w3, category: "b")
         let first = broker.submit([task("a1"), task("a2"), task("b1"), task("a3")]).requests
         #expect(first.map(\.payload) == ["a1", "b1"])
-        let retry = try #require(broker.final(first[0], outcome: .failed, body: "flaky").requests.first)
+        let a1 = try #require(first.first)
+        let retry = try #require(broker.final(a1, outcome: .failed, body: "flaky").requests.first)
         #expect(retry.payload == "a1")
         #expect(retry.header?.attempt == 2)
         let next = broker.final(retry, outcome: .succeeded).requests
         #expect(next.map(\.payload) == ["a2"])
-        #expect(broker.final(next[0], outcome: .succeeded).requests.map(\.payload) == ["a3"])
+        #expect(broker.final(try #require(next.first), outcome: .succeeded).requests.map(\.payload) == ["a3"])
     }
 
     @Test("keeps an ordered category waiting until a timed-out attempt is answered")

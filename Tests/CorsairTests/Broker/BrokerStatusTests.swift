@@ -12,8 +12,8 @@ import Testing
         broker.plainWorker(w2, category: "a")
         let requests = broker.submit([task("a1"), task("a2"), task("a3"), task("a4"), task("b1")]).requests
         let onW1 = requests.filter { $0.worker == w1 }
-        broker.final(onW1[0], outcome: .succeeded)
-        broker.final(onW1[1], outcome: .failed, body: "flaky")
+        broker.final(try #require(onW1.element(at: 0)), outcome: .succeeded)
+        broker.final(try #require(onW1.element(at: 1)), outcome: .failed, body: "flaky")
         broker.receive([Array("junk".utf8)], from: PeerID([0xee]))
         let status = broker.machine.status(at: broker.t0 + .milliseconds(1500))
         #expect(status.uptimeMilliseconds == 1500)
@@ -106,8 +106,8 @@ import Testing
         let first = broker.submit([task("a1"), task("a2"), task("a3"), task("a4"), task("b1")]).requests
         broker.receive([MDP.clientHeader, [0x01], Array("a".utf8), Array("plain".utf8)], from: PeerID([0xc2]))
         expectCountsMatchTasks(broker)
-        broker.final(first[0], outcome: .succeeded)
-        broker.final(first[1], outcome: .failed, body: "flaky")
+        broker.final(try #require(first.element(at: 0)), outcome: .succeeded)
+        broker.final(try #require(first.element(at: 1)), outcome: .failed, body: "flaky")
         expectCountsMatchTasks(broker)
         broker.tick(after: .seconds(6))
         #expect(broker.machine.tasks.values.first { $0.id == "b1" }?.state == .failed, "b1 had no worker")

@@ -50,11 +50,12 @@ import Testing
     }
 
     @Test("sends a batch as soon as it reaches the result or acknowledgement limit")
-    func limits() {
+    func limits() throws {
         var outbox = ClientOutbox()
         let many = (1...ClientOutbox.resultLimit.count).map { result("r\($0)") }
         #expect(outbox.hold(results: Array(many.dropLast()), framing: .rfc18, for: client).isEmpty)
-        #expect(outbox.hold(results: [many.last!], framing: .rfc18, for: client) == [.batch(.rfc18, .results(many))])
+        let last = try #require(many.last)
+        #expect(outbox.hold(results: [last], framing: .rfc18, for: client) == [.batch(.rfc18, .results(many))])
         let big = result("big", bytes: ClientOutbox.resultLimit.bytes)
         #expect(outbox.hold(results: [big], framing: .rfc18, for: client) == [.batch(.rfc18, .results([big]))])
         let ids = (1...ClientProtocol.maximumTasksPerSubmit).map { "t\($0)" }

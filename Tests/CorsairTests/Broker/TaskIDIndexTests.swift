@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test("keeps every remaining id reachable while colliding entries are removed in random order")
-    mutating func removalsAgainstModel() {
+    mutating func removalsAgainstModel() throws {
         var random = SplitMix64(seed: 0x5eed)
         var model: [String: (key: TaskKey, hash: UInt64)] = [:]
         var live: [String] = []
@@ -85,7 +85,8 @@ import Testing
                 let position = Int(random.next() % UInt64(live.count))
                 live.swapAt(position, live.count - 1)
                 let victim = live.removeLast()
-                let entry = model.removeValue(forKey: victim)!
+                let removed = model.removeValue(forKey: victim)
+                let entry = try #require(removed)
                 index.remove(entry.key, hash: entry.hash)
                 names.byKey[entry.key] = nil
                 if key(of: victim, hash: entry.hash) != nil {

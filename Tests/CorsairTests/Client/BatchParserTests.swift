@@ -24,7 +24,7 @@ import Testing
         #expect(tasks.count == 9)
         #expect(tasks.map(\.category) == ["a", "a", "c", "b", "c", "b", "b", "b", "a"])
         #expect(tasks.map(\.id) == ["a1", "a2", "c1", "b1", "c2", "b3", "b2", "b4", "a3"])
-        #expect(tasks[0].payload == Array("a1".utf8))
+        #expect(tasks.first?.payload == Array("a1".utf8))
         #expect(tasks.allSatisfy { $0.priority == 0 && $0.timeout == nil && $0.maxAttempts == nil })
     }
 
@@ -112,7 +112,7 @@ import Testing
                 + #"{"category":"a","payload":"p","priority":1.0,"max_attempts":1e1}"# + "\r\n")
         #expect(tasks.map(\.priority) == [Int32.max, 1])
         #expect(tasks.map(\.maxAttempts) == [100, 10])
-        #expect(tasks[0].payload == Array("héllo ✓".utf8))
+        #expect(tasks.first?.payload == Array("héllo ✓".utf8))
     }
 
     @Test func jsonLinesDefaultCategory() throws {

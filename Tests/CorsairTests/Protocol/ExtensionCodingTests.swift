@@ -21,8 +21,7 @@ import Testing
         #expect(truncated.frame == 5)
         #expect(truncated.message.contains("truncated"))
         #expect(throws: ProtocolError.self) { try TaskHeader(decoding: header.encoded + [0], frame: 5, of: 7) }
-        var wrongVersion = header.encoded
-        wrongVersion[0] = 9
+        let wrongVersion = [9] + header.encoded.dropFirst()
         let version = try #require(throws: ProtocolError.self) { try TaskHeader(decoding: wrongVersion, frame: 5, of: 7) }
         #expect(version.message.contains("version 9"))
     }
@@ -60,6 +59,7 @@ import Testing
         var frames = BrokerReply.results([
             TaskResult(id: "a", category: "a", outcome: .succeeded, attempts: 1, worker: nil, started: nil, finished: 1, output: [])
         ]).encoded(framing: .rfc18)
+        try #require(frames.element(at: 2)?.element(at: 4) != nil, "no outcome byte to damage in \(frames)")
         frames[2][4] = 7
         let error = try #require(throws: ProtocolError.self) { try BrokerReply(decoding: frames) }
         #expect(error.message.contains("result 0 has unknown outcome 0x07"))
