@@ -28,8 +28,8 @@ struct AttemptDeadlines {
         }
     }
 
-    /// Adds the deadline of an attempt under the default timeout. These mostly come in deadline order and are
-    /// appended; one that does not (the timeout changed, or instants went backwards) goes to the heap.
+    /// Adds the deadline of an attempt under the default timeout. These come in deadline order and are appended;
+    /// one that does not (its event was given an earlier instant than the one before) goes to the heap.
     mutating func insertDefault(_ entry: DeadlineEntry) {
         if let last = inOrder.last, last.deadline > entry.deadline {
             outOfOrder.insert(entry)
