@@ -3,7 +3,6 @@ import HTTPTypes
 
 /// Reads the query strings of the task routes, refusing unknown parameters and bad values by name.
 enum TaskListQuery {
-    static let states = ["queued", "running", "succeeded", "failed"]
     /// The most tasks one `GET /v1/tasks` returns.
     static let maximumLimit = 10_000
 
@@ -12,9 +11,9 @@ enum TaskListQuery {
         try refuseUnknown(parameters, allowed: ["state", "category", "batch", "limit"])
         var query = TaskQuery()
         if let state = parameters["state"] {
-            guard states.contains(state) else {
+            guard TaskState(rawValue: state) != nil else {
                 throw GatewayError(
-                    .badRequest, "state must be one of \(states.joined(separator: ", ")), got '\(state)'",
+                    .badRequest, "state must be one of \(TaskState.names.joined(separator: ", ")), got '\(state)'",
                     field: "state")
             }
             query.state = state

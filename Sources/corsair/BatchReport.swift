@@ -69,7 +69,7 @@ struct BatchReport {
             let output = String(decoding: result.output, as: UTF8.self)
                 .replacingOccurrences(of: "\n", with: "⏎")
             rows.append([
-                id, result.category, result.outcome == .succeeded ? "succeeded" : "failed", "\(result.attempts)",
+                id, result.category, TaskState(finishedWith: result.outcome).rawValue, "\(result.attempts)",
                 result.worker ?? "", time, String(output.prefix(60)),
             ])
         }

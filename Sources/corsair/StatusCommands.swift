@@ -58,7 +58,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     static func render(_ status: BrokerStatus, broker: String) -> String {
-        let states = ["queued", "running", "succeeded", "failed"].map { "\(status.tasks[$0] ?? 0) \($0)" }
+        let states = TaskState.names.map { "\(status.tasks[$0] ?? 0) \($0)" }
         let retried = status.retried.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
         var text = "broker \(broker), up \(DurationParser.format(.milliseconds(status.uptimeMilliseconds / 1000 * 1000)))\n"
         text += "tasks: \(states.joined(separator: ", "))\n"
@@ -123,8 +123,8 @@ struct TasksCommand: AsyncParsableCommand {
     var limit = 50
 
     func validate() throws {
-        if let state, !["queued", "running", "succeeded", "failed"].contains(state) {
-            throw ValidationError("--state must be queued, running, succeeded or failed, got '\(state)'")
+        if let state, TaskState(rawValue: state) == nil {
+            throw ValidationError("--state must be one of \(TaskState.names.joined(separator: ", ")), got '\(state)'")
         }
         guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
     }

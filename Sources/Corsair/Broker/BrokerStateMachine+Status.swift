@@ -5,7 +5,7 @@ extension BrokerStateMachine {
     /// worker, however many tasks the broker holds, so scraping it stays cheap with a million queued.
     public func status(at now: ContinuousClock.Instant) -> BrokerStatus {
         let counts = categories.values.reduce(into: TaskCounts()) { $0.add($1.counts) }
-        let byState = Dictionary(uniqueKeysWithValues: TaskRecord.State.allCases.map { ($0.rawValue, counts[$0]) })
+        let byState = Dictionary(uniqueKeysWithValues: TaskState.allCases.map { ($0.rawValue, counts[$0]) })
         let workerStatuses = workers.values.sorted { ($0.category, $0.name) < ($1.category, $1.name) }.map { worker in
             WorkerStatus(
                 id: worker.name, host: worker.host, pid: worker.pid, category: worker.category,

@@ -5,7 +5,7 @@ extension TaskResult {
     /// `started` and `finished` (Unix milliseconds), and `result` or `error` (UTF-8 text), keys sorted.
     public var jsonLine: String {
         let line = JSONLine(
-            id: id, category: category, status: outcome == .succeeded ? "succeeded" : "failed", attempts: attempts,
+            id: id, category: category, status: TaskState(finishedWith: outcome).rawValue, attempts: attempts,
             worker: worker, started: started, finished: finished,
             text: String(decoding: output, as: UTF8.self), isError: outcome != .succeeded)
         let encoder = JSONEncoder()

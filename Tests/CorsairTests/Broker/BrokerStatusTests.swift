@@ -130,7 +130,7 @@ import Testing
     private func expectCountsMatchTasks(_ broker: BrokerHarness, sourceLocation: SourceLocation = #_sourceLocation) {
         let status = broker.machine.status(at: broker.t0)
         let tasks = Array(broker.machine.tasks.values)
-        let byState = Dictionary(uniqueKeysWithValues: TaskRecord.State.allCases.map { state in
+        let byState = Dictionary(uniqueKeysWithValues: TaskState.allCases.map { state in
             (state.rawValue, tasks.count { $0.state == state })
         })
         #expect(status.tasks == byState, sourceLocation: sourceLocation)

@@ -14,11 +14,6 @@ final class TaskRecord {
         case batch(BatchSession)
     }
 
-    /// Where the task stands.
-    enum State: String, Sendable, Hashable, CaseIterable {
-        case queued, running, succeeded, failed
-    }
-
     /// The request body: one frame (every batch task) without an array around it, or a plain MDP request's frames;
     /// once the task has finished, its output.
     enum Body {
@@ -51,7 +46,7 @@ final class TaskRecord {
     var attempts = 0
     private var timeoutMilliseconds: UInt32
     private var attemptLimit: UInt8
-    var state: State = .queued {
+    var state: TaskState = .queued {
         didSet { queue.counts.move(from: oldValue, to: state) }
     }
     private var started = Moment.none
@@ -160,72 +155,5 @@ final class TaskRecord {
         let created = Details()
         details = created
         return created
-    }
-}
-
-/// An optional instant in 8 bytes (an `Optional<ContinuousClock.Instant>` takes 17, padded to 24): nanoseconds from
-/// a reference instant fixed when the process first needs one, with `Int64.min` for none.
-struct Moment: Sendable, Hashable, Comparable {
-    private static let reference = ContinuousClock.now
-    static let none = Moment(nanoseconds: .min)
-
-    private var nanoseconds: Int64
-
-    private init(nanoseconds: Int64) {
-        self.nanoseconds = nanoseconds
-    }
-
-    init(_ instant: ContinuousClock.Instant?) {
-        guard let instant else {
-            self = .none
-            return
-        }
-        nanoseconds = Int64(truncatingIfNeeded: (instant - Self.reference).attoseconds / 1_000_000_000)
-    }
-
-    var instant: ContinuousClock.Instant? {
-        nanoseconds == .min ? nil : Self.reference + Duration(attoseconds: Int128(nanoseconds) * 1_000_000_000)
-    }
-
-    static func < (lhs: Moment, rhs: Moment) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
-}
-
-/// A place in a category's queue: higher priority first, then submission order. Requeued tasks keep their place.
-struct QueueEntry: Comparable, Sendable {
-    let priority: Int32
-    let key: TaskKey
-
-    static func < (lhs: QueueEntry, rhs: QueueEntry) -> Bool {
-        lhs.priority != rhs.priority ? lhs.priority > rhs.priority : lhs.key < rhs.key
-    }
-}
-
-/// When a task waiting in a category without workers gives up, if ``TaskRecord/queueDeadline`` still says so.
-///
-/// Every task queued while its category has no worker has one, so it is kept to 16 bytes: a million such tasks hold
-/// 16 MB of these rather than 32.
-struct QueueDeadline: Comparable, Sendable {
-    private let moment: Moment
-    let key: TaskKey
-
-    init(deadline: ContinuousClock.Instant, key: TaskKey) {
-        self.moment = Moment(deadline)
-        self.key = key
-    }
-
-    var deadline: ContinuousClock.Instant { moment.instant! }
-
-    static func < (lhs: QueueDeadline, rhs: QueueDeadline) -> Bool {
-        lhs.moment != rhs.moment ? lhs.moment < rhs.moment : lhs.key < rhs.key
-    }
-}
-
-/// When a running attempt's time is up.
-struct DeadlineEntry: Comparable, Sendable {
-    let deadline: ContinuousClock.Instant
-    let token: AssignmentToken
-
-    static func < (lhs: DeadlineEntry, rhs: DeadlineEntry) -> Bool {
-        lhs.deadline != rhs.deadline ? lhs.deadline < rhs.deadline : lhs.token.task < rhs.token.task
     }
 }

@@ -41,6 +41,12 @@ struct TaskTable {
         }
     }
 
+    /// Whether `token` names the attempt its task is running now.
+    func isRunning(_ token: AssignmentToken) -> Bool {
+        guard let task = self[token.task] else { return false }
+        return task.state == .running && task.attempts == token.attempt
+    }
+
     /// Every task, oldest first.
     var values: some Sequence<TaskRecord> {
         slots.lazy.compactMap { $0 }

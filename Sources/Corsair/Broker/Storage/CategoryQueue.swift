@@ -26,7 +26,7 @@ final class CategoryQueue {
     }
 }
 
-/// How many tasks are in each ``TaskRecord/State``.
+/// How many tasks are in each ``TaskState``.
 struct TaskCounts: Sendable, Hashable {
     private(set) var queued = 0
     private(set) var running = 0
@@ -34,7 +34,7 @@ struct TaskCounts: Sendable, Hashable {
     private(set) var failed = 0
 
     /// The count of tasks in `state`.
-    subscript(state: TaskRecord.State) -> Int {
+    subscript(state: TaskState) -> Int {
         get {
             switch state {
             case .queued: queued
@@ -55,13 +55,13 @@ struct TaskCounts: Sendable, Hashable {
 
     /// Adds `other`'s counts to these.
     mutating func add(_ other: TaskCounts) {
-        for state in TaskRecord.State.allCases {
+        for state in TaskState.allCases {
             self[state] += other[state]
         }
     }
 
     /// Counts a task that went from `old` to `new`.
-    mutating func move(from old: TaskRecord.State, to new: TaskRecord.State) {
+    mutating func move(from old: TaskState, to new: TaskState) {
         self[old] -= 1
         self[new] += 1
     }

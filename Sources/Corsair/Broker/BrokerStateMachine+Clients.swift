@@ -1,0 +1,154 @@
+/// Clients: plain MDP requests and MMI, batch sessions (SUBMIT, PING, acceptance) and de-duplication of task ids.
+extension BrokerStateMachine {
+    /// Queues a plain MDP client's request, or answers it at once when it is for an MMI service.
+    mutating func clientRequest(_ request: ClientRequest, from peer: PeerID, at now: ContinuousClock.Instant) {
+        if request.category.hasPrefix(MDP.mmiPrefix) {
+            mmiRequest(request, from: peer)
+            return
+        }
+        let key = nextTaskKey()
+        let queue = self.queue(for: request.category)
+        enqueue(
+            TaskRecord(
+                key: key, id: "mdp-\(key.rawValue)", queue: queue, priority: 0,
+                origin: .mdp(peer, request.framing, request.dialect), timeout: nil, maxAttempts: nil,
+                body: .init(frames: request.body)),
+            at: now)
+        dispatch(queue, at: now)
+    }
+
+    /// Answers an MMI request (RFC 8): `mmi.service` says 200 when the named category has a worker, else 404; any
+    /// other `mmi.` service is 501.
+    private mutating func mmiRequest(_ request: ClientRequest, from peer: PeerID) {
+        let code: String
+        if request.category == MDP.mmiService {
+            let name = request.body.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            code = workerCount(category: name) > 0 ? "200" : "404"
+        } else {
+            code = "501"
+        }
+        let reply = BrokerOutbound.reply(
+            request.framing, request.dialect, final: true, category: request.category, body: [Array(code.utf8)])
+        actions.append(.send(reply, to: peer))
+    }
+
+    /// Answers a batch client's PING, saying whether the broker knows its session; a known session's results go to
+    /// this peer from now on.
+    mutating func ping(session: [UInt8], framing: Framing, from peer: PeerID) {
+        let batch = sessions[SessionID(session)]
+        let known = batch?.client != nil
+        if known {
+            batch?.client = ClientSession(peer: peer, framing: framing)
+        }
+        actions.append(.send(.batch(framing, .pong(sessionKnown: known)), to: peer))
+    }
+
+    /// Accepts a batch client's SUBMIT and acknowledges it ahead of any result it causes.
+    mutating func submit(
+        _ specs: [TaskSpec],
+        session: [UInt8],
+        framing: Framing,
+        from peer: PeerID,
+        at now: ContinuousClock.Instant
+    ) {
+        self.session(session).client = ClientSession(peer: peer, framing: framing)
+        let receipt = accept(specs, session: session, at: now)
+        // Acknowledge before any result of this submission goes out.
+        var acknowledgements: [BrokerAction] = []
+        if !receipt.accepted.isEmpty {
+            acknowledgements.append(.send(.batch(framing, .accepted(receipt.accepted)), to: peer))
+        }
+        if !receipt.rejected.isEmpty {
+            acknowledgements.append(.send(.batch(framing, .rejected(receipt.rejected)), to: peer))
+        }
+        actions.insert(contentsOf: acknowledgements, at: 0)
+    }
+
+    /// Queues the new tasks of `specs` in `session` and dispatches them; ids the session already has are duplicates.
+    mutating func accept(
+        _ specs: [TaskSpec],
+        session: [UInt8],
+        at now: ContinuousClock.Instant
+    ) -> SubmitReceipt {
+        var receipt = SubmitReceipt()
+        let batch = self.session(session)
+        // Tasks of one submission mostly share a category: look its queue up once per run of equal categories.
+        var current: CategoryQueue?
+        var touched: [CategoryQueue] = []
+        for spec in specs {
+            if current?.name != spec.category, let reason = Self.problem(withCategory: spec.category) {
+                receipt.rejected.append(TaskRejection(id: spec.id, reason: reason))
+                continue
+            }
+            if let reason = Self.problem(with: spec) {
+                receipt.rejected.append(TaskRejection(id: spec.id, reason: reason))
+                continue
+            }
+            receipt.accepted.append(spec.id)
+            // One probe for a new id, the common case: it claims the next key.
+            let key = TaskKey(rawValue: lastKey + 1)
+            let known = batch.ids.insert(spec.id, hash: TaskIDIndex.hash(spec.id), key: key) { tasks[$0]?.id }
+            if let known {
+                receipt.duplicates += 1
+                if let task = tasks[known], task.state == .succeeded || task.state == .failed {
+                    deliver(task)
+                }
+                continue
+            }
+            lastKey = key.rawValue
+            if current?.name != spec.category {
+                let queue = self.queue(for: spec.category)
+                current = queue
+                if !touched.contains(where: { $0 === queue }) {
+                    touched.append(queue)
+                }
+            }
+            enqueue(
+                TaskRecord(
+                    key: key, id: spec.id, queue: current!, priority: spec.priority, origin: .batch(batch),
+                    timeout: spec.timeout, maxAttempts: spec.maxAttempts, body: .single(spec.payload)),
+                at: now)
+        }
+        emit(
+            .tasksAccepted(
+                session: batch.name, accepted: receipt.accepted.count - receipt.duplicates,
+                duplicates: receipt.duplicates, rejected: receipt.rejected.count))
+        if touched.count > 1 {
+            touched.sort { $0.name < $1.name }
+        }
+        for queue in touched {
+            dispatch(queue, at: now)
+        }
+        return receipt
+    }
+
+    /// The session with these bytes, created when first needed.
+    private mutating func session(_ bytes: [UInt8]) -> BatchSession {
+        if let session = sessions[SessionID(bytes)] { return session }
+        let session = BatchSession(bytes: bytes)
+        sessions[SessionID(bytes)] = session
+        return session
+    }
+
+    /// Why the broker refuses tasks of `category`, or `nil` when it takes them.
+    private static func problem(withCategory category: String) -> String? {
+        CategoryName.validate(category).map { "category '\(category)': \($0)" }
+    }
+
+    /// Why the broker refuses `spec`, whose category is valid, or `nil` when it takes it.
+    private static func problem(with spec: TaskSpec) -> String? {
+        if spec.id.utf8.count > TaskSpec.maximumIDLength {
+            return "task id is longer than \(TaskSpec.maximumIDLength) bytes"
+        }
+        if let attempts = spec.maxAttempts, !(1...100).contains(attempts) {
+            return "max attempts \(attempts) is outside 1…100"
+        }
+        return nil
+    }
+
+    /// The key for a new task.
+    private mutating func nextTaskKey() -> TaskKey {
+        lastKey += 1
+        return TaskKey(rawValue: lastKey)
+    }
+}

@@ -1,0 +1,72 @@
+import DequeModule
+
+/// Results: a task's end, the retention of finished batch tasks, and delivery of results to their clients.
+extension BrokerStateMachine {
+    /// Ends task `key` with `outcome`. `output` is the result's frames, or the failure's text as one frame; a Corsair
+    /// worker's single output comes as a `CollectionOfOne`, which costs no array per task.
+    mutating func finish(
+        _ key: TaskKey,
+        outcome: TaskOutcome,
+        output: some Collection<[UInt8]>,
+        at now: ContinuousClock.Instant
+    ) {
+        guard let task = tasks[key] else { return }
+        task.state = TaskState(finishedWith: outcome)
+        task.finishedAt = now
+        if outcome == .succeeded && !reportsEveryTask {
+            countSuccess()
+        } else {
+            emit(
+                .taskFinished(
+                    id: task.id, category: task.category, outcome: outcome, attempts: task.attempts,
+                    reason: outcome == .failed ? output.first.map { String(decoding: $0, as: UTF8.self) } : nil))
+        }
+        switch task.origin {
+        case .mdp(let client, let framing, let dialect):
+            forget(task)
+            var body = Array(output)
+            if outcome != .succeeded {
+                body.insert(Array("corsair.error".utf8), at: 0)
+            }
+            let reply = BrokerOutbound.reply(framing, dialect, final: true, category: task.category, body: body)
+            actions.append(.send(reply, to: client))
+        case .batch:
+            task.output = output.count == 1 ? output.first! : output.reduce(into: []) { $0.append(contentsOf: $1) }
+            deliver(task)
+            retain(key)
+        }
+    }
+
+    /// Keeps finished task `key`, forgetting the oldest finished tasks beyond the retention limit.
+    private mutating func retain(_ key: TaskKey) {
+        finishedOrder.append(key)
+        while finishedOrder.count > configuration.retainFinished, let oldest = finishedOrder.popFirst() {
+            guard let task = tasks[oldest] else { continue }
+            if case .batch(let session) = task.origin {
+                session.ids.remove(oldest, hash: TaskIDIndex.hash(task.id))
+            }
+            forget(task)
+        }
+    }
+
+    /// Stops tracking `task`.
+    private mutating func forget(_ task: TaskRecord) {
+        task.queue.counts[task.state] -= 1
+        tasks.remove(task.key)
+    }
+
+    /// Queues a finished batch task's result for its session's current peer; ``takeActions()`` sends a session's
+    /// results of one event together.
+    mutating func deliver(_ task: TaskRecord) {
+        guard case .batch(let session) = task.origin, session.client != nil else { return }
+        let result = TaskResult(
+            id: task.id, category: task.category, outcome: task.state == .succeeded ? .succeeded : .failed,
+            attempts: task.attempts, worker: task.workerName,
+            started: task.startedAt.map { anchor.unixMilliseconds(at: $0) },
+            finished: anchor.unixMilliseconds(at: task.finishedAt ?? anchor.instant), output: task.output ?? [])
+        if session.outgoing.isEmpty {
+            sessionsWithResults.append(session)
+        }
+        session.outgoing.append(result)
+    }
+}

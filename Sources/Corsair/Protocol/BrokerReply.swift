@@ -1,0 +1,67 @@
+/// A message from the broker to a Corsair client.
+public enum BrokerReply: Sendable, Hashable {
+    /// ACCEPTED: the broker has these task ids (new or already known) and will report each.
+    case accepted([String])
+    /// REJECTED: the broker refused these tasks and will not run them.
+    case rejected([TaskRejection])
+    /// RESULT: one or more tasks finished for good (the broker sends the results it has for a client together).
+    case results([TaskResult])
+    /// PONG: the broker is alive; `sessionKnown` is false after a broker restart lost the session.
+    case pong(sessionKnown: Bool)
+    /// REPORT: the JSON answer to a QUERY.
+    case report([UInt8])
+    /// ERROR: the submission could not be decoded; the text says what and where.
+    case error(String)
+}
+
+extension BrokerReply {
+    /// The message's frames in `framing`.
+    public func encoded(framing: Framing) -> [[UInt8]] {
+        var frames = framing.prefix
+        frames.append(ClientProtocol.header)
+        switch self {
+        case .accepted(let ids):
+            frames.append([ClientProtocol.Command.accepted.rawValue])
+            var writer = WireWriter(capacity: 4 + ids.reduce(0) { $0 + 2 + $1.utf8.count })
+            writer.write(UInt32(clamping: ids.count))
+            for id in ids {
+                writer.write(id, lengthAs: UInt16.self)
+            }
+            frames.append(writer.bytes)
+        case .rejected(let rejections):
+            frames.append([ClientProtocol.Command.rejected.rawValue])
+            for rejection in rejections {
+                frames.append(Array(rejection.id.utf8))
+                frames.append(Array(rejection.reason.utf8))
+            }
+        case .results(let results):
+            frames.append([ClientProtocol.Command.result.rawValue])
+            var writer = WireWriter(
+                capacity: 4 + results.reduce(0) {
+                    $0 + 28 + $1.id.utf8.count + $1.category.utf8.count + ($1.worker?.utf8.count ?? 0) + $1.output.count
+                })
+            writer.write(UInt32(clamping: results.count))
+            for result in results {
+                writer.write(result.outcome.rawValue)
+                writer.write(UInt16(clamping: result.attempts))
+                writer.write(result.started ?? 0)
+                writer.write(result.finished)
+                writer.write(result.id, lengthAs: UInt16.self)
+                writer.write(result.category, lengthAs: UInt8.self)
+                writer.write(result.worker ?? "", lengthAs: UInt16.self)
+                writer.write(bytes: result.output, lengthAs: UInt32.self)
+            }
+            frames.append(writer.bytes)
+        case .pong(let known):
+            frames.append([ClientProtocol.Command.pong.rawValue])
+            frames.append([known ? 1 : 0])
+        case .report(let json):
+            frames.append([ClientProtocol.Command.report.rawValue])
+            frames.append(json)
+        case .error(let message):
+            frames.append([ClientProtocol.Command.error.rawValue])
+            frames.append(Array(message.utf8))
+        }
+        return frames
+    }
+}

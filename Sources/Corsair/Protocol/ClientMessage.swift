@@ -1,0 +1,129 @@
+import Foundation
+
+/// A message from a Corsair client to the broker.
+public enum ClientMessage: Sendable, Hashable {
+    /// Queue these tasks for this session.
+    case submit(session: [UInt8], tasks: [TaskSpec])
+    /// Is the broker alive, and does it know this session?
+    case ping(session: [UInt8])
+    /// What is the broker's state?
+    case query(BrokerQuery)
+}
+
+extension ClientMessage {
+    /// The message's frames, delimiter first.
+    public var encoded: [[UInt8]] {
+        switch self {
+        case .submit(let session, let tasks):
+            let capacity = tasks.reduce(4) { $0 + 17 + $1.id.utf8.count + $1.category.utf8.count + $1.payload.count }
+            var writer = WireWriter(capacity: capacity)
+            writer.write(UInt32(clamping: tasks.count))
+            for task in tasks {
+                writer.write(task.priority)
+                writer.write(UInt32(clamping: task.timeout.map(\.wholeMilliseconds) ?? 0))
+                writer.write(UInt16(clamping: task.maxAttempts ?? 0))
+                writer.write(task.category, lengthAs: UInt8.self)
+                writer.write(task.id, lengthAs: UInt16.self)
+                writer.write(bytes: task.payload, lengthAs: UInt32.self)
+            }
+            return [[], ClientProtocol.header, [ClientProtocol.Command.submit.rawValue], session, writer.bytes]
+        case .ping(let session):
+            return [[], ClientProtocol.header, [ClientProtocol.Command.ping.rawValue], session]
+        case .query(let query):
+            let json = (try? JSONEncoder().encode(query)).map(Array.init) ?? []
+            return [[], ClientProtocol.header, [ClientProtocol.Command.query.rawValue], json]
+        }
+    }
+
+    /// Decodes the frames after the command of a `CRSC01` message; `base` is the index of the first of them.
+    static func decode(
+        command: UInt8,
+        _ frames: [[UInt8]],
+        base: Int
+    ) throws(ProtocolError) -> ClientMessage {
+        let count = frames.count
+        let name: String
+        switch ClientProtocol.Command(rawValue: command) {
+        case .submit: name = "SUBMIT"
+        case .ping: name = "PING"
+        case .query: return .query(try decodeQuery(frames, base: base))
+        default:
+            throw ProtocolError(
+                frame: base - 1, of: count,
+                "expected CRSC01 command SUBMIT 0x01, PING 0x02 or QUERY 0x03, got \(hex(command))")
+        }
+        let session = try decodeSession(of: name, frames, base: base)
+        if command == ClientProtocol.Command.ping.rawValue {
+            guard count == base + 1 else {
+                throw ProtocolError(frame: base + 1, of: count, "PING carries only the session")
+            }
+            return .ping(session: session)
+        }
+        guard count == base + 2 else {
+            throw ProtocolError(
+                frame: nil, of: count, "SUBMIT needs the session and one frame of tasks, got \(count - base) frames")
+        }
+        return .submit(session: session, tasks: try decodeTasks(frames[base + 1], frame: base + 1, of: count))
+    }
+
+    /// Decodes a QUERY's JSON frame, frame `base`.
+    private static func decodeQuery(_ frames: [[UInt8]], base: Int) throws(ProtocolError) -> BrokerQuery {
+        let count = frames.count
+        guard count == base + 1 else {
+            throw ProtocolError(frame: nil, of: count, "QUERY needs exactly one JSON frame")
+        }
+        do {
+            return try JSONDecoder().decode(BrokerQuery.self, from: Data(frames[base]))
+        } catch {
+            throw ProtocolError(frame: base, of: count, "QUERY is not a valid query: \(error)")
+        }
+    }
+
+    /// Decodes the session frame, frame `base`, of the message `name` (`SUBMIT`).
+    private static func decodeSession(
+        of name: String,
+        _ frames: [[UInt8]],
+        base: Int
+    ) throws(ProtocolError) -> [UInt8] {
+        let count = frames.count
+        guard count > base else {
+            throw ProtocolError(frame: nil, of: count, "\(name) lacks the session frame")
+        }
+        let session = frames[base]
+        guard (1...64).contains(session.count) else {
+            throw ProtocolError(frame: base, of: count, "session must be 1…64 bytes, got \(session.count)")
+        }
+        return session
+    }
+
+    /// Decodes a SUBMIT's frame of tasks, frame `frame` of `count`.
+    private static func decodeTasks(_ bytes: [UInt8], frame: Int, of count: Int) throws(ProtocolError) -> [TaskSpec] {
+        var reader = WireReader(bytes, frame: frame, of: count)
+        let taskCount = Int(try reader.read(UInt32.self, "task count"))
+        guard (1...ClientProtocol.maximumTasksPerSubmit).contains(taskCount) else {
+            throw ProtocolError(
+                frame: frame, of: count,
+                "SUBMIT carries \(taskCount) tasks, 1…\(ClientProtocol.maximumTasksPerSubmit) allowed")
+        }
+        var tasks: [TaskSpec] = []
+        tasks.reserveCapacity(taskCount)
+        for index in 0..<taskCount {
+            let priority = try reader.read(Int32.self, "task \(index) priority")
+            let timeout = try reader.read(UInt32.self, "task \(index) timeout")
+            let maxAttempts = try reader.read(UInt16.self, "task \(index) max attempts")
+            let category = try reader.readString(lengthAs: UInt8.self, "task \(index) category")
+            let id = try reader.readString(lengthAs: UInt16.self, "task \(index) id")
+            guard !id.isEmpty else {
+                throw ProtocolError(frame: frame, of: count, "task \(index) id is empty")
+            }
+            let payload = try reader.readBytes(lengthAs: UInt32.self, "task \(index) payload")
+            tasks.append(
+                TaskSpec(
+                    id: id, category: category, payload: payload, priority: priority,
+                    timeout: timeout == 0 ? nil : .milliseconds(Int(timeout)),
+                    maxAttempts: maxAttempts == 0 ? nil : Int(maxAttempts)))
+        }
+        try reader.expectEnd("\(taskCount) tasks")
+        return tasks
+    }
+}
