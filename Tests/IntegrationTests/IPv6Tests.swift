@@ -39,7 +39,8 @@ struct IPv6Tests {
     func wildcardTakesBothFamilies() throws {
         defer { harness.shutdown() }
         let port = try ProcessHarness.freePort()
-        _ = try harness.startBroker(at: "tcp://*:\(port)")
+        // startBroker binds its own 127.0.0.1 port too; the test uses only the wildcard's.
+        _ = try harness.startBroker(["--bind", "tcp://*:\(port)"])
         try harness.startWorker("tcp://[::1]:\(port)", category: "a", ["--echo"])
         let run = try harness.run(
             binary: "corsair", ["submit", "--broker", "tcp://127.0.0.1:\(port)", "--json", "-"], input: "a1 a2")
