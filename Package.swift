@@ -27,6 +27,7 @@ let package = Package(
         .executable(name: "corsair-broker", targets: ["corsair-broker"]),
         .executable(name: "corsair-worker", targets: ["corsair-worker"]),
         .executable(name: "corsair", targets: ["corsair"]),
+        .executable(name: "corsair-bench", targets: ["corsair-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -104,9 +105,20 @@ let package = Package(
                 "Corsair",
                 "CorsairCLI",
                 "ZeroMQ",
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: upcomingFeatures
+        ),
+        // The benchmark, apart from the user's CLI: the only binary that links HdrHistogram.
+        .executableTarget(
+            name: "corsair-bench",
+            dependencies: [
+                "Corsair",
+                "CorsairCLI",
+                "ZeroMQ",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: upcomingFeatures
@@ -128,6 +140,11 @@ let package = Package(
             swiftSettings: upcomingFeatures
         ),
         .testTarget(
+            name: "CorsairBenchTests",
+            dependencies: ["corsair-bench"],
+            swiftSettings: upcomingFeatures
+        ),
+        .testTarget(
             name: "CorsairHTTPTests",
             dependencies: [
                 "Corsair",
@@ -143,6 +160,7 @@ let package = Package(
                 "corsair-broker",
                 "corsair-worker",
                 "corsair",
+                "corsair-bench",
             ],
             exclude: ["Peers"],
             swiftSettings: upcomingFeatures

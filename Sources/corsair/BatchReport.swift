@@ -1,4 +1,5 @@
 import Corsair
+import CorsairCLI
 import Foundation
 
 /// Shows a batch's progress and results: JSON lines as tasks finish, or a table at the end, plus progress on standard

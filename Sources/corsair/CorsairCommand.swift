@@ -7,8 +7,5 @@ struct CorsairCommand: AsyncParsableCommand {
         commandName: "corsair",
         abstract: "Submit batches of tasks to a Corsair broker and watch them run.",
         discussion: ExitStatus.helpText,
-        subcommands: [
-            SubmitCommand.self, StatusCommand.self, WorkersCommand.self, TasksCommand.self, BenchCommand.self,
-            BenchPeerCommand.self,
-        ])
+        subcommands: [SubmitCommand.self, StatusCommand.self, WorkersCommand.self, TasksCommand.self])
 }

@@ -109,8 +109,3 @@ struct SubmitCommand: AsyncParsableCommand {
         return text
     }
 }
-
-/// Writes a line to standard error.
-func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
-}

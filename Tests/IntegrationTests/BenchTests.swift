@@ -2,17 +2,18 @@ import CorsairTestSupport
 import Foundation
 import Testing
 
-/// `corsair bench` end to end on a small run: every figure it promises is there and consistent. No timing is asserted.
+/// `corsair-bench` end to end on a small run: every figure it promises is there and consistent. No timing is asserted.
 @Suite(.serialized, .tags(.integration), .timeLimit(.minutes(2)))
 struct BenchTests {
-    @Test("reports throughput, latency, broker CPU and memory against the zmq_proxy baseline as JSON", arguments: [
-        ["--mode", "credit", "--submit", "batch"], ["--mode", "plain", "--submit", "single"],
-    ])
+    @Test(
+        "reports throughput, latency, broker CPU and memory against the zmq_proxy baseline as JSON",
+        arguments: [["--mode", "credit", "--submit", "batch"], ["--mode", "plain", "--submit", "single"]])
     func smallRun(mode: [String]) throws {
         let harness = try ProcessHarness()
         defer { harness.shutdown() }
         let run = try harness.run(
-            binary: "corsair", ["bench", "--tasks", "2000", "--window", "100", "--workers", "2", "--runs", "1", "--json"] + mode,
+            binary: "corsair-bench",
+            ["--tasks", "2000", "--window", "100", "--workers", "2", "--runs", "1", "--json"] + mode,
             timeout: .seconds(90))
         #expect(run.status == 0, "\(run.errors)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
@@ -36,21 +37,23 @@ struct BenchTests {
         #expect(report["tasks"] as? Int == 2000)
     }
 
-    @Test("measures the memory of a preloaded queue and the dispatch rate with it, and the CPU idle workers cost", arguments: [
-        (
-            ["--preload", "2000", "--tasks", "3000"],
-            [
-                "queued_rss_mb", "dispatch_tasks_per_second", "dispatch_broker_cpu_us_per_task", "dispatch_queued_median",
-                "dispatch_queued_min",
-            ]
-        ),
-        (["--idle-workers", "20"], ["broker_cpu_percent"]),
-    ])
+    @Test(
+        "measures the memory of a preloaded queue and the dispatch rate with it, and the CPU idle workers cost",
+        arguments: [
+            (
+                ["--preload", "2000", "--tasks", "3000"],
+                [
+                    "queued_rss_mb", "dispatch_tasks_per_second", "dispatch_broker_cpu_us_per_task",
+                    "dispatch_queued_median", "dispatch_queued_min",
+                ]
+            ),
+            (["--idle-workers", "20"], ["broker_cpu_percent"]),
+        ])
     func scale(arguments: [String], keys: [String]) throws {
         let harness = try ProcessHarness()
         defer { harness.shutdown() }
         let run = try harness.run(
-            binary: "corsair", ["bench", "--runs", "1", "--workers", "2", "--json"] + arguments, timeout: .seconds(90))
+            binary: "corsair-bench", ["--runs", "1", "--workers", "2", "--json"] + arguments, timeout: .seconds(90))
         #expect(run.status == 0, "\(run.errors)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
         for key in keys {
@@ -60,7 +63,9 @@ struct BenchTests {
         if let memory = report["queued_rss_mb"] as? Double {
             #expect(memory > 1, "a broker holding 2000 tasks uses more than a megabyte")
         }
-        if let fewest = report["dispatch_queued_min"] as? Double, let median = report["dispatch_queued_median"] as? Double {
+        if let fewest = report["dispatch_queued_min"] as? Double,
+            let median = report["dispatch_queued_median"] as? Double
+        {
             #expect(fewest <= median)
             #expect(median <= 2000 + 2 * 250 + 3000, "no more than all the tasks submitted wait")
         }
@@ -71,7 +76,7 @@ struct BenchTests {
         let harness = try ProcessHarness()
         defer { harness.shutdown() }
         let bench = try harness.start(
-            binary: "corsair", ["bench", "--tasks", "1000000", "--window", "1", "--workers", "2", "--runs", "1"])
+            binary: "corsair-bench", ["--tasks", "1000000", "--window", "1", "--workers", "2", "--runs", "1"])
         var children: [Int32] = []
         defer {
             // Should the bench leave them behind, they are this test's to stop.
@@ -111,14 +116,29 @@ struct BenchTests {
         return stat[stat.index(after: close)...].split(separator: " ")
     }
 
+    @Test("lives apart from the user's CLI: corsair's help lists no bench, and corsair-bench's none of its peers")
+    func help() throws {
+        let harness = try ProcessHarness()
+        defer { harness.shutdown() }
+        let corsair = try harness.run(binary: "corsair", ["--help"])
+        #expect(corsair.status == 0)
+        #expect(corsair.output.contains("submit"), "\(corsair.output)")
+        #expect(!corsair.output.contains("bench"), "\(corsair.output)")
+        let bench = try harness.run(binary: "corsair-bench", ["--help"])
+        #expect(bench.status == 0)
+        #expect(bench.output.contains("--idle-workers"), "\(bench.output)")
+        #expect(!bench.output.contains("peer"), "\(bench.output)")
+        #expect(!bench.output.contains("subcommand"), "\(bench.output)")
+    }
+
     @Test("refuses a window of zero and payloads too small for the task number")
     func usage() throws {
         let harness = try ProcessHarness()
         defer { harness.shutdown() }
-        let window = try harness.run(binary: "corsair", ["bench", "--window", "0"])
+        let window = try harness.run(binary: "corsair-bench", ["--window", "0"])
         #expect(window.status == 64)
         #expect(window.errors.contains("--window must be at least 1"))
-        let bytes = try harness.run(binary: "corsair", ["bench", "--bytes", "4"])
+        let bytes = try harness.run(binary: "corsair-bench", ["--bytes", "4"])
         #expect(bytes.status == 64)
         #expect(bytes.errors.contains("--bytes must be at least 8"))
     }

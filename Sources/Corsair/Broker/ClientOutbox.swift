@@ -14,7 +14,7 @@ struct ClientOutbox {
     static let acknowledgementDelay: Duration = .milliseconds(20)
     /// The most results, and output bytes, one RESULT message carries. Results leave as soon as this many are held,
     /// not only at the end of a pass: a client that keeps a window of tasks in flight refills it while the rest are
-    /// still being worked on, so client, broker and workers overlap instead of taking turns. Under `corsair bench`
+    /// still being worked on, so client, broker and workers overlap instead of taking turns. Under `corsair-bench`
     /// (W=1000) 256 gave the most tasks per second of 64, 128, 200, 256, 500 and 1000: smaller costs a message per
     /// few tasks, larger leaves the client idle.
     static let resultLimit = (count: 256, bytes: 1 << 20)

@@ -2,7 +2,7 @@ import CorsairCLI
 import Foundation
 import Synchronization
 
-/// The child processes of one `corsair bench` run: started from the directory the `corsair` binary is in, stopped
+/// The child processes of one `corsair-bench` run: started from the directory the `corsair-bench` binary is in, stopped
 /// (SIGTERM, then SIGKILL after a second) however the run ends.
 ///
 /// Each child runs in a process group of its own, so a terminal's Ctrl-C reaches only the bench: every live child is
@@ -38,6 +38,22 @@ final class BenchProcesses {
         return process
     }
 
+    /// Starts a peer of the bench's own (`corsair-bench peer ARGUMENTS`): see ``PeerCommand``.
+    @discardableResult
+    func startPeer(_ arguments: [String]) throws -> Process {
+        try start("corsair-bench", ["peer"] + arguments)
+    }
+
+    /// Starts a Corsair echo worker of the category `bench` that takes up to `credit` tasks at once.
+    func startEchoWorker(_ endpoint: String, credit: Int) throws {
+        try start(
+            "corsair-worker",
+            [
+                "--broker", endpoint, "--category", "bench", "--echo", "--concurrency", "\(credit)", "--log-level",
+                "error",
+            ])
+    }
+
     /// Starts a broker on a free loopback port and returns it with its endpoint once it listens.
     func startBroker() throws -> (Process, String) {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("corsair-bench-\(getpid()).endpoint")
@@ -51,7 +67,9 @@ final class BenchProcesses {
             ])
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
-            if let text = try? String(contentsOf: file, encoding: .utf8), let endpoint = text.split(separator: "\n").first {
+            if let text = try? String(contentsOf: file, encoding: .utf8),
+                let endpoint = text.split(separator: "\n").first
+            {
                 return (broker, String(endpoint))
             }
             guard broker.isRunning else { break }
@@ -60,6 +78,7 @@ final class BenchProcesses {
         throw BenchError("the broker did not start listening")
     }
 
+    /// Stops every child this instance started: SIGTERM, then SIGKILL to those still running a second later.
     func stopAll() {
         for child in children where child.isRunning {
             kill(child.processIdentifier, SIGTERM)
@@ -100,49 +119,5 @@ final class BenchProcesses {
     private static func isAlive(_ pid: Int32) -> Bool {
         guard let fields = try? ProcessUsage.statFields(of: pid) else { return false }
         return fields.first != "Z"
-    }
-}
-
-/// What `/proc` says about a process: CPU time used and peak resident memory.
-struct ProcessUsage {
-    /// User plus system CPU time.
-    var cpu: Duration
-    /// Peak resident set size (VmHWM), in bytes.
-    var peakResident: Int
-    /// Resident set size now (VmRSS), in bytes.
-    var resident: Int
-
-    init(of pid: Int32) throws {
-        let fields = try Self.statFields(of: pid)
-        guard fields.count > 13, let user = Int(fields[11]), let system = Int(fields[12]) else {
-            throw BenchError("cannot read CPU times from /proc/\(pid)/stat")
-        }
-        let ticks = Int(sysconf(Int32(_SC_CLK_TCK)))
-        cpu = .milliseconds((user + system) * 1000 / ticks)
-        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8).split(separator: "\n")
-        func bytes(_ field: String) -> Int {
-            let line = status.first { $0.hasPrefix(field) }
-            let kilobytes = line.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") }
-            return (kilobytes ?? 0) * 1024
-        }
-        peakResident = bytes("VmHWM:")
-        resident = bytes("VmRSS:")
-    }
-
-    /// The fields of `/proc/PID/stat` after the command name (which is in parentheses and may hold spaces): the
-    /// state first, then the parent, and so on.
-    static func statFields(of pid: Int32) throws -> [Substring] {
-        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        guard let close = stat.lastIndex(of: ")") else { throw BenchError("cannot read /proc/\(pid)/stat") }
-        return stat[stat.index(after: close)...].split(separator: " ")
-    }
-}
-
-/// A benchmark that could not run, with why.
-struct BenchError: Error, CustomStringConvertible {
-    var description: String
-
-    init(_ description: String) {
-        self.description = description
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 
 /// Renders rows as left-aligned columns separated by two spaces; the first row is the header.
-enum TextTable {
-    static func render(_ rows: [[String]]) -> String {
+public enum TextTable {
+    /// The rows as text, one line each, every line ending in a newline; an empty string for no rows.
+    public static func render(_ rows: [[String]]) -> String {
         guard let header = rows.first else { return "" }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         var text = ""

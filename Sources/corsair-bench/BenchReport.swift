@@ -1,7 +1,7 @@
 import CorsairCLI
 import Foundation
 
-/// The figures of `corsair bench`, as a table or one JSON object: medians over the runs, with their ranges.
+/// The figures of `corsair-bench`, as a table or one JSON object: medians over the runs, with their ranges.
 struct BenchReport {
     let command: BenchCommand
     let corsair: [RunFigures]
@@ -30,7 +30,7 @@ struct BenchReport {
             ("broker peak RSS MB", { Double($0.brokerPeakResident) / 1_048_576 }, 1),
         ]
         var lines = [
-            "corsair bench: K=\(command.workerCount) workers (\(command.mode.rawValue)), N=\(command.tasks) tasks of "
+            "corsair-bench: K=\(command.workerCount) workers (\(command.mode.rawValue)), N=\(command.tasks) tasks of "
                 + "\(command.bytes) B, W=\(command.window) in flight, \(command.submit.rawValue) submission; "
                 + "median (min–max) of \(command.runs) run\(command.runs == 1 ? "" : "s")",
             "",
@@ -38,7 +38,8 @@ struct BenchReport {
         var table = [["", "corsair", "baseline zmq_proxy"]]
         for (name, figure, digits) in rows {
             table.append([
-                name, spread(corsair, figure).formatted(digits: digits), spread(baseline, figure).formatted(digits: digits),
+                name, spread(corsair, figure).formatted(digits: digits),
+                spread(baseline, figure).formatted(digits: digits),
             ])
         }
         lines.append(TextTable.render(table))

@@ -1,13 +1,12 @@
 import ArgumentParser
 import Corsair
-import Foundation
 import ZeroMQ
 
-/// The processes `corsair bench` starts besides Corsair's own: the baseline's proxy and echo workers, and plain
-/// MDP/0.2 echo workers. Hidden from help; each runs until it is terminated. Its sockets are owned by the main thread.
-struct BenchPeerCommand: ParsableCommand {
+/// `corsair-bench peer`: the processes the bench starts besides Corsair's own, namely the baseline's proxy and echo
+/// workers and plain MDP/0.2 echo workers. Hidden from help; each runs until it is terminated.
+struct PeerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-peer", abstract: "A peer for corsair bench (internal).", shouldDisplay: false)
+        commandName: "peer", abstract: "A process corsair-bench starts (internal).", shouldDisplay: false)
 
     enum Role: String, ExpressibleByArgument, CaseIterable {
         /// `zmq_proxy` from a ROUTER bound at the first endpoint to a DEALER bound at the second.
@@ -25,39 +24,47 @@ struct BenchPeerCommand: ParsableCommand {
     @Option var category = "bench"
     @Option var count = 1
 
-    func run() throws {
-        let context = try Context()
+    func validate() throws {
+        if role == .proxy {
+            guard endpoints.count == 2 else { throw ValidationError("proxy needs a frontend and a backend endpoint") }
+        } else {
+            guard endpoints.count == 1 else { throw ValidationError("\(role.rawValue) needs one endpoint") }
+        }
+    }
+
+    /// Serves the role on a socket thread named `bench-peer`, which owns every socket of the role.
+    func run() async throws {
+        try await SocketThread.run(named: "bench-peer") { sockets in
+            try serve(sockets)
+        }
+    }
+
+    /// Opens the role's sockets from `sockets` and serves until the process is terminated.
+    private func serve(_ sockets: ThreadSockets) throws {
         switch role {
         case .proxy:
-            guard endpoints.count == 2 else { throw ValidationError("proxy needs a frontend and a backend endpoint") }
-            let frontend = try Socket(context: context, type: .router)
-            let backend = try Socket(context: context, type: .dealer)
-            for socket in [frontend, backend] {
-                try socket.setSendHighWaterMark(0)
-                try socket.setReceiveHighWaterMark(0)
-            }
+            let frontend = try sockets.open(.router, LoadGenerator.socketSetup)
+            let backend = try sockets.open(.dealer, LoadGenerator.socketSetup)
             try frontend.bind(endpoints[0])
             try backend.bind(endpoints[1])
-            defer {
-                frontend.close()
-                backend.close()
-            }
             try proxy(frontend: frontend, backend: backend)
         case .rawEcho:
-            let socket = try connectedDealer(context)
-            defer { socket.close() }
+            let socket = try connectedDealer(sockets)
             while let frames = try socket.receive() {
                 try socket.send(frames)
             }
         case .mdpEcho:
-            let socket = try connectedDealer(context)
-            defer { socket.close() }
-            try serveMDP(socket)
+            try serveMDP(try connectedDealer(sockets))
         case .idleWorkers:
-            let sockets = try (0..<count).map { _ in try connectedDealer(context) }
-            defer { sockets.forEach { $0.close() } }
-            try idle(sockets)
+            try idle(try (0..<count).map { _ in try connectedDealer(sockets) })
         }
+    }
+
+    /// A DEALER connected to the one endpoint, with no high-water marks.
+    private func connectedDealer(_ sockets: ThreadSockets) throws -> Socket {
+        let socket = try sockets.open(.dealer, LoadGenerator.socketSetup)
+        try socket.connect(endpoints[0])
+        return socket
     }
 
     /// READY on every socket, then a HEARTBEAT on each every second; whatever the broker sends is read and dropped.
@@ -81,15 +88,6 @@ struct BenchPeerCommand: ParsableCommand {
                 nextHeartbeat = nextHeartbeat + .seconds(1)
             }
         }
-    }
-
-    private func connectedDealer(_ context: Context) throws -> Socket {
-        guard endpoints.count == 1 else { throw ValidationError("\(role.rawValue) needs one endpoint") }
-        let socket = try Socket(context: context, type: .dealer)
-        try socket.setSendHighWaterMark(0)
-        try socket.setReceiveHighWaterMark(0)
-        try socket.connect(endpoints[0])
-        return socket
     }
 
     /// READY, then echo each REQUEST as a FINAL, heartbeating every second, as any MDP/0.2 worker would.

@@ -1,5 +1,6 @@
-import CorsairCLI
 import Testing
+
+@testable import corsair_bench
 
 @Suite struct SpreadTests {
     @Test("takes the median of an odd and an even count, and the range")

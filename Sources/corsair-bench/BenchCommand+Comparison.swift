@@ -1,0 +1,81 @@
+import Corsair
+import CorsairCLI
+import Foundation
+
+/// The default measurement: Corsair and the `zmq_proxy` baseline, run after run.
+extension BenchCommand {
+    /// Runs each side ``runs`` times, alternately, and returns their figures.
+    func runComparison() async throws -> BenchReport {
+        var corsair: [RunFigures] = []
+        var baseline: [RunFigures] = []
+        for _ in 0..<runs {
+            corsair.append(try await runCorsair())
+            baseline.append(try await runBaseline())
+        }
+        return BenchReport(command: self, corsair: corsair, baseline: baseline)
+    }
+
+    /// Tasks used to warm each side up before the timed run: connections made, code paged in.
+    private var warmUp: Int { min(max(tasks / 10, window), 20_000) }
+
+    /// A broker and K workers of ``mode``, sent tasks by ``submit``.
+    private func runCorsair() async throws -> RunFigures {
+        let processes = BenchProcesses()
+        defer { processes.stopAll() }
+        let (broker, endpoint) = try processes.startBroker()
+        for _ in 0..<workerCount {
+            switch mode {
+            case .credit:
+                let credit = max(1, min(1000, (window + workerCount - 1) / workerCount))
+                try processes.startEchoWorker(endpoint, credit: credit)
+            case .plain:
+                try processes.startPeer(["mdp-echo", endpoint, "--category", "bench"])
+            }
+        }
+        try await waitUntilRegistered(
+            workerCount, at: endpoint, within: .seconds(15), polling: .milliseconds(20),
+            else: "the workers did not register")
+        let wire: LoadGenerator.Wire =
+            submit == .batch ? .corsairBatch(category: "bench") : .mdpRequests(category: "bench")
+        let generator = LoadGenerator(endpoint: endpoint, wire: wire, payloadSize: bytes, window: window)
+        return try await measure(generator, broker)
+    }
+
+    /// A `zmq_proxy` and K echo workers behind it, sent bare messages.
+    private func runBaseline() async throws -> RunFigures {
+        let processes = BenchProcesses()
+        defer { processes.stopAll() }
+        let frontend = "tcp://127.0.0.1:\(try LoopbackPort.free())"
+        let backend = "tcp://127.0.0.1:\(try LoopbackPort.free())"
+        let proxy = try processes.startPeer(["proxy", frontend, backend])
+        for _ in 0..<workerCount {
+            try processes.startPeer(["raw-echo", backend])
+        }
+        // Until every worker has connected, the proxy deals only to those that have: warm up first.
+        try await Task.sleep(for: .milliseconds(300))
+        let generator = LoadGenerator(endpoint: frontend, wire: .raw, payloadSize: bytes, window: window)
+        return try await measure(generator, proxy)
+    }
+
+    /// Warms `generator` up, then times a run of ``tasks`` and the CPU `broker` (the broker or the proxy) spent on it.
+    private func measure(_ generator: LoadGenerator, _ broker: Process) async throws -> RunFigures {
+        _ = try await generator.run(tasks: warmUp)
+        let before = try ProcessUsage(of: broker.processIdentifier)
+        let outcome = try await generator.run(tasks: tasks)
+        let after = try ProcessUsage(of: broker.processIdentifier)
+        return RunFigures(outcome: outcome, brokerCPU: after.cpu - before.cpu, brokerPeakResident: after.peakResident)
+    }
+
+    /// Asks the broker at `endpoint` every `interval` until `count` workers have registered.
+    ///
+    /// - Throws: a ``BenchError`` saying `failure` when `limit` passes first.
+    func waitUntilRegistered(
+        _ count: Int, at endpoint: String, within limit: Duration, polling interval: Duration, else failure: String
+    ) async throws {
+        let deadline = ContinuousClock.now + limit
+        while try await StatusClient(broker: endpoint).status().workers.count < count {
+            guard ContinuousClock.now < deadline else { throw BenchError(failure) }
+            try await Task.sleep(for: interval)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import CorsairCLI
+import Foundation
+
+/// The figures of a `--preload` or `--idle-workers` measurement, as a table or one JSON object: medians over the
+/// runs, with their ranges in the table.
+struct ScaleReport {
+    let command: BenchCommand
+    /// Each figure's values over the runs, by its JSON key.
+    let figures: [String: [Double]]
+
+    /// The table, or the JSON object, as ``BenchCommand/json`` asks; ends with a newline.
+    var text: String {
+        command.json ? json : table
+    }
+
+    /// What each figure is called in the table.
+    private static let names = [
+        "queued_rss_mb": "broker RSS with the queue, idle, MB",
+        "dispatch_tasks_per_second": "dispatch rate with the queue, tasks per second",
+        "dispatch_broker_cpu_us_per_task": "broker CPU while dispatching, µs per task",
+        "dispatch_queued_median": "queued while dispatching, median of samples",
+        "dispatch_queued_min": "queued while dispatching, fewest sampled",
+        "broker_cpu_percent": "broker CPU, % of a core",
+    ]
+
+    private var json: String {
+        var object: [String: Any] = ["runs": command.runs, "workers": command.workerCount, "bytes": command.bytes]
+        object["preload"] = command.preload
+        object["idle_workers"] = command.idleWorkers
+        for (key, values) in figures {
+            object[key] = (Spread(values).median * 100).rounded() / 100
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    private var table: String {
+        let what =
+            command.preload.map {
+                "\($0) tasks of \(command.bytes) B queued (plus \(BenchCommand.preloadCredit) per worker for their "
+                    + "credit) before \(command.workerCount) echo workers start, and about that many kept queued for "
+                    + "\(command.tasks) more"
+            } ?? "\(command.idleWorkers ?? 0) idle plain MDP workers heartbeating every second"
+        let runs = command.runs
+        let heading = "corsair-bench: \(what); median (min–max) of \(runs) run\(runs == 1 ? "" : "s")\n\n"
+        let rows = figures.sorted { $0.key < $1.key }.map { key, values in
+            [Self.names[key] ?? key, Spread(values).formatted(digits: 1)]
+        }
+        return heading + TextTable.render(rows)
+    }
+}
