@@ -11,4 +11,10 @@ struct CorsairCommand: AsyncParsableCommand {
             SubmitCommand.self, StatusCommand.self, WorkersCommand.self, TasksCommand.self, BenchCommand.self,
             BenchPeerCommand.self,
         ])
+
+    /// Ignores SIGPIPE (``BrokenPipe``) before anything else runs, then parses the arguments and runs the command.
+    static func main() async {
+        BrokenPipe.ignore()
+        await main(nil)
+    }
 }
