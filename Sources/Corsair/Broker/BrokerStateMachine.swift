@@ -305,7 +305,8 @@ public struct BrokerStateMachine {
             send(
                 .heartbeat(
                     framing, acknowledgement: configuration.heartbeatInterval,
-                    batchBytes: worker.batching ? configuration.resultBatchBytes : nil),
+                    batchBytes: worker.batching ? configuration.resultBatchBytes : nil,
+                    maxMessageBytes: configuration.maxMessageSize),
                 to: worker, at: now)
         }
         list(worker)
