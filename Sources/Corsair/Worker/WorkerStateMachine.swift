@@ -190,12 +190,18 @@ public struct WorkerStateMachine: Sendable {
             } catch {
                 return [.event(.badMessage(error))]
             }
-            task.payload = body.dropFirst().reduce(into: []) { $0.append(contentsOf: $1) }
+            task.payload = Self.joined(body.dropFirst())
         } else {
-            task.payload = body.reduce(into: []) { $0.append(contentsOf: $1) }
+            task.payload = Self.joined(body[...])
         }
         inFlight.insert(ByteKey(envelope))
         return [.run(TaskTicket(generation: generation, envelope: envelope), task)]
+    }
+
+    /// The payload frames as one byte string; a single frame (the usual case) is shared, not copied, so a large
+    /// payload is held once.
+    private static func joined(_ frames: ArraySlice<[UInt8]>) -> [UInt8] {
+        frames.count == 1 ? frames[frames.startIndex] : frames.reduce(into: []) { $0.append(contentsOf: $1) }
     }
 
     /// One task of a TASKS message: run it, or hand it back while draining.
