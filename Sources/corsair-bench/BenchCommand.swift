@@ -33,6 +33,12 @@ struct BenchCommand: AsyncParsableCommand {
             """,
         subcommands: [PeerCommand.self])
 
+    /// Ignores SIGPIPE (``BrokenPipe``) before anything else runs, then parses the arguments and runs the command.
+    static func main() async {
+        BrokenPipe.ignore()
+        await main(nil)
+    }
+
     enum Mode: String, ExpressibleByArgument, CaseIterable {
         /// Corsair workers (`corsair-worker --echo`) with credit W/K.
         case credit

@@ -21,6 +21,12 @@ struct BrokerCommand: AsyncParsableCommand {
             \(ExitStatus.helpText)
             """)
 
+    /// Ignores SIGPIPE (``BrokenPipe``) before anything else runs, then parses the arguments and runs the command.
+    static func main() async {
+        BrokenPipe.ignore()
+        await main(nil)
+    }
+
     @Option(
         name: .customLong("bind"),
         help: ArgumentHelp(

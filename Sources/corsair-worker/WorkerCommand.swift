@@ -16,11 +16,25 @@ struct WorkerCommand: AsyncParsableCommand {
             Give exactly one handler: --echo, --calc, --simulate DURATION [--fail-rate P], or --exec -- CMD ARGS… \
             (the payload on standard input, standard output is the result, a non-zero exit fails the task).
 
+            A result may be as large as the broker's --max-message-size less 1 KiB (or --max-result-size); a larger \
+            one fails the task for good with result_too_large, and an --exec command that writes more is killed \
+            there. An --exec command runs in its own process group with the default signal actions; once it has \
+            exited, its pipes stay open 250 ms for what its background processes (`cmd &`) still write, then the \
+            group is killed and the task ends with what was read. A command that does not read its input is no \
+            failure: its exit status decides. --exec-memory-limit, --exec-cpu-limit, --exec-workdir and --exec-env \
+            are off by default.
+
             The worker heartbeats while tasks run, reconnects with exponential backoff (1s up to 32s) when the \
             broker goes away, and on SIGINT/SIGTERM finishes its tasks, sends DISCONNECT and exits 0.
 
             \(ExitStatus.helpText)
             """)
+
+    /// Ignores SIGPIPE (``BrokenPipe``) before anything else runs, then parses the arguments and runs the command.
+    static func main() async {
+        BrokenPipe.ignore()
+        await main(nil)
+    }
 
     @Option(help: "Broker endpoint to connect to.")
     var broker: String = "tcp://localhost:5555"
@@ -66,6 +80,35 @@ struct WorkerCommand: AsyncParsableCommand {
     @Argument(parsing: .postTerminator, help: "With --exec: the command and its arguments, after --.")
     var command: [String] = []
 
+    @Option(
+        help: ArgumentHelp(
+            "Largest result a task may return, e.g. 4M (default: the broker's --max-message-size less 1 KiB).",
+            valueName: "bytes"))
+    var maxResultSize: ByteCount?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --exec: limit each command's address space (RLIMIT_AS), e.g. 512M; allocations past it fail.",
+            valueName: "bytes"))
+    var execMemoryLimit: ByteCount?
+
+    @Option(help: "With --exec: limit each command's CPU time (RLIMIT_CPU, whole seconds): SIGXCPU, SIGKILL 1s later.")
+    var execCpuLimit: Duration?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --exec: run each attempt in a fresh directory made under this one, removed afterwards.",
+            valueName: "dir"))
+    var execWorkdir: String?
+
+    @Option(
+        name: .customLong("exec-env"),
+        help: ArgumentHelp(
+            "With --exec: pass the command only this variable of the worker's environment; repeatable "
+                + "(default: all). CORSAIR_TASK_ID, CORSAIR_ATTEMPT and CORSAIR_DEADLINE are always set.",
+            valueName: "name"))
+    var execEnvironment: [String] = []
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -89,10 +132,33 @@ struct WorkerCommand: AsyncParsableCommand {
         guard exec == !command.isEmpty else {
             throw ValidationError(exec ? "--exec needs a command after --" : "a command after -- needs --exec")
         }
+        try validateExecOptions()
         guard liveness >= 1 else { throw ValidationError("--liveness must be at least 1") }
         guard heartbeat >= .milliseconds(10) else { throw ValidationError("--heartbeat must be at least 10ms") }
         if let name, !(1...255).contains(name.utf8.count) || name.contains("\n") {
             throw ValidationError("--id must be 1…255 bytes on one line")
+        }
+    }
+
+    private func validateExecOptions() throws {
+        let execOptions = [execMemoryLimit != nil, execCpuLimit != nil, execWorkdir != nil, !execEnvironment.isEmpty]
+        guard exec || !execOptions.contains(true) else {
+            throw ValidationError("--exec-memory-limit, --exec-cpu-limit, --exec-workdir and --exec-env go with --exec")
+        }
+        if let maxResultSize, maxResultSize.bytes < 1 {
+            throw ValidationError("--max-result-size must be at least 1 byte")
+        }
+        if let execMemoryLimit, execMemoryLimit.bytes < 1 << 20 {
+            throw ValidationError("--exec-memory-limit must be at least 1M, got \(execMemoryLimit.bytes) bytes")
+        }
+        if let execCpuLimit, execCpuLimit <= .zero {
+            throw ValidationError("--exec-cpu-limit must be positive")
+        }
+        var isDirectory: ObjCBool = false
+        if let execWorkdir, !FileManager.default.fileExists(atPath: execWorkdir, isDirectory: &isDirectory)
+            || !isDirectory.boolValue
+        {
+            throw ValidationError("--exec-workdir '\(execWorkdir)' is not a directory")
         }
     }
 
@@ -108,6 +174,7 @@ struct WorkerCommand: AsyncParsableCommand {
             configuration.heartbeatInterval = heartbeat
             configuration.liveness = liveness
             configuration.giveUpAfter = giveUpAfter
+            configuration.maxResultBytes = maxResultSize?.bytes
             return configuration
         }
         try await ExitStatus.run(reporting: { logger.error("worker failed", metadata: ["error": "\($0)"]) }) {
@@ -125,7 +192,14 @@ struct WorkerCommand: AsyncParsableCommand {
         if let simulate {
             return WorkerService(loop: loop, handler: BuiltInHandlers.simulate(duration: simulate, failureRate: failRate))
         }
-        if exec { return WorkerService(loop: loop, handler: ExecHandler(command: command).handler) }
+        if exec {
+            var options = ExecOptions()
+            options.memoryLimit = execMemoryLimit?.bytes
+            options.cpuLimit = execCpuLimit
+            options.workdirRoot = execWorkdir
+            options.environmentAllowList = execEnvironment.isEmpty ? nil : execEnvironment
+            return WorkerService(loop: loop, handler: ExecHandler(command: command, options: options).handler)
+        }
         return WorkerService(loop: loop, inline: BuiltInHandlers.echo)
     }
 }

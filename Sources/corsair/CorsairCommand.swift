@@ -8,4 +8,10 @@ struct CorsairCommand: AsyncParsableCommand {
         abstract: "Submit batches of tasks to a Corsair broker and watch them run.",
         discussion: ExitStatus.helpText,
         subcommands: [SubmitCommand.self, StatusCommand.self, WorkersCommand.self, TasksCommand.self])
+
+    /// Ignores SIGPIPE (``BrokenPipe``) before anything else runs, then parses the arguments and runs the command.
+    static func main() async {
+        BrokenPipe.ignore()
+        await main(nil)
+    }
 }

@@ -69,7 +69,8 @@ extension BrokerStateMachine {
             send(
                 .heartbeat(
                     framing, acknowledgement: configuration.heartbeatInterval,
-                    batchBytes: worker.batching ? configuration.resultBatchBytes : nil),
+                    batchBytes: worker.batching ? configuration.resultBatchBytes : nil,
+                    maxMessageBytes: configuration.maxMessageSize),
                 to: worker, at: now)
         }
         list(worker)

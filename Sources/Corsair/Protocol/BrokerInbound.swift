@@ -52,8 +52,10 @@ public enum BrokerToWorker: Sendable, Hashable {
     case tasks([AssignedTask])
     /// Liveness; `extensionAccepted` when it carries ``WorkerExtension/marker``, with the broker's heartbeat interval
     /// when it says it (`heartbeat-ms=N` after the marker), and when it accepts batches (`batch=1`) the most bytes a
-    /// RESULTS message may carry (`batch-bytes=N`, else ``TaskBatch/limit``).
-    case heartbeat(extensionAccepted: Bool, brokerInterval: Duration?, batchBytes: Int? = nil)
+    /// RESULTS message may carry (`batch-bytes=N`, else ``TaskBatch/limit``); `maxMessageBytes` is the broker's
+    /// `--max-message-size` when it says it (`max-message-bytes=N`), which bounds every result.
+    case heartbeat(
+        extensionAccepted: Bool, brokerInterval: Duration?, batchBytes: Int? = nil, maxMessageBytes: Int? = nil)
     /// The broker dropped this worker: reconnect on a new socket.
     case disconnect
 }
@@ -67,8 +69,10 @@ public enum BrokerOutbound: Sendable, Hashable {
     /// MDP/Worker HEARTBEAT. With `acknowledgement` (the broker's heartbeat interval) it accepts the worker's
     /// corsair/1 offer: ``WorkerExtension/marker`` and `heartbeat-ms=N` follow the command. With `batchBytes` it
     /// accepts the offer of batches too (`batch=1`), and says how many bytes a RESULTS message may carry
-    /// (`batch-bytes=N`), so that a worker's batch never crosses the broker's `--max-message-size`.
-    case heartbeat(Framing, acknowledgement: Duration?, batchBytes: Int? = nil)
+    /// (`batch-bytes=N`), so that a worker's batch never crosses the broker's `--max-message-size`. With
+    /// `maxMessageBytes` it tells that limit itself (`max-message-bytes=N`), so that the worker fails a larger result
+    /// as `result_too_large` instead of sending a message the broker refuses.
+    case heartbeat(Framing, acknowledgement: Duration?, batchBytes: Int? = nil, maxMessageBytes: Int? = nil)
     /// MDP/Worker DISCONNECT.
     case disconnect(Framing)
     /// MDP/Client PARTIAL or FINAL.

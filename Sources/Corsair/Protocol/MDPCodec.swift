@@ -130,13 +130,16 @@ public enum MDPCodec {
             return frames
         case .tasks(let framing, let tasks):
             return framing.prefix + [MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode(tasks)]
-        case .heartbeat(let framing, let acknowledgement, let batchBytes):
+        case .heartbeat(let framing, let acknowledgement, let batchBytes, let maxMessageBytes):
             var frames = framing.prefix + [MDP.workerHeader, [MDP.WorkerCommand.heartbeat.rawValue]]
             if let interval = acknowledgement {
                 frames.append(WorkerExtension.marker)
                 var lines = "heartbeat-ms=\(interval.wholeMilliseconds)"
                 if let batchBytes {
                     lines += "\nbatch=1\nbatch-bytes=\(batchBytes)"
+                }
+                if let maxMessageBytes {
+                    lines += "\nmax-message-bytes=\(maxMessageBytes)"
                 }
                 frames.append(Array(lines.utf8))
             }
@@ -215,6 +218,7 @@ public enum MDPCodec {
             var interval: Duration?
             var batching = false
             var batchBytes = TaskBatch.limit.bytes
+            var maxMessageBytes: Int?
             if count > base + 3, let text = String(validating: frames[base + 3], as: UTF8.self) {
                 for line in text.split(separator: "\n") {
                     if line.hasPrefix("heartbeat-ms="), let milliseconds = Int(line.dropFirst("heartbeat-ms=".count)),
@@ -227,10 +231,16 @@ public enum MDPCodec {
                         bytes >= 1
                     {
                         batchBytes = min(bytes, TaskBatch.limit.bytes)
+                    } else if line.hasPrefix("max-message-bytes="),
+                        let bytes = Int(line.dropFirst("max-message-bytes=".count)), bytes >= 1
+                    {
+                        maxMessageBytes = bytes
                     }
                 }
             }
-            return .heartbeat(extensionAccepted: true, brokerInterval: interval, batchBytes: batching ? batchBytes : nil)
+            return .heartbeat(
+                extensionAccepted: true, brokerInterval: interval, batchBytes: batching ? batchBytes : nil,
+                maxMessageBytes: maxMessageBytes)
         case .disconnect:
             return .disconnect
         default:

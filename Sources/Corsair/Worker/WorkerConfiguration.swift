@@ -21,6 +21,8 @@ public struct WorkerConfiguration: Sendable, Hashable {
     public var reconnectMaximum: Duration = .seconds(32)
     /// Exit when the broker has been away this long; `nil` retries forever.
     public var giveUpAfter: Duration?
+    /// Lowers the result limit below what the broker's message limit allows (``ResultLimit``); `nil` keeps it.
+    public var maxResultBytes: Int?
 
     /// Creates a configuration with the defaults above.
     public init(broker: String, category: String, name: String) {

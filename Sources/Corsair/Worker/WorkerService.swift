@@ -1,5 +1,6 @@
 public import Logging
 public import ServiceLifecycle
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -85,7 +86,7 @@ public struct WorkerService: Service {
                         switch event {
                         case .run(let ticket, let task):
                             group.addTask {
-                                loop.taskFinished(ticket, result: await Self.execute(handler, task))
+                                await Self.execute(handler, task) { loop.taskFinished(ticket, result: $0) }
                             }
                         }
                     }
@@ -103,29 +104,33 @@ public struct WorkerService: Service {
     /// the safety net that stops the runaway work.
     static let deadlineGrace: Duration = .milliseconds(250)
 
-    /// Runs `handler` within the task's timeout, when the broker gave one: a grace period past it the handler is
-    /// cancelled (an `--exec` child is killed with its process group) and the attempt fails with `timeout`.
-    static func execute(_ handler: @escaping TaskHandler, _ task: WorkerTask) async -> Result<[UInt8], TaskFailure> {
+    /// Runs `handler` within the task's timeout, when the broker gave one, and calls `report` exactly once with the
+    /// outcome. A grace period past the timeout the handler is cancelled (an `--exec` child is killed with its
+    /// process group) and `report` gets the `timeout` failure at once: a handler that ignores cancellation and never
+    /// returns keeps running until it does, but no longer holds its task's slot, and its late result is dropped.
+    static func execute(
+        _ handler: @escaping TaskHandler,
+        _ task: WorkerTask,
+        report: @escaping @Sendable (Result<[UInt8], TaskFailure>) -> Void
+    ) async {
         guard let timeout = task.timeout else {
-            return await run(handler, task)
+            report(await run(handler, task))
+            return
         }
-        return await withTaskGroup(of: Result<[UInt8], TaskFailure>?.self) { group in
-            group.addTask { await run(handler, task) }
+        let once = ReportOnce(report)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { once.report(await run(handler, task)) }
             group.addTask {
                 do {
                     try await Task.sleep(for: timeout + deadlineGrace)
                 } catch {
-                    return nil
+                    return
                 }
-                return .failure(TaskFailure("timeout: cancelled by the worker after \(DurationParser.format(timeout))"))
+                let after = DurationParser.format(timeout)
+                once.report(.failure(TaskFailure("timeout: cancelled by the worker after \(after)")))
             }
-            while let next = await group.next() {
-                if let outcome = next {
-                    group.cancelAll()
-                    return outcome
-                }
-            }
-            return .failure(TaskFailure("cancelled"))
+            await group.next()
+            group.cancelAll()
         }
     }
 
@@ -137,6 +142,27 @@ public struct WorkerService: Service {
             return .failure(failure)
         } catch {
             return .failure(TaskFailure(String(describing: error)))
+        }
+    }
+}
+
+/// Passes on the first outcome it is given and drops the rest: the handler's and the deadline's race.
+private final class ReportOnce: Sendable {
+    private let reported = Mutex(false)
+    private let deliver: @Sendable (Result<[UInt8], TaskFailure>) -> Void
+
+    init(_ deliver: @escaping @Sendable (Result<[UInt8], TaskFailure>) -> Void) {
+        self.deliver = deliver
+    }
+
+    /// Reports `outcome` unless an outcome was reported already.
+    func report(_ outcome: Result<[UInt8], TaskFailure>) {
+        let isFirst = reported.withLock { reported in
+            defer { reported = true }
+            return !reported
+        }
+        if isFirst {
+            deliver(outcome)
         }
     }
 }

@@ -39,6 +39,8 @@ public struct WorkerStateMachine: Sendable {
     /// Results waiting for ``flushResults(at:)``, while batching.
     private var pendingResults: [WorkerResult] = []
     private var pendingBytes = 0
+    /// The broker's `--max-message-size`, when it said it in its acknowledgement.
+    private var brokerMessageBytes: Int?
     /// The broker's heartbeat interval, when a Corsair broker said it; silence is judged by the longer interval.
     private var brokerInterval: Duration? {
         didSet { brokerExpiry = Self.brokerExpiry(configuration, brokerInterval: brokerInterval) }
@@ -73,6 +75,11 @@ public struct WorkerStateMachine: Sendable {
     /// Whether the broker agreed to take results in batches on the current connection.
     public var batchingAccepted: Bool { resultBudget != nil }
 
+    /// The most bytes of result a task may return on the current connection (see ``ResultLimit``).
+    public var maxResultBytes: Int {
+        ResultLimit.bytes(messageBytes: brokerMessageBytes, workerLimit: configuration.maxResultBytes)
+    }
+
     /// Whether the connection has finished for good.
     public var isStopped: Bool { phase == .stopped }
 
@@ -102,6 +109,7 @@ public struct WorkerStateMachine: Sendable {
         generation += 1
         isExtended = false
         resultBudget = nil
+        brokerMessageBytes = nil
         brokerInterval = nil
         inFlight.removeAll()
         dropPendingResults()
@@ -130,10 +138,11 @@ public struct WorkerStateMachine: Sendable {
         }
         backoff.reset()
         switch message {
-        case .heartbeat(let accepted, let interval, let batchBytes):
+        case .heartbeat(let accepted, let interval, let batchBytes, let maxMessageBytes):
             guard accepted, !isExtended else { return [] }
             isExtended = true
             resultBudget = batchBytes
+            brokerMessageBytes = maxMessageBytes
             brokerInterval = interval
             return [.event(.extensionAccepted)]
         case .tasks(let tasks):
@@ -166,7 +175,9 @@ public struct WorkerStateMachine: Sendable {
             guard isExtended else { return [.event(.requestRefusedWhileDraining)] }
             return [handBack(envelope, at: now), .event(.requestHandedBack)]
         }
-        var task = WorkerTask(id: nil, category: configuration.category, attempt: nil, timeout: nil, payload: [])
+        var task = WorkerTask(
+            id: nil, category: configuration.category, attempt: nil, timeout: nil, payload: [],
+            maxResultBytes: maxResultBytes)
         if isExtended {
             guard let first = body.first else {
                 return [.event(.badMessage(ProtocolError(frame: nil, of: frameCount, "extended REQUEST lacks its task header")))]
@@ -179,12 +190,18 @@ public struct WorkerStateMachine: Sendable {
             } catch {
                 return [.event(.badMessage(error))]
             }
-            task.payload = body.dropFirst().reduce(into: []) { $0.append(contentsOf: $1) }
+            task.payload = Self.joined(body.dropFirst())
         } else {
-            task.payload = body.reduce(into: []) { $0.append(contentsOf: $1) }
+            task.payload = Self.joined(body[...])
         }
         inFlight.insert(ByteKey(envelope))
         return [.run(TaskTicket(generation: generation, envelope: envelope), task)]
+    }
+
+    /// The payload frames as one byte string; a single frame (the usual case) is shared, not copied, so a large
+    /// payload is held once.
+    private static func joined(_ frames: ArraySlice<[UInt8]>) -> [UInt8] {
+        frames.count == 1 ? frames[frames.startIndex] : frames.reduce(into: []) { $0.append(contentsOf: $1) }
     }
 
     /// One task of a TASKS message: run it, or hand it back while draining.
@@ -201,11 +218,12 @@ public struct WorkerStateMachine: Sendable {
                 TaskTicket(generation: generation, envelope: envelope),
                 WorkerTask(
                     id: task.id, category: configuration.category, attempt: task.token.attempt, timeout: task.timeout,
-                    payload: task.payload)))
+                    payload: task.payload, maxResultBytes: maxResultBytes)))
     }
 
     /// A task's handler finished: send FINAL, or while batching add the result to the next RESULTS message (sent
-    /// by ``flushResults(at:)``, or now when it is full), unless the connection it came on is gone.
+    /// by ``flushResults(at:)``, or now when it is full), unless the connection it came on is gone. A result over
+    /// ``maxResultBytes`` is replaced by the `result_too_large` failure, whatever handler returned it.
     public mutating func taskFinished(
         _ ticket: TaskTicket,
         result: Result<[UInt8], TaskFailure>,
@@ -214,6 +232,10 @@ public struct WorkerStateMachine: Sendable {
         guard ticket.generation == generation, phase == .connected, inFlight.remove(ByteKey(ticket.envelope)) != nil
         else {
             return [.event(.resultDropped)]
+        }
+        var result = result
+        if case .success(let output) = result, output.count > maxResultBytes {
+            result = .failure(ResultLimit.failure("the result is \(output.count) bytes", limit: maxResultBytes))
         }
         var actions: [Action]
         if let budget = resultBudget, let token = AssignmentToken(decoding: ticket.envelope) {

@@ -11,14 +11,25 @@ public struct WorkerTask: Sendable, Hashable {
     public var timeout: Duration?
     /// The request body (all body frames joined).
     public var payload: [UInt8]
+    /// The most bytes of result this attempt may return (see ``ResultLimit``): a larger result fails the task for good
+    /// with `result_too_large`, so a handler that produces output as it goes can stop at this size.
+    public var maxResultBytes: Int
 
     /// Creates a task.
-    public init(id: String?, category: String, attempt: Int?, timeout: Duration?, payload: [UInt8]) {
+    public init(
+        id: String?,
+        category: String,
+        attempt: Int?,
+        timeout: Duration?,
+        payload: [UInt8],
+        maxResultBytes: Int = ResultLimit.bytes(messageBytes: nil, workerLimit: nil)
+    ) {
         self.id = id
         self.category = category
         self.attempt = attempt
         self.timeout = timeout
         self.payload = payload
+        self.maxResultBytes = maxResultBytes
     }
 }
 

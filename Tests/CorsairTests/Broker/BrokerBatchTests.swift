@@ -8,7 +8,11 @@ import Testing
     func oneMessagePerPass() throws {
         var broker = BrokerHarness { $0.taskTimeout = .seconds(7) }
         let joined = broker.corsairWorker(w1, category: "a", credit: 3, batching: true)
-        #expect(joined.sent(to: w1) == [.heartbeat(.delimited, acknowledgement: .seconds(1), batchBytes: TaskBatch.limit.bytes)])
+        #expect(
+            joined.sent(to: w1) == [
+                .heartbeat(
+                    .delimited, acknowledgement: .seconds(1), batchBytes: TaskBatch.limit.bytes, maxMessageBytes: 16 << 20)
+            ])
         let submitted = broker.submit([task("a1"), task("a2"), task("a3"), task("a4")])
         #expect(submitted.requests.isEmpty)
         let batches = submitted.batches
@@ -78,7 +82,10 @@ import Testing
     func resultBudget() {
         var broker = BrokerHarness { $0.maxMessageSize = 4096 }
         let joined = broker.corsairWorker(w1, category: "a", credit: 3, batching: true)
-        #expect(joined.sent(to: w1) == [.heartbeat(.delimited, acknowledgement: .seconds(1), batchBytes: 2048)])
+        #expect(
+            joined.sent(to: w1) == [
+                .heartbeat(.delimited, acknowledgement: .seconds(1), batchBytes: 2048, maxMessageBytes: 4096)
+            ])
     }
 
     @Test("splits a pass into TASKS messages of at most the batch limit")

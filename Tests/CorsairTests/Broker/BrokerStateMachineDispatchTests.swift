@@ -67,7 +67,8 @@ import Testing
     func creditAndHeaders() throws {
         var broker = BrokerHarness { $0.taskTimeout = .seconds(7) }
         let joined = broker.corsairWorker(w1, category: "a", credit: 3)
-        #expect(joined.sent(to: w1) == [.heartbeat(.delimited, acknowledgement: .seconds(1))])
+        #expect(
+            joined.sent(to: w1) == [.heartbeat(.delimited, acknowledgement: .seconds(1), maxMessageBytes: 16 << 20)])
         let requests = broker.submit([task("a1"), task("a2"), task("a3"), task("a4")]).requests
         #expect(requests.map(\.payload) == ["a1", "a2", "a3"])
         #expect(requests.map(\.header) == [
