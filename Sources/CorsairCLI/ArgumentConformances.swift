@@ -1,6 +1,6 @@
 public import ArgumentParser
-public import Logging
 public import Corsair
+public import Logging
 
 /// Lets options take durations such as `250ms`, `10s`, `1.5s`, `2m` (a bare number is seconds).
 extension Duration: @retroactive ExpressibleByArgument {

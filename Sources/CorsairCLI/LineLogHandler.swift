@@ -1,9 +1,10 @@
 import Foundation
+public import Logging
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-public import Logging
-import Synchronization
 
 /// A swift-log handler that writes one line per event, as text or JSON, to standard error or a file.
 ///
@@ -71,11 +72,15 @@ public struct LineLogHandler: LogHandler {
                 "time": timestamp, "level": event.level.rawValue, "label": label, "message": "\(event.message)",
             ]
             for (key, value) in merged { object[key] = "\(value)" }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            let data =
+                (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+                ?? Data()
             sink.write(String(decoding: data, as: UTF8.self) + "\n")
         } else {
             let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            sink.write("\(timestamp) \(event.level.rawValue) \(label): \(event.message)\(fields.isEmpty ? "" : " " + fields)\n")
+            sink.write(
+                "\(timestamp) \(event.level.rawValue) \(label): \(event.message)\(fields.isEmpty ? "" : " " + fields)\n"
+            )
         }
     }
 

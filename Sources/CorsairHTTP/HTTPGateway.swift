@@ -60,7 +60,8 @@ public struct HTTPGateway: Sendable {
                 let id = try context.parameters.require("id")
                 let batch = try TaskListQuery.single(request.queryDictionary)
                 guard let task = try await loop.tasks(matching: TaskQuery(batch: batch, id: id, limit: 1)).first else {
-                    throw GatewayError(.notFound, "no task '\(id)'" + (batch.map { " in batch '\($0)'" } ?? ""), field: "id")
+                    throw GatewayError(
+                        .notFound, "no task '\(id)'" + (batch.map { " in batch '\($0)'" } ?? ""), field: "id")
                 }
                 return task
             }

@@ -33,7 +33,7 @@ public struct HTTPGatewayService: Service {
         }
         do {
             try await application.run()
-        } catch where !listening.load(ordering: .relaxed) {
+        } catch let error where !listening.load(ordering: .relaxed) {
             throw ListenFailed(address: address, underlying: error)
         }
     }

@@ -1,6 +1,6 @@
 import Corsair
-import HTTPTypes
 import Foundation
+import HTTPTypes
 
 /// Reads the body of `POST /v1/tasks`: one task object, or an array of them, with the fields of the JSON lines
 /// batch format (`id`, `category`, `payload`, `priority`, `timeout`, `max_attempts`).

@@ -114,7 +114,7 @@ public final class Socket {
             try zeroMQCall("zmq_send") {
                 frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, $0.count, flags) }
             }
-        } catch where error.code == .wouldBlock && first {
+        } catch let error where error.code == .wouldBlock && first {
             return false
         }
         return true
@@ -133,7 +133,7 @@ public final class Socket {
         while true {
             do {
                 try zeroMQCall("zmq_msg_recv") { zmq_msg_recv(&message, handle, flags) }
-            } catch where error.code == .wouldBlock && frames.isEmpty {
+            } catch let error where error.code == .wouldBlock && frames.isEmpty {
                 // libzmq processed the socket's commands before giving up, so its descriptor is in step again.
                 inputMayBeUnannounced = false
                 return nil

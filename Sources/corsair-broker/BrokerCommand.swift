@@ -69,7 +69,8 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Largest message handled, all frames together, in bytes; a larger one is counted, logged and answered as bad input.",
-            discussion: "A single frame over twice this size is refused by libzmq, which closes the sender's connection."))
+            discussion:
+                "A single frame over twice this size is refused by libzmq, which closes the sender's connection."))
     var maxMessageSize: Int = 16 << 20
 
     @Option(

@@ -155,8 +155,9 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ValidationError("--exec-cpu-limit must be positive")
         }
         var isDirectory: ObjCBool = false
-        if let execWorkdir, !FileManager.default.fileExists(atPath: execWorkdir, isDirectory: &isDirectory)
-            || !isDirectory.boolValue
+        if let execWorkdir,
+            !FileManager.default.fileExists(atPath: execWorkdir, isDirectory: &isDirectory)
+                || !isDirectory.boolValue
         {
             throw ValidationError("--exec-workdir '\(execWorkdir)' is not a directory")
         }
@@ -190,7 +191,8 @@ struct WorkerCommand: AsyncParsableCommand {
     private func service(_ loop: WorkerLoop) -> WorkerService {
         if calc { return WorkerService(loop: loop, inline: BuiltInHandlers.calculator) }
         if let simulate {
-            return WorkerService(loop: loop, handler: BuiltInHandlers.simulate(duration: simulate, failureRate: failRate))
+            return WorkerService(
+                loop: loop, handler: BuiltInHandlers.simulate(duration: simulate, failureRate: failRate))
         }
         if exec {
             var options = ExecOptions()

@@ -77,6 +77,8 @@ struct BatchReport {
         print(TextTable.render(rows), terminator: "")
         let succeeded = results.values.count { $0.outcome == .succeeded }
         let noun = order.count == 1 ? "task" : "tasks"
-        print("\(order.count) \(noun): \(succeeded) succeeded, \(failed) failed, \(order.count - results.count) unfinished")
+        print(
+            "\(order.count) \(noun): \(succeeded) succeeded, \(failed) failed, \(order.count - results.count) unfinished"
+        )
     }
 }

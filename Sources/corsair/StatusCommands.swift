@@ -60,14 +60,18 @@ struct StatusCommand: AsyncParsableCommand {
     static func render(_ status: BrokerStatus, broker: String) -> String {
         let states = TaskState.names.map { "\(status.tasks[$0] ?? 0) \($0)" }
         let retried = status.retried.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
-        var text = "broker \(broker), up \(DurationParser.format(.milliseconds(status.uptimeMilliseconds / 1000 * 1000)))\n"
+        var text =
+            "broker \(broker), up \(DurationParser.format(.milliseconds(status.uptimeMilliseconds / 1000 * 1000)))\n"
         text += "tasks: \(states.joined(separator: ", "))\n"
         text += "since start: \(status.submitted) submitted, \(status.succeeded) succeeded, \(status.failed) failed, "
-        text += "\(status.retried.values.reduce(0, +)) retried\(retried.isEmpty ? "" : " (\(retried.joined(separator: ", ")))"), "
+        text +=
+            "\(status.retried.values.reduce(0, +)) retried\(retried.isEmpty ? "" : " (\(retried.joined(separator: ", ")))"), "
         text += "\(status.badMessages) bad messages\n\n"
         text += TextTable.render(
             [["CATEGORY", "WORKERS", "QUEUED", "RUNNING", "ORDERED"]]
-                + status.categories.map { ["\($0.name)", "\($0.workers)", "\($0.queued)", "\($0.running)", $0.ordered ? "yes" : "no"] })
+                + status.categories.map {
+                    ["\($0.name)", "\($0.workers)", "\($0.queued)", "\($0.running)", $0.ordered ? "yes" : "no"]
+                })
         text += "\n" + WorkersCommand.render(status.workers)
         return text
     }
@@ -76,7 +80,8 @@ struct StatusCommand: AsyncParsableCommand {
 struct WorkersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workers",
-        abstract: "List the connected workers: id, host, pid, category, tasks in flight, completed, failed, heartbeat age.",
+        abstract:
+            "List the connected workers: id, host, pid, category, tasks in flight, completed, failed, heartbeat age.",
         discussion: ExitStatus.helpText)
 
     @OptionGroup var options: StatusOptions
@@ -90,7 +95,12 @@ struct WorkersCommand: AsyncParsableCommand {
 
     static func render(_ workers: [WorkerStatus]) -> String {
         TextTable.render(
-            [["WORKER", "HOST", "PID", "CATEGORY", "PROTOCOL", "CREDIT", "IN FLIGHT", "COMPLETED", "FAILED", "LAST HEARD"]]
+            [
+                [
+                    "WORKER", "HOST", "PID", "CATEGORY", "PROTOCOL", "CREDIT", "IN FLIGHT", "COMPLETED", "FAILED",
+                    "LAST HEARD",
+                ]
+            ]
                 + workers.map { worker in
                     [
                         worker.id, worker.host ?? "", worker.pid.map(String.init) ?? "", worker.category,
@@ -104,7 +114,8 @@ struct WorkersCommand: AsyncParsableCommand {
 struct TasksCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasks",
-        abstract: "List tracked tasks, newest first: id, category, batch, state, worker, started, attempts, last error.",
+        abstract:
+            "List tracked tasks, newest first: id, category, batch, state, worker, started, attempts, last error.",
         discussion: ExitStatus.helpText)
 
     @OptionGroup var options: StatusOptions
@@ -132,7 +143,8 @@ struct TasksCommand: AsyncParsableCommand {
     func run() async throws {
         try await options.run {
             try await watch.repeating {
-                let tasks = try await options.client.tasks(TaskQuery(state: state, category: category, batch: batch, limit: limit))
+                let tasks = try await options.client.tasks(
+                    TaskQuery(state: state, category: category, batch: batch, limit: limit))
                 return options.json ? json(tasks) : Self.render(tasks)
             }
         }
@@ -145,7 +157,8 @@ struct TasksCommand: AsyncParsableCommand {
                 + tasks.map { task in
                     [
                         task.id, task.category, task.batch ?? "", task.state, task.worker ?? "",
-                        task.started.map { formatter.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "",
+                        task.started.map { formatter.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) }
+                            ?? "",
                         "\(task.attempts)",
                         String((task.lastError ?? "").split(separator: "\n").first ?? ""),
                     ]

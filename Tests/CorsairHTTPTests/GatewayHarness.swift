@@ -40,7 +40,9 @@ struct GatewayHarness {
 
 extension TestClientProtocol {
     /// Sends `method` to `uri` with `body`, returning the status and the body parsed as JSON.
-    func json(_ method: HTTPRequest.Method, _ uri: String, body: String? = nil) async throws -> (HTTPResponse.Status, Any) {
+    func json(
+        _ method: HTTPRequest.Method, _ uri: String, body: String? = nil
+    ) async throws -> (HTTPResponse.Status, Any) {
         try await execute(uri: uri, method: method, body: body.map { ByteBuffer(string: $0) }) { response in
             let text = String(buffer: response.body)
             let value = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])

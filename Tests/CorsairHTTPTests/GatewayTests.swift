@@ -13,7 +13,9 @@ struct GatewayTests {
         try await GatewayHarness.run { _, client in
             let (status, value) = try await client.json(
                 .post, "/v1/tasks",
-                body: #"[{"id": "t1", "category": "a", "payload": "x"}, {"category": "a", "payload": "y", "priority": 5}]"#)
+                body:
+                    #"[{"id": "t1", "category": "a", "payload": "x"}, {"category": "a", "payload": "y", "priority": 5}]"#
+            )
             #expect(status == .accepted)
             let answer = try #require(value as? [String: Any])
             let accepted = try #require(answer["accepted"] as? [String])
@@ -24,7 +26,8 @@ struct GatewayTests {
             #expect(answer["batch"] as? String == "http")
             #expect(answer["duplicates"] as? Int == 0)
 
-            let (_, again) = try await client.json(.post, "/v1/tasks", body: #"{"id": "t1", "category": "a", "payload": "x"}"#)
+            let (_, again) = try await client.json(
+                .post, "/v1/tasks", body: #"{"id": "t1", "category": "a", "payload": "x"}"#)
             #expect((again as? [String: Any])?["duplicates"] as? Int == 1)
             let (_, other) = try await client.json(
                 .post, "/v1/tasks?batch=nightly", body: #"{"id": "t1", "category": "a", "payload": "x"}"#)
@@ -37,17 +40,43 @@ struct GatewayTests {
         }
     }
 
-    @Test("POST /v1/tasks refuses bad bodies with a 4xx naming the field and queues nothing", arguments: [
-        ("{nope", Refusal(status: .badRequest, error: "body is not valid JSON", field: "body")),
-        ("[]", Refusal(status: .badRequest, error: "body holds no tasks", field: "body")),
-        (#"[{"category": "a", "payload": "x"}, 7]"#, Refusal(status: .badRequest, error: "tasks[1]: must be a JSON object", field: "tasks", index: 1)),
-        (#"[{"category": "a", "payload": "x"}, {"category": "a"}]"#, Refusal(status: .badRequest, error: "tasks[1]: missing required field 'payload'", field: "payload", index: 1)),
-        (#"{"category": "a b", "payload": "x"}"#, Refusal(status: .badRequest, error: "invalid category 'a b'", field: "category")),
-        (#"{"category": "a", "payload": "x", "colour": "red"}"#, Refusal(status: .badRequest, error: "unknown field 'colour'", field: "colour")),
-        (#"{"category": "a", "payload": "x", "max_attempts": 0}"#, Refusal(status: .badRequest, error: "field 'max_attempts' must be between 1 and 100", field: "max_attempts")),
-        (#"{"category": "a", "payload": "x", "timeout": "soon"}"#, Refusal(status: .badRequest, error: "field 'timeout' is not a valid duration", field: "timeout")),
-        (#"[{"id": "d", "category": "a", "payload": "x"}, {"id": "d", "category": "a", "payload": "y"}]"#, Refusal(status: .badRequest, error: "tasks[1]: duplicate id 'd'", field: "id", index: 1)),
-    ])
+    @Test(
+        "POST /v1/tasks refuses bad bodies with a 4xx naming the field and queues nothing",
+        arguments: [
+            ("{nope", Refusal(status: .badRequest, error: "body is not valid JSON", field: "body")),
+            ("[]", Refusal(status: .badRequest, error: "body holds no tasks", field: "body")),
+            (
+                #"[{"category": "a", "payload": "x"}, 7]"#,
+                Refusal(status: .badRequest, error: "tasks[1]: must be a JSON object", field: "tasks", index: 1)
+            ),
+            (
+                #"[{"category": "a", "payload": "x"}, {"category": "a"}]"#,
+                Refusal(
+                    status: .badRequest, error: "tasks[1]: missing required field 'payload'", field: "payload", index: 1
+                )
+            ),
+            (
+                #"{"category": "a b", "payload": "x"}"#,
+                Refusal(status: .badRequest, error: "invalid category 'a b'", field: "category")
+            ),
+            (
+                #"{"category": "a", "payload": "x", "colour": "red"}"#,
+                Refusal(status: .badRequest, error: "unknown field 'colour'", field: "colour")
+            ),
+            (
+                #"{"category": "a", "payload": "x", "max_attempts": 0}"#,
+                Refusal(
+                    status: .badRequest, error: "field 'max_attempts' must be between 1 and 100", field: "max_attempts")
+            ),
+            (
+                #"{"category": "a", "payload": "x", "timeout": "soon"}"#,
+                Refusal(status: .badRequest, error: "field 'timeout' is not a valid duration", field: "timeout")
+            ),
+            (
+                #"[{"id": "d", "category": "a", "payload": "x"}, {"id": "d", "category": "a", "payload": "y"}]"#,
+                Refusal(status: .badRequest, error: "tasks[1]: duplicate id 'd'", field: "id", index: 1)
+            ),
+        ])
     func refusesBadBodies(body: String, expected: Refusal) async throws {
         try await GatewayHarness.run { harness, client in
             let refusal = try await client.refusal(.post, "/v1/tasks", body: body)
@@ -65,18 +94,22 @@ struct GatewayTests {
         try await GatewayHarness.run { _, client in
             let state = try await client.refusal(.get, "/v1/tasks?state=lost")
             #expect(
-                state == Refusal(
-                    status: .badRequest, error: "state must be one of queued, running, succeeded, failed, got 'lost'",
-                    field: "state"))
+                state
+                    == Refusal(
+                        status: .badRequest,
+                        error: "state must be one of queued, running, succeeded, failed, got 'lost'",
+                        field: "state"))
             let zero = try await client.refusal(.get, "/v1/tasks?limit=0")
             #expect(zero.field == "limit")
             let word = try await client.refusal(.get, "/v1/tasks?limit=ten")
             #expect(word.field == "limit")
             let unknown = try await client.refusal(.get, "/v1/tasks?colour=red")
             #expect(
-                unknown == Refusal(
-                    status: .badRequest, error: "unknown query parameter 'colour' (expected state, category, batch, limit)",
-                    field: "colour"))
+                unknown
+                    == Refusal(
+                        status: .badRequest,
+                        error: "unknown query parameter 'colour' (expected state, category, batch, limit)",
+                        field: "colour"))
             let batch = try await client.refusal(.post, "/v1/tasks?batch=a%20b", body: "{}")
             #expect(batch.field == "batch")
             let missing = try await client.refusal(.get, "/v1/tasks/missing")
@@ -99,7 +132,9 @@ struct GatewayTests {
             defer { workerTask.cancel() }
             let (status, _) = try await client.json(
                 .post, "/v1/tasks",
-                body: #"[{"id": "hi", "category": "shout", "payload": "hello"}, {"id": "no", "category": "shout", "payload": "fail"}]"#)
+                body:
+                    #"[{"id": "hi", "category": "shout", "payload": "hello"}, {"id": "no", "category": "shout", "payload": "fail"}]"#
+            )
             #expect(status == .accepted)
 
             let deadline = ContinuousClock.now + .seconds(10)
@@ -107,7 +142,9 @@ struct GatewayTests {
             while finished.count < 2, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
                 let (_, list) = try await client.json(.get, "/v1/tasks?category=shout")
-                finished = (list as? [[String: Any]] ?? []).filter { ["succeeded", "failed"].contains($0["state"] as? String) }
+                finished = (list as? [[String: Any]] ?? []).filter {
+                    ["succeeded", "failed"].contains($0["state"] as? String)
+                }
             }
             let (_, hi) = try await client.json(.get, "/v1/tasks/hi")
             #expect((hi as? [String: Any])?["state"] as? String == "succeeded")
@@ -135,7 +172,9 @@ struct GatewayTests {
             #expect((value as? [String: Any])?["status"] as? String == "ok")
             let (_, status) = try await client.json(.get, "/v1/status")
             #expect((status as? [String: Any])?["submitted"] as? Int == 0)
-            let page = try await client.execute(uri: "/", method: .get) { ($0.status, $0.headers[.contentType], String(buffer: $0.body)) }
+            let page = try await client.execute(uri: "/", method: .get) {
+                ($0.status, $0.headers[.contentType], String(buffer: $0.body))
+            }
             #expect(page.0 == .ok)
             #expect(page.1 == "text/html; charset=utf-8")
             #expect(page.2.contains("<title>Corsair broker</title>"))
@@ -152,20 +191,24 @@ struct GatewayTests {
 
 @Suite("--http address")
 struct HTTPAddressTests {
-    @Test("parses host and port, IPv6 in brackets", arguments: [
-        ("127.0.0.1:8080", "127.0.0.1", 8080), ("0.0.0.0:0", "0.0.0.0", 0), ("[::1]:9000", "::1", 9000),
-        ("localhost:80", "localhost", 80),
-    ])
+    @Test(
+        "parses host and port, IPv6 in brackets",
+        arguments: [
+            ("127.0.0.1:8080", "127.0.0.1", 8080), ("0.0.0.0:0", "0.0.0.0", 0), ("[::1]:9000", "::1", 9000),
+            ("localhost:80", "localhost", 80),
+        ])
     func parses(text: String, host: String, port: Int) throws {
         let address = try HTTPAddress(parsing: text)
         #expect(address.host == host && address.port == port)
         #expect(address.description == text)
     }
 
-    @Test("refuses malformed addresses, saying why", arguments: [
-        ("localhost", "has no port"), (":8080", "has no host"), ("::1:8080", "put an IPv6 host in brackets"),
-        ("host:http", "is not a number"), ("host:70000", "is not a number in 0…65535"),
-    ])
+    @Test(
+        "refuses malformed addresses, saying why",
+        arguments: [
+            ("localhost", "has no port"), (":8080", "has no host"), ("::1:8080", "put an IPv6 host in brackets"),
+            ("host:http", "is not a number"), ("host:70000", "is not a number in 0…65535"),
+        ])
     func refuses(text: String, reason: String) {
         #expect {
             try HTTPAddress(parsing: text)

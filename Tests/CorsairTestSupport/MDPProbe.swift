@@ -9,7 +9,9 @@ public enum MDPProbe {
         defer { socket.close() }
         try socket.setIPv6(true)
         try socket.connect(endpoint)
-        try socket.send([MDP.clientHeader, [MDP.ClientCommand.request.rawValue], Array(MDP.mmiService.utf8), Array(category.utf8)])
+        try socket.send([
+            MDP.clientHeader, [MDP.ClientCommand.request.rawValue], Array(MDP.mmiService.utf8), Array(category.utf8),
+        ])
         let poller = Poller()
         poller.add(socket)
         guard try poller.poll(timeout: .seconds(2)) > 0, let reply = try socket.receive(blocking: false) else {

@@ -1,5 +1,5 @@
-public import Foundation
 import CorsairCLI
+public import Foundation
 
 /// Starts the built Corsair binaries (and helper scripts) as real processes on loopback, waits on conditions with
 /// deadlines, and kills and reaps everything it started when ``shutdown()`` runs or it is released.
@@ -109,7 +109,9 @@ public final class ProcessHarness {
     }
 
     /// Starts `executable` with `arguments`; `input` becomes its standard input.
-    public func start(_ executable: URL, _ arguments: [String], input: String? = nil, name: String? = nil) throws -> Child {
+    public func start(
+        _ executable: URL, _ arguments: [String], input: String? = nil, name: String? = nil
+    ) throws -> Child {
         let label = name ?? executable.lastPathComponent
         let process = Process()
         process.executableURL = executable

@@ -31,7 +31,9 @@ struct ChaosTests {
     /// Waits until the broker has dispatched to `worker` (seen in its debug log).
     func waitUntilBusy(_ worker: String, in broker: ProcessHarness.Child) throws {
         try harness.waitUntil("\(worker) is running a task") {
-            broker.errors.split(separator: "\n").contains { $0.contains("task dispatched") && $0.contains("worker.id=\(worker)") }
+            broker.errors.split(separator: "\n").contains {
+                $0.contains("task dispatched") && $0.contains("worker.id=\(worker)")
+            }
         }
     }
 
@@ -56,8 +58,9 @@ struct ChaosTests {
         #expect(broker.errors.contains("reason=worker_lost"))
         // The broker stamps `started` when it dispatches the second attempt: the figure docs/RELIABILITY.md cites.
         let started = try #require(result.started)
-        print("killedWorker: \(Int64(started) - killed) ms from SIGKILL to the task running on another worker (broker "
-            + "heartbeat 200 ms, liveness 3)")
+        print(
+            "killedWorker: \(Int64(started) - killed) ms from SIGKILL to the task running on another worker (broker "
+                + "heartbeat 200 ms, liveness 3)")
     }
 
     /// Now, in Unix milliseconds, as the broker stamps a result's `started` and `finished`.
@@ -71,7 +74,8 @@ struct ChaosTests {
         let (broker, endpoint) = try harness.startBroker(Self.fastBroker + ["--log-level", "debug"])
         let frozen = try startWorker(endpoint, id: "frozen", ["--simulate", "1s", "--log-level", "debug"])
         try waitForWorkers(1, in: broker)
-        let client = try harness.start(binary: "corsair", ["submit", "--broker", endpoint, "--json", "-"], input: "a1 a2")
+        let client = try harness.start(
+            binary: "corsair", ["submit", "--broker", endpoint, "--json", "-"], input: "a1 a2")
         try waitUntilBusy("frozen", in: broker)
         frozen.send(SIGSTOP)
         try harness.waitUntil("the broker drops the frozen worker") { broker.errors.contains("reason=expired") }
@@ -92,7 +96,9 @@ struct ChaosTests {
         let path = lateResultRefused ? "refused by the broker" : "dropped by the worker"
         print("frozenWorker: the thawed worker's result was \(path)")
         try harness.waitUntil("the thawed worker registers again") {
-            broker.errors.split(separator: "\n").count { $0.contains("worker joined") && $0.contains("worker.id=frozen") } == 2
+            broker.errors.split(separator: "\n").count {
+                $0.contains("worker joined") && $0.contains("worker.id=frozen")
+            } == 2
         }
         #expect(client.waitForExit(timeout: .seconds(30)) == 0, "\(client.errors)")
         let results = try ResultLine.parse(client.output)
@@ -225,7 +231,8 @@ struct ChaosTests {
         let (broker, endpoint) = try harness.startBroker()
         try harness.startWorker(endpoint, category: "real", ["--echo", "--concurrency", "4"])
         let fuzzer = try Python.start(
-            harness, [Python.peers.appendingPathComponent("fuzz_broker.py").path, endpoint, "5000", "18"], name: "fuzzer")
+            harness, [Python.peers.appendingPathComponent("fuzz_broker.py").path, endpoint, "5000", "18"],
+            name: "fuzzer")
         let ids = (1...200).map { "t\($0)" }
         let run = try harness.run(
             binary: "corsair", ["submit", "--broker", endpoint, "--category", "real", "--json", "-"],

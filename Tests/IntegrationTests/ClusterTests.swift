@@ -141,10 +141,14 @@ struct ClusterTests {
         let endpointFile = harness.path("endpoints")
         let broker = try harness.start(
             binary: "corsair-broker",
-            ["--bind", "tcp://127.0.0.1:*", "--bind", "ipc://\(harness.path("broker.ipc").path)", "--endpoint-file", endpointFile.path])
+            [
+                "--bind", "tcp://127.0.0.1:*", "--bind", "ipc://\(harness.path("broker.ipc").path)", "--endpoint-file",
+                endpointFile.path,
+            ])
         var endpoints: [String] = []
         try harness.waitUntil("the broker writes its endpoints") {
-            endpoints = ((try? String(contentsOf: endpointFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+            endpoints = ((try? String(contentsOf: endpointFile, encoding: .utf8)) ?? "").split(separator: "\n").map(
+                String.init)
             return endpoints.count == 2 || !broker.process.isRunning
         }
         try #require(endpoints.count == 2, "the broker wrote \(endpoints): \(broker.errors)")
@@ -180,7 +184,8 @@ struct ClusterTests {
         let results = try ResultLine.parse(run.output)
         #expect(results.count == 2)
         #expect(results.allSatisfy { $0.status == "failed" && $0.attempts == 3 })
-        #expect(results.allSatisfy { $0.error?.hasPrefix("simulated failure (after 3 attempts)\nattempt 1 on ") == true })
+        #expect(
+            results.allSatisfy { $0.error?.hasPrefix("simulated failure (after 3 attempts)\nattempt 1 on ") == true })
         #expect(results.allSatisfy { $0.error?.split(separator: "\n").count == 4 }, "the reason, then each attempt")
     }
 
@@ -195,11 +200,13 @@ struct ClusterTests {
         let result = try #require(try ResultLine.parse(run.output).first)
         let lines = result.error?.split(separator: "\n").map(String.init) ?? []
         #expect(lines.first == "timeout (after 2 attempts)")
-        #expect(Set(lines.dropFirst()) == ["attempt 1 on first: timeout", "attempt 2 on second: timeout"]
-            || Set(lines.dropFirst()) == ["attempt 1 on second: timeout", "attempt 2 on first: timeout"])
+        #expect(
+            Set(lines.dropFirst()) == ["attempt 1 on first: timeout", "attempt 2 on second: timeout"]
+                || Set(lines.dropFirst()) == ["attempt 1 on second: timeout", "attempt 2 on first: timeout"])
         #expect(result.attempts == 2)
         #expect(broker.errors.contains("reason=timeout"))
-        #expect(broker.errors.components(separatedBy: "task requeued").count == 2, "one requeue, then the final failure")
+        #expect(
+            broker.errors.components(separatedBy: "task requeued").count == 2, "one requeue, then the final failure")
     }
 
     @Test("fails a task whose category gets no worker within --queue-timeout, and runs --ordered categories in order")
@@ -305,7 +312,8 @@ struct ClusterTests {
         #expect(badDuration.status == 64)
         let badBind = try harness.run(binary: "corsair-broker", ["--bind", "nonsense://x"])
         #expect(badBind.status == 64)
-        let badWorkerEndpoint = try harness.run(binary: "corsair-worker", ["--broker", "nowhere", "--category", "a", "--echo"])
+        let badWorkerEndpoint = try harness.run(
+            binary: "corsair-worker", ["--broker", "nowhere", "--category", "a", "--echo"])
         #expect(badWorkerEndpoint.status == 64)
         #expect(badWorkerEndpoint.errors.contains("zmq_connect(nowhere)"))
         let badClientEndpoint = try harness.run(binary: "corsair", ["submit", "--broker", "nowhere"], input: "a1")
@@ -321,7 +329,9 @@ struct ClusterTests {
         broker.send(SIGTERM)
         #expect(broker.waitForExit() == 0)
         let lines = try String(contentsOf: logFile, encoding: .utf8).split(separator: "\n")
-        let objects = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]) }
+        let objects = try lines.map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String])
+        }
         #expect(objects.first?["message"] == "broker listening")
         #expect(objects.contains { $0["message"] == "worker joined" && $0["worker.id"] == "logged" })
         #expect(objects.allSatisfy { $0["time"]?.hasSuffix("Z") == true && $0["label"] == "corsair.broker" })
@@ -338,7 +348,8 @@ struct ClusterTests {
             {"id": "bad", "category": "calc", "payload": "1 / 0"}
             {"id": "waiting", "category": "nobody", "payload": "x"}
             """
-        let submit = try harness.start(binary: "corsair", ["submit", "--broker", endpoint, "--json", "-"], input: batch)
+        let submit = try harness.start(
+            binary: "corsair", ["submit", "--broker", endpoint, "--json", "-"], input: batch)
         try harness.waitUntil("two results arrive") { submit.output.split(separator: "\n").count == 2 }
 
         let status = try harness.run(binary: "corsair", ["status", "--broker", endpoint, "--json"])
@@ -359,7 +370,8 @@ struct ClusterTests {
         #expect(tasks.map { $0["id"] as? String } == ["bad"])
         #expect((tasks.first?["lastError"] as? String)?.contains("division by zero") == true)
         let unreachable = try harness.run(
-            binary: "corsair", ["status", "--broker", "tcp://127.0.0.1:\(try ProcessHarness.freePort())", "--timeout", "300ms"])
+            binary: "corsair",
+            ["status", "--broker", "tcp://127.0.0.1:\(try ProcessHarness.freePort())", "--timeout", "300ms"])
         #expect(unreachable.status == 69)
         submit.send(SIGKILL)
     }

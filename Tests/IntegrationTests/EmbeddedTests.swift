@@ -17,7 +17,8 @@ struct EmbeddedTests {
         var endpoints = bound.makeAsyncIterator()
         let endpoint = try #require(await endpoints.next()?.first)
 
-        let worker = try WorkerService(broker: endpoint, categories: ["shout"], concurrency: 4, logger: logger) { task in
+        let worker = try WorkerService(broker: endpoint, categories: ["shout"], concurrency: 4, logger: logger) {
+            task in
             guard task.payload != Array("fail".utf8) else { throw TaskFailure("refused", isRetryable: false) }
             return Array(String(decoding: task.payload, as: UTF8.self).uppercased().utf8)
         }

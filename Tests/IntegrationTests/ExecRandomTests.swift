@@ -137,7 +137,8 @@ struct ExecRandomTests {
             #expect(worker.process.isRunning, "\(worker.errors)")
             let peak = try ExecTests.peakMemory(of: worker)
             print(
-                "randomMisbehaviour: worker \(worker.pid) peak RSS \(peak / 1_000_000) MB, bound \(bound / 1_000_000) MB")
+                "randomMisbehaviour: worker \(worker.pid) peak RSS \(peak / 1_000_000) MB, bound \(bound / 1_000_000) MB"
+            )
             #expect(peak < bound)
         }
         #expect(!broker.errors.contains("worker left"), "\(broker.errors)")

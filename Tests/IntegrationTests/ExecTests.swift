@@ -110,12 +110,12 @@ struct ExecTests {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let script = harness.path("limits.sh")
         try """
-            case "$CORSAIR_TASK_ID" in
-            alloc) x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo "${#x}" ;;
-            spin) while :; do :; done ;;
-            where) touch left-behind; pwd; env | grep -v '^PWD=' | sort ;;
-            esac
-            """.write(to: script, atomically: true, encoding: .utf8)
+        case "$CORSAIR_TASK_ID" in
+        alloc) x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo "${#x}" ;;
+        spin) while :; do :; done ;;
+        where) touch left-behind; pwd; env | grep -v '^PWD=' | sort ;;
+        esac
+        """.write(to: script, atomically: true, encoding: .utf8)
         let worker = try harness.startWorker(
             endpoint, category: "c",
             [

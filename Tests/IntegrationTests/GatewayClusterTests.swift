@@ -30,7 +30,8 @@ struct GatewayClusterTests {
         let (http, endpoint) = try startCluster()
         let (status, answer) = try await HTTP.request(
             http.appending(path: "v1/tasks"), method: "POST",
-            body: #"[{"id": "h1", "category": "a", "payload": "one"}, {"id": "h2", "category": "a", "payload": "two"}]"#)
+            body: #"[{"id": "h1", "category": "a", "payload": "one"}, {"id": "h2", "category": "a", "payload": "two"}]"#
+        )
         #expect(status == 202, "\(answer)")
         #expect((answer as? [String: Any])?["accepted"] as? [String] == ["h1", "h2"])
 

@@ -20,7 +20,8 @@ struct IPv6Tests {
             binary: "corsair-broker", ["--bind", "tcp://[::1]:*", "--endpoint-file", endpointFile.path])
         var endpoint = ""
         try harness.waitUntil("the broker writes its endpoint file") {
-            endpoint = (try? String(contentsOf: endpointFile, encoding: .utf8))?
+            endpoint =
+                (try? String(contentsOf: endpointFile, encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             return !endpoint.isEmpty || !broker.process.isRunning
         }

@@ -18,7 +18,8 @@ enum Python {
         check.waitUntilExit()
         guard check.terminationStatus == 0 else {
             throw HarnessError(
-                "python3 with pyzmq and majortomo is needed for the interop tests: run Tests/run.sh, which installs them")
+                "python3 with pyzmq and majortomo is needed for the interop tests: run Tests/run.sh, which installs them"
+            )
         }
     }
 

@@ -16,7 +16,8 @@ struct InteropTests {
     func majortomoWorkerUnderOurBroker() throws {
         defer { harness.shutdown() }
         let (_, endpoint) = try harness.startBroker()
-        let worker = try Python.start(harness, ["-m", "majortomo.echo", "-b", endpoint, "-n", "echo", "worker", "-i", "1"])
+        let worker = try Python.start(
+            harness, ["-m", "majortomo.echo", "-b", endpoint, "-n", "echo", "worker", "-i", "1"])
         try harness.waitUntilServed("echo", at: endpoint, by: worker)
         let run = try harness.run(
             binary: "corsair", ["submit", "--broker", endpoint, "--category", "echo", "--json"], input: "x1 x2 x3")
@@ -31,7 +32,8 @@ struct InteropTests {
         let (_, endpoint) = try harness.startBroker()
         try harness.startWorker(endpoint, category: "calc", ["--calc"])
         let client = try Python.start(
-            harness, [Python.peers.appendingPathComponent("majortomo_client.py").path, endpoint, "calc", "4 * (2 + 3)", "7 / 2"])
+            harness,
+            [Python.peers.appendingPathComponent("majortomo_client.py").path, endpoint, "calc", "4 * (2 + 3)", "7 / 2"])
         #expect(client.waitForExit() == 0, "\(client.errors)")
         #expect(client.output == "20\n3.5\n")
     }

@@ -31,7 +31,9 @@ import Glibc
         return try socket.receive(blocking: false)
     }
 
-    @Test("carries multipart messages with empty and large frames both ways", arguments: ["inproc://round-trip", "tcp://127.0.0.1:*"])
+    @Test(
+        "carries multipart messages with empty and large frames both ways",
+        arguments: ["inproc://round-trip", "tcp://127.0.0.1:*"])
     func roundTrip(endpoint: String) throws {
         let (dealer, router) = try pair(endpoint, routingID: Array("worker-1".utf8))
         defer {
@@ -55,7 +57,8 @@ import Glibc
         }
         #expect(try dealer.send([[0x01]]))
         #expect(try receive(router) == [Array("worker-2".utf8), [0x01]])
-        #expect(try router.send([[], Array("MDPW02".utf8), [0x05]], routingID: Array("worker-2".utf8), blocking: false))
+        #expect(
+            try router.send([[], Array("MDPW02".utf8), [0x05]], routingID: Array("worker-2".utf8), blocking: false))
         #expect(try receive(dealer) == [[], Array("MDPW02".utf8), [0x05]])
         try router.setRouterMandatory(true)
         #expect {

@@ -108,7 +108,7 @@ struct BrokerDriver {
                 counters.dropped += 1
                 logger.info("send queue full, message dropped", metadata: ["peer.identity": "\(peer)"])
             }
-        } catch where error.code == .hostUnreachable {
+        } catch let error where error.code == .hostUnreachable {
             counters.unreachable += 1
             logger.debug("peer unreachable", metadata: ["peer.identity": "\(peer)"])
             perform(machine.peerUnreachable(peer, at: .now))

@@ -1,7 +1,7 @@
+public import CoreMetrics
 import DequeModule
 import Foundation
 public import Logging
-public import CoreMetrics
 import ZeroMQ
 
 /// Runs a ``BrokerStateMachine`` on its own thread, `broker-io`, which owns the broker's ROUTER socket.

@@ -109,7 +109,10 @@ struct ClientOutbox {
 
     /// Everything held for `peer`, acknowledgements first: what must leave before any other message to it.
     mutating func release(_ peer: PeerID) -> [BrokerOutbound] {
-        held.removeValue(forKey: peer).map { var batch = $0; return batch.take() } ?? []
+        held.removeValue(forKey: peer).map {
+            var batch = $0
+            return batch.take()
+        } ?? []
     }
 
     /// What leaves at the end of a pass: every client's results, with its acknowledgements, and acknowledgements

@@ -51,13 +51,15 @@ public struct BatchParser: Sendable {
     /// - Throws: ``BatchFileError`` locating the first problem.
     public func parse(_ text: String) throws(BatchFileError) -> [TaskSpec] {
         if let defaultCategory, let reason = CategoryName.validate(defaultCategory) {
-            throw BatchFileError(line: 1, column: 1, token: defaultCategory, message: "invalid default category: \(reason)")
+            throw BatchFileError(
+                line: 1, column: 1, token: defaultCategory, message: "invalid default category: \(reason)")
         }
         let lines = Self.lines(of: text)
-        let tasks = switch format ?? Self.detectFormat(text) {
-        case .plain: try parsePlain(lines)
-        case .jsonl: try parseJSONLines(lines)
-        }
+        let tasks =
+            switch format ?? Self.detectFormat(text) {
+            case .plain: try parsePlain(lines)
+            case .jsonl: try parseJSONLines(lines)
+            }
         guard !tasks.isEmpty else {
             throw BatchFileError(line: 1, column: 1, message: "the batch holds no tasks")
         }
@@ -270,7 +272,9 @@ private struct JSONLine {
         guard let number = Self.number(value) else { throw mistyped(key, expected: "an integer", value) }
         if let integer = Int(exactly: number), range.contains(integer) { return integer }
         let double = number.doubleValue
-        guard double.rounded() == double else { throw error(at: key, "field '\(key)' must be an integer, found \(double)") }
+        guard double.rounded() == double else {
+            throw error(at: key, "field '\(key)' must be an integer, found \(double)")
+        }
         throw error(at: key, "field '\(key)' must be between \(range.lowerBound) and \(range.upperBound)")
     }
 
@@ -281,7 +285,8 @@ private struct JSONLine {
             guard let parsed = DurationParser.parse(text) else {
                 throw error(
                     at: "timeout",
-                    "field 'timeout' is not a valid duration: '\(text)' (try 30s, 250ms, 2m or a number of seconds, at most one year)")
+                    "field 'timeout' is not a valid duration: '\(text)' (try 30s, 250ms, 2m or a number of seconds, at most one year)"
+                )
             }
             duration = parsed
         } else if let number = Self.number(value) {
@@ -353,7 +358,8 @@ private struct JSONLine {
     /// Foundation on Linux reports a 0-based UTF-8 offset as "around character N";
     /// that is turned into a `Character` column. Other wordings keep column 1.
     private static func describe(_ error: any Error, in text: Substring) -> (reason: String, column: Int) {
-        var reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
+        var reason =
+            (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
             ?? error.localizedDescription
         if reason.hasSuffix(".") { reason.removeLast() }
         guard let marker = reason.range(of: " around character ") else { return (reason, 1) }

@@ -37,9 +37,11 @@ extension BrokerReply {
         case .results(let results):
             frames.append([ClientProtocol.Command.result.rawValue])
             var writer = WireWriter(
-                capacity: 4 + results.reduce(0) {
-                    $0 + 28 + $1.id.utf8.count + $1.category.utf8.count + ($1.worker?.utf8.count ?? 0) + $1.output.count
-                })
+                capacity: 4
+                    + results.reduce(0) {
+                        $0 + 28 + $1.id.utf8.count + $1.category.utf8.count + ($1.worker?.utf8.count ?? 0)
+                            + $1.output.count
+                    })
             writer.write(UInt32(clamping: results.count))
             for result in results {
                 writer.write(result.outcome.rawValue)

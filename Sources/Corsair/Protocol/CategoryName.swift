@@ -23,7 +23,8 @@ public enum CategoryName {
             return "a category name must be at most \(maxLength) bytes long (this one has \(bytes))"
         }
         if let bad = name.unicodeScalars.first(where: { !isAllowed($0) }) {
-            return "a category name may only contain ASCII letters, digits, '.', '_' and '-' (found '\(bad.escaped(asASCII: false))')"
+            return
+                "a category name may only contain ASCII letters, digits, '.', '_' and '-' (found '\(bad.escaped(asASCII: false))')"
         }
         if name.hasPrefix(reservedPrefix) {
             return "names starting with '\(reservedPrefix)' are reserved for the broker's MMI services"

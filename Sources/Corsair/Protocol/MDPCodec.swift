@@ -63,7 +63,8 @@ public enum MDPCodec {
             }
             guard frames[base + 3].isEmpty else {
                 throw ProtocolError(
-                    frame: base + 3, of: count, "expected an empty delimiter after the envelope, got \(frames[base + 3].count) bytes")
+                    frame: base + 3, of: count,
+                    "expected an empty delimiter after the envelope, got \(frames[base + 3].count) bytes")
             }
             let envelope = frames[base + 2]
             let body = Array(frames[(base + 4)...])
@@ -93,7 +94,8 @@ public enum MDPCodec {
         case MDP.WorkerCommand.request.rawValue: dialect = .majortomo
         default:
             throw ProtocolError(
-                frame: base + 1, of: frames.count, "expected MDPC02 REQUEST (0x01, or majortomo's 0x02), got \(hex(command))")
+                frame: base + 1, of: frames.count,
+                "expected MDPC02 REQUEST (0x01, or majortomo's 0x02), got \(hex(command))")
         }
         let category = try text(frames, base + 2, "service name")
         return ClientRequest(framing: framing, dialect: dialect, category: category, body: Array(frames[(base + 3)...]))
@@ -106,7 +108,8 @@ public enum MDPCodec {
         }
         let bytes = frames[index]
         guard (1...255).contains(bytes.count), let value = String(validating: bytes, as: UTF8.self) else {
-            throw ProtocolError(frame: index, of: frames.count, "\(what) must be 1…255 bytes of UTF-8, got \(bytes.printable)")
+            throw ProtocolError(
+                frame: index, of: frames.count, "\(what) must be 1…255 bytes of UTF-8, got \(bytes.printable)")
         }
         return value
     }
@@ -245,7 +248,8 @@ public enum MDPCodec {
             return .disconnect
         default:
             throw ProtocolError(
-                frame: base + 1, of: count, "expected REQUEST, HEARTBEAT, DISCONNECT or TASKS from the broker, got \(hex(command))")
+                frame: base + 1, of: count,
+                "expected REQUEST, HEARTBEAT, DISCONNECT or TASKS from the broker, got \(hex(command))")
         }
     }
 }

@@ -35,7 +35,9 @@ public enum TaskBatch {
     }
 
     /// Decodes the frame of a TASKS message, frame `frame` of `frameCount`.
-    public static func decodeTasks(_ bytes: [UInt8], frame: Int, of frameCount: Int) throws(ProtocolError) -> [AssignedTask] {
+    public static func decodeTasks(
+        _ bytes: [UInt8], frame: Int, of frameCount: Int
+    ) throws(ProtocolError) -> [AssignedTask] {
         var reader = WireReader(bytes, frame: frame, of: frameCount)
         let count = try header(&reader, "TASKS")
         var tasks: [AssignedTask] = []
@@ -70,7 +72,9 @@ public enum TaskBatch {
     }
 
     /// Decodes the frame of a RESULTS message, frame `frame` of `frameCount`.
-    public static func decodeResults(_ bytes: [UInt8], frame: Int, of frameCount: Int) throws(ProtocolError) -> [WorkerResult] {
+    public static func decodeResults(
+        _ bytes: [UInt8], frame: Int, of frameCount: Int
+    ) throws(ProtocolError) -> [WorkerResult] {
         var reader = WireReader(bytes, frame: frame, of: frameCount)
         let count = try header(&reader, "RESULTS")
         var results: [WorkerResult] = []

@@ -81,7 +81,8 @@ struct WireReader {
     ) throws(ProtocolError) -> [UInt8] {
         let length = Int(try read(Length.self, "\(field()) length"))
         guard bytes.count - offset >= length else {
-            throw error("truncated at byte \(offset) reading \(field()) (\(length) bytes, \(bytes.count - offset) left)")
+            throw error(
+                "truncated at byte \(offset) reading \(field()) (\(length) bytes, \(bytes.count - offset) left)")
         }
         defer { offset += length }
         return Array(bytes[offset..<offset + length])
@@ -93,7 +94,8 @@ struct WireReader {
     ) throws(ProtocolError) -> String {
         let length = Int(try read(Length.self, "\(field()) length"))
         guard bytes.count - offset >= length else {
-            throw error("truncated at byte \(offset) reading \(field()) (\(length) bytes, \(bytes.count - offset) left)")
+            throw error(
+                "truncated at byte \(offset) reading \(field()) (\(length) bytes, \(bytes.count - offset) left)")
         }
         let slice = bytes[offset..<offset + length]
         // Ids and category names are nearly always ASCII, which is valid UTF-8 as it is: skip the general validation.

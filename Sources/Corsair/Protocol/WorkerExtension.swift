@@ -52,7 +52,8 @@ public struct WorkerOffer: Sendable, Hashable {
 
     /// The offer as one frame.
     public var encoded: [UInt8] {
-        let milliseconds = heartbeatInterval.components.seconds * 1000
+        let milliseconds =
+            heartbeatInterval.components.seconds * 1000
             + heartbeatInterval.components.attoseconds / 1_000_000_000_000_000
         var text = "credit=\(credit)\nheartbeat-ms=\(milliseconds)\nname=\(name)"
         if let host { text += "\nhost=\(host)" }

@@ -54,7 +54,9 @@ public final class WorkerLoop: Sendable {
         thread.start { [self] sockets in
             defer { continuation.finish() }
             var io = WorkerIO(
-                connections: configurations.map { Connection(machine: WorkerStateMachine(configuration: $0, now: .now)) },
+                connections: configurations.map {
+                    Connection(machine: WorkerStateMachine(configuration: $0, now: .now))
+                },
                 sockets: sockets, events: continuation, inline: inline, drainTimeout: drainTimeout, logger: logger)
             try io.run(mailbox: thread.mailbox)
         }
@@ -230,7 +232,8 @@ private struct WorkerIO {
         case .brokerSilent(let silence):
             logger.info("broker silent, reconnecting", metadata: metadata.merging(["silence": "\(silence)"]) { $1 })
         case .reconnecting(let delay):
-            logger.info("reconnect scheduled", metadata: metadata.merging(["delay": "\(DurationParser.format(delay))"]) { $1 })
+            logger.info(
+                "reconnect scheduled", metadata: metadata.merging(["delay": "\(DurationParser.format(delay))"]) { $1 })
         case .gaveUp(let after):
             logger.info("broker unavailable, giving up", metadata: metadata.merging(["after": "\(after)"]) { $1 })
         case .badMessage(let error):

@@ -147,7 +147,11 @@ public struct WorkerStateMachine: Sendable {
             return [.event(.extensionAccepted)]
         case .tasks(let tasks):
             guard resultBudget != nil else {
-                return [.event(.badMessage(ProtocolError(frame: 1, of: frames.count, "TASKS before the broker agreed to batches")))]
+                return [
+                    .event(
+                        .badMessage(
+                            ProtocolError(frame: 1, of: frames.count, "TASKS before the broker agreed to batches")))
+                ]
             }
             var actions: [Action] = []
             actions.reserveCapacity(tasks.count)
@@ -180,7 +184,11 @@ public struct WorkerStateMachine: Sendable {
             maxResultBytes: maxResultBytes)
         if isExtended {
             guard let first = body.first else {
-                return [.event(.badMessage(ProtocolError(frame: nil, of: frameCount, "extended REQUEST lacks its task header")))]
+                return [
+                    .event(
+                        .badMessage(ProtocolError(frame: nil, of: frameCount, "extended REQUEST lacks its task header"))
+                    )
+                ]
             }
             do {
                 let header = try TaskHeader(decoding: first, frame: bodyStart, of: frameCount)
@@ -271,7 +279,8 @@ public struct WorkerStateMachine: Sendable {
 
     /// Adds `entry` to the next RESULTS message, sending what is gathered first when `entry` would take it over the
     /// `budget` bytes, and sending it now when it is full. An entry over the budget on its own goes alone.
-    private mutating func gather(_ entry: WorkerResult, within budget: Int, at now: ContinuousClock.Instant) -> [Action] {
+    private mutating func gather(_ entry: WorkerResult, within budget: Int, at now: ContinuousClock.Instant) -> [Action]
+    {
         let size = 17 + entry.output.count  // key, attempt, outcome and length, then the output
         var actions: [Action] = []
         if !pendingResults.isEmpty && pendingBytes + size > budget {

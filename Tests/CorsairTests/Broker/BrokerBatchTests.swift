@@ -11,7 +11,8 @@ import Testing
         #expect(
             joined.sent(to: w1) == [
                 .heartbeat(
-                    .delimited, acknowledgement: .seconds(1), batchBytes: TaskBatch.limit.bytes, maxMessageBytes: 16 << 20)
+                    .delimited, acknowledgement: .seconds(1), batchBytes: TaskBatch.limit.bytes,
+                    maxMessageBytes: 16 << 20)
             ])
         let submitted = broker.submit([task("a1"), task("a2"), task("a3"), task("a4")])
         #expect(submitted.requests.isEmpty)
@@ -110,7 +111,8 @@ import Testing
 }
 
 @Suite struct BrokerQuietTests {
-    @Test("with reportsEveryTask off, reports no dispatch or success events but still counts, and still reports failures")
+    @Test(
+        "with reportsEveryTask off, reports no dispatch or success events but still counts, and still reports failures")
     func quiet() throws {
         var broker = BrokerHarness { $0.maxAttempts = 1 }
         broker.machine.reportsEveryTask = false

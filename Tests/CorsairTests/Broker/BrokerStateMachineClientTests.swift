@@ -8,7 +8,8 @@ import Testing
         var broker = BrokerHarness()
         broker.plainWorker(w1, category: "echo")
         let request = try #require(
-            broker.receive([MDP.clientHeader, [0x01], Array("echo".utf8), Array("hi".utf8)], from: client).requests.first)
+            broker.receive([MDP.clientHeader, [0x01], Array("echo".utf8), Array("hi".utf8)], from: client).requests
+                .first)
         let reply = broker.final(request, body: "hi").sent(to: client)
         #expect(reply == [.reply(.rfc18, .rfc18, final: true, category: "echo", body: [Array("hi".utf8)])])
         let encoded = MDPCodec.encode(try #require(reply.first))
@@ -32,9 +33,10 @@ import Testing
         broker.corsairWorker(w1, category: "echo", credit: 10)
         var requests = [SentRequest]()
         for index in 0..<10 {
-            requests += broker.receive(
-                [MDP.clientHeader, [0x01], Array("echo".utf8), Array("\(index)".utf8)], from: client
-            ).requests
+            requests +=
+                broker.receive(
+                    [MDP.clientHeader, [0x01], Array("echo".utf8), Array("\(index)".utf8)], from: client
+                ).requests
         }
         #expect(requests.count == 10)
         var replies = [BrokerOutbound]()
@@ -52,9 +54,18 @@ import Testing
             broker.receive([MDP.clientHeader, [0x01], Array(service.utf8), Array(body.utf8)], from: client)
                 .sent(to: client)
         }
-        #expect(ask("mmi.service", "a") == [.reply(.rfc18, .rfc18, final: true, category: "mmi.service", body: [Array("200".utf8)])])
-        #expect(ask("mmi.service", "b") == [.reply(.rfc18, .rfc18, final: true, category: "mmi.service", body: [Array("404".utf8)])])
-        #expect(ask("mmi.nothing", "a") == [.reply(.rfc18, .rfc18, final: true, category: "mmi.nothing", body: [Array("501".utf8)])])
+        #expect(
+            ask("mmi.service", "a") == [
+                .reply(.rfc18, .rfc18, final: true, category: "mmi.service", body: [Array("200".utf8)])
+            ])
+        #expect(
+            ask("mmi.service", "b") == [
+                .reply(.rfc18, .rfc18, final: true, category: "mmi.service", body: [Array("404".utf8)])
+            ])
+        #expect(
+            ask("mmi.nothing", "a") == [
+                .reply(.rfc18, .rfc18, final: true, category: "mmi.nothing", body: [Array("501".utf8)])
+            ])
     }
 
     @Test("relays PARTIAL replies to a plain MDP client")
@@ -65,7 +76,10 @@ import Testing
             broker.receive([MDP.clientHeader, [0x01], Array("a".utf8), [1]], from: client).requests.first)
         let partial = broker.receive(
             MDPCodec.encodeFromWorker(.partial(envelope: request.envelope, body: [Array("half".utf8)])), from: w1)
-        #expect(partial.sent(to: client) == [.reply(.rfc18, .rfc18, final: false, category: "a", body: [Array("half".utf8)])])
+        #expect(
+            partial.sent(to: client) == [
+                .reply(.rfc18, .rfc18, final: false, category: "a", body: [Array("half".utf8)])
+            ])
     }
 
     @Test("does not queue a task id again when its session resubmits it, and resends a finished result")

@@ -71,11 +71,12 @@ import Testing
             joined.sent(to: w1) == [.heartbeat(.delimited, acknowledgement: .seconds(1), maxMessageBytes: 16 << 20)])
         let requests = broker.submit([task("a1"), task("a2"), task("a3"), task("a4")]).requests
         #expect(requests.map(\.payload) == ["a1", "a2", "a3"])
-        #expect(requests.map(\.header) == [
-            TaskHeader(id: "a1", attempt: 1, timeout: .seconds(7)),
-            TaskHeader(id: "a2", attempt: 1, timeout: .seconds(7)),
-            TaskHeader(id: "a3", attempt: 1, timeout: .seconds(7)),
-        ])
+        #expect(
+            requests.map(\.header) == [
+                TaskHeader(id: "a1", attempt: 1, timeout: .seconds(7)),
+                TaskHeader(id: "a2", attempt: 1, timeout: .seconds(7)),
+                TaskHeader(id: "a3", attempt: 1, timeout: .seconds(7)),
+            ])
         let more = broker.final(try #require(requests.element(at: 1)), outcome: .succeeded).requests
         #expect(more.map(\.payload) == ["a4"])
     }

@@ -14,7 +14,8 @@ import Testing
         broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w2, after: .milliseconds(2500))
         #expect(broker.tick(after: .milliseconds(2900)).requests.isEmpty)
         let expired = broker.tick(after: .milliseconds(3100))
-        #expect(expired.events.contains(.workerLeft(peer: w1, name: "\(w1)", category: "a", reason: .expired, inFlight: 1)))
+        #expect(
+            expired.events.contains(.workerLeft(peer: w1, name: "\(w1)", category: "a", reason: .expired, inFlight: 1)))
         let retry = try #require(expired.requests.first)
         #expect(retry.worker == w2)
         #expect(retry.token?.attempt == 2)
@@ -142,7 +143,8 @@ import Testing
         broker.receive(MDPCodec.encodeFromWorker(.disconnect), from: w1)
         broker.corsairWorker(w2, category: "a", credit: 1)
         // A FINAL carrying attempt 1 arrives from w2, which holds attempt 2.
-        let late = broker.final(SentRequest(worker: w2, envelope: first.envelope, header: nil, body: []), outcome: .succeeded)
+        let late = broker.final(
+            SentRequest(worker: w2, envelope: first.envelope, header: nil, body: []), outcome: .succeeded)
         #expect(late.results.isEmpty)
         #expect(late.events.contains(.lateReply(peer: w2, envelope: first.envelope.hexString)))
         #expect(broker.machine.state(ofTask: "a1", session: [7]) == "running")

@@ -75,8 +75,9 @@ import Testing
         #expect(found.map(\.state) == ["succeeded"])
         #expect(found.first?.result == "done")
         #expect(found.first?.finished == 1_000_000)
-        #expect(broker.machine.tasks(matching: TaskQuery(state: "succeeded")).first?.result == nil,
-                "results only come with a query for one id")
+        #expect(
+            broker.machine.tasks(matching: TaskQuery(state: "succeeded")).first?.result == nil,
+            "results only come with a query for one id")
     }
 
     @Test("forgets the oldest finished tasks beyond --retain-finished; a forgotten id submitted again runs again")
@@ -116,7 +117,8 @@ import Testing
         expectCountsMatchTasks(broker)
         broker.receive(MDPCodec.encodeFromWorker(.disconnect), from: w1, after: .seconds(17))
         expectCountsMatchTasks(broker)
-        var pending = broker.corsairWorker(w2, category: "a", credit: 10, heartbeat: .seconds(60), after: .seconds(17)).requests
+        var pending = broker.corsairWorker(w2, category: "a", credit: 10, heartbeat: .seconds(60), after: .seconds(17))
+            .requests
         while !pending.isEmpty {
             expectCountsMatchTasks(broker)
             pending = pending.flatMap { broker.final($0, outcome: .succeeded, after: .seconds(17)).requests }
@@ -130,9 +132,10 @@ import Testing
     private func expectCountsMatchTasks(_ broker: BrokerHarness, sourceLocation: SourceLocation = #_sourceLocation) {
         let status = broker.machine.status(at: broker.t0)
         let tasks = Array(broker.machine.tasks.values)
-        let byState = Dictionary(uniqueKeysWithValues: TaskState.allCases.map { state in
-            (state.rawValue, tasks.count { $0.state == state })
-        })
+        let byState = Dictionary(
+            uniqueKeysWithValues: TaskState.allCases.map { state in
+                (state.rawValue, tasks.count { $0.state == state })
+            })
         #expect(status.tasks == byState, sourceLocation: sourceLocation)
         for category in status.categories {
             #expect(
@@ -177,7 +180,8 @@ import Testing
     func queryJSON() throws {
         #expect(ClientMessage.query(.status).encoded.last == Array(#"{"status":{}}"#.utf8))
         let tasks = try #require(ClientMessage.query(.tasks(TaskQuery(state: "failed", limit: 5))).encoded.last)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(tasks)) as? [String: [String: [String: Any]]])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(tasks)) as? [String: [String: [String: Any]]])
         #expect(object["tasks"]?["_0"]?["state"] as? String == "failed")
         #expect(object["tasks"]?["_0"]?["limit"] as? Int == 5)
     }

@@ -68,10 +68,11 @@ struct BrokerHarness {
             after: offset)
     }
 
-
     /// A batching worker's RESULTS message.
     @discardableResult
-    mutating func results(_ results: [WorkerResult], from peer: PeerID, after offset: Duration = .zero) -> [BrokerAction] {
+    mutating func results(
+        _ results: [WorkerResult], from peer: PeerID, after offset: Duration = .zero
+    ) -> [BrokerAction] {
         receive(MDPCodec.encodeFromWorker(.results(results)), from: peer, after: offset)
     }
 }

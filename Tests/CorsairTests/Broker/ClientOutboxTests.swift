@@ -44,7 +44,8 @@ import Testing
         _ = outbox.hold(results: [result("a0")], framing: .rfc18, for: client)
         _ = outbox.hold(accepted: ["a1"], framing: .rfc18, for: client, at: t0)
         _ = outbox.hold(accepted: ["b1"], framing: .rfc18, for: w1, at: t0)
-        #expect(outbox.release(client) == [.batch(.rfc18, .accepted(["a1"])), .batch(.rfc18, .results([result("a0")]))])
+        #expect(
+            outbox.release(client) == [.batch(.rfc18, .accepted(["a1"])), .batch(.rfc18, .results([result("a0")]))])
         #expect(outbox.release(client).isEmpty)
         #expect(outbox.due(at: t0, everything: true).map(\.0) == [w1])
     }

@@ -1,5 +1,6 @@
-@testable import Corsair
 import Testing
+
+@testable import Corsair
 
 @Suite struct BatchParserTests {
     /// One batch that must fail, and where and how.
@@ -45,7 +46,8 @@ import Testing
         let tasks = try BatchParser().parse(text)
         #expect(tasks.map(\.id) == ids)
         #expect(Set(tasks.map(\.id)).count == tasks.count)
-        #expect(tasks.map { String(decoding: $0.payload, as: UTF8.self) } == text.split(separator: " ").map(String.init))
+        #expect(
+            tasks.map { String(decoding: $0.payload, as: UTF8.self) } == text.split(separator: " ").map(String.init))
     }
 
     @Test func defaultCategoryTakesEveryToken() throws {
@@ -97,13 +99,16 @@ import Testing
             {"category":"x.y","payload":"","timeout":0.25}
             """
         let tasks = try BatchParser().parse(text)
-        #expect(tasks == [
-            TaskSpec(
-                id: "t1", category: "render", payload: Array("frame 1".utf8), priority: 5,
-                timeout: .milliseconds(1500), maxAttempts: 3),
-            TaskSpec(id: "line-2", category: "render", payload: Array("frame 2".utf8), priority: -2, timeout: .seconds(30)),
-            TaskSpec(id: "line-5", category: "x.y", payload: [], timeout: .milliseconds(250)),
-        ])
+        #expect(
+            tasks == [
+                TaskSpec(
+                    id: "t1", category: "render", payload: Array("frame 1".utf8), priority: 5,
+                    timeout: .milliseconds(1500), maxAttempts: 3),
+                TaskSpec(
+                    id: "line-2", category: "render", payload: Array("frame 2".utf8), priority: -2,
+                    timeout: .seconds(30)),
+                TaskSpec(id: "line-5", category: "x.y", payload: [], timeout: .milliseconds(250)),
+            ])
     }
 
     @Test func jsonLinesEdgeValues() throws {
@@ -116,7 +121,8 @@ import Testing
     }
 
     @Test func jsonLinesDefaultCategory() throws {
-        let tasks = try BatchParser(defaultCategory: "a").parse(#"{"payload":"p"}"# + "\n" + #"{"payload":"q","category":"b"}"#)
+        let tasks = try BatchParser(defaultCategory: "a").parse(
+            #"{"payload":"p"}"# + "\n" + #"{"payload":"q","category":"b"}"#)
         #expect(summary(tasks) == ["line-1|a|p", "line-2|b|q"])
     }
 
@@ -129,14 +135,18 @@ import Testing
     // MARK: Malformed
 
     static let plainCases: [Malformed] = [
-        .init(name: "no leading letter", text: "a1 a2\nb1 c2 42", line: 2, column: 7,
-              message: "category must start with a letter", token: "42"),
-        .init(name: "underscore first", text: "a1 _x", line: 1, column: 4,
-              message: "category must start with a letter", token: "_x"),
-        .init(name: "non-ASCII letter", text: "é a1", line: 1, column: 1,
-              message: "category must start with a letter", token: "é"),
-        .init(name: "category too long", text: String(repeating: "q", count: 256) + "1", line: 1, column: 1,
-              message: "at most 255 bytes long (this one has 256)", token: String(repeating: "q", count: 256) + "1"),
+        .init(
+            name: "no leading letter", text: "a1 a2\nb1 c2 42", line: 2, column: 7,
+            message: "category must start with a letter", token: "42"),
+        .init(
+            name: "underscore first", text: "a1 _x", line: 1, column: 4,
+            message: "category must start with a letter", token: "_x"),
+        .init(
+            name: "non-ASCII letter", text: "é a1", line: 1, column: 1,
+            message: "category must start with a letter", token: "é"),
+        .init(
+            name: "category too long", text: String(repeating: "q", count: 256) + "1", line: 1, column: 1,
+            message: "at most 255 bytes long (this one has 256)", token: String(repeating: "q", count: 256) + "1"),
         .init(name: "empty", text: "", line: 1, column: 1, message: "the batch holds no tasks"),
         .init(name: "only comments", text: "# a\n   # b\n\n", line: 1, column: 1, message: "the batch holds no tasks"),
     ]
@@ -152,83 +162,121 @@ import Testing
             #"{"category":"a","payload":"p",""# + name + #"":"# + value + "}"
         }
         return [
-            .init(name: "array", text: "[1,2]", line: 1, column: 1,
-                  message: "each line must hold a JSON object, found an array"),
-            .init(name: "string", text: ok + "\n\"hello\"", line: 2, column: 1,
-                  message: "each line must hold a JSON object, found a string"),
-            .init(name: "null", text: ok + "\nnull", line: 2, column: 1,
-                  message: "each line must hold a JSON object, found null"),
-            .init(name: "number", text: ok + "\n" + ok + "\n  42", line: 3, column: 1,
-                  message: "each line must hold a JSON object, found a number"),
-            .init(name: "unknown field", text: #"{"category":"a","payload":"p","colour":"red"}"#, line: 1, column: 31,
-                  message: "unknown field 'colour'", token: "colour"),
-            .init(name: "first unknown field", text: #"{"zz":1,"category":"a","aa":2,"payload":"p"}"#, line: 1, column: 2,
-                  message: "unknown field 'zz'", token: "zz"),
-            .init(name: "missing category", text: #"{"payload":"p"}"#, line: 1, column: 1,
-                  message: "missing required field 'category'", token: "category"),
-            .init(name: "missing payload", text: #"{"category":"a"}"#, line: 1, column: 1,
-                  message: "missing required field 'payload'", token: "payload"),
-            .init(name: "category type", text: #"{"category":7,"payload":"p"}"#, line: 1, column: 2,
-                  message: "field 'category' must be a string, found a number", token: "category"),
-            .init(name: "reserved category", text: #"{"payload":"p", "category":"mmi.echo"}"#, line: 1, column: 17,
-                  message: "invalid category 'mmi.echo': names starting with 'mmi.' are reserved", token: "mmi.echo"),
-            .init(name: "bad category", text: #"{"category":"a b","payload":"p"}"#, line: 1, column: 2,
-                  message: "invalid category 'a b'", token: "a b"),
-            .init(name: "payload array", text: #"{"category":"a","payload":[1,2]}"#, line: 1, column: 17,
-                  message: "field 'payload' must be a string, found an array", token: "payload"),
-            .init(name: "payload null", text: #"{"category":"a","payload":null}"#, line: 1, column: 17,
-                  message: "field 'payload' must be a string, found null", token: "payload"),
-            .init(name: "id type", text: #"{"id":5,"category":"a","payload":"p"}"#, line: 1, column: 2,
-                  message: "field 'id' must be a string, found a number", token: "id"),
-            .init(name: "id empty", text: #"{"id":"","category":"a","payload":"p"}"#, line: 1, column: 2,
-                  message: "field 'id' must not be empty", token: "id"),
-            .init(name: "duplicate id",
-                  text: #"{"id":"x","category":"a","payload":"p"}"# + "\n" + ok + "\n" + #"{"category":"a", "id":"x","payload":"p"}"#,
-                  line: 3, column: 18, message: "duplicate id 'x' (already used on line 1)", token: "x"),
-            .init(name: "priority string", text: field("priority", #""high""#), line: 1, column: 31,
-                  message: "field 'priority' must be an integer, found a string", token: "priority"),
-            .init(name: "priority bool", text: field("priority", "true"), line: 1, column: 31,
-                  message: "field 'priority' must be an integer, found a boolean", token: "priority"),
-            .init(name: "priority fraction", text: field("priority", "1.5"), line: 1, column: 31,
-                  message: "field 'priority' must be an integer, found 1.5", token: "priority"),
-            .init(name: "priority over Int32", text: field("priority", "2147483648"), line: 1, column: 31,
-                  message: "field 'priority' must be between -2147483648 and 2147483647", token: "priority"),
-            .init(name: "priority over Int64", text: field("priority", "9223372036854775808"), line: 1, column: 31,
-                  message: "field 'priority' must be between -2147483648 and 2147483647", token: "priority"),
-            .init(name: "priority under Int32", text: field("priority", "-2147483649"), line: 1, column: 31,
-                  message: "field 'priority' must be between -2147483648 and 2147483647", token: "priority"),
-            .init(name: "max_attempts zero", text: field("max_attempts", "0"), line: 1, column: 31,
-                  message: "field 'max_attempts' must be between 1 and 100", token: "max_attempts"),
-            .init(name: "max_attempts 101", text: field("max_attempts", "101"), line: 1, column: 31,
-                  message: "field 'max_attempts' must be between 1 and 100", token: "max_attempts"),
-            .init(name: "max_attempts bool", text: field("max_attempts", "false"), line: 1, column: 31,
-                  message: "field 'max_attempts' must be an integer, found a boolean", token: "max_attempts"),
-            .init(name: "max_attempts string", text: field("max_attempts", #""3""#), line: 1, column: 31,
-                  message: "field 'max_attempts' must be an integer, found a string", token: "max_attempts"),
-            .init(name: "timeout zero", text: field("timeout", "0"), line: 1, column: 31,
-                  message: "field 'timeout' must be greater than zero", token: "timeout"),
-            .init(name: "timeout negative", text: field("timeout", "-1"), line: 1, column: 31,
-                  message: "field 'timeout' must be greater than zero", token: "timeout"),
-            .init(name: "timeout bool", text: field("timeout", "true"), line: 1, column: 31,
-                  message: "field 'timeout' must be a number of seconds or a duration string, found a boolean",
-                  token: "timeout"),
-            .init(name: "timeout array", text: field("timeout", "[]"), line: 1, column: 31,
-                  message: "field 'timeout' must be a number of seconds or a duration string, found an array",
-                  token: "timeout"),
-            .init(name: "timeout garbage", text: field("timeout", #""soon""#), line: 1, column: 31,
-                  message: "field 'timeout' is not a valid duration: 'soon'", token: "timeout"),
-            .init(name: "timeout zero string", text: field("timeout", #""0s""#), line: 1, column: 31,
-                  message: "field 'timeout' must be greater than zero", token: "timeout"),
-            .init(name: "timeout over a year", text: field("timeout", "40000000"), line: 1, column: 31,
-                  message: "field 'timeout' must be at most one year", token: "timeout"),
-            .init(name: "timeout string over a year", text: field("timeout", #""9000h""#), line: 1, column: 31,
-                  message: "field 'timeout' is not a valid duration: '9000h'", token: "timeout"),
-            .init(name: "key quoted in a value", text: #"{"payload":"\"priority\": ","category":"a","priority":"x"}"#,
-                  line: 1, column: 44, message: "field 'priority' must be an integer", token: "priority"),
-            .init(name: "value spelled like a key", text: #"{"payload":"priority","category":"a", "priority" : "x"}"#,
-                  line: 1, column: 39, message: "field 'priority' must be an integer", token: "priority"),
-            .init(name: "blank and comments only", text: "\n   \n# x\n", line: 1, column: 1,
-                  message: "the batch holds no tasks"),
+            .init(
+                name: "array", text: "[1,2]", line: 1, column: 1,
+                message: "each line must hold a JSON object, found an array"),
+            .init(
+                name: "string", text: ok + "\n\"hello\"", line: 2, column: 1,
+                message: "each line must hold a JSON object, found a string"),
+            .init(
+                name: "null", text: ok + "\nnull", line: 2, column: 1,
+                message: "each line must hold a JSON object, found null"),
+            .init(
+                name: "number", text: ok + "\n" + ok + "\n  42", line: 3, column: 1,
+                message: "each line must hold a JSON object, found a number"),
+            .init(
+                name: "unknown field", text: #"{"category":"a","payload":"p","colour":"red"}"#, line: 1, column: 31,
+                message: "unknown field 'colour'", token: "colour"),
+            .init(
+                name: "first unknown field", text: #"{"zz":1,"category":"a","aa":2,"payload":"p"}"#, line: 1, column: 2,
+                message: "unknown field 'zz'", token: "zz"),
+            .init(
+                name: "missing category", text: #"{"payload":"p"}"#, line: 1, column: 1,
+                message: "missing required field 'category'", token: "category"),
+            .init(
+                name: "missing payload", text: #"{"category":"a"}"#, line: 1, column: 1,
+                message: "missing required field 'payload'", token: "payload"),
+            .init(
+                name: "category type", text: #"{"category":7,"payload":"p"}"#, line: 1, column: 2,
+                message: "field 'category' must be a string, found a number", token: "category"),
+            .init(
+                name: "reserved category", text: #"{"payload":"p", "category":"mmi.echo"}"#, line: 1, column: 17,
+                message: "invalid category 'mmi.echo': names starting with 'mmi.' are reserved", token: "mmi.echo"),
+            .init(
+                name: "bad category", text: #"{"category":"a b","payload":"p"}"#, line: 1, column: 2,
+                message: "invalid category 'a b'", token: "a b"),
+            .init(
+                name: "payload array", text: #"{"category":"a","payload":[1,2]}"#, line: 1, column: 17,
+                message: "field 'payload' must be a string, found an array", token: "payload"),
+            .init(
+                name: "payload null", text: #"{"category":"a","payload":null}"#, line: 1, column: 17,
+                message: "field 'payload' must be a string, found null", token: "payload"),
+            .init(
+                name: "id type", text: #"{"id":5,"category":"a","payload":"p"}"#, line: 1, column: 2,
+                message: "field 'id' must be a string, found a number", token: "id"),
+            .init(
+                name: "id empty", text: #"{"id":"","category":"a","payload":"p"}"#, line: 1, column: 2,
+                message: "field 'id' must not be empty", token: "id"),
+            .init(
+                name: "duplicate id",
+                text: #"{"id":"x","category":"a","payload":"p"}"# + "\n" + ok + "\n"
+                    + #"{"category":"a", "id":"x","payload":"p"}"#,
+                line: 3, column: 18, message: "duplicate id 'x' (already used on line 1)", token: "x"),
+            .init(
+                name: "priority string", text: field("priority", #""high""#), line: 1, column: 31,
+                message: "field 'priority' must be an integer, found a string", token: "priority"),
+            .init(
+                name: "priority bool", text: field("priority", "true"), line: 1, column: 31,
+                message: "field 'priority' must be an integer, found a boolean", token: "priority"),
+            .init(
+                name: "priority fraction", text: field("priority", "1.5"), line: 1, column: 31,
+                message: "field 'priority' must be an integer, found 1.5", token: "priority"),
+            .init(
+                name: "priority over Int32", text: field("priority", "2147483648"), line: 1, column: 31,
+                message: "field 'priority' must be between -2147483648 and 2147483647", token: "priority"),
+            .init(
+                name: "priority over Int64", text: field("priority", "9223372036854775808"), line: 1, column: 31,
+                message: "field 'priority' must be between -2147483648 and 2147483647", token: "priority"),
+            .init(
+                name: "priority under Int32", text: field("priority", "-2147483649"), line: 1, column: 31,
+                message: "field 'priority' must be between -2147483648 and 2147483647", token: "priority"),
+            .init(
+                name: "max_attempts zero", text: field("max_attempts", "0"), line: 1, column: 31,
+                message: "field 'max_attempts' must be between 1 and 100", token: "max_attempts"),
+            .init(
+                name: "max_attempts 101", text: field("max_attempts", "101"), line: 1, column: 31,
+                message: "field 'max_attempts' must be between 1 and 100", token: "max_attempts"),
+            .init(
+                name: "max_attempts bool", text: field("max_attempts", "false"), line: 1, column: 31,
+                message: "field 'max_attempts' must be an integer, found a boolean", token: "max_attempts"),
+            .init(
+                name: "max_attempts string", text: field("max_attempts", #""3""#), line: 1, column: 31,
+                message: "field 'max_attempts' must be an integer, found a string", token: "max_attempts"),
+            .init(
+                name: "timeout zero", text: field("timeout", "0"), line: 1, column: 31,
+                message: "field 'timeout' must be greater than zero", token: "timeout"),
+            .init(
+                name: "timeout negative", text: field("timeout", "-1"), line: 1, column: 31,
+                message: "field 'timeout' must be greater than zero", token: "timeout"),
+            .init(
+                name: "timeout bool", text: field("timeout", "true"), line: 1, column: 31,
+                message: "field 'timeout' must be a number of seconds or a duration string, found a boolean",
+                token: "timeout"),
+            .init(
+                name: "timeout array", text: field("timeout", "[]"), line: 1, column: 31,
+                message: "field 'timeout' must be a number of seconds or a duration string, found an array",
+                token: "timeout"),
+            .init(
+                name: "timeout garbage", text: field("timeout", #""soon""#), line: 1, column: 31,
+                message: "field 'timeout' is not a valid duration: 'soon'", token: "timeout"),
+            .init(
+                name: "timeout zero string", text: field("timeout", #""0s""#), line: 1, column: 31,
+                message: "field 'timeout' must be greater than zero", token: "timeout"),
+            .init(
+                name: "timeout over a year", text: field("timeout", "40000000"), line: 1, column: 31,
+                message: "field 'timeout' must be at most one year", token: "timeout"),
+            .init(
+                name: "timeout string over a year", text: field("timeout", #""9000h""#), line: 1, column: 31,
+                message: "field 'timeout' is not a valid duration: '9000h'", token: "timeout"),
+            .init(
+                name: "key quoted in a value", text: #"{"payload":"\"priority\": ","category":"a","priority":"x"}"#,
+                line: 1, column: 44, message: "field 'priority' must be an integer", token: "priority"),
+            .init(
+                name: "value spelled like a key", text: #"{"payload":"priority","category":"a", "priority" : "x"}"#,
+                line: 1, column: 39, message: "field 'priority' must be an integer", token: "priority"),
+            .init(
+                name: "blank and comments only", text: "\n   \n# x\n", line: 1, column: 1,
+                message: "the batch holds no tasks"),
         ]
     }()
 
@@ -251,7 +299,7 @@ import Testing
         #expect(error.message.hasPrefix("invalid JSON: "))
         #expect(error.token == nil)
         #if os(Linux)
-            #expect(error.column == column)
+        #expect(error.column == column)
         #endif
     }
 
@@ -264,7 +312,8 @@ import Testing
         #expect(json.description == "line 1, column 31: field 'priority' must be an integer, found a boolean")
     }
 
-    private func expectFailure(_ bad: Malformed, parser: BatchParser, sourceLocation: SourceLocation = #_sourceLocation) {
+    private func expectFailure(_ bad: Malformed, parser: BatchParser, sourceLocation: SourceLocation = #_sourceLocation)
+    {
         do {
             let tasks = try parser.parse(bad.text)
             Issue.record("expected an error, parsed \(tasks.count) tasks", sourceLocation: sourceLocation)

@@ -1,5 +1,6 @@
-@testable import Corsair
 import Testing
+
+@testable import Corsair
 
 @Suite struct DurationParserTests {
     @Test(arguments: [

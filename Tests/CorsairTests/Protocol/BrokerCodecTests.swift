@@ -13,8 +13,11 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
         let prefix = framing.prefix
         func decode(_ frames: [[UInt8]]) throws -> BrokerInbound { try MDPCodec.decodeAtBroker(prefix + frames) }
         #expect(try decode([W, [0x01], text("a")]) == .worker(.ready(category: "a", offer: nil), framing))
-        #expect(try decode([W, [0x03], [9], [], text("p")]) == .worker(.partial(envelope: [9], body: [text("p")]), framing))
-        #expect(try decode([W, [0x04], [9], [], text("x"), text("y")]) == .worker(.final(envelope: [9], body: [text("x"), text("y")]), framing))
+        #expect(
+            try decode([W, [0x03], [9], [], text("p")]) == .worker(.partial(envelope: [9], body: [text("p")]), framing))
+        #expect(
+            try decode([W, [0x04], [9], [], text("x"), text("y")])
+                == .worker(.final(envelope: [9], body: [text("x"), text("y")]), framing))
         #expect(try decode([W, [0x05]]) == .worker(.heartbeat, framing))
         #expect(try decode([W, [0x06]]) == .worker(.disconnect, framing))
     }
@@ -23,7 +26,10 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
     func readyWithOffer() throws {
         let offer = WorkerOffer(credit: 8, heartbeatInterval: .milliseconds(500), name: "host-1")
         let frames = MDPCodec.encodeFromWorker(.ready(category: "a", offer: offer))
-        #expect(frames == [[], W, [0x01], text("a"), WorkerExtension.marker, text("credit=8\nheartbeat-ms=500\nname=host-1")])
+        #expect(
+            frames == [
+                [], W, [0x01], text("a"), WorkerExtension.marker, text("credit=8\nheartbeat-ms=500\nname=host-1"),
+            ])
         #expect(try MDPCodec.decodeAtBroker(frames) == .worker(.ready(category: "a", offer: offer), .delimited))
     }
 
@@ -40,7 +46,8 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
     @Test("round-trips a batch submission")
     func submitRoundTrip() throws {
         let tasks = [
-            TaskSpec(id: "t1", category: "calc", payload: text("1 + 1"), priority: -3, timeout: .seconds(2), maxAttempts: 5),
+            TaskSpec(
+                id: "t1", category: "calc", payload: text("1 + 1"), priority: -3, timeout: .seconds(2), maxAttempts: 5),
             TaskSpec(id: "t2", category: "a", payload: []),
         ]
         let decoded = try MDPCodec.decodeAtBroker(ClientMessage.submit(session: [1, 2, 3], tasks: tasks).encoded)
@@ -58,7 +65,10 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
 
     @Test("encodes what the broker sends, frame by frame")
     func encodesOutbound() {
-        #expect(MDPCodec.encode(.request(.rfc18, envelope: [7], header: nil, body: [text("p")])) == [W, [0x02], [7], [], text("p")])
+        #expect(
+            MDPCodec.encode(.request(.rfc18, envelope: [7], header: nil, body: [text("p")])) == [
+                W, [0x02], [7], [], text("p"),
+            ])
         let header = TaskHeader(id: "t", attempt: 2, timeout: .seconds(1))
         #expect(
             MDPCodec.encode(.request(.delimited, envelope: [7], header: header, body: [text("p")]))
@@ -68,18 +78,34 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
             MDPCodec.encode(.heartbeat(.delimited, acknowledgement: .seconds(2)))
                 == [[], W, [0x05], WorkerExtension.marker, text("heartbeat-ms=2000")])
         #expect(MDPCodec.encode(.disconnect(.delimited)) == [[], W, [0x06]])
-        #expect(MDPCodec.encode(.reply(.rfc18, .rfc18, final: false, category: "a", body: [text("x")])) == [C, [0x02], text("a"), text("x")])
-        #expect(MDPCodec.encode(.reply(.rfc18, .rfc18, final: true, category: "a", body: [text("x")])) == [C, [0x03], text("a"), text("x")])
-        #expect(MDPCodec.encode(.reply(.delimited, .majortomo, final: false, category: "a", body: [text("x")])) == [[], C, [0x03], text("x")])
-        #expect(MDPCodec.encode(.reply(.delimited, .majortomo, final: true, category: "a", body: [text("x")])) == [[], C, [0x04], text("x")])
+        #expect(
+            MDPCodec.encode(.reply(.rfc18, .rfc18, final: false, category: "a", body: [text("x")])) == [
+                C, [0x02], text("a"), text("x"),
+            ])
+        #expect(
+            MDPCodec.encode(.reply(.rfc18, .rfc18, final: true, category: "a", body: [text("x")])) == [
+                C, [0x03], text("a"), text("x"),
+            ])
+        #expect(
+            MDPCodec.encode(.reply(.delimited, .majortomo, final: false, category: "a", body: [text("x")])) == [
+                [], C, [0x03], text("x"),
+            ])
+        #expect(
+            MDPCodec.encode(.reply(.delimited, .majortomo, final: true, category: "a", body: [text("x")])) == [
+                [], C, [0x04], text("x"),
+            ])
         #expect(MDPCodec.encode(.batch(.rfc18, .error("no"))) == [B, [0x1f], text("no")])
     }
 
     @Test("decodes what a worker receives in either framing")
     func workerSide() throws {
-        #expect(try MDPCodec.decodeAtWorker([W, [0x02], [1], [], text("a")]) == .request(envelope: [1], body: [text("a")]))
-        #expect(try MDPCodec.decodeAtWorker([[], W, [0x02], [1], [], text("a")]) == .request(envelope: [1], body: [text("a")]))
-        #expect(try MDPCodec.decodeAtWorker([[], W, [0x05]]) == .heartbeat(extensionAccepted: false, brokerInterval: nil))
+        #expect(
+            try MDPCodec.decodeAtWorker([W, [0x02], [1], [], text("a")]) == .request(envelope: [1], body: [text("a")]))
+        #expect(
+            try MDPCodec.decodeAtWorker([[], W, [0x02], [1], [], text("a")])
+                == .request(envelope: [1], body: [text("a")]))
+        #expect(
+            try MDPCodec.decodeAtWorker([[], W, [0x05]]) == .heartbeat(extensionAccepted: false, brokerInterval: nil))
         #expect(
             try MDPCodec.decodeAtWorker([W, [0x05], WorkerExtension.marker])
                 == .heartbeat(extensionAccepted: true, brokerInterval: nil))
@@ -105,31 +131,71 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
         Malformed(name: "only a delimiter", frames: [[]], frame: nil, message: "too short"),
         Malformed(name: "unknown protocol", frames: [text("MDPW01"), [0x01]], frame: 0, message: "got 'MDPW01'"),
         Malformed(name: "binary protocol", frames: [[0xff, 0x00], [0x01]], frame: 0, message: "got 0xff00"),
-        Malformed(name: "two-byte command", frames: [W, [0x01, 0x02], text("a")], frame: 1, message: "one byte, got 2"),
+        Malformed(
+            name: "two-byte command", frames: [W, [0x01, 0x02], text("a")], frame: 1, message: "one byte, got 2"),
         Malformed(name: "unknown worker command", frames: [[], W, [0x09]], frame: 2, message: "got 0x09"),
-        Malformed(name: "REQUEST from a worker", frames: [W, [0x02], [1], [], [1]], frame: 1, message: "sent by brokers"),
+        Malformed(
+            name: "REQUEST from a worker", frames: [W, [0x02], [1], [], [1]], frame: 1, message: "sent by brokers"),
         Malformed(name: "READY without service", frames: [W, [0x01]], frame: nil, message: "missing service name"),
         Malformed(name: "READY with empty service", frames: [W, [0x01], []], frame: 2, message: "1…255 bytes"),
         Malformed(name: "service not UTF-8", frames: [W, [0x01], [0xff, 0xfe]], frame: 2, message: "UTF-8"),
-        Malformed(name: "FINAL without delimiter", frames: [W, [0x04], [1]], frame: nil, message: "envelope and an empty frame"),
-        Malformed(name: "FINAL with non-empty frame 3", frames: [W, [0x04], [1], [2], [3]], frame: 3, message: "empty delimiter"),
+        Malformed(
+            name: "FINAL without delimiter", frames: [W, [0x04], [1]], frame: nil,
+            message: "envelope and an empty frame"),
+        Malformed(
+            name: "FINAL with non-empty frame 3", frames: [W, [0x04], [1], [2], [3]], frame: 3,
+            message: "empty delimiter"),
         Malformed(name: "client FINAL command", frames: [C, [0x03], text("a")], frame: 1, message: "got 0x03"),
-        Malformed(name: "client request without service", frames: [C, [0x01]], frame: nil, message: "missing service name"),
-        Malformed(name: "offer without its frame", frames: [W, [0x01], text("a"), WorkerExtension.marker], frame: nil, message: "without the offer"),
-        Malformed(name: "offer credit 0", frames: [W, [0x01], text("a"), WorkerExtension.marker, text("credit=0\nheartbeat-ms=1\nname=x")], frame: 4, message: "credit '0'"),
-        Malformed(name: "offer credit 10001", frames: [W, [0x01], text("a"), WorkerExtension.marker, text("credit=10001\nheartbeat-ms=1\nname=x")], frame: 4, message: "credit '10001'"),
-        Malformed(name: "offer heartbeat not a number", frames: [W, [0x01], text("a"), WorkerExtension.marker, text("credit=1\nheartbeat-ms=abc\nname=x")], frame: 4, message: "heartbeat-ms 'abc'"),
-        Malformed(name: "offer without name", frames: [W, [0x01], text("a"), WorkerExtension.marker, text("credit=1\nheartbeat-ms=5")], frame: 4, message: "lacks one of"),
-        Malformed(name: "offer line without =", frames: [W, [0x01], text("a"), WorkerExtension.marker, text("credit")], frame: 4, message: "not key=value"),
+        Malformed(
+            name: "client request without service", frames: [C, [0x01]], frame: nil, message: "missing service name"),
+        Malformed(
+            name: "offer without its frame", frames: [W, [0x01], text("a"), WorkerExtension.marker], frame: nil,
+            message: "without the offer"),
+        Malformed(
+            name: "offer credit 0",
+            frames: [W, [0x01], text("a"), WorkerExtension.marker, text("credit=0\nheartbeat-ms=1\nname=x")], frame: 4,
+            message: "credit '0'"),
+        Malformed(
+            name: "offer credit 10001",
+            frames: [W, [0x01], text("a"), WorkerExtension.marker, text("credit=10001\nheartbeat-ms=1\nname=x")],
+            frame: 4, message: "credit '10001'"),
+        Malformed(
+            name: "offer heartbeat not a number",
+            frames: [W, [0x01], text("a"), WorkerExtension.marker, text("credit=1\nheartbeat-ms=abc\nname=x")],
+            frame: 4, message: "heartbeat-ms 'abc'"),
+        Malformed(
+            name: "offer without name",
+            frames: [W, [0x01], text("a"), WorkerExtension.marker, text("credit=1\nheartbeat-ms=5")], frame: 4,
+            message: "lacks one of"),
+        Malformed(
+            name: "offer line without =", frames: [W, [0x01], text("a"), WorkerExtension.marker, text("credit")],
+            frame: 4, message: "not key=value"),
         Malformed(name: "SUBMIT without session", frames: [[], B, [0x01]], frame: nil, message: "lacks the session"),
-        Malformed(name: "session of 65 bytes", frames: [B, [0x01], [UInt8](repeating: 1, count: 65), []], frame: 2, message: "1…64 bytes, got 65"),
-        Malformed(name: "SUBMIT without tasks frame", frames: [B, [0x01], [1]], frame: nil, message: "one frame of tasks, got 1 frames"),
+        Malformed(
+            name: "session of 65 bytes", frames: [B, [0x01], [UInt8](repeating: 1, count: 65), []], frame: 2,
+            message: "1…64 bytes, got 65"),
+        Malformed(
+            name: "SUBMIT without tasks frame", frames: [B, [0x01], [1]], frame: nil,
+            message: "one frame of tasks, got 1 frames"),
         Malformed(name: "SUBMIT in old pairs", frames: [B, [0x01], [1], [0], []], frame: nil, message: "got 3 frames"),
         Malformed(name: "zero tasks", frames: [B, [0x01], [1], [0, 0, 0, 0]], frame: 3, message: "carries 0 tasks"),
-        Malformed(name: "truncated task", frames: [B, [0x01], [1], [0, 0, 0, 1, 0, 0, 0]], frame: 3, message: "truncated at byte 4 reading task 0 priority"),
-        Malformed(name: "trailing bytes", frames: [B, [0x01], [1], [0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 1, 0x74, 0, 0, 0, 0, 0xee]], frame: 3, message: "1 unexpected bytes after 1 tasks"),
-        Malformed(name: "empty task id", frames: [B, [0x01], [1], [0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 0, 0, 0, 0, 0]], frame: 3, message: "task 0 id is empty"),
-        Malformed(name: "payload longer than the frame", frames: [B, [0x01], [1], [0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 1, 0x74, 0, 0, 0, 9, 1]], frame: 3, message: "reading task 0 payload (9 bytes, 1 left)"),
+        Malformed(
+            name: "truncated task", frames: [B, [0x01], [1], [0, 0, 0, 1, 0, 0, 0]], frame: 3,
+            message: "truncated at byte 4 reading task 0 priority"),
+        Malformed(
+            name: "trailing bytes",
+            frames: [
+                B, [0x01], [1], [0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 1, 0x74, 0, 0, 0, 0, 0xee],
+            ], frame: 3, message: "1 unexpected bytes after 1 tasks"),
+        Malformed(
+            name: "empty task id",
+            frames: [B, [0x01], [1], [0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 0, 0, 0, 0, 0]],
+            frame: 3, message: "task 0 id is empty"),
+        Malformed(
+            name: "payload longer than the frame",
+            frames: [
+                B, [0x01], [1], [0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 1, 0x74, 0, 0, 0, 9, 1],
+            ], frame: 3, message: "reading task 0 payload (9 bytes, 1 left)"),
         Malformed(name: "unknown batch command", frames: [B, [0x13]], frame: 1, message: "got 0x13"),
         Malformed(name: "PING without session", frames: [B, [0x02]], frame: nil, message: "PING lacks the session"),
     ]

@@ -1,8 +1,11 @@
-@testable import Corsair
 import Testing
 
+@testable import Corsair
+
 @Suite struct CategoryNameTests {
-    @Test(arguments: ["a", "render", "build.linux-x86_64", "A_b-9", "mmi", "MMI.x", "xmmi.", String(repeating: "x", count: 255)])
+    @Test(arguments: [
+        "a", "render", "build.linux-x86_64", "A_b-9", "mmi", "MMI.x", "xmmi.", String(repeating: "x", count: 255),
+    ])
     func acceptsValidNames(name: String) {
         #expect(CategoryName.validate(name) == nil)
     }

@@ -22,7 +22,9 @@ import Testing
         #expect(truncated.message.contains("truncated"))
         #expect(throws: ProtocolError.self) { try TaskHeader(decoding: header.encoded + [0], frame: 5, of: 7) }
         let wrongVersion = [9] + header.encoded.dropFirst()
-        let version = try #require(throws: ProtocolError.self) { try TaskHeader(decoding: wrongVersion, frame: 5, of: 7) }
+        let version = try #require(throws: ProtocolError.self) {
+            try TaskHeader(decoding: wrongVersion, frame: 5, of: 7)
+        }
         #expect(version.message.contains("version 9"))
     }
 
@@ -35,19 +37,29 @@ import Testing
         #expect(AssignmentToken(decoding: []) == nil)
     }
 
-    @Test("round-trips every broker reply to a batch client", arguments: [
-        BrokerReply.accepted(["a1", "a2"]),
-        .accepted(["tâche-1"]),
-        .rejected([TaskRejection(id: "x", reason: "category 'mmi.x' is reserved")]),
-        .results([TaskResult(id: "a1", category: "a", outcome: .succeeded, attempts: 1, worker: "w-1", started: 5, finished: 9, output: [1, 2])]),
-        .results([
-            TaskResult(id: "a2", category: "a", outcome: .failed, attempts: 3, worker: nil, started: nil, finished: 9, output: []),
-            TaskResult(id: "a3", category: "b", outcome: .succeeded, attempts: 1, worker: "w-2", started: 7, finished: 8, output: [3]),
-        ]),
-        .error("frame 2 of 3: bad"),
-        .pong(sessionKnown: true),
-        .pong(sessionKnown: false),
-    ])
+    @Test(
+        "round-trips every broker reply to a batch client",
+        arguments: [
+            BrokerReply.accepted(["a1", "a2"]),
+            .accepted(["tâche-1"]),
+            .rejected([TaskRejection(id: "x", reason: "category 'mmi.x' is reserved")]),
+            .results([
+                TaskResult(
+                    id: "a1", category: "a", outcome: .succeeded, attempts: 1, worker: "w-1", started: 5, finished: 9,
+                    output: [1, 2])
+            ]),
+            .results([
+                TaskResult(
+                    id: "a2", category: "a", outcome: .failed, attempts: 3, worker: nil, started: nil, finished: 9,
+                    output: []),
+                TaskResult(
+                    id: "a3", category: "b", outcome: .succeeded, attempts: 1, worker: "w-2", started: 7, finished: 8,
+                    output: [3]),
+            ]),
+            .error("frame 2 of 3: bad"),
+            .pong(sessionKnown: true),
+            .pong(sessionKnown: false),
+        ])
     func brokerReplies(_ reply: BrokerReply) throws {
         for framing in [Framing.rfc18, .delimited] {
             #expect(try BrokerReply(decoding: reply.encoded(framing: framing)) == reply)
@@ -57,7 +69,9 @@ import Testing
     @Test("refuses a result with an unknown outcome")
     func unknownOutcome() throws {
         var frames = BrokerReply.results([
-            TaskResult(id: "a", category: "a", outcome: .succeeded, attempts: 1, worker: nil, started: nil, finished: 1, output: [])
+            TaskResult(
+                id: "a", category: "a", outcome: .succeeded, attempts: 1, worker: nil, started: nil, finished: 1,
+                output: [])
         ]).encoded(framing: .rfc18)
         try #require(frames.element(at: 2)?.element(at: 4) != nil, "no outcome byte to damage in \(frames)")
         frames[2][4] = 7
@@ -69,9 +83,13 @@ import Testing
     @Test("refuses an ACCEPTED whose count does not fit its frame, or that is split over frames")
     func badAccepted() throws {
         let header: [[UInt8]] = [ClientProtocol.header, [ClientProtocol.Command.accepted.rawValue]]
-        let overlong = try #require(throws: ProtocolError.self) { try BrokerReply(decoding: header + [[0, 0, 0, 9, 0, 1]]) }
+        let overlong = try #require(throws: ProtocolError.self) {
+            try BrokerReply(decoding: header + [[0, 0, 0, 9, 0, 1]])
+        }
         #expect(overlong.message.contains("ACCEPTED count 9"))
-        let split = try #require(throws: ProtocolError.self) { try BrokerReply(decoding: header + [[0, 0, 0, 0], []]) }
+        let split = try #require(throws: ProtocolError.self) {
+            try BrokerReply(decoding: header + [[0, 0, 0, 0], []])
+        }
         #expect(split.message.contains("one frame of ids"))
     }
 }

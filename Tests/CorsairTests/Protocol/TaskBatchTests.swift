@@ -7,11 +7,15 @@ import Testing
         AssignedTask(
             token: AssignmentToken(task: TaskKey(rawValue: 1 << 40), attempt: 2), id: "tâche-1",
             timeout: .milliseconds(1500), payload: Array("payload".utf8)),
-        AssignedTask(token: AssignmentToken(task: TaskKey(rawValue: 9), attempt: 1), id: "b", timeout: .seconds(60), payload: []),
+        AssignedTask(
+            token: AssignmentToken(task: TaskKey(rawValue: 9), attempt: 1), id: "b", timeout: .seconds(60), payload: []),
     ]
     let results = [
-        WorkerResult(token: AssignmentToken(task: TaskKey(rawValue: 3), attempt: 1), outcome: .succeeded, output: [1, 2, 3]),
-        WorkerResult(token: AssignmentToken(task: TaskKey(rawValue: 4), attempt: 5), outcome: .rejected, output: Array("no".utf8)),
+        WorkerResult(
+            token: AssignmentToken(task: TaskKey(rawValue: 3), attempt: 1), outcome: .succeeded, output: [1, 2, 3]),
+        WorkerResult(
+            token: AssignmentToken(task: TaskKey(rawValue: 4), attempt: 5), outcome: .rejected, output: Array("no".utf8)
+        ),
     ]
 
     @Test("round-trips TASKS and RESULTS through the codec, empty batches included")
@@ -25,12 +29,14 @@ import Testing
         #expect(try MDPCodec.decodeAtBroker(up) == .worker(.results(results), .delimited))
     }
 
-    @Test("refuses damaged batches, naming the frame and what is wrong", arguments: [
-        (Array([UInt8]([1, 0, 0, 0, 1]) + [0, 0, 0, 0, 0, 0, 0, 1]), "truncated"),
-        ([2, 0, 0, 0, 0], "version 2"),
-        ([1, 0xFF, 0xFF, 0xFF, 0xFF], "count 4294967295"),
-        ([1, 0, 0, 0, 0, 7], "1 unexpected bytes"),
-    ] as [([UInt8], String)])
+    @Test(
+        "refuses damaged batches, naming the frame and what is wrong",
+        arguments: [
+            (Array([UInt8]([1, 0, 0, 0, 1]) + [0, 0, 0, 0, 0, 0, 0, 1]), "truncated"),
+            ([2, 0, 0, 0, 0], "version 2"),
+            ([1, 0xFF, 0xFF, 0xFF, 0xFF], "count 4294967295"),
+            ([1, 0, 0, 0, 0, 7], "1 unexpected bytes"),
+        ] as [([UInt8], String)])
     func refusesDamage(frame: [UInt8], expected: String) throws {
         let tasks = try #require(throws: ProtocolError.self) {
             try MDPCodec.decodeAtWorker([MDP.workerHeader, [TaskBatch.tasksCommand], frame])
@@ -68,7 +74,8 @@ import Testing
                 == .heartbeat(extensionAccepted: true, brokerInterval: .seconds(2), batchBytes: 4096))
         let plain = MDPCodec.encode(.heartbeat(.rfc18, acknowledgement: .seconds(2)))
         #expect(
-            try MDPCodec.decodeAtWorker(plain) == .heartbeat(extensionAccepted: true, brokerInterval: .seconds(2), batchBytes: nil))
+            try MDPCodec.decodeAtWorker(plain)
+                == .heartbeat(extensionAccepted: true, brokerInterval: .seconds(2), batchBytes: nil))
         // Without batch-bytes, or with more than a batch may hold, the worker keeps to the batch limit.
         for lines in ["batch=1", "batch=1\nbatch-bytes=99999999"] {
             #expect(

@@ -27,7 +27,8 @@ import Testing
     ) -> WorkerStateMachine {
         var worker = machine(configure)
         _ = worker.connected(at: t0)
-        _ = worker.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker, Array(acknowledgement.utf8)], at: t0)
+        _ = worker.messageReceived(
+            [MDP.workerHeader, [0x05], WorkerExtension.marker, Array(acknowledgement.utf8)], at: t0)
         return worker
     }
 
@@ -65,13 +66,20 @@ import Testing
         let reply = sent(worker.taskFinished(ticket, result: .success(Array("y".utf8)), at: t0))
         #expect(reply == [[[], MDP.workerHeader, [0x04], [9], [], Array("y".utf8)]])
 
-        #expect(worker.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker], at: t0) == [.event(.extensionAccepted)])
+        #expect(
+            worker.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker], at: t0) == [
+                .event(.extensionAccepted)
+            ])
         let header = TaskHeader(id: "a1", attempt: 2, timeout: .seconds(3)).encoded
-        let extended = runs(worker.messageReceived([MDP.workerHeader, [0x02], [8], [], header, Array("p".utf8)], at: t0))
+        let extended = runs(
+            worker.messageReceived([MDP.workerHeader, [0x02], [8], [], header, Array("p".utf8)], at: t0))
         let (ticket2, task2) = try #require(extended.first)
-        #expect(task2 == WorkerTask(id: "a1", category: "a", attempt: 2, timeout: .seconds(3), payload: Array("p".utf8)))
-        let failure = sent(worker.taskFinished(ticket2, result: .failure(TaskFailure("bad", isRetryable: false)), at: t0))
-        #expect(failure == [[[], MDP.workerHeader, [0x04], [8], [], [TaskOutcome.rejected.rawValue], Array("bad".utf8)]])
+        #expect(
+            task2 == WorkerTask(id: "a1", category: "a", attempt: 2, timeout: .seconds(3), payload: Array("p".utf8)))
+        let failure = sent(
+            worker.taskFinished(ticket2, result: .failure(TaskFailure("bad", isRetryable: false)), at: t0))
+        #expect(
+            failure == [[[], MDP.workerHeader, [0x04], [8], [], [TaskOutcome.rejected.rawValue], Array("bad".utf8)]])
     }
 
     @Test("heartbeats after an interval of sending nothing")
@@ -128,7 +136,8 @@ import Testing
     func disconnectDropsOldResults() throws {
         var worker = machine()
         _ = worker.connected(at: t0)
-        let (ticket, _) = try #require(runs(worker.messageReceived([MDP.workerHeader, [0x02], [1], [], [0]], at: t0)).first)
+        let (ticket, _) = try #require(
+            runs(worker.messageReceived([MDP.workerHeader, [0x02], [1], [], [0]], at: t0)).first)
         #expect(worker.messageReceived([MDP.workerHeader, [0x06]], at: t0).contains(.closeSocket))
         _ = worker.tick(at: t0 + .seconds(1))
         _ = worker.connected(at: t0 + .seconds(1))
@@ -139,7 +148,8 @@ import Testing
     func drains() throws {
         var worker = machine()
         _ = worker.connected(at: t0)
-        let (ticket, _) = try #require(runs(worker.messageReceived([MDP.workerHeader, [0x02], [1], [], [0]], at: t0)).first)
+        let (ticket, _) = try #require(
+            runs(worker.messageReceived([MDP.workerHeader, [0x02], [1], [], [0]], at: t0)).first)
         #expect(worker.drain(at: t0).isEmpty)
         #expect(runs(worker.messageReceived([MDP.workerHeader, [0x02], [2], [], [0]], at: t0)).isEmpty)
         let finished = worker.taskFinished(ticket, result: .success([1]), at: t0)
@@ -157,7 +167,10 @@ import Testing
         _ = worker.messageReceived([MDP.workerHeader, [0x02], [1], [], header, [0]], at: t0)
         #expect(worker.drain(at: t0).isEmpty)
         let handBack: (UInt8) -> [[UInt8]] = { envelope in
-            [[], MDP.workerHeader, [0x04], [envelope], [], [TaskOutcome.handedBack.rawValue], Array("worker shutting down".utf8)]
+            [
+                [], MDP.workerHeader, [0x04], [envelope], [], [TaskOutcome.handedBack.rawValue],
+                Array("worker shutting down".utf8),
+            ]
         }
         let header2 = TaskHeader(id: "a2", attempt: 1, timeout: .seconds(9)).encoded
         let refused = worker.messageReceived([MDP.workerHeader, [0x02], [2], [], header2, [0]], at: t0)
@@ -185,9 +198,11 @@ import Testing
         #expect(worker.batchingAccepted)
         let assigned = assignedTasks(3) { [UInt8($0)] }
         let started = runs(worker.messageReceived(tasksMessage(assigned), at: t0))
-        #expect(started.map(\.1) == assigned.map {
-            WorkerTask(id: $0.id, category: "a", attempt: 1, timeout: .seconds(5), payload: $0.payload)
-        })
+        #expect(
+            started.map(\.1)
+                == assigned.map {
+                    WorkerTask(id: $0.id, category: "a", attempt: 1, timeout: .seconds(5), payload: $0.payload)
+                })
         #expect(worker.tasksInFlight == 3)
         // Results wait for the flush at the end of the driver's pass, then leave together, failures included.
         let results: [Result<[UInt8], TaskFailure>] = [
@@ -213,10 +228,12 @@ import Testing
         let (ticket, _) = try #require(runs(worker.messageReceived(tasksMessage([task]), at: t0)).first)
         #expect(worker.drain(at: t0).isEmpty)
         let finished = worker.taskFinished(ticket, result: .success([1]), at: t0)
-        #expect(sent(finished) == [
-            MDPCodec.encodeFromWorker(.results([WorkerResult(token: task.token, outcome: .succeeded, output: [1])])),
-            MDPCodec.encodeFromWorker(.disconnect),
-        ])
+        #expect(
+            sent(finished) == [
+                MDPCodec.encodeFromWorker(
+                    .results([WorkerResult(token: task.token, outcome: .succeeded, output: [1])])),
+                MDPCodec.encodeFromWorker(.disconnect),
+            ])
 
         var lost = batchingMachine()
         let (ticket2, _) = try #require(runs(lost.messageReceived(tasksMessage([task]), at: t0)).first)
@@ -232,7 +249,10 @@ import Testing
         #expect(runs(worker.messageReceived(tasksMessage(running.reversed()), at: t0)).count == 2)
         #expect(worker.drain(at: t0).isEmpty)
         func handBack(_ task: AssignedTask) -> [[UInt8]] {
-            [[], MDP.workerHeader, [0x04], task.token.encoded, [], [TaskOutcome.handedBack.rawValue], Array("worker shutting down".utf8)]
+            [
+                [], MDP.workerHeader, [0x04], task.token.encoded, [], [TaskOutcome.handedBack.rawValue],
+                Array("worker shutting down".utf8),
+            ]
         }
         let late = Array(assignedTasks(4).suffix(2))
         let refused = worker.messageReceived(tasksMessage(late), at: t0)

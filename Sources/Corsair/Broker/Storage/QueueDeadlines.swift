@@ -57,4 +57,3 @@ struct QueueDeadline: Comparable, Sendable {
         lhs.moment != rhs.moment ? lhs.moment < rhs.moment : lhs.key < rhs.key
     }
 }
-

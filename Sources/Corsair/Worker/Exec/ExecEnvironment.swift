@@ -23,7 +23,8 @@ enum ExecEnvironment {
         variables["CORSAIR_TASK_ID"] = task.id
         variables["CORSAIR_ATTEMPT"] = task.attempt.map(String.init)
         if let timeout = task.timeout {
-            let deadline = now.timeIntervalSince1970 + Double(timeout.components.seconds)
+            let deadline =
+                now.timeIntervalSince1970 + Double(timeout.components.seconds)
                 + Double(timeout.components.attoseconds) / 1e18
             variables["CORSAIR_DEADLINE"] = String(format: "%.3f", deadline)
         }

@@ -71,11 +71,11 @@ public struct ExecHandler: Sendable {
         var directory: String?
         if let root = options.workdirRoot {
             var template = Array("\(root)/task-XXXXXX".utf8CString)
-            guard mkdtemp(&template) != nil else {
+            guard let made = mkdtemp(&template) else {
                 let reason = String(cString: strerror(errno))
                 return .failure(TaskFailure("cannot make a working directory in \(root): \(reason)"))
             }
-            directory = String(cString: template)
+            directory = String(cString: made)
         }
         defer {
             if let directory {

@@ -119,11 +119,12 @@ public enum Calculator {
                 let column = advance()
                 let rhs = try parseUnary()
                 if op != "*", rhs == 0 { throw CalculatorError(message: "division by zero", column: column) }
-                let result = switch op {
-                case "*": value * rhs
-                case "/": value / rhs
-                default: value.truncatingRemainder(dividingBy: rhs)
-                }
+                let result =
+                    switch op {
+                    case "*": value * rhs
+                    case "/": value / rhs
+                    default: value.truncatingRemainder(dividingBy: rhs)
+                    }
                 value = try finite(result, column: column)
             }
             return value
@@ -154,7 +155,8 @@ public enum Calculator {
             let value = try parseExpression()
             guard let close = peek(), close == ")" else {
                 let got = peek().map { "'\($0)'" } ?? "end of expression"
-                throw CalculatorError(message: "expected ')' to match '(' at column \(open), got \(got)", column: position + 1)
+                throw CalculatorError(
+                    message: "expected ')' to match '(' at column \(open), got \(got)", column: position + 1)
             }
             _ = advance()
             depth -= 1
@@ -168,14 +170,22 @@ public enum Calculator {
                 position += 1
                 digitCount += scanDigits()
             }
-            guard digitCount > 0 else { throw CalculatorError(message: "expected a digit after '.'", column: position + 1) }
+            guard digitCount > 0 else {
+                throw CalculatorError(message: "expected a digit after '.'", column: position + 1)
+            }
             if position < characters.count, characters[position] == "e" || characters[position] == "E" {
                 position += 1
-                if position < characters.count, characters[position] == "+" || characters[position] == "-" { position += 1 }
-                guard scanDigits() > 0 else { throw CalculatorError(message: "expected a digit in exponent", column: position + 1) }
+                if position < characters.count, characters[position] == "+" || characters[position] == "-" {
+                    position += 1
+                }
+                guard scanDigits() > 0 else {
+                    throw CalculatorError(message: "expected a digit in exponent", column: position + 1)
+                }
             }
             let text = String(characters[start..<position])
-            guard let value = Double(text) else { throw CalculatorError(message: "malformed number '\(text)'", column: start + 1) }
+            guard let value = Double(text) else {
+                throw CalculatorError(message: "malformed number '\(text)'", column: start + 1)
+            }
             guard value.isFinite else { throw CalculatorError(message: "number is too large", column: start + 1) }
             return value
         }
@@ -199,7 +209,9 @@ public enum Calculator {
         }
 
         private func finite(_ value: Double, column: Int) throws(CalculatorError) -> Double {
-            guard value.isFinite else { throw CalculatorError(message: "result is not a finite number", column: column) }
+            guard value.isFinite else {
+                throw CalculatorError(message: "result is not a finite number", column: column)
+            }
             return value
         }
 
@@ -209,7 +221,8 @@ public enum Calculator {
                 return CalculatorError(message: "expected \(expected), got '\(character)'", column: position + 1)
             }
             let isControl = character.unicodeScalars.contains { $0.properties.generalCategory == .control }
-            let name = isControl ? character.unicodeScalars.map(Self.codePoint).joined(separator: " ") : "'\(character)'"
+            let name =
+                isControl ? character.unicodeScalars.map(Self.codePoint).joined(separator: " ") : "'\(character)'"
             return CalculatorError(message: "unexpected character \(name)", column: position + 1)
         }
 
