@@ -1,5 +1,10 @@
 #if canImport(Glibc)
 import Glibc
+// A release build looks up `timeval` and `timespec` members through the runtime's overlay module; with
+// MemberImportVisibility on, that module must be imported by name (a debug build finds them through Glibc).
+#if canImport(SwiftOverlayShims)
+import SwiftOverlayShims
+#endif
 
 /// A started `--exec` command: its process id, which is also its process group's, and the worker's ends of its
 /// pipes. Owned by the thread that runs the command's ``ExecSession``.

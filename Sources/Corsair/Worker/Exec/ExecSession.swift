@@ -1,5 +1,10 @@
 #if canImport(Glibc)
 import Glibc
+// A release build looks up `timeval` and `timespec` members through the runtime's overlay module; with
+// MemberImportVisibility on, that module must be imported by name (a debug build finds them through Glibc).
+#if canImport(SwiftOverlayShims)
+import SwiftOverlayShims
+#endif
 
 /// One run of an `--exec` command, on a thread of its own: feeds it the payload, reads its standard output up to the
 /// result limit and the end of its standard error, and waits for it to exit. Then it kills the command's process
