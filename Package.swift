@@ -136,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CorsairTests",
-            dependencies: ["Corsair", "CorsairCLI"],
+            dependencies: ["Corsair", "CorsairCLI", "CorsairTestSupport"],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

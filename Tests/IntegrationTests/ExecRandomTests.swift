@@ -34,22 +34,9 @@ struct ExecRandomTests {
         }
     }
 
-    /// SplitMix64, so that a failing run can be repeated from its seed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// A payload size: mostly small, some up to 1 MiB, a few up to 8 MiB (the first task's is 8 MiB, the second's
     /// empty, so both ends are always there). Few are large, to keep the run short.
-    static func payloadSize(task index: Int, _ generator: inout SeededGenerator) -> Int {
+    static func payloadSize(task index: Int, _ generator: inout SplitMix64) -> Int {
         if index <= 2 {
             return index == 1 ? 8 << 20 : 0
         }
@@ -96,7 +83,7 @@ struct ExecRandomTests {
         defer { harness.shutdown() }
         let seed = UInt64.random(in: 1...UInt64.max)
         print("randomMisbehaviour: seed \(seed)")
-        var generator = SeededGenerator(state: seed)
+        var generator = SplitMix64(seed: seed)
         let (broker, endpoint) = try harness.startBroker([
             "--max-message-size", "\(9 << 20)", "--max-attempts", "1", "--task-timeout", "30s",
         ])

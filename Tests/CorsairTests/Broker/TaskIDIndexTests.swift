@@ -1,3 +1,4 @@
+import CorsairTestSupport
 import Testing
 
 @testable import Corsair
@@ -110,20 +111,5 @@ import Testing
         index.remove(TaskKey(rawValue: 7), hash: 3)
         #expect(index.count == 1)
         #expect(key(of: "a", hash: 3) == TaskKey(rawValue: 1))
-    }
-}
-
-/// A small seeded generator, so the randomized test runs the same way every time.
-private struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
