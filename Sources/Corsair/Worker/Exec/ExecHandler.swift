@@ -37,9 +37,11 @@ public struct ExecHandler: Sendable {
         let options = options
         return { task in
             #if canImport(Glibc)
-            let cancellation: ExecCancellation
+            // Wakes the session's `poll` when the task is cancelled; sealed when the session ends, so a late cancel
+            // queues nothing.
+            let cancellation: Mailbox<Void>
             do {
-                cancellation = try ExecCancellation()
+                cancellation = try Mailbox()
             } catch {
                 throw TaskFailure("cannot run '\(command[0])': \(error)")
             }
@@ -50,7 +52,7 @@ public struct ExecHandler: Sendable {
                     }
                 }
             } onCancel: {
-                cancellation.cancel()
+                cancellation.post(())
             }
             #else
             throw TaskFailure("--exec needs Linux", isRetryable: false)
@@ -64,9 +66,9 @@ public struct ExecHandler: Sendable {
         _ command: [String],
         options: ExecOptions,
         task: WorkerTask,
-        _ cancellation: ExecCancellation
+        _ cancellation: Mailbox<Void>
     ) -> Result<[UInt8], TaskFailure> {
-        defer { cancellation.close() }
+        defer { _ = cancellation.seal() }
         ExecSession.blockBrokenPipe()
         var directory: String?
         if let root = options.workdirRoot {

@@ -22,7 +22,8 @@ import SwiftOverlayShims
 struct ExecSession {
     private var child: ExecChild
     private let payload: [UInt8]
-    private let cancellation: ExecCancellation
+    /// Posted to when the task is cancelled; its descriptor turns readable then.
+    private let cancellation: Mailbox<Void>
     private let grace: Duration
     private var written = 0
     private var output: BoundedOutput
@@ -32,7 +33,7 @@ struct ExecSession {
     private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
 
     /// Prepares the run of `child`, which gets `payload` on its standard input.
-    init(child: ExecChild, payload: [UInt8], cancellation: ExecCancellation, resultLimit: Int, options: ExecOptions) {
+    init(child: ExecChild, payload: [UInt8], cancellation: Mailbox<Void>, resultLimit: Int, options: ExecOptions) {
         self.child = child
         self.payload = payload
         self.cancellation = cancellation
@@ -66,7 +67,7 @@ struct ExecSession {
     /// Waits in `poll` for the next thing to do and does it.
     private mutating func waitForEvents() {
         var descriptors = [
-            pollfd(fd: cancellation.descriptor, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: cancellation.fileDescriptor, events: Int16(POLLIN), revents: 0),
             pollfd(fd: child.input, events: Int16(POLLOUT), revents: 0),
             pollfd(fd: child.output, events: Int16(POLLIN), revents: 0),
             pollfd(fd: child.errors, events: Int16(POLLIN), revents: 0),
