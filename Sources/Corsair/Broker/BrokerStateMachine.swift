@@ -57,6 +57,9 @@ public struct BrokerStateMachine {
     var nextCheck: ContinuousClock.Instant
     /// The current event's actions so far.
     var actions: [BrokerAction] = []
+    /// Why new submissions are refused now (`journal_full` while the journal cannot be written), or `nil` when they
+    /// are taken; set by the driver through ``refuseSubmissions(_:)``.
+    private(set) var submissionsRefused: String?
 
     /// Creates a broker with no workers and no tasks.
     ///
@@ -127,6 +130,12 @@ public struct BrokerStateMachine {
         return (receipt, takeActions())
     }
 
+    /// Makes every task of later submissions rejected with `reason` (the driver passes `journal_full` while its
+    /// journal cannot be written), or, with `nil`, accepted again. Work already accepted goes on either way.
+    public mutating func refuseSubmissions(_ reason: String?) {
+        submissionsRefused = reason
+    }
+
     /// Reports that a send to `peer` failed because the ROUTER no longer knows it: a worker is dropped.
     public mutating func peerUnreachable(_ peer: PeerID, at now: ContinuousClock.Instant) -> [BrokerAction] {
         if workers[peer] != nil {
@@ -186,7 +195,7 @@ public struct BrokerStateMachine {
     }
 
     /// The current event's actions, each session's results last, leaving the machine ready for the next event.
-    private mutating func takeActions() -> [BrokerAction] {
+    mutating func takeActions() -> [BrokerAction] {
         for session in sessionsWithResults {
             if let client = session.client {
                 actions.append(.send(.batch(client.framing, .results(session.outgoing)), to: client.peer))
