@@ -20,8 +20,6 @@ public enum ExitStatus {
     public static let cannotCreate = ExitCode(73)
     /// The broker's journal cannot be read or written: corrupt, truncated, an I/O error (EX_IOERR).
     public static let ioError = ExitCode(74)
-    /// Try again later: the broker refused tasks because its journal is full (EX_TEMPFAIL).
-    public static let temporaryFailure = ExitCode(75)
 
     /// The table for `--help` discussions and the README.
     public static let helpText = """
@@ -34,7 +32,6 @@ public enum ExitStatus {
           70  internal error
           73  the broker's journal cannot be created, or another broker holds it
           74  the broker's journal is corrupt or cannot be read or written
-          75  the broker refused tasks because its journal is full (journal_full): try again later
         """
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Corsair
 import CorsairCLI
 import Foundation
 import UnixSignals
@@ -84,6 +85,13 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "Instead: connect this many idle plain MDP workers and report the broker's CPU over 10 s.")
     var idleWorkers: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "Also run a broker with a journal synced this way (full or normal) beside the in-memory one.",
+            discussion: "Reports both, their ratio and the time of one fsync on the journal's disk.",
+            valueName: "full|normal"))
+    var journal: JournalSync?
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false

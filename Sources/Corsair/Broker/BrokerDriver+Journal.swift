@@ -19,6 +19,9 @@ final class JournalState {
     var retryAt = ContinuousClock.now
     /// When expired results are next deleted.
     var nextExpiry = ContinuousClock.now
+    /// Whether the journal's file system is nearly full, and when to look again.
+    var lowOnSpace = false
+    var nextSpaceCheck = ContinuousClock.now
 
     init(journal: any Journal, resultTTL: Duration) {
         self.journal = journal
@@ -47,6 +50,7 @@ extension BrokerDriver {
     /// - Throws: ``JournalError`` when the journal is found corrupt: the broker must stop.
     mutating func commitJournal(at now: ContinuousClock.Instant) throws(JournalError) {
         guard let state = journal else { return }
+        checkSpace(state, at: now)
         if !state.pending.isEmpty {
             if state.failure != nil && now < state.retryAt { return }
             do {
@@ -56,7 +60,7 @@ extension BrokerDriver {
             } catch {
                 if state.failure == nil {
                     logger.error("journal write failed; refusing new submissions", metadata: ["error": "\(error)"])
-                    machine.refuseSubmissions(error.kind == .full ? "journal_full" : "journal_error")
+                    machine.refuseSubmissions("journal_full")
                 }
                 state.failure = error
                 state.retryAt = now + .seconds(1)
@@ -66,8 +70,10 @@ extension BrokerDriver {
             if state.failure != nil {
                 state.failure = nil
                 logger.notice(
-                    "journal writable again; taking submissions", metadata: ["journal": "\(state.journal.location)"])
-                machine.refuseSubmissions(nil)
+                    "journal writable again", metadata: ["journal": "\(state.journal.location)"])
+                if !state.lowOnSpace {
+                    machine.refuseSubmissions(nil)
+                }
             }
         }
         let sends = state.awaitingSends
@@ -79,6 +85,26 @@ extension BrokerDriver {
         }
         for receipt in receipts {
             receipt()
+        }
+    }
+
+    /// Refuses submissions while the journal's file system has less than 5 % of its size or 64 MiB free, whichever is
+    /// less (as RabbitMQ's disk alarm blocks publishers): the disk fills before a commit fails, so a client is told
+    /// `journal_full` at once instead of waiting for an acknowledgement that cannot be written. Looks every 100 ms.
+    private mutating func checkSpace(_ state: JournalState, at now: ContinuousClock.Instant) {
+        guard now >= state.nextSpaceCheck, let space = state.journal.freeSpace() else { return }
+        state.nextSpaceCheck = now + .milliseconds(100)
+        let low = space.available < min(64 << 20, space.total / 20)
+        guard low != state.lowOnSpace else { return }
+        state.lowOnSpace = low
+        if low {
+            logger.error(
+                "journal disk nearly full; refusing new submissions",
+                metadata: ["journal": "\(state.journal.location)", "free.bytes": "\(space.available)"])
+            machine.refuseSubmissions("journal_full")
+        } else if state.failure == nil {
+            logger.notice("journal disk has room again; taking submissions")
+            machine.refuseSubmissions(nil)
         }
     }
 

@@ -26,6 +26,10 @@ public protocol Journal: AnyObject, Sendable {
     /// at most `limit` tasks a call; returns how many it deleted.
     func deleteFinished(before cutoff: UInt64, limit: Int) throws(JournalError) -> Int
 
+    /// The space left for the journal to grow into, in bytes, and the size of the file system it is on; `nil` when
+    /// the backend cannot tell (a database server). The broker refuses new submissions while little is left.
+    func freeSpace() -> (available: UInt64, total: UInt64)?
+
     /// Closes the journal and releases its lock; nothing may be called afterwards.
     func close()
 }

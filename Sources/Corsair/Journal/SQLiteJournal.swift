@@ -55,6 +55,14 @@ public final class SQLiteJournal: Journal {
         }
     }
 
+    public func freeSpace() -> (available: UInt64, total: UInt64)? {
+        var info = statvfs()
+        let directory = (location as NSString).deletingLastPathComponent
+        guard statvfs(directory.isEmpty ? "." : directory, &info) == 0 else { return nil }
+        let block = UInt64(info.f_frsize)
+        return (UInt64(info.f_bavail) * block, UInt64(info.f_blocks) * block)
+    }
+
     public func close() {
         try? database.writeWithoutTransaction { db in
             try db.execute(sql: "DELETE FROM meta WHERE name = 'pid'")
