@@ -1,3 +1,4 @@
+import Corsair
 import CorsairCLI
 import Foundation
 

@@ -151,7 +151,6 @@ struct BrokerCommand: AsyncParsableCommand {
         try await ExitStatus.run(reporting: { logger.error("broker failed", metadata: ["error": "\($0)"]) }) {
             if configuration.journaled {
                 options.journal = try SQLiteJournal(path: journal, sync: journalSync)
-                logger.info("journal open", metadata: ["journal": "\(journal)", "journal.sync": "\(journalSync)"])
             }
             defer { options.journal?.close() }
             let registry = PrometheusCollectorRegistry()

@@ -61,9 +61,10 @@ struct JournalOrderingTests {
             configuration: configuration,
             options: .init(endpoints: ["tcp://127.0.0.1:*"], journal: journal),
             logger: Logger(label: "corsair.test"))
-        let service = Task { try await BrokerService(loop: loop).run() }
-        defer { service.cancel() }
-        try await Task.sleep(for: .milliseconds(100))
+        let (bound, reportBound) = AsyncStream.makeStream(of: [String].self)
+        let service = Task { try await BrokerService(loop: loop) { reportBound.yield($0) }.run() }
+        var endpoints = bound.makeAsyncIterator()
+        _ = try #require(await endpoints.next())
 
         let first = try await loop.submit([TaskSpec(id: "a", category: "c", payload: [1])], batch: Array("b".utf8))
         #expect(first.accepted == ["a"])
@@ -82,5 +83,7 @@ struct JournalOrderingTests {
         let released = try await held.value
         #expect(released.accepted == ["b"])
         #expect(journal.acceptedIDs == ["a", "b"])
+        service.cancel()
+        try await service.value
     }
 }

@@ -126,18 +126,18 @@ public final class BrokerLoop: Sendable {
     private func run(_ sockets: ThreadSockets) throws {
         // Read the journal before binding, so no peer meets a broker that has not got its tasks back yet.
         let snapshot = try options.journal?.snapshot(retainFinished: configuration.retainFinished)
-        if let snapshot, let journal = options.journal {
-            logger.info(
-                "journal read",
-                metadata: ["journal": "\(journal.location)", "tasks": "\(snapshot.tasks.count)"])
-        }
         let router = try sockets.open(.router, .brokerRouter(maxMessageSize: configuration.maxMessageSize))
         var bound: [String] = []
         for endpoint in options.endpoints {
             try router.bind(endpoint)
             bound.append(try router.lastEndpoint())
         }
-        logger.info("broker listening", metadata: ["endpoints": "\(bound.joined(separator: " "))"])
+        var metadata: Logger.Metadata = ["endpoints": "\(bound.joined(separator: " "))"]
+        if let snapshot, let journal = options.journal {
+            metadata["journal"] = "\(journal.location)"
+            metadata["journal.tasks"] = "\(snapshot.tasks.count)"
+        }
+        logger.info("broker listening", metadata: metadata)
         ready.complete(.success(bound))
         try serve(router, restoring: snapshot)
     }
