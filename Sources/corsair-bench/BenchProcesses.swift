@@ -61,7 +61,8 @@ final class BenchProcesses {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("corsair-bench-\(getpid()).endpoint")
         try? FileManager.default.removeItem(at: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let journalArguments = journal.map { ["--journal", $0.path, "--journal-sync", $0.sync] } ?? ["--journal", "none"]
+        let journalArguments =
+            journal.map { ["--journal", $0.path, "--journal-sync", $0.sync] } ?? ["--journal", "none"]
         let broker = try start(
             "corsair-broker",
             [

@@ -130,7 +130,8 @@ extension JournaledTask {
     init(reading call: SQLiteCall) {
         let accepted = AcceptedTask(
             key: UInt64(bitPattern: call.int(0)), batch: call.bytes(1) ?? [], id: call.text(2) ?? "",
-            category: call.text(3) ?? "", payload: call.bytes(4) ?? [], priority: Int32(truncatingIfNeeded: call.int(5)),
+            category: call.text(3) ?? "", payload: call.bytes(4) ?? [],
+            priority: Int32(truncatingIfNeeded: call.int(5)),
             timeoutMilliseconds: call.optionalUInt(6).map { UInt32(clamping: $0) },
             maxAttempts: call.optionalUInt(7).map { Int($0) }, submitted: UInt64(bitPattern: call.int(8)),
             notBefore: call.optionalUInt(9))

@@ -107,7 +107,8 @@ import Testing
                 .batch(
                     .delimited,
                     .rejected([
-                        TaskRejection(id: "a1", reason: "journal_full"), TaskRejection(id: "a2", reason: "journal_full"),
+                        TaskRejection(id: "a1", reason: "journal_full"),
+                        TaskRejection(id: "a2", reason: "journal_full"),
                     ]))
             ])
         broker.machine.refuseSubmissions(nil)

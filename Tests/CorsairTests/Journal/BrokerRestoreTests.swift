@@ -36,9 +36,10 @@ import Testing
     func queuedAndRunning() throws {
         var broker = BrokerHarness { $0.journaled = true }
         let actions = broker.machine.restore(Self.snapshot, at: broker.t0)
-        #expect(actions.journalRecords == [
-            .attemptEnded(key: 3, attempts: 1, reason: "broker_restart", historyLine: nil)
-        ])
+        #expect(
+            actions.journalRecords == [
+                .attemptEnded(key: 3, attempts: 1, reason: "broker_restart", historyLine: nil)
+            ])
         #expect(broker.machine.queueDepth(category: "a") == 3)
         #expect(broker.machine.queueDepth(category: "b") == 1)
         #expect(broker.machine.attempts(ofTask: "was-running", session: [7]) == 1)

@@ -17,7 +17,9 @@ import Testing
         directory.appendingPathComponent(name).path
     }
 
-    private static func accepted(_ key: UInt64, batch: [UInt8] = Array("b".utf8), category: String = "a") -> JournalRecord {
+    private static func accepted(
+        _ key: UInt64, batch: [UInt8] = Array("b".utf8), category: String = "a"
+    ) -> JournalRecord {
         .accepted(
             AcceptedTask(
                 key: key, batch: batch, id: "t\(key)", category: category, payload: [UInt8(key)], priority: 0,
@@ -68,6 +70,27 @@ import Testing
         #expect(snapshot.tasks.first?.accepted.payload == [2])
     }
 
+    @Test("records about a task accepted in the same commit are folded into its row")
+    func foldedInOneCommit() throws {
+        let journal = try SQLiteJournal(path: path(), sync: .normal)
+        defer { journal.close() }
+        try journal.commit(
+            [
+                Self.accepted(1), Self.accepted(2), Self.accepted(3),
+                .attemptStarted(key: 1, attempt: 1, worker: "w", started: 2000),
+                .attemptStarted(key: 2, attempt: 1, worker: "w", started: 2000),
+                .attemptEnded(key: 2, attempts: 1, reason: "flaky", historyLine: "attempt 1 on w: flaky"),
+                .attemptStarted(key: 3, attempt: 1, worker: "w", started: 2000), Self.finished(3),
+            ], lastKey: 3)
+        let tasks = try journal.snapshot(retainFinished: 10).tasks
+        #expect(tasks.map(\.state) == [.running, .queued, .succeeded])
+        #expect(tasks.first?.worker == "w" && tasks.first?.started == 2000 && tasks.first?.attempts == 1)
+        #expect(tasks.element(at: 1)?.history == ["attempt 1 on w: flaky"])
+        #expect(tasks.element(at: 1)?.lastError == "flaky")
+        #expect(tasks.last?.output == Array("r3".utf8) && tasks.last?.finished == 5000)
+        #expect(tasks.last?.accepted.payload == [])
+    }
+
     @Test("finished results of a batch come oldest first, a page at a time")
     func finishedResults() throws {
         let journal = try SQLiteJournal(path: path(), sync: .normal)
@@ -100,8 +123,10 @@ import Testing
         let journal = try SQLiteJournal(path: path(), sync: .normal)
         defer { journal.close() }
         try journal.commit(
-            (1...4).map { Self.accepted($0) } + [Self.finished(1, at: 100), Self.finished(2, at: 200),
-                Self.finished(3, at: 900)],
+            (1...4).map { Self.accepted($0) } + [
+                Self.finished(1, at: 100), Self.finished(2, at: 200),
+                Self.finished(3, at: 900),
+            ],
             lastKey: 4)
         #expect(try journal.deleteFinished(before: 500, limit: 1) == 1)
         #expect(try journal.deleteFinished(before: 500, limit: 10) == 1)
