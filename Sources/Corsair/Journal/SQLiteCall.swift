@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -105,6 +106,17 @@ struct SQLiteCall {
         let count = Int(sqlite3_column_bytes(statement, column))
         guard count > 0, let pointer = sqlite3_column_blob(statement, column) else { return [] }
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+
+    /// The column's bytes; `previous` itself (no new array) when they are equal, as the batch of consecutive rows
+    /// mostly is: a million restored tasks then share one array instead of holding a million copies.
+    func bytes(_ column: Int32, reusing previous: [UInt8]) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(statement, column))
+        guard count == previous.count, let pointer = sqlite3_column_blob(statement, column) else {
+            return bytes(column) ?? []
+        }
+        let same = previous.withUnsafeBytes { memcmp($0.baseAddress, pointer, count) == 0 }
+        return same ? previous : bytes(column) ?? []
     }
 
     private func error(_ code: Int32) -> DatabaseError {

@@ -101,8 +101,10 @@ extension SQLiteJournal {
         defer { call.reset() }
         bind(call)
         var tasks: [JournaledTask] = []
+        var batch: [UInt8] = []
         while try call.next() {
-            tasks.append(JournaledTask(reading: call))
+            batch = call.bytes(1, reusing: batch)
+            tasks.append(JournaledTask(reading: call, batch: batch))
         }
         return tasks
     }
@@ -126,10 +128,10 @@ extension SQLiteJournal {
 }
 
 extension JournaledTask {
-    /// The task in the current row of `call`, whose columns are ``SQLiteJournal/columns``.
-    init(reading call: SQLiteCall) {
+    /// The task in the current row of `call`, whose columns are ``SQLiteJournal/columns``; `batch` is column 1's.
+    init(reading call: SQLiteCall, batch: [UInt8]) {
         let accepted = AcceptedTask(
-            key: UInt64(bitPattern: call.int(0)), batch: call.bytes(1) ?? [], id: call.text(2) ?? "",
+            key: UInt64(bitPattern: call.int(0)), batch: batch, id: call.text(2) ?? "",
             category: call.text(3) ?? "", payload: call.bytes(4) ?? [],
             priority: Int32(truncatingIfNeeded: call.int(5)),
             timeoutMilliseconds: call.optionalUInt(6).map { UInt32(clamping: $0) },
