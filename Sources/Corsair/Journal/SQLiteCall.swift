@@ -115,7 +115,9 @@ struct SQLiteCall {
         guard count == previous.count, let pointer = sqlite3_column_blob(statement, column) else {
             return bytes(column) ?? []
         }
-        let same = previous.withUnsafeBytes { memcmp($0.baseAddress, pointer, count) == 0 }
+        let same = previous.withUnsafeBytes { buffer in
+            buffer.baseAddress.map { memcmp($0, pointer, count) == 0 } ?? true
+        }
         return same ? previous : bytes(column) ?? []
     }
 
