@@ -139,7 +139,8 @@ public final class BrokerLoop: Sendable {
         }
         logger.info("broker listening", metadata: metadata)
         ready.complete(.success(bound))
-        try serve(router, restoring: snapshot)
+        // Handed over, so that the snapshot is freed once restored instead of living as long as the loop.
+        try serve(router, restoring: consume snapshot)
     }
 
     /// Answers a command that reached the loop after it stopped with ``NotRunning``.
@@ -156,7 +157,7 @@ public final class BrokerLoop: Sendable {
         }
     }
 
-    private func serve(_ router: Socket, restoring snapshot: JournalSnapshot?) throws {
+    private func serve(_ router: Socket, restoring snapshot: consuming JournalSnapshot?) throws {
         let now = ContinuousClock.now
         let anchor = WallClockAnchor(
             instant: now, unixMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000))
@@ -167,8 +168,8 @@ public final class BrokerLoop: Sendable {
         if let journal = options.journal {
             driver.journal = JournalState(journal: journal, resultTTL: options.resultTTL)
         }
-        if let snapshot {
-            driver.perform(driver.machine.restore(snapshot, at: now))
+        if let restored = snapshot.take() {
+            driver.perform(driver.machine.restore(restored, at: now))
         }
         let poller = Poller()
         let routerItem = poller.add(router)
