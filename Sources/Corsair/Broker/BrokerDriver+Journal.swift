@@ -113,7 +113,8 @@ extension BrokerDriver {
     mutating func expireResults(at now: ContinuousClock.Instant, unixMilliseconds: UInt64) {
         guard let state = journal, now >= state.nextExpiry, state.failure == nil else { return }
         let limit = 5_000
-        let cutoff = unixMilliseconds - UInt64(clamping: state.resultTTL.wholeMilliseconds)
+        let ttl = UInt64(clamping: state.resultTTL.wholeMilliseconds)
+        let cutoff = unixMilliseconds > ttl ? unixMilliseconds - ttl : 0
         do {
             let deleted = try state.journal.deleteFinished(before: cutoff, limit: limit)
             state.nextExpiry = now + (deleted == limit ? .milliseconds(100) : .seconds(60))
