@@ -46,9 +46,9 @@ public final class SQLiteJournal: Journal {
                 try db.execute(sql: "PRAGMA synchronous = \(sync == .full ? "FULL" : "NORMAL")")
                 try db.execute(sql: "PRAGMA journal_size_limit = \(64 << 20)")
                 // Checkpoint every 10 000 pages (40 MB of WAL) rather than 1 000: a page rewritten by many commits
-                // is copied back once. A 64 MB page cache keeps the pages that inserts and finishes touch in memory.
+                // is copied back once. A 16 MB page cache keeps the pages that inserts and finishes touch in memory.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
-                try db.execute(sql: "PRAGMA cache_size = -65536")
+                try db.execute(sql: "PRAGMA cache_size = -16384")
                 try Self.prepareSchema(db, path: path)
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO meta(name, value) VALUES ('pid', ?)", arguments: [Int(getpid())])
