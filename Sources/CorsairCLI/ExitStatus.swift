@@ -16,16 +16,19 @@ public enum ExitStatus {
     public static let unavailable = ExitCode(69)
     /// An internal error (EX_SOFTWARE).
     public static let software = ExitCode(70)
+    /// A temporary failure, worth retrying later: the broker's journal is full (EX_TEMPFAIL).
+    public static let temporaryFailure = ExitCode(75)
 
     /// The table for `--help` discussions and the README.
     public static let helpText = """
         Exit codes:
           0   success (including a clean stop on SIGTERM/SIGINT)
-          1   the batch finished but some tasks failed permanently (corsair submit)
+          1   the batch finished but some tasks failed permanently (corsair submit, corsair wait)
           64  usage error
           65  bad input data (batch file, JSON lines, a submission the broker refused)
           69  broker unavailable, or an endpoint could not be bound
           70  internal error
+          75  temporary failure: the broker refused tasks because its journal is full (journal_full)
         """
 }
 
@@ -43,6 +46,8 @@ extension ExitStatus {
             dataError
         case BatchClient.Failure.brokerError:
             dataError
+        case BatchClient.Failure.journalFull:
+            temporaryFailure
         case is BatchClient.Failure, is StatusClient.Failure:
             unavailable
         default:
