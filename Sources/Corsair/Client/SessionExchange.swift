@@ -221,14 +221,29 @@ extension SessionExchange {
                     metadata: ["broker": "\(options.broker)", "cursor": "\(cursor.cursor)"])
                 try start(on: socket)
             }
-        case .results, .report:
+        case .results(let results):
+            // A detached submitter is the session's RESULT peer; a result acknowledges its task (the broker leaves
+            // answered ids out of ACCEPTED).
+            for result in results {
+                unacknowledged.removeValue(forKey: result.id)
+            }
+        case .report:
             break
         case .error(let message):
             let unsupported = awaitingAttach ? " (a broker older than ATTACH?)" : ""
             throw BatchClient.Failure.brokerError(message + unsupported)
         }
-        let waiting = awaitingAttach || !unacknowledged.isEmpty
-        acknowledgementDeadline = waiting ? .now + options.acknowledgementTimeout : nil
+        updateAcknowledgementDeadline(progressed: reply.acknowledges)
+    }
+
+    /// Clears the acknowledgement deadline when nothing waits for one; restarts it when the broker acknowledged
+    /// something, since each submission must be answered in time, not the whole batch.
+    private mutating func updateAcknowledgementDeadline(progressed: Bool) {
+        if !awaitingAttach && unacknowledged.isEmpty {
+            acknowledgementDeadline = nil
+        } else if progressed || acknowledgementDeadline == nil {
+            acknowledgementDeadline = .now + options.acknowledgementTimeout
+        }
     }
 
     private mutating func rejected(_ rejections: [TaskRejection]) throws {
@@ -255,6 +270,16 @@ extension SessionExchange {
         }
         if !fresh.isEmpty {
             try onEvent(.results(fresh, unfinished: progress.unfinished))
+        }
+    }
+}
+
+extension BrokerReply {
+    /// Whether the reply answers a submission or an ATTACH.
+    fileprivate var acknowledges: Bool {
+        switch self {
+        case .accepted, .rejected, .attached, .results: true
+        case .stream, .pong, .report, .error: false
         }
     }
 }
