@@ -16,6 +16,10 @@ public enum ExitStatus {
     public static let unavailable = ExitCode(69)
     /// An internal error (EX_SOFTWARE).
     public static let software = ExitCode(70)
+    /// The broker's journal cannot be created or is held by another broker (EX_CANTCREAT).
+    public static let cannotCreate = ExitCode(73)
+    /// The broker's journal cannot be read or written: corrupt, truncated, an I/O error (EX_IOERR).
+    public static let ioError = ExitCode(74)
     /// A temporary failure, worth retrying later: the broker's journal is full (EX_TEMPFAIL).
     public static let temporaryFailure = ExitCode(75)
 
@@ -28,6 +32,8 @@ public enum ExitStatus {
           65  bad input data (batch file, JSON lines, a submission the broker refused)
           69  broker unavailable, or an endpoint could not be bound
           70  internal error
+          73  the broker's journal cannot be created, or another broker holds it
+          74  the broker's journal is corrupt or cannot be read or written
           75  temporary failure: the broker refused tasks because its journal is full (journal_full)
         """
 }
@@ -44,6 +50,8 @@ extension ExitStatus {
             error.isEndpointProblem ? usage : unavailable
         case is BatchFileError:
             dataError
+        case let error as JournalError:
+            ExitCode(error.exitCode)
         case BatchClient.Failure.brokerError:
             dataError
         case BatchClient.Failure.journalFull:

@@ -18,6 +18,8 @@ struct BrokerDriver {
     /// Replays the machine asked for in this pass, carried out at its end (``flushOutbox(everything:)``), after the
     /// pass's journal records are committed.
     private(set) var replays: [(session: [UInt8], after: UInt64, limit: Int, peer: PeerID)] = []
+    /// The durable broker's journal and what waits for its next commit; `nil` for an in-memory broker.
+    var journal: JournalState?
 
     /// The totals logged when the broker stops.
     var summary: Logger.Metadata {
@@ -38,12 +40,17 @@ struct BrokerDriver {
             return true
         case .submit(let tasks, let session, let continuation):
             let (receipt, actions) = machine.submit(tasks, session: session, at: .now)
-            continuation.resume(returning: receipt)
             perform(actions)
+            if journal == nil || receipt.accepted.isEmpty {
+                continuation.resume(returning: receipt)
+            } else {
+                // Acknowledged means journaled: the receipt goes once this pass's records are committed.
+                journal?.awaitingReceipts.append { continuation.resume(returning: receipt) }
+            }
         case .status(let continuation):
             continuation.resume(returning: machine.status(at: .now))
         case .tasks(let query, let continuation):
-            continuation.resume(returning: machine.tasks(matching: query))
+            continuation.resume(returning: tasks(matching: query))
         }
         return false
     }
@@ -68,7 +75,13 @@ struct BrokerDriver {
         for action in actions {
             switch action {
             case .send(let message, let peer):
-                send(message, to: peer)
+                if journal != nil, message.waitsForJournal {
+                    journal?.awaitingSends.append((message, peer))
+                } else {
+                    send(message, to: peer)
+                }
+            case .journal(let record):
+                journal?.pending.append(record)
             case .event(let event):
                 log(event)
                 metrics?.record(event)
@@ -95,15 +108,25 @@ struct BrokerDriver {
     /// Reads the replays asked for in this pass from the journal and hands them to the machine; a replay that
     /// cannot be read is answered with ERROR.
     private mutating func replayResults() {
+        // A replay's STREAM leaves at once; while live results still wait for a commit (the journal is full), it
+        // would overtake them, so it waits for the next pass.
+        guard journal?.awaitingSends.isEmpty ?? true else { return }
         while !replays.isEmpty {
             let (session, after, limit, peer) = replays.removeFirst()
-            guard let reader = finishedResults else {
+            guard let reader = finishedResults ?? journal?.journal else {
                 logger.error("replay asked for without a journal", metadata: ["peer.identity": "\(peer)"])
                 continue
             }
             do {
                 let results = try reader.finishedResults(batch: session, afterKey: after, limit: limit)
-                perform(machine.resultsReplayed(results, session: session, to: peer, limit: limit))
+                // Read after this pass's commit, the replayed results are journaled: their STREAM need not wait.
+                for action in machine.resultsReplayed(results, session: session, to: peer, limit: limit) {
+                    if case .send(let message, let peer) = action {
+                        send(message, to: peer)
+                    } else {
+                        perform([action])
+                    }
+                }
             } catch {
                 logger.error("cannot replay results", metadata: ["peer.identity": "\(peer)", "error": "\(error)"])
                 send(.batch(.delimited, .error("cannot read finished results from the journal: \(error)")), to: peer)
@@ -111,7 +134,7 @@ struct BrokerDriver {
         }
     }
 
-    private mutating func send(_ message: BrokerOutbound, to peer: PeerID) {
+    mutating func send(_ message: BrokerOutbound, to peer: PeerID) {
         switch message {
         case .batch(let framing, .results(let results)):
             for full in outbox.hold(results: results, framing: framing, for: peer) {

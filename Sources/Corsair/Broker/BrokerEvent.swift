@@ -39,6 +39,9 @@ public enum BrokerAction: Sendable, Hashable {
     case send(BrokerOutbound, to: PeerID)
     /// Log and count `event`.
     case event(BrokerEvent)
+    /// Store `record` in the journal: the driver commits a pass's records in one transaction before it sends that
+    /// pass's acknowledgements and results. Only emitted when ``BrokerConfiguration/journaled`` is on.
+    case journal(JournalRecord)
     /// Read up to `limit` finished results of `session` with keys above `after`, oldest key first, from the journal
     /// (``FinishedResultReader``) and hand them to ``BrokerStateMachine/resultsReplayed(_:session:to:limit:)``. The
     /// driver does this after committing the journal records of the current pass, so the read sees every result

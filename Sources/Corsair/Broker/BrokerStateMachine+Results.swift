@@ -35,6 +35,15 @@ extension BrokerStateMachine {
             session.unfinished -= 1
             // Keep the session's unfinished keys short whether or not anyone attaches.
             _ = session.lowestUnfinished { hasFinished($0) }
+            if configuration.journaled {
+                actions.append(
+                    .journal(
+                        .finished(
+                            FinishedTask(
+                                key: key.rawValue, outcome: outcome == .succeeded ? .succeeded : .failed,
+                                output: task.output ?? [], attempts: task.attempts,
+                                finished: anchor.unixMilliseconds(at: now), lastError: task.lastError))))
+            }
             deliver(task)
             follow(task, of: session)
             retain(key)
