@@ -20,18 +20,21 @@ public enum ExitStatus {
     public static let cannotCreate = ExitCode(73)
     /// The broker's journal cannot be read or written: corrupt, truncated, an I/O error (EX_IOERR).
     public static let ioError = ExitCode(74)
+    /// A temporary failure, worth retrying later: the broker's journal is full (EX_TEMPFAIL).
+    public static let temporaryFailure = ExitCode(75)
 
     /// The table for `--help` discussions and the README.
     public static let helpText = """
         Exit codes:
           0   success (including a clean stop on SIGTERM/SIGINT)
-          1   the batch finished but some tasks failed permanently (corsair submit)
+          1   the batch finished but some tasks failed permanently (corsair submit, corsair wait)
           64  usage error
           65  bad input data (batch file, JSON lines, a submission the broker refused)
           69  broker unavailable, or an endpoint could not be bound
           70  internal error
           73  the broker's journal cannot be created, or another broker holds it
           74  the broker's journal is corrupt or cannot be read or written
+          75  temporary failure: the broker refused tasks because its journal is full (journal_full)
         """
 }
 
@@ -51,6 +54,8 @@ extension ExitStatus {
             ExitCode(error.exitCode)
         case BatchClient.Failure.brokerError:
             dataError
+        case BatchClient.Failure.journalFull:
+            temporaryFailure
         case is BatchClient.Failure, is StatusClient.Failure:
             unavailable
         default:

@@ -106,7 +106,7 @@ extension LoadGenerator {
                 throw BenchError.rejected(rejections)
             case .error(let message):
                 throw BenchError.refused(message)
-            case .accepted, .pong, .report:
+            case .accepted, .pong, .report, .attached, .stream:
                 break
             }
         }

@@ -71,7 +71,7 @@ struct PreloadedRun {
             case .accepted(let ids): accepted += ids.count
             case .rejected(let rejections): throw BenchError.rejected(rejections)
             case .error(let message): throw BenchError.refused(message)
-            case .results, .pong, .report: break
+            case .results, .pong, .report, .attached, .stream: break
             }
         }
     }
@@ -156,7 +156,7 @@ struct PreloadedRun {
             throw BenchError.rejected(rejections)
         case .error(let message):
             throw BenchError.refused(message)
-        case .accepted, .pong:
+        case .accepted, .pong, .attached, .stream:
             break
         }
     }

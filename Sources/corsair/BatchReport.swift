@@ -1,57 +1,77 @@
 import Corsair
 import CorsairCLI
 import Foundation
+import Synchronization
 
 /// Shows a batch's progress and results: JSON lines as tasks finish, or a table at the end, plus progress on standard
 /// error when it is a terminal.
-struct BatchReport {
-    private let order: [String]
+///
+/// With the batch's tasks (`corsair submit` holding them) the table lists them in batch order, unfinished ones
+/// included. Without them (a batch streamed to a durable broker, `corsair wait`) it lists results as they came, and
+/// JSON output keeps nothing but counts, so a batch of any size is reported in constant memory.
+struct BatchReport: Sendable {
+    private let order: [String]?
     private let categories: [String: String]
     private let json: Bool
     private let showsProgress = isatty(STDERR_FILENO) != 0
     private var results: [String: TaskResult] = [:]
+    private var arrived: [TaskResult] = []
+    private var done = 0
     private(set) var failed = 0
+    /// Without the batch's tasks: how many the broker last said are unfinished.
+    var unfinished = 0
 
-    init(tasks: [TaskSpec], json: Bool) {
-        self.order = tasks.map(\.id)
-        self.categories = Dictionary(tasks.map { ($0.id, $0.category) }, uniquingKeysWith: { first, _ in first })
+    init(tasks: [TaskSpec]?, json: Bool) {
+        self.order = tasks?.map(\.id)
+        self.categories = Dictionary(
+            (tasks ?? []).map { ($0.id, $0.category) }, uniquingKeysWith: { first, _ in first })
         self.json = json
     }
 
     mutating func record(_ event: BatchClient.Event) {
-        let finished: [TaskResult]
         switch event {
         case .accepted:
             return
         case .rejected(let rejections):
-            finished = rejections.map { rejection in
+            record(rejections)
+        case .results(let results):
+            add(results)
+        }
+    }
+
+    /// Reports rejected tasks as failed ones.
+    mutating func record(_ rejections: [TaskRejection]) {
+        add(
+            rejections.map { rejection in
                 TaskResult(
                     id: rejection.id, category: categories[rejection.id] ?? "", outcome: .failed, attempts: 0,
                     worker: nil, started: nil, finished: UInt64(Date().timeIntervalSince1970 * 1000),
                     output: Array("rejected: \(rejection.reason)".utf8))
-            }
-        case .results(let results):
-            finished = results
-        }
+            })
+    }
+
+    /// Reports finished tasks.
+    mutating func add(_ finished: [TaskResult]) {
         var lines = ""
         for result in finished {
-            add(result)
+            done += 1
+            if result.outcome != .succeeded {
+                failed += 1
+            }
             if json {
                 lines += result.jsonLine + "\n"
+            } else if order != nil {
+                results[result.id] = result
+            } else {
+                arrived.append(result)
             }
         }
         if !lines.isEmpty {
             FileHandle.standardOutput.write(Data(lines.utf8))
         }
         if showsProgress {
-            FileHandle.standardError.write(Data("\r\(results.count)/\(order.count) done, \(failed) failed".utf8))
-        }
-    }
-
-    private mutating func add(_ result: TaskResult) {
-        results[result.id] = result
-        if result.outcome != .succeeded {
-            failed += 1
+            let total = order.map { "/\($0.count)" } ?? " (\(unfinished) unfinished)"
+            FileHandle.standardError.write(Data("\r\(done)\(total) done, \(failed) failed".utf8))
         }
     }
 
@@ -61,24 +81,59 @@ struct BatchReport {
         }
         guard !json else { return }
         var rows = [["ID", "CATEGORY", "STATUS", "ATTEMPTS", "WORKER", "TIME", "RESULT"]]
-        for id in order {
-            guard let result = results[id] else {
-                rows.append([id, categories[id] ?? "", "unfinished", "", "", "", ""])
-                continue
+        if let order {
+            for id in order {
+                rows.append(results[id].map(Self.row) ?? [id, categories[id] ?? "", "unfinished", "", "", "", ""])
             }
-            let time = result.started.map { "\(result.finished >= $0 ? result.finished - $0 : 0)ms" } ?? ""
-            let output = String(decoding: result.output, as: UTF8.self)
-                .replacingOccurrences(of: "\n", with: "⏎")
-            rows.append([
-                id, result.category, TaskState(finishedWith: result.outcome).rawValue, "\(result.attempts)",
-                result.worker ?? "", time, String(output.prefix(60)),
-            ])
+        } else {
+            rows += arrived.map(Self.row)
         }
         print(TextTable.render(rows), terminator: "")
-        let succeeded = results.values.count { $0.outcome == .succeeded }
-        let noun = order.count == 1 ? "task" : "tasks"
-        print(
-            "\(order.count) \(noun): \(succeeded) succeeded, \(failed) failed, \(order.count - results.count) unfinished"
-        )
+        let total = order?.count ?? done + unfinished
+        let noun = total == 1 ? "task" : "tasks"
+        print("\(total) \(noun): \(done - failed) succeeded, \(failed) failed, \(total - done) unfinished")
+    }
+
+    private static func row(_ result: TaskResult) -> [String] {
+        let time = result.started.map { "\(result.finished >= $0 ? result.finished - $0 : 0)ms" } ?? ""
+        let output = String(decoding: result.output, as: UTF8.self).replacingOccurrences(of: "\n", with: "⏎")
+        return [
+            result.id, result.category, TaskState(finishedWith: result.outcome).rawValue, "\(result.attempts)",
+            result.worker ?? "", time, String(output.prefix(60)),
+        ]
+    }
+}
+
+/// A ``BatchReport`` that a ``SessionClient`` fills from its own thread.
+final class ReportSink: Sendable {
+    private let report: Mutex<BatchReport>
+
+    init(_ report: BatchReport) {
+        self.report = Mutex(report)
+    }
+
+    /// Records what the client learned; rejections count as failed tasks.
+    func record(_ event: SessionClient.Event) {
+        report.withLock { report in
+            switch event {
+            case .attached(let status):
+                report.unfinished = Int(clamping: status.unfinished)
+            case .accepted:
+                break
+            case .rejected(let rejections):
+                report.record(rejections)
+            case .results(let results, let unfinished):
+                report.unfinished = Int(clamping: unfinished)
+                report.add(results)
+            }
+        }
+    }
+
+    /// How many tasks failed or were rejected.
+    var failed: Int { report.withLock { $0.failed } }
+
+    /// Prints the table (unless JSON) and the totals.
+    func finish() {
+        report.withLock { $0.finish() }
     }
 }

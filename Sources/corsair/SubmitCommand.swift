@@ -19,6 +19,14 @@ struct SubmitCommand: AsyncParsableCommand {
             The format is detected from the first character ({ means jsonl) unless --format is given. A malformed \
             batch is rejected before anything is sent, naming line and column.
 
+            A JSON lines file submitted to a durable broker (one with a journal) is streamed: read a line at a time \
+            (after one pass that checks it), with at most --window tasks in flight, so the client's memory does not \
+            grow with the batch; after a broker restart it attaches again and each result is still printed once, \
+            the table listing results as they came. Otherwise (standard input, a plain batch, --journal none) the \
+            batch is held and unfinished tasks are resubmitted after a restart. With --detach it returns once the \
+            broker has acknowledged every task and prints the batch name; `corsair wait NAME` prints the results \
+            later, from any host. Against --journal none, detached tasks live only as long as the broker does.
+
             \(ExitStatus.helpText)
             """)
 
@@ -49,9 +57,21 @@ struct SubmitCommand: AsyncParsableCommand {
             valueName: "name"))
     var batch: String?
 
+    @Flag(help: "Return once the broker has acknowledged every task; print the batch name for `corsair wait`.")
+    var detach = false
+
+    @Option(
+        help: ArgumentHelp(
+            "Most tasks in flight when streaming (durable broker, or --detach: tasks not yet acknowledged).",
+            valueName: "tasks"))
+    var window = 10_000
+
     func validate() throws {
         if let batch, let reason = BatchName.validate(batch) {
             throw ValidationError("--batch '\(batch)': \(reason)")
+        }
+        guard window >= 1 else {
+            throw ValidationError("--window must be at least 1, got \(window)")
         }
     }
 
@@ -60,18 +80,25 @@ struct SubmitCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap(label: "corsair.client")
-        let tasks: [TaskSpec]
-        do {
-            let text = try readInput()
-            tasks = try BatchParser(format: format, defaultCategory: category).parse(text)
-        } catch let error as BatchFileError {
-            printError("\(displayName): \(error)")
-            throw ExitStatus.dataError
-        } catch {
-            printError("\(displayName): \(error)")
-            throw ExitStatus.dataError
+        var failed = 0
+        try await ExitStatus.run(reporting: { printError("corsair: \($0)") }) {
+            if detach {
+                failed = try await stream(.detach, logger: logger)
+            } else if try isJSONLinesFile(), try await brokerIsDurable() {
+                failed = try await stream(.submit, logger: logger)
+            } else {
+                failed = try await submitHeld(logger: logger)
+            }
         }
+        if failed > 0 {
+            throw ExitStatus.tasksFailed
+        }
+    }
 
+    /// Submits the whole batch held in memory, resubmitting unfinished tasks after a broker restart (Lazy Pirate);
+    /// returns how many tasks failed.
+    private func submitHeld(logger: Logger) async throws -> Int {
+        let tasks = try parsed { try BatchParser(format: format, defaultCategory: category).parse(try readInput()) }
         var options = BatchClient.Options(broker: broker)
         if let batch {
             options.session = Array(batch.utf8)
@@ -81,14 +108,77 @@ struct SubmitCommand: AsyncParsableCommand {
         let client = BatchClient(options: options, logger: logger)
         var report = BatchReport(tasks: tasks, json: json)
         defer { report.finish() }
-        try await ExitStatus.run(reporting: { printError("corsair: \($0)") }) {
-            for try await event in client.run(tasks) {
-                report.record(event)
+        for try await event in client.run(tasks) {
+            report.record(event)
+        }
+        return report.failed
+    }
+
+    /// Streams the batch with a window, to a durable broker following the results, or detached (printing the batch
+    /// name once every task is acknowledged); returns how many tasks failed or were rejected.
+    private func stream(_ mode: SessionClient.Mode, logger: Logger) async throws -> Int {
+        let source = try parsed { try openSource() }
+        let name = batch ?? BatchName.random()
+        var options = SessionClient.Options(broker: broker, session: Array(name.utf8), mode: mode)
+        options.window = window
+        options.acknowledgementTimeout = connectTimeout
+        options.timeout = timeout
+        let sink = ReportSink(BatchReport(tasks: nil, json: json))
+        defer {
+            if mode != .detach {
+                sink.finish()
             }
         }
-        if report.failed > 0 {
-            throw ExitStatus.tasksFailed
+        try await SessionClient(options: options, logger: logger).run(source) { sink.record($0) }
+        if mode == .detach {
+            print(name)
         }
+        return sink.failed
+    }
+
+    /// Runs `body`, which reads the batch; a malformed batch exits 65.
+    private func parsed<Value>(_ body: () throws -> sending Value) throws -> sending Value {
+        do {
+            return try body()
+        } catch let code as ExitCode {
+            throw code
+        } catch {
+            printError("\(displayName): \(error)")
+            throw ExitStatus.dataError
+        }
+    }
+
+    /// Whether the broker journals what it accepts, so a streamed batch need not be held to be resubmitted.
+    private func brokerIsDurable() async throws -> Bool {
+        try await StatusClient(broker: broker, timeout: connectTimeout).flags()?.contains(.durable) == true
+    }
+
+    /// Whether the batch is a JSON lines file, which can be read a line at a time; standard input and plain batches
+    /// are parsed into memory, and then held anyway.
+    private func isJSONLinesFile() throws -> Bool {
+        guard file != "-" else { return false }
+        return try parsed { try (format ?? detectedFormat()) == .jsonl }
+    }
+
+    /// The batch as a source: a JSON lines file is checked whole, then read a line at a time; anything else (standard
+    /// input, a plain batch) is parsed into memory.
+    private func openSource() throws -> sending any TaskSource {
+        let parser = BatchParser(format: format, defaultCategory: category)
+        if try isJSONLinesFile() {
+            _ = try JSONLinesFile.validate(path: file, parser: parser)
+            return try JSONLinesFile(path: file, parser: parser)
+        }
+        return ArrayTaskSource(try parser.parse(try readInput()))
+    }
+
+    /// The format of the batch file, from its first 64 KiB.
+    private func detectedFormat() throws -> BatchFormat {
+        guard let handle = FileHandle(forReadingAtPath: file) else {
+            throw ValidationError("cannot read batch file '\(file)'")
+        }
+        defer { try? handle.close() }
+        let head = try handle.read(upToCount: 1 << 16) ?? Data()
+        return BatchParser.detectFormat(String(decoding: head, as: UTF8.self))
     }
 
     private var displayName: String { file == "-" ? "<stdin>" : file }

@@ -30,7 +30,7 @@ struct JournalOrderingTests {
             }
         }
 
-        func finishedResults(batch: [UInt8], afterKey: UInt64?, limit: Int) throws(JournalError) -> [TaskResult] {
+        func finishedResults(batch: [UInt8], afterKey: UInt64?, limit: Int) throws(JournalError) -> [KeyedResult] {
             []
         }
 

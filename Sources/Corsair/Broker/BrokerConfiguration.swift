@@ -23,7 +23,8 @@ public struct BrokerConfiguration: Sendable, Hashable {
     /// logged and answered as bad input (DISCONNECT for a worker, ERROR for a batch client) without being decoded.
     public var maxMessageSize: Int = 16 << 20
     /// Whether the machine emits ``BrokerAction/journal(_:)`` records of its batch tasks (a durable broker). Off,
-    /// the in-memory broker builds no records at all.
+    /// the in-memory broker builds no records at all. On, the broker also tells clients it is durable and replays
+    /// finished results to an attached client from the journal, not only from memory.
     public var journaled = false
 
     /// The most bytes a batching worker may put in one RESULTS message: well under ``maxMessageSize``, so that

@@ -34,7 +34,7 @@ extension BrokerOutbound {
     /// (ACCEPTED means journaled) and results (a result is reported only once it cannot be lost).
     var waitsForJournal: Bool {
         switch self {
-        case .batch(_, .accepted), .batch(_, .results): true
+        case .batch(_, .accepted), .batch(_, .results), .batch(_, .stream): true
         default: false
         }
     }

@@ -12,6 +12,12 @@ struct BrokerDriver {
     var counters = SocketCounters()
     /// Acknowledgements and results on their way to batch clients, held so that many leave as few messages.
     private(set) var outbox = ClientOutbox()
+    /// Where replays of results the machine no longer holds are read: the journal, once there is one; `nil` for an
+    /// in-memory broker, whose machine never asks (it replays from memory).
+    var finishedResults: (any FinishedResultReader)?
+    /// Replays the machine asked for in this pass, carried out at its end (``flushOutbox(everything:)``), after the
+    /// pass's journal records are committed.
+    private(set) var replays: [(session: [UInt8], after: UInt64, limit: Int, peer: PeerID)] = []
     /// The durable broker's journal and what waits for its next commit; `nil` for an in-memory broker.
     var journal: JournalState?
 
@@ -79,6 +85,8 @@ struct BrokerDriver {
             case .event(let event):
                 log(event)
                 metrics?.record(event)
+            case .replayResults(let session, let after, let limit, let peer):
+                replays.append((session, after, limit, peer))
             }
         }
     }
@@ -87,11 +95,41 @@ struct BrokerDriver {
     /// `everything` all it holds. Sends can fail and make more results due (a dropped worker's task fails), so it
     /// repeats until nothing is due.
     mutating func flushOutbox(everything: Bool = false) {
+        replayResults()
         while case let due = outbox.due(at: .now, everything: everything), !due.isEmpty {
             for (peer, messages) in due {
                 for message in messages {
                     transmit(message, to: peer)
                 }
+            }
+        }
+    }
+
+    /// Reads the replays asked for in this pass from the journal and hands them to the machine; a replay that
+    /// cannot be read is answered with ERROR.
+    private mutating func replayResults() {
+        // A replay's STREAM leaves at once; while live results still wait for a commit (the journal is full), it
+        // would overtake them, so it waits for the next pass.
+        guard journal?.awaitingSends.isEmpty ?? true else { return }
+        while !replays.isEmpty {
+            let (session, after, limit, peer) = replays.removeFirst()
+            guard let reader = finishedResults ?? journal?.journal else {
+                logger.error("replay asked for without a journal", metadata: ["peer.identity": "\(peer)"])
+                continue
+            }
+            do {
+                let results = try reader.finishedResults(batch: session, afterKey: after, limit: limit)
+                // Read after this pass's commit, the replayed results are journaled: their STREAM need not wait.
+                for action in machine.resultsReplayed(results, session: session, to: peer, limit: limit) {
+                    if case .send(let message, let peer) = action {
+                        send(message, to: peer)
+                    } else {
+                        perform([action])
+                    }
+                }
+            } catch {
+                logger.error("cannot replay results", metadata: ["peer.identity": "\(peer)", "error": "\(error)"])
+                send(.batch(.delimited, .error("cannot read finished results from the journal: \(error)")), to: peer)
             }
         }
     }

@@ -32,15 +32,22 @@ extension BrokerStateMachine {
         actions.append(.send(reply, to: peer))
     }
 
-    /// Answers a batch client's PING, saying whether the broker knows its session; a known session's results go to
-    /// this peer from now on.
-    mutating func ping(session: [UInt8], framing: Framing, from peer: PeerID) {
+    /// Answers a batch client's PING, saying whether the broker knows its session (and with `wantsFlags` whether it
+    /// is durable). For a peer attached to the session that means the attachment; otherwise a session some client
+    /// submitted to, whose results go to this peer from now on.
+    mutating func ping(session: [UInt8], wantsFlags: Bool, framing: Framing, from peer: PeerID) {
         let batch = sessions[SessionID(session)]
-        let known = batch?.client != nil
-        if known {
-            batch?.client = ClientSession(peer: peer, framing: framing)
+        let known: Bool
+        if let batch, attachedSessions[peer] === batch {
+            known = true
+        } else {
+            known = batch?.client != nil
+            if known {
+                batch?.client = ClientSession(peer: peer, framing: framing)
+            }
         }
-        actions.append(.send(.batch(framing, .pong(sessionKnown: known)), to: peer))
+        let flags = brokerFlags.union(known ? .sessionKnown : [])
+        actions.append(.send(.batch(framing, .pong(sessionKnown: known, flags: wantsFlags ? flags : nil)), to: peer))
     }
 
     /// Accepts a batch client's SUBMIT and acknowledges it ahead of any result it causes.
@@ -51,7 +58,11 @@ extension BrokerStateMachine {
         from peer: PeerID,
         at now: ContinuousClock.Instant
     ) {
-        self.session(session).client = ClientSession(peer: peer, framing: framing)
+        let batch = self.session(session)
+        // An attached peer follows its results through the attachment; binding it as the client would send them twice.
+        if attachedSessions[peer] !== batch {
+            batch.client = ClientSession(peer: peer, framing: framing)
+        }
         let receipt = accept(specs, session: session, at: now)
         // Acknowledge before any result of this submission goes out.
         var acknowledgements: [BrokerAction] = []
@@ -62,6 +73,11 @@ extension BrokerStateMachine {
             acknowledgements.append(.send(.batch(framing, .rejected(receipt.rejected)), to: peer))
         }
         actions.insert(contentsOf: acknowledgements, at: 0)
+        // An attached submitter learns after each SUBMIT whether its batch is complete: results alone would not tell
+        // it when every task of a SUBMIT was a duplicate of a finished one.
+        if attachedSessions[peer] === batch, let attachment = batch.attachment(of: peer) {
+            sendStream([], to: attachment, of: batch, more: false)
+        }
     }
 
     /// Queues the new tasks of `specs` in `session` and dispatches them; ids the session already has are duplicates.
@@ -100,6 +116,7 @@ extension BrokerStateMachine {
                 continue
             }
             lastKey = key.rawValue
+            batch.track(key.rawValue)
             if current?.name != spec.category {
                 let queue = self.queue(for: spec.category)
                 current = queue

@@ -30,8 +30,11 @@ extension BrokerStateMachine {
             }
             let reply = BrokerOutbound.reply(framing, dialect, final: true, category: task.category, body: body)
             actions.append(.send(reply, to: client))
-        case .batch:
+        case .batch(let session):
             task.output = output.count == 1 ? output.first! : output.reduce(into: []) { $0.append(contentsOf: $1) }
+            session.unfinished -= 1
+            // Keep the session's unfinished keys short whether or not anyone attaches.
+            _ = session.lowestUnfinished { hasFinished($0) }
             if configuration.journaled {
                 actions.append(
                     .journal(
@@ -42,6 +45,7 @@ extension BrokerStateMachine {
                                 finished: anchor.unixMilliseconds(at: now), lastError: task.lastError))))
             }
             deliver(task)
+            follow(task, of: session)
             retain(key)
         }
     }
@@ -51,10 +55,11 @@ extension BrokerStateMachine {
         finishedOrder.append(key)
         while finishedOrder.count > configuration.retainFinished, let oldest = finishedOrder.popFirst() {
             guard let task = tasks[oldest] else { continue }
+            forget(task)
             if case .batch(let session) = task.origin {
                 session.ids.remove(oldest, hash: TaskIDIndex.hash(task.id))
+                session.dropForgotten { tasks[TaskKey(rawValue: $0)] != nil }
             }
-            forget(task)
         }
     }
 
@@ -68,14 +73,19 @@ extension BrokerStateMachine {
     /// results of one event together.
     mutating func deliver(_ task: TaskRecord) {
         guard case .batch(let session) = task.origin, session.client != nil else { return }
-        let result = TaskResult(
+        session.outgoing.append(result(of: task))
+        if !session.hasResultsToSend {
+            session.hasResultsToSend = true
+            sessionsWithResults.append(session)
+        }
+    }
+
+    /// The result of finished `task`, as its client is told it.
+    func result(of task: TaskRecord) -> TaskResult {
+        TaskResult(
             id: task.id, category: task.category, outcome: task.state == .succeeded ? .succeeded : .failed,
             attempts: task.attempts, worker: task.workerName,
             started: task.startedAt.map { anchor.unixMilliseconds(at: $0) },
             finished: anchor.unixMilliseconds(at: task.finishedAt ?? anchor.instant), output: task.output ?? [])
-        if session.outgoing.isEmpty {
-            sessionsWithResults.append(session)
-        }
-        session.outgoing.append(result)
     }
 }

@@ -39,8 +39,11 @@ public struct BrokerStateMachine {
     var tasks = TaskTable()
     /// Batch sessions: their task ids, for de-duplication, and where their results go.
     var sessions: [SessionID: BatchSession] = [:]
-    /// Sessions with results in ``BatchSession/outgoing``, sent when the current event's actions are taken.
+    /// Sessions with results in ``BatchSession/outgoing`` or their attachments' ``Attachment/outgoing``, sent when
+    /// the current event's actions are taken.
     var sessionsWithResults: [BatchSession] = []
+    /// The session each attached peer follows (`+Attach`).
+    var attachedSessions: [PeerID: BatchSession] = [:]
     /// Finished batch tasks still kept, oldest first; see ``BrokerConfiguration/retainFinished``.
     var finishedOrder = Deque<TaskKey>()
     var workers: [PeerID: WorkerRecord] = [:]
@@ -96,8 +99,12 @@ public struct BrokerStateMachine {
                 clientRequest(request, from: peer, at: now)
             case .batchClient(.submit(let session, let specs), let framing):
                 submit(specs, session: session, framing: framing, from: peer, at: now)
-            case .batchClient(.ping(let session), let framing):
-                ping(session: session, framing: framing, from: peer)
+            case .batchClient(.ping(let session, let wantsFlags), let framing):
+                ping(session: session, wantsFlags: wantsFlags, framing: framing, from: peer)
+            case .batchClient(.attach(let session, let cursor, let options), let framing):
+                attach(session: session, after: cursor, options: options, framing: framing, from: peer)
+            case .batchClient(.more(let session), _):
+                more(session: session, from: peer)
             case .batchClient(.query(let query), let framing):
                 actions.append(.send(.batch(framing, .report(report(query, at: now))), to: peer))
             }
@@ -136,11 +143,13 @@ public struct BrokerStateMachine {
         submissionsRefused = reason
     }
 
-    /// Reports that a send to `peer` failed because the ROUTER no longer knows it: a worker is dropped.
+    /// Reports that a send to `peer` failed because the ROUTER no longer knows it: a worker is dropped, an attached
+    /// client detached.
     public mutating func peerUnreachable(_ peer: PeerID, at now: ContinuousClock.Instant) -> [BrokerAction] {
         if workers[peer] != nil {
             removeWorker(peer, reason: .unreachable, at: now)
         }
+        detach(peer)
         return takeActions()
     }
 
@@ -197,10 +206,15 @@ public struct BrokerStateMachine {
     /// The current event's actions, each session's results last, leaving the machine ready for the next event.
     mutating func takeActions() -> [BrokerAction] {
         for session in sessionsWithResults {
-            if let client = session.client {
+            if let client = session.client, !session.outgoing.isEmpty {
                 actions.append(.send(.batch(client.framing, .results(session.outgoing)), to: client.peer))
             }
             session.outgoing.removeAll()
+            for attachment in session.attachments where !attachment.outgoing.isEmpty {
+                sendStream(attachment.outgoing, to: attachment, of: session, more: false)
+                attachment.outgoing.removeAll()
+            }
+            session.hasResultsToSend = false
         }
         sessionsWithResults.removeAll(keepingCapacity: true)
         defer { actions.removeAll(keepingCapacity: true) }

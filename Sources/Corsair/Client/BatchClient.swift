@@ -53,9 +53,21 @@ public final class BatchClient: Sendable {
         case timedOut(unfinished: [String])
         /// The broker could not understand a submission.
         case brokerError(String)
+        /// `corsair wait`'s timeout passed with this many of the batch's tasks unfinished.
+        case timedOutWaiting(unfinished: Int)
+        /// The broker does not know the batch being waited for.
+        case unknownBatch(String)
+        /// The broker refused tasks because its journal is full (reason `journal_full`): try again later.
+        case journalFull(String)
 
         public var description: String {
             switch self {
+            case .timedOutWaiting(let unfinished):
+                "timed out with \(unfinished) task\(unfinished == 1 ? "" : "s") unfinished"
+            case .unknownBatch(let name):
+                "the broker does not know batch '\(name)' (never submitted, or lost in a restart without a journal)"
+            case .journalFull(let reason):
+                "the broker's journal is full, submission refused (try again later): \(reason)"
             case .timedOut(let unfinished):
                 "timed out with \(unfinished.count) task\(unfinished.count == 1 ? "" : "s") unfinished: "
                     + unfinished.prefix(20).joined(separator: " ") + (unfinished.count > 20 ? " …" : "")
@@ -64,6 +76,9 @@ public final class BatchClient: Sendable {
             }
         }
     }
+
+    /// The start of a rejection's reason when the broker's journal is full.
+    public static let journalFullReason = "journal_full"
 
     private let options: Options
     private let logger: Logger
@@ -253,6 +268,9 @@ private struct Exchange {
             unacknowledged.subtract(ids)
             events.yield(.accepted(ids))
         case .rejected(let rejections):
+            if let full = rejections.first(where: { $0.reason.hasPrefix(BatchClient.journalFullReason) }) {
+                throw BatchClient.Failure.journalFull(full.reason)
+            }
             for rejection in rejections {
                 unacknowledged.remove(rejection.id)
                 pending.remove(rejection.id)
@@ -265,15 +283,15 @@ private struct Exchange {
             if !fresh.isEmpty {
                 events.yield(.results(fresh))
             }
-        case .pong(let sessionKnown):
+        case .pong(let sessionKnown, _):
             if !sessionKnown {
                 logger.info(
                     "broker does not know this batch (restarted?), resubmitting unfinished tasks",
                     metadata: ["broker": "\(options.broker)", "tasks": "\(pending.count)"])
                 try submitPending(on: socket)
             }
-        case .report:
-            logger.debug("unexpected REPORT from broker dropped")
+        case .report, .attached, .stream:
+            logger.debug("unexpected REPORT, ATTACHED or STREAM from broker dropped")
         case .error(let message):
             throw BatchClient.Failure.brokerError(message)
         }

@@ -3,6 +3,12 @@ public enum BatchName {
     /// The longest name `corsair submit --batch` takes.
     public static let maximumLength = 64
 
+    /// A new batch name, `batch-` and 16 random hex digits, for a batch submitted without one that must be named
+    /// again later (`corsair submit --detach`, then `corsair wait`).
+    public static func random() -> String {
+        "batch-" + (0..<8).map { _ in UInt8.random(in: 0...255) }.hexString
+    }
+
     /// `session` as text when it is a printable ASCII name (as `corsair submit --batch` sets it), else in hex (a
     /// random session).
     public static func display(_ session: [UInt8]) -> String {

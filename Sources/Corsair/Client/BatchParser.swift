@@ -160,6 +160,24 @@ public struct BatchParser: Sendable {
     }
 }
 
+extension BatchParser {
+    /// The task on line `number` (from 1) of a JSON lines batch read a line at a time, or `nil` for a blank or comment
+    /// line. A line without an id gets `line-N`; unlike ``parse(_:)``, this does not check that ids are unique.
+    public func task(fromJSONLine text: Substring, number: Int) throws(BatchFileError) -> TaskSpec? {
+        guard !Self.isSkippable(text) else { return nil }
+        let line = try JSONLine(text, number: number)
+        return try line.task(id: try line.id() ?? "line-\(number)", defaultCategory: defaultCategory)
+    }
+
+    /// Fails when the default category is invalid.
+    public func checkDefaultCategory() throws(BatchFileError) {
+        if let defaultCategory, let reason = CategoryName.validate(defaultCategory) {
+            throw BatchFileError(
+                line: 1, column: 1, token: defaultCategory, message: "invalid default category: \(reason)")
+        }
+    }
+}
+
 extension TaskSpec {
     fileprivate func withID(_ id: String) -> TaskSpec {
         var copy = self

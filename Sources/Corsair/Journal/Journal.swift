@@ -3,7 +3,7 @@
 /// One interface for every backend (SQLite now, PostgreSQL later). The broker loop is its only user and calls it from
 /// its own thread: it reads a ``JournalSnapshot`` once at start, then commits each pass's records in one transaction
 /// (group commit) before it sends that pass's acknowledgements and results.
-public protocol Journal: AnyObject, Sendable {
+public protocol Journal: AnyObject, Sendable, FinishedResultReader {
     /// Where the journal lives, for messages.
     var location: String { get }
 
@@ -17,7 +17,7 @@ public protocol Journal: AnyObject, Sendable {
     func commit(_ records: [JournalRecord], lastKey: UInt64) throws(JournalError)
 
     /// Finished tasks of `batch` with keys above `afterKey`, oldest first, at most `limit`.
-    func finishedResults(batch: [UInt8], afterKey: UInt64?, limit: Int) throws(JournalError) -> [TaskResult]
+    func finishedResults(batch: [UInt8], afterKey: UInt64?, limit: Int) throws(JournalError) -> [KeyedResult]
 
     /// The journaled tasks that match `query` (its batch and id; state and category filter too), newest first.
     func tasks(matching query: TaskQuery) throws(JournalError) -> [TaskStatus]

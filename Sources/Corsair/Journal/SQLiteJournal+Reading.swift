@@ -29,7 +29,7 @@ extension SQLiteJournal {
         batch: [UInt8],
         afterKey: UInt64?,
         limit: Int
-    ) throws(JournalError) -> [TaskResult] {
+    ) throws(JournalError) -> [KeyedResult] {
         do {
             return try database.read { db in
                 try Self.fetch(
@@ -42,7 +42,7 @@ extension SQLiteJournal {
                         $0.bind(2, Int64(bitPattern: afterKey ?? 0))
                         $0.bind(3, Int64(limit))
                     }
-                ).map(\.result)
+                ).map { KeyedResult(key: $0.accepted.key, result: $0.result) }
             }
         } catch {
             throw Self.journalError(error, path: location, doing: "read results")

@@ -15,10 +15,12 @@ extension BrokerReply {
         case .result:
             self = .results(try Self.decodeResults(body, of: count))
         case .pong:
-            guard body.count == 1, body[body.startIndex].count == 1 else {
-                throw ProtocolError(frame: nil, of: count, "PONG needs one one-byte frame")
-            }
-            self = .pong(sessionKnown: body[body.startIndex][0] == 1)
+            self = try Self.decodePong(body, of: count)
+        case .attached:
+            self = .attached(try Self.decodeAttached(body, of: count))
+        case .stream:
+            let (progress, results) = try Self.decodeStream(body, of: count)
+            self = .stream(progress, results)
         case .report:
             guard body.count == 1 else {
                 throw ProtocolError(frame: nil, of: count, "REPORT needs one JSON frame")
@@ -26,7 +28,7 @@ extension BrokerReply {
             self = .report(body[body.startIndex])
         case .error:
             self = .error(body.first.map { String(decoding: $0, as: UTF8.self) } ?? "")
-        case .submit, .ping, .query, nil:
+        case .submit, .ping, .query, .attach, .more, nil:
             throw ProtocolError(
                 frame: base + 1, of: count, "unexpected CRSC01 command \(hex(frames[base + 1][0])) from the broker")
         }
@@ -88,7 +90,7 @@ extension BrokerReply {
     }
 
     /// Decodes result `index` of a RESULT frame, frame `frame` of `count`, from `reader`.
-    private static func decodeResult(
+    static func decodeResult(
         _ index: Int,
         from reader: inout WireReader,
         frame: Int,

@@ -6,8 +6,13 @@ public enum BrokerReply: Sendable, Hashable {
     case rejected([TaskRejection])
     /// RESULT: one or more tasks finished for good (the broker sends the results it has for a client together).
     case results([TaskResult])
-    /// PONG: the broker is alive; `sessionKnown` is false after a broker restart lost the session.
-    case pong(sessionKnown: Bool)
+    /// PONG: the broker is alive; `sessionKnown` is false after a broker restart lost the session. `flags` is sent
+    /// only to a PING that asked for it (an older client reads a one-byte PONG only).
+    case pong(sessionKnown: Bool, flags: BrokerFlags? = nil)
+    /// ATTACHED: the answer to ATTACH.
+    case attached(AttachStatus)
+    /// STREAM: results of the attached session (possibly none) and where the client stands.
+    case stream(StreamProgress, [KeyedResult])
     /// REPORT: the JSON answer to a QUERY.
     case report([UInt8])
     /// ERROR: the submission could not be decoded; the text says what and where.
@@ -37,26 +42,21 @@ extension BrokerReply {
         case .results(let results):
             frames.append([ClientProtocol.Command.result.rawValue])
             var writer = WireWriter(
-                capacity: 4
-                    + results.reduce(0) {
-                        $0 + 28 + $1.id.utf8.count + $1.category.utf8.count + ($1.worker?.utf8.count ?? 0)
-                            + $1.output.count
-                    })
+                capacity: 4 + results.reduce(0) { $0 + $1.entrySize })
             writer.write(UInt32(clamping: results.count))
             for result in results {
-                writer.write(result.outcome.rawValue)
-                writer.write(UInt16(clamping: result.attempts))
-                writer.write(result.started ?? 0)
-                writer.write(result.finished)
-                writer.write(result.id, lengthAs: UInt16.self)
-                writer.write(result.category, lengthAs: UInt8.self)
-                writer.write(result.worker ?? "", lengthAs: UInt16.self)
-                writer.write(bytes: result.output, lengthAs: UInt32.self)
+                writer.write(result: result)
             }
             frames.append(writer.bytes)
-        case .pong(let known):
+        case .pong(let known, let flags):
             frames.append([ClientProtocol.Command.pong.rawValue])
-            frames.append([known ? 1 : 0])
+            frames.append(flags.map { [known ? 1 : 0, $0.rawValue] } ?? [known ? 1 : 0])
+        case .attached(let status):
+            frames.append([ClientProtocol.Command.attached.rawValue])
+            frames.append(status.encoded)
+        case .stream(let progress, let results):
+            frames.append([ClientProtocol.Command.stream.rawValue])
+            frames.append(Self.encodeStream(progress, results))
         case .report(let json):
             frames.append([ClientProtocol.Command.report.rawValue])
             frames.append(json)
@@ -65,5 +65,26 @@ extension BrokerReply {
             frames.append(Array(message.utf8))
         }
         return frames
+    }
+}
+
+extension WireWriter {
+    /// Writes one RESULT entry (docs/PROTOCOL.md §6).
+    mutating func write(result: TaskResult) {
+        write(result.outcome.rawValue)
+        write(UInt16(clamping: result.attempts))
+        write(result.started ?? 0)
+        write(result.finished)
+        write(result.id, lengthAs: UInt16.self)
+        write(result.category, lengthAs: UInt8.self)
+        write(result.worker ?? "", lengthAs: UInt16.self)
+        write(bytes: result.output, lengthAs: UInt32.self)
+    }
+}
+
+extension TaskResult {
+    /// The bytes of this result's RESULT entry.
+    var entrySize: Int {
+        28 + id.utf8.count + category.utf8.count + (worker?.utf8.count ?? 0) + output.count
     }
 }

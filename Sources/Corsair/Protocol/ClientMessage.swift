@@ -4,8 +4,14 @@ import Foundation
 public enum ClientMessage: Sendable, Hashable {
     /// Queue these tasks for this session.
     case submit(session: [UInt8], tasks: [TaskSpec])
-    /// Is the broker alive, and does it know this session?
-    case ping(session: [UInt8])
+    /// Is the broker alive, and does it know this session? With `wantsFlags` the PONG also carries the broker's
+    /// ``BrokerFlags`` (PING frame 3, one byte `0x01`; a broker before this field answers ERROR).
+    case ping(session: [UInt8], wantsFlags: Bool = false)
+    /// Send me this session's results with keys above `after` (0: all), those already finished first, then the rest
+    /// as they finish; with ``AttachOptions/create`` the session is created when the broker does not know it.
+    case attach(session: [UInt8], after: UInt64, options: AttachOptions)
+    /// Send me the next page of the replay this peer's attachment to the session is in.
+    case more(session: [UInt8])
     /// What is the broker's state?
     case query(BrokerQuery)
 }
@@ -27,8 +33,16 @@ extension ClientMessage {
                 writer.write(bytes: task.payload, lengthAs: UInt32.self)
             }
             return [[], ClientProtocol.header, [ClientProtocol.Command.submit.rawValue], session, writer.bytes]
-        case .ping(let session):
-            return [[], ClientProtocol.header, [ClientProtocol.Command.ping.rawValue], session]
+        case .ping(let session, let wantsFlags):
+            let frames = [[], ClientProtocol.header, [ClientProtocol.Command.ping.rawValue], session]
+            return wantsFlags ? frames + [[Self.flagsRequest]] : frames
+        case .attach(let session, let after, let options):
+            var writer = WireWriter(capacity: 9)
+            writer.write(after)
+            writer.write(options.rawValue)
+            return [[], ClientProtocol.header, [ClientProtocol.Command.attach.rawValue], session, writer.bytes]
+        case .more(let session):
+            return [[], ClientProtocol.header, [ClientProtocol.Command.more.rawValue], session]
         case .query(let query):
             let json = (try? JSONEncoder().encode(query)).map(Array.init) ?? []
             return [[], ClientProtocol.header, [ClientProtocol.Command.query.rawValue], json]
@@ -45,20 +59,17 @@ extension ClientMessage {
         let name: String
         switch ClientProtocol.Command(rawValue: command) {
         case .submit: name = "SUBMIT"
-        case .ping: name = "PING"
+        case .ping: return try decodePing(frames, base: base)
         case .query: return .query(try decodeQuery(frames, base: base))
+        case .attach: return try decodeAttach(frames, base: base)
+        case .more: return try decodeMore(frames, base: base)
         default:
             throw ProtocolError(
                 frame: base - 1, of: count,
-                "expected CRSC01 command SUBMIT 0x01, PING 0x02 or QUERY 0x03, got \(hex(command))")
+                "expected CRSC01 command SUBMIT 0x01, PING 0x02, QUERY 0x03, ATTACH 0x04 or MORE 0x05, got "
+                    + hex(command))
         }
         let session = try decodeSession(of: name, frames, base: base)
-        if command == ClientProtocol.Command.ping.rawValue {
-            guard count == base + 1 else {
-                throw ProtocolError(frame: base + 1, of: count, "PING carries only the session")
-            }
-            return .ping(session: session)
-        }
         guard count == base + 2 else {
             throw ProtocolError(
                 frame: nil, of: count, "SUBMIT needs the session and one frame of tasks, got \(count - base) frames")
@@ -80,7 +91,7 @@ extension ClientMessage {
     }
 
     /// Decodes the session frame, frame `base`, of the message `name` (`SUBMIT`).
-    private static func decodeSession(
+    static func decodeSession(
         of name: String,
         _ frames: [[UInt8]],
         base: Int

@@ -100,10 +100,11 @@ import Testing
                 + [1, 2, 3, 5, 6].map { Self.finished($0) },
             lastKey: 6)
         let first = try journal.finishedResults(batch: Array("b".utf8), afterKey: nil, limit: 2)
-        #expect(first.map(\.id) == ["t1", "t2"])
-        #expect(first.first?.output == Array("r1".utf8) && first.first?.outcome == .succeeded)
+        #expect(first.map(\.result.id) == ["t1", "t2"])
+        #expect(first.map(\.key) == [1, 2])
+        #expect(first.first?.result.output == Array("r1".utf8) && first.first?.result.outcome == .succeeded)
         let rest = try journal.finishedResults(batch: Array("b".utf8), afterKey: 2, limit: 10)
-        #expect(rest.map(\.id) == ["t5", "t6"])
+        #expect(rest.map(\.result.id) == ["t5", "t6"])
     }
 
     @Test("answers task queries by batch name (or its hex) and id")
