@@ -74,8 +74,8 @@ struct JournalDiskFullTests {
         try Self.batch(5, prefix: "b").write(to: second, atomically: true, encoding: .utf8)
         let refused = try harness.run(
             binary: "corsair", ["submit", "--broker", endpoint, "--batch", "second", second.path])
-        #expect(refused.status != 0)
-        #expect(refused.output.contains("journal_full"))
+        #expect(refused.status == 75, "journal_full exits EX_TEMPFAIL: \(refused.errors)")
+        #expect(refused.errors.contains("journal_full"))
 
         try FileManager.default.removeItem(at: filler)
         #expect(accepted.waitForExit(timeout: .seconds(30)) == 0)

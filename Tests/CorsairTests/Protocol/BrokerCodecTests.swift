@@ -59,7 +59,7 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
         let ping = ClientMessage.ping(session: [9, 9])
         #expect(ping.encoded == [[], B, [0x02], [9, 9]])
         #expect(try MDPCodec.decodeAtBroker(ping.encoded) == .batchClient(ping, .delimited))
-        let error = try #require(throws: ProtocolError.self) { try MDPCodec.decodeAtBroker([B, [0x02], [9], [1]]) }
+        let error = try #require(throws: ProtocolError.self) { try MDPCodec.decodeAtBroker([B, [0x02], [9], [2]]) }
         #expect(error.frame == 3)
     }
 
