@@ -23,8 +23,8 @@ public enum ExitStatus {
           0   success (including a clean stop on SIGTERM/SIGINT)
           1   the batch finished but some tasks failed permanently (corsair submit)
           64  usage error
-          65  bad input data (batch file, JSON lines, a submission the broker refused)
-          69  broker unavailable, or an endpoint could not be bound
+          65  bad input data (batch file, JSON lines, a submission the broker refused, a bad key file)
+          69  broker unavailable, an endpoint could not be bound, or the CURVE handshake failed
           70  internal error
         """
 }
@@ -39,7 +39,7 @@ extension ExitStatus {
             unavailable
         case let error as ZeroMQError:
             error.isEndpointProblem ? usage : unavailable
-        case is BatchFileError:
+        case is BatchFileError, is KeyFileError:
             dataError
         case BatchClient.Failure.brokerError:
             dataError

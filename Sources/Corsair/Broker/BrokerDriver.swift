@@ -12,6 +12,9 @@ struct BrokerDriver {
     var counters = SocketCounters()
     /// Acknowledgements and results on their way to batch clients, held so that many leave as few messages.
     private(set) var outbox = ClientOutbox()
+    /// The role check under CURVE with allow lists (`BrokerDriver+Access`); `nil` otherwise.
+    var access: AccessGuard? = nil
+    var authMetrics: AuthMetrics? = nil
 
     /// The totals logged when the broker stops.
     var summary: Logger.Metadata {
@@ -38,6 +41,8 @@ struct BrokerDriver {
             continuation.resume(returning: machine.status(at: .now))
         case .tasks(let query, let continuation):
             continuation.resume(returning: machine.tasks(matching: query))
+        case .accessChanged(let list):
+            accessChanged(list)
         }
         return false
     }

@@ -2,7 +2,7 @@ public import CoreMetrics
 import DequeModule
 import Foundation
 public import Logging
-import ZeroMQ
+public import ZeroMQ
 
 /// Runs a ``BrokerStateMachine`` on its own thread, `broker-io`, which owns the broker's ROUTER socket.
 ///
@@ -18,6 +18,7 @@ public final class BrokerLoop: Sendable {
         case submit([TaskSpec], session: [UInt8], CheckedContinuation<SubmitReceipt, any Error>)
         case status(CheckedContinuation<BrokerStatus, any Error>)
         case tasks(TaskQuery, CheckedContinuation<[TaskStatus], any Error>)
+        case accessChanged(AccessList)
     }
 
     /// The loop is not running (it stopped, or failed to start), so it cannot answer.
@@ -29,10 +30,17 @@ public final class BrokerLoop: Sendable {
     public struct Options: Sendable {
         /// Endpoints to bind, for example `tcp://*:5555`.
         public var endpoints: [String]
+        /// The broker's key pair (`--curve-secret-key`): every endpoint then speaks CURVE only.
+        public var curve: CurveKeyPair?
+        /// The keys allowed in each role (`--allow-workers`, `--allow-clients`), checked by a ``ZAPHandler`` that
+        /// must run before ``BrokerLoop/start()``; `nil` lets any CURVE key in, in any role.
+        public var access: AccessList?
 
         /// Creates options.
-        public init(endpoints: [String]) {
+        public init(endpoints: [String], curve: CurveKeyPair? = nil, access: AccessList? = nil) {
             self.endpoints = endpoints
+            self.curve = curve
+            self.access = access
         }
     }
 
@@ -107,6 +115,12 @@ public final class BrokerLoop: Sendable {
         try await withCheckedThrowingContinuation { ask(.tasks(query, $0), orFail: $0) }
     }
 
+    /// Checks roles against `access` from now on, and disconnects the workers whose keys it no longer allows as
+    /// workers: what SIGHUP does after the ``ZAPHandler`` reloaded. Callable from any thread.
+    public func accessChanged(_ access: AccessList) {
+        thread.post(.accessChanged(access))
+    }
+
     private func ask<Value>(_ command: Command, orFail continuation: CheckedContinuation<Value, any Error>) {
         if !thread.post(command) {
             continuation.resume(throwing: NotRunning())
@@ -117,21 +131,35 @@ public final class BrokerLoop: Sendable {
 
     /// Binds the ROUTER and serves until told to stop; runs on the broker I/O thread, which owns the socket.
     private func run(_ sockets: ThreadSockets) throws {
-        let router = try sockets.open(.router, .brokerRouter(maxMessageSize: configuration.maxMessageSize))
+        let router = try sockets.open(
+            .router, .brokerRouter(maxMessageSize: configuration.maxMessageSize, curve: options.curve))
+        if options.curve != nil, options.access != nil {
+            // Read by the ZAP thread, which logs and counts the handshakes that fail.
+            try router.monitor(
+                ZAPHandler.monitorEndpoint, events: [.handshakeFailedNoDetail, .handshakeFailedProtocol])
+        }
         var bound: [String] = []
         for endpoint in options.endpoints {
             try router.bind(endpoint)
             bound.append(try router.lastEndpoint())
         }
-        logger.info("broker listening", metadata: ["endpoints": "\(bound.joined(separator: " "))"])
+        logger.info(
+            "broker listening",
+            metadata: ["endpoints": "\(bound.joined(separator: " "))", "security": "\(securityDescription)"])
         ready.complete(.success(bound))
         try serve(router)
+    }
+
+    private var securityDescription: String {
+        guard options.curve != nil else { return "plaintext" }
+        guard let access = options.access else { return "curve, any key" }
+        return "curve, \(access.count(.worker)) worker keys, \(access.count(.client)) client keys"
     }
 
     /// Answers a command that reached the loop after it stopped with ``NotRunning``.
     private static func refuse(_ command: Command) {
         switch command {
-        case .stop:
+        case .stop, .accessChanged:
             break
         case .submit(_, _, let continuation):
             continuation.resume(throwing: NotRunning())
@@ -149,7 +177,8 @@ public final class BrokerLoop: Sendable {
         var machine = BrokerStateMachine(configuration: configuration, anchor: anchor, now: now)
         machine.reportsEveryTask = logger.logLevel <= .debug || metrics != nil
         var driver = BrokerDriver(
-            machine: machine, router: router, logger: logger, metrics: metrics.map(BrokerMetrics.init))
+            machine: machine, router: router, logger: logger, metrics: metrics.map(BrokerMetrics.init),
+            access: options.access.map { AccessGuard(access: $0) }, authMetrics: metrics.map(AuthMetrics.init))
         let poller = Poller()
         let routerItem = poller.add(router)
         let mailboxItem = poller.add(fileDescriptor: thread.mailbox.fileDescriptor)
@@ -175,9 +204,17 @@ public final class BrokerLoop: Sendable {
             if poller.isReadable(routerItem) {
                 // Drain what is waiting, but let timers run at least every 10 000 messages.
                 var budget = 10_000
-                while budget > 0, let frames = try router.receive(blocking: false) {
-                    budget -= 1
-                    driver.received(frames)
+                if driver.access == nil {
+                    while budget > 0, let frames = try router.receive(blocking: false) {
+                        budget -= 1
+                        driver.received(frames)
+                    }
+                } else {
+                    // Only a broker checking roles reads each message's User-Id.
+                    while budget > 0, let (frames, userID) = try router.receive(blocking: false, metadata: "User-Id") {
+                        budget -= 1
+                        driver.received(frames, userID: userID)
+                    }
                 }
             }
             driver.perform(driver.machine.tick(at: .now))
