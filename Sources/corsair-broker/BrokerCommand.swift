@@ -80,6 +80,35 @@ struct BrokerCommand: AsyncParsableCommand {
             valueName: "host:port"))
     var http: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The broker's CURVE secret key file (a .key from `corsair keygen`, mode 0600): every endpoint then "
+                + "encrypts and authenticates with CURVE, and plaintext peers are refused.",
+            valueName: "file"))
+    var curveSecretKey: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --curve-secret-key: a directory of .pub files of the keys allowed to register as workers. "
+                + "SIGHUP reloads it.",
+            discussion: "A key in neither --allow-workers nor --allow-clients is refused at the handshake.",
+            valueName: "dir"))
+    var allowWorkers: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --curve-secret-key: a directory of .pub files of the keys allowed to submit and query. "
+                + "SIGHUP reloads it.",
+            valueName: "dir"))
+    var allowClients: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --http: require `Authorization: Bearer TOKEN` on every route but /healthz, TOKEN being this "
+                + "file's first line.",
+            valueName: "file"))
+    var httpTokenFile: String?
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -100,6 +129,10 @@ struct BrokerCommand: AsyncParsableCommand {
                 throw ValidationError("--http \(error)")
             }
         }
+        guard curveSecretKey != nil || (allowWorkers == nil && allowClients == nil) else {
+            throw ValidationError("--allow-workers and --allow-clients need --curve-secret-key")
+        }
+        guard http != nil || httpTokenFile == nil else { throw ValidationError("--http-token-file needs --http") }
         guard retainFinished >= 0 else { throw ValidationError("--retain-finished must not be negative") }
         guard queueTimeout > .zero else { throw ValidationError("--queue-timeout must be positive") }
         for category in orderedCategories {
@@ -120,14 +153,19 @@ struct BrokerCommand: AsyncParsableCommand {
         configuration.orderedCategories = Set(orderedCategories)
         configuration.maxMessageSize = maxMessageSize
         configuration.retainFinished = retainFinished
-        let options = BrokerLoop.Options(endpoints: endpoints.isEmpty ? ["tcp://*:5555"] : endpoints)
+        var options = BrokerLoop.Options(endpoints: endpoints.isEmpty ? ["tcp://*:5555"] : endpoints)
         let endpointFile = endpointFile
         let httpAddress = try http.map { try HTTPAddress(parsing: $0) }
         try await ExitStatus.run(reporting: { logger.error("broker failed", metadata: ["error": "\($0)"]) }) {
+            let security = try loadSecurity(logger: logger, httpAddress: httpAddress)
+            options.curve = security.curve
+            options.access = security.access
             let registry = PrometheusCollectorRegistry()
-            let loop = try BrokerLoop(
-                configuration: configuration, options: options, logger: logger,
-                metrics: httpAddress == nil ? nil : HTTPGateway.metricsFactory(for: registry))
+            let metrics = httpAddress == nil ? nil : HTTPGateway.metricsFactory(for: registry)
+            let loop = try BrokerLoop(configuration: configuration, options: options, logger: logger, metrics: metrics)
+            let zap = try security.access.map { try ZAPHandler(access: $0, logger: logger, metrics: metrics) }
+            try await zap?.start()
+            defer { zap?.requestStop() }
             var services: [any Service] = [
                 BrokerService(loop: loop) { bound in
                     if let endpointFile {
@@ -135,8 +173,11 @@ struct BrokerCommand: AsyncParsableCommand {
                     }
                 }
             ]
+            if let zap {
+                services.append(AccessReloadService(zap: zap, loop: loop, logger: logger))
+            }
             if let httpAddress {
-                let gateway = HTTPGateway(loop: loop, registry: registry)
+                let gateway = HTTPGateway(loop: loop, registry: registry, token: security.token)
                 services.append(HTTPGatewayService(gateway: gateway, address: httpAddress, logger: logger))
             }
             let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -1,4 +1,5 @@
-/// A CURVE key file Corsair cannot use: the commands exit 65 (EX_DATAERR) for it, naming the file.
+/// A CURVE key file (or the HTTP token file) Corsair cannot use: the commands exit 65 (EX_DATAERR) for it, naming
+/// the file.
 public struct KeyFileError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The file, as given.
     public var path: String
@@ -11,5 +12,5 @@ public struct KeyFileError: Error, Sendable, Hashable, CustomStringConvertible {
         self.reason = reason
     }
 
-    public var description: String { "key file \(path): \(reason)" }
+    public var description: String { "\(path): \(reason)" }
 }

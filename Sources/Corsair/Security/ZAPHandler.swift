@@ -171,7 +171,7 @@ struct ZAPState {
         }
         refuse(
             reason,
-            metadata: ["peer.address": "\(event.endpoint)", "zmq.error": "0x\(String(event.value, radix: 16))"])
+            metadata: ["broker.endpoint": "\(event.endpoint)", "zmq.error": "0x\(String(event.value, radix: 16))"])
     }
 
     private mutating func refuse(_ reason: AuthMetrics.Reason, metadata: Logger.Metadata) {
