@@ -12,7 +12,7 @@ struct BenchCommand: AsyncParsableCommand {
         // Written out, because the generated line would end in `<subcommand>` for the hidden peer.
         usage: """
             corsair-bench [--workers <K>] [--tasks <N>] [--bytes <B>] [--window <W>] [--mode <mode>] \
-            [--submit <submission>] [--runs <runs>] [--preload <Q> | --idle-workers <M>] [--json]
+            [--submit <submission>] [--runs <runs>] [--preload <Q> | --idle-workers <M>] [--curve] [--json]
             """,
         discussion: """
             Each run starts a broker and K echo workers on loopback, sends N tasks of B bytes with at most W in \
@@ -85,6 +85,12 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Instead: connect this many idle plain MDP workers and report the broker's CPU over 10 s.")
     var idleWorkers: Int?
 
+    @Flag(
+        help: ArgumentHelp(
+            "Also run Corsair with CURVE (keys and allow lists) and compare it with the plaintext side.",
+            discussion: "--json then adds curve_ratio: CURVE tasks per second over plaintext, run by run."))
+    var curve = false
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -94,6 +100,9 @@ struct BenchCommand: AsyncParsableCommand {
         guard bytes >= 8 else { throw ValidationError("--bytes must be at least 8 (the task number travels in them)") }
         guard window >= 1 else { throw ValidationError("--window must be at least 1") }
         guard (1...20).contains(runs) else { throw ValidationError("--runs must be in 1…20") }
+        guard !curve || (preload == nil && idleWorkers == nil) else {
+            throw ValidationError("--curve goes with the comparison, not --preload or --idle-workers")
+        }
         guard preload == nil || idleWorkers == nil else {
             throw ValidationError("--preload and --idle-workers are separate measurements; give one")
         }

@@ -6,6 +6,8 @@ struct BenchReport {
     let command: BenchCommand
     let corsair: [RunFigures]
     let baseline: [RunFigures]
+    /// The CURVE side under `--curve`, run for run with ``corsair``; empty otherwise.
+    var curve: [RunFigures] = []
 
     private func spread(_ runs: [RunFigures], _ figure: (RunFigures) -> Double) -> Spread {
         Spread(runs.map(figure))
@@ -18,6 +20,16 @@ struct BenchReport {
     /// Corsair's latency at `percentile` over the baseline's, run by run: the issue's latency targets are these.
     private func latencyRatio(_ percentile: Double) -> Spread {
         Spread(zip(corsair, baseline).map { $0.latency(percentile) / $1.latency(percentile) })
+    }
+
+    /// CURVE's tasks per second over plaintext's, run by run.
+    private var curveRatio: Spread {
+        Spread(zip(curve, corsair).map { $0.perSecond / $1.perSecond })
+    }
+
+    /// CURVE's latency at `percentile` over plaintext's, run by run.
+    private func curveLatencyRatio(_ percentile: Double) -> Spread {
+        Spread(zip(curve, corsair).map { $0.latency(percentile) / $1.latency(percentile) })
     }
 
     var table: String {
@@ -35,14 +47,19 @@ struct BenchReport {
                 + "median (min–max) of \(command.runs) run\(command.runs == 1 ? "" : "s")",
             "",
         ]
-        var table = [["", "corsair", "baseline zmq_proxy"]]
+        var table = [["", "corsair"] + (curve.isEmpty ? [] : ["corsair curve"]) + ["baseline zmq_proxy"]]
         for (name, figure, digits) in rows {
-            table.append([
-                name, spread(corsair, figure).formatted(digits: digits),
-                spread(baseline, figure).formatted(digits: digits),
-            ])
+            table.append(
+                [name, spread(corsair, figure).formatted(digits: digits)]
+                    + (curve.isEmpty ? [] : [spread(curve, figure).formatted(digits: digits)])
+                    + [spread(baseline, figure).formatted(digits: digits)])
         }
         lines.append(TextTable.render(table))
+        if !curve.isEmpty {
+            lines.append(
+                "ratio curve/plaintext tasks per second: \(curveRatio.formatted(digits: 2)), latency p50: "
+                    + curveLatencyRatio(50).formatted(digits: 2))
+        }
         lines.append("ratio corsair/baseline tasks per second: \(ratio.formatted(digits: 2))")
         lines.append(
             "ratio corsair/baseline latency p50: \(latencyRatio(50).formatted(digits: 2)), "
@@ -56,7 +73,7 @@ struct BenchReport {
         func ranged(_ spread: Spread) -> [String: Any] {
             ["median": number(spread.median), "min": number(spread.minimum), "max": number(spread.maximum)]
         }
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "workers": command.workerCount, "tasks": command.tasks, "bytes": command.bytes, "window": command.window,
             "mode": command.mode.rawValue, "submit": command.submit.rawValue, "runs": command.runs,
             "tasks_per_second": number(spread(corsair, \.perSecond).median),
@@ -80,6 +97,12 @@ struct BenchReport {
                 "p99_ratio": ranged(latencyRatio(99)),
             ],
         ]
+        if !curve.isEmpty {
+            object["curve_ratio"] = number(curveRatio.median)
+            object["curve_p50_ratio"] = number(curveLatencyRatio(50).median)
+            object["curve_tasks_per_second"] = number(spread(curve, \.perSecond).median)
+            object["curve_p50_us"] = number(spread(curve) { $0.latency(50) }.median)
+        }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self) + "\n"
     }

@@ -34,7 +34,7 @@ struct CurveTrafficTests {
         #expect(outcome.status == 0, "\(outcome.errors)")
         // SIGTERM: a child of Foundation's Process may have SIGINT ignored.
         dump.send(SIGTERM)
-        _ = dump.waitForExit()
+        _ = dump.waitForExit(timeout: .seconds(2))
         return try Data(contentsOf: file)
     }
 
