@@ -20,7 +20,8 @@ struct BenchKeys {
         _ = try CurveKeyFile.write(
             try CurveKeyPair.generate(), name: "worker", directory: directory.appendingPathComponent("workers").path)
         let clientPair = try CurveKeyPair.generate()
-        _ = try CurveKeyFile.write(clientPair, name: "bench", directory: directory.appendingPathComponent("clients").path)
+        _ = try CurveKeyFile.write(
+            clientPair, name: "bench", directory: directory.appendingPathComponent("clients").path)
         client = CurveClientKeys(serverKey: broker.publicKey, keyPair: clientPair)
     }
 
@@ -28,7 +29,10 @@ struct BenchKeys {
 
     /// The broker's CURVE flags.
     var brokerArguments: [String] {
-        ["--curve-secret-key", path("broker.key"), "--allow-workers", path("workers"), "--allow-clients", path("clients")]
+        [
+            "--curve-secret-key", path("broker.key"), "--allow-workers", path("workers"), "--allow-clients",
+            path("clients"),
+        ]
     }
 
     /// A worker's CURVE flags.

@@ -46,7 +46,9 @@ struct CurveTests {
         try await HTTP.waitUntil("the refusals are counted") {
             let lines = try await HTTP.text(metricsURL).split(separator: "\n")
             func counted(_ reason: String) -> Bool {
-                lines.contains { $0.hasPrefix("corsair_auth_refused_total{reason=\"\(reason)\"}") && !$0.hasSuffix(" 0") }
+                lines.contains {
+                    $0.hasPrefix("corsair_auth_refused_total{reason=\"\(reason)\"}") && !$0.hasSuffix(" 0")
+                }
             }
             return counted("not_worker") && counted("unknown_key") && (counted("plaintext") || counted("bad_handshake"))
         }
@@ -69,15 +71,18 @@ struct CurveTests {
         #expect(plain.errors.contains("requires CURVE"), "\(plain.errors)")
         let wrongServer = try harness.run(
             binary: "corsair",
-            ["status", "--broker", endpoint, "--curve-server-key", cluster.file("client.pub"), "--curve-key",
-             cluster.file("client.key")])
+            [
+                "status", "--broker", endpoint, "--curve-server-key", cluster.file("client.pub"), "--curve-key",
+                cluster.file("client.key"),
+            ])
         #expect(wrongServer.status == 69)
         #expect(wrongServer.errors.contains("not the broker's public key"), "\(wrongServer.errors)")
         let workerKey = try harness.run(
             binary: "corsair", ["submit", "-", "--broker", endpoint] + cluster.clientFlags("worker"), input: "a1")
         #expect(workerKey.status != 0)
         #expect(workerKey.errors.contains("not allowed as a client"), "\(workerKey.errors)")
-        let allowed = try harness.run(binary: "corsair", ["status", "--broker", endpoint] + cluster.clientFlags("client"))
+        let allowed = try harness.run(
+            binary: "corsair", ["status", "--broker", endpoint] + cluster.clientFlags("client"))
         #expect(allowed.status == 0, "\(allowed.errors)")
     }
 
@@ -118,8 +123,10 @@ struct CurveTests {
         let cases: [(arguments: [String], file: String)] = [
             (["--curve-secret-key", open.path], open.path),
             (["--curve-secret-key", short.path], short.path),
-            (["--curve-secret-key", cluster.file("broker.key"), "--allow-workers", cluster.workersDirectory.path],
-             garbage.path),
+            (
+                ["--curve-secret-key", cluster.file("broker.key"), "--allow-workers", cluster.workersDirectory.path],
+                garbage.path
+            ),
         ]
         for (arguments, file) in cases {
             let outcome = try harness.run(binary: "corsair-broker", ["--bind", "tcp://127.0.0.1:*"] + arguments)

@@ -122,7 +122,8 @@ struct CurveTrafficTests {
         case 1, 2:
             let mechanism = Array((index % 4 == 1 ? "CURVE" : "NULL").utf8)
             var greeting: [UInt8] = [0xFF] + Array(repeating: 0, count: 8) + [0x7F, 3, 0]
-            greeting += mechanism + Array(repeating: 0, count: 20 - mechanism.count) + [0] + Array(repeating: 0, count: 31)
+            greeting +=
+                mechanism + Array(repeating: 0, count: 20 - mechanism.count) + [0] + Array(repeating: 0, count: 31)
             let hello: [UInt8] = [0x04, 200, 5] + Array("HELLO".utf8) + noise
             return greeting + Array(hello.prefix(Int.random(in: 0...hello.count, using: &random)))
         default:

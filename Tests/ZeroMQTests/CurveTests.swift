@@ -74,7 +74,7 @@ import Testing
             if let zap, let zapItem, poller.isReadable(zapItem), let request = try zap.receive(blocking: false) {
                 #expect(request.count == 7)
                 #expect(request.last == client.publicKey)
-                let id = request.count > 1 ? request[1] : []
+                let id = request.dropFirst().first ?? []
                 try zap.send([Array("1.0".utf8), id, Array(status.utf8), [], Array("w:alice".utf8), []])
             }
             if let index = items.firstIndex(where: { poller.isReadable($0) }) {

@@ -25,7 +25,11 @@ struct AuthMetrics {
     init(factory: any MetricsFactory) {
         counters = Dictionary(
             uniqueKeysWithValues: Reason.allCases.map {
-                ($0, Counter(label: "corsair_auth_refused_total", dimensions: [("reason", $0.rawValue)], factory: factory))
+                (
+                    $0,
+                    Counter(
+                        label: "corsair_auth_refused_total", dimensions: [("reason", $0.rawValue)], factory: factory)
+                )
             })
     }
 

@@ -119,7 +119,8 @@ public enum CurveKeyFile {
         return entries
     }
 
-    private static func decode(_ value: String, entry: String, line: Int, path: String) throws(KeyFileError) -> [UInt8] {
+    private static func decode(_ value: String, entry: String, line: Int, path: String) throws(KeyFileError) -> [UInt8]
+    {
         guard let key = Z85.decode(value) else {
             throw KeyFileError(path: path, "line \(line): \(entry) is not Z85 text (\(value.count) characters)")
         }

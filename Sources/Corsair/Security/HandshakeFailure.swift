@@ -28,7 +28,8 @@ public struct HandshakeFailure: UnavailableError, Sendable, Hashable, CustomStri
                 ? "the broker dropped the CURVE handshake: --curve-server-key is most likely not the broker's public key"
                 : "the broker dropped the handshake: it most likely requires CURVE (--curve-server-key, --curve-key)"
         default:
-            cause = "the security handshake failed (libzmq event 0x\(String(event.kind.rawValue, radix: 16)), "
+            cause =
+                "the security handshake failed (libzmq event 0x\(String(event.kind.rawValue, radix: 16)), "
                 + "value 0x\(String(event.value, radix: 16)))"
         }
     }
