@@ -2,7 +2,7 @@
 # Installs what Corsair needs on Debian when it is missing: libzmq (libzmq3-dev), SQLite (libsqlite3-dev, which the
 # broker's journal links through GRDB) and pkg-config.
 # With --test, also python3 with pyzmq and majortomo (the third-party MDP/0.2 peers the interop tests run) and
-# Chromium (the headless browser that checks the dashboard).
+# Chromium (the headless browser that checks the dashboard) and tcpdump (the capture that shows CURVE hides payloads).
 set -euo pipefail
 
 as_root() {
@@ -17,6 +17,7 @@ if [ "${1:-}" = "--test" ]; then
     command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+    command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "installing ${missing[*]}" >&2

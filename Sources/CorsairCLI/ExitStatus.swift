@@ -29,8 +29,8 @@ public enum ExitStatus {
           0   success (including a clean stop on SIGTERM/SIGINT)
           1   the batch finished but some tasks failed permanently (corsair submit, corsair wait)
           64  usage error
-          65  bad input data (batch file, JSON lines, a submission the broker refused)
-          69  broker unavailable, or an endpoint could not be bound
+          65  bad input data (batch file, JSON lines, a submission the broker refused, a bad key file)
+          69  broker unavailable, an endpoint could not be bound, or the CURVE handshake failed
           70  internal error
           73  the broker's journal cannot be created, or another broker holds it
           74  the broker's journal is corrupt or cannot be read or written
@@ -48,7 +48,7 @@ extension ExitStatus {
             unavailable
         case let error as ZeroMQError:
             error.isEndpointProblem ? usage : unavailable
-        case is BatchFileError:
+        case is BatchFileError, is KeyFileError:
             dataError
         case let error as JournalError:
             ExitCode(error.exitCode)

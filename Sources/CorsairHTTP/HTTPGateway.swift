@@ -14,6 +14,8 @@ public import Prometheus
 ///   category=…&batch=…&limit=…`, `GET /v1/workers`, `GET /v1/status`.
 /// - `GET /healthz`, `GET /metrics` (Prometheus text), `GET /` (the dashboard).
 ///
+/// With a ``BearerToken`` every route but `/healthz` answers 401 without `Authorization: Bearer TOKEN`.
+///
 /// Every answer comes from the ``BrokerLoop``'s own thread through its mailbox: the gateway never touches the
 /// broker's ZeroMQ socket. Bad input gets a 4xx with a JSON body naming the field; nothing reaches the queue
 /// half-parsed.
@@ -25,11 +27,15 @@ public struct HTTPGateway: Sendable {
 
     private let loop: BrokerLoop
     private let metrics: GatewayMetrics
+    private let token: BearerToken?
 
     /// Creates a gateway to `loop`, whose counters must come from `registry`'s factory (see ``metricsFactory(for:)``).
-    public init(loop: BrokerLoop, registry: PrometheusCollectorRegistry) {
+    ///
+    /// - Parameter token: when given, every route but `/healthz` wants `Authorization: Bearer` with it (401 else).
+    public init(loop: BrokerLoop, registry: PrometheusCollectorRegistry, token: BearerToken? = nil) {
         self.loop = loop
         self.metrics = GatewayMetrics(registry: registry)
+        self.token = token
     }
 
     /// The swift-metrics factory to give ``BrokerLoop``, so its counters and dispatch latency land in `registry`.
@@ -47,6 +53,9 @@ public struct HTTPGateway: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONErrorMiddleware())
+        if let token {
+            router.add(middleware: BearerTokenMiddleware(token: token))
+        }
         router.get("/") { _, _ in Dashboard.response }
         router.get("/healthz") { _, _ in await health() }
         router.get("/metrics") { _, _ in await metricsText() }

@@ -125,10 +125,35 @@ public final class Socket {
     /// - Parameter blocking: when `false`, returns `nil` at once if no message is waiting.
     /// - Returns: the frames, or `nil` when non-blocking and nothing was there.
     public func receive(blocking: Bool = true) throws(ZeroMQError) -> Multipart? {
+        try receive(blocking: blocking, property: nil)?.frames
+    }
+
+    /// Receives one whole multipart message together with one of its metadata properties (`zmq_msg_gets`), such as
+    /// `User-Id`, which a ZAP handler sets for the connection, or `Peer-Address`.
+    ///
+    /// The plain ``receive(blocking:)`` reads no metadata, so a socket that needs none pays nothing for it.
+    ///
+    /// - Parameters:
+    ///   - blocking: when `false`, returns `nil` at once if no message is waiting.
+    ///   - property: the property's name; libzmq matches it without regard to case.
+    /// - Returns: the frames and the property's value (`nil` when the connection has no such property), or `nil`
+    ///   when non-blocking and nothing was there.
+    public func receive(
+        blocking: Bool = true,
+        metadata property: String
+    ) throws(ZeroMQError) -> (frames: Multipart, value: String?)? {
+        try receive(blocking: blocking, property: property)
+    }
+
+    private func receive(
+        blocking: Bool,
+        property: String?
+    ) throws(ZeroMQError) -> (frames: Multipart, value: String?)? {
         var message = zmq_msg_t()
         zmq_msg_init(&message)
         defer { zmq_msg_close(&message) }
         var frames: Multipart = []
+        var value: String?
         var flags: Int32 = blocking ? 0 : ZMQ_DONTWAIT
         while true {
             do {
@@ -146,7 +171,11 @@ public final class Socket {
                 frames.append(Array(UnsafeRawBufferPointer(start: zmq_msg_data(&message), count: size)))
             }
             if zmq_msg_more(&message) == 0 {
-                return frames
+                // The last frame came from the wire; a ROUTER's routing id frame, made locally, has no metadata.
+                if let property {
+                    value = zmq_msg_gets(&message, property).map { String(cString: $0) }
+                }
+                return (frames, value)
             }
             // The rest of a multipart message has arrived with its first frame.
             flags = 0

@@ -12,6 +12,9 @@ extension BenchCommand {
         var corsair: [RunFigures] = []
         var inMemory: [RunFigures] = []
         var baseline: [RunFigures] = []
+        var curveRuns: [RunFigures] = []
+        let keys = try curve ? BenchKeys() : nil
+        defer { keys?.remove() }
         for _ in 0..<runs {
             if let journal {
                 let path = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -23,37 +26,46 @@ extension BenchCommand {
             } else {
                 corsair.append(try await runCorsair())
             }
+            if let keys {
+                curveRuns.append(try await runCorsair(keys: keys))
+            }
             baseline.append(try await runBaseline())
         }
         let fsync = journal == nil ? nil : try FsyncTimer.median(in: FileManager.default.temporaryDirectory)
         return BenchReport(
             command: self, corsair: corsair, baseline: baseline,
-            journal: journal.map { JournalFigures(mode: $0, inMemory: inMemory, fsyncMicroseconds: fsync ?? 0) })
+            journal: journal.map { JournalFigures(mode: $0, inMemory: inMemory, fsyncMicroseconds: fsync ?? 0) },
+            curve: curveRuns)
     }
 
     /// Tasks used to warm each side up before the timed run: connections made, code paged in.
     private var warmUp: Int { min(max(tasks / 10, window), 20_000) }
 
-    /// A broker and K workers of ``mode``, sent tasks by ``submit``.
-    private func runCorsair(journal: (path: String, sync: String)? = nil) async throws -> RunFigures {
+    /// A broker and K workers of ``mode``, sent tasks by ``submit``; with `journal`, the broker keeps one; with
+    /// `keys`, everything speaks CURVE and the broker checks keys against allow lists.
+    private func runCorsair(
+        journal: (path: String, sync: String)? = nil,
+        keys: BenchKeys? = nil
+    ) async throws -> RunFigures {
         let processes = BenchProcesses()
         defer { processes.stopAll() }
-        let (broker, endpoint) = try processes.startBroker(journal: journal)
+        let (broker, endpoint) = try processes.startBroker(journal: journal, keys?.brokerArguments ?? [])
         for _ in 0..<workerCount {
             switch mode {
             case .credit:
                 let credit = max(1, min(1000, (window + workerCount - 1) / workerCount))
-                try processes.startEchoWorker(endpoint, credit: credit)
+                try processes.startEchoWorker(endpoint, credit: credit, keys?.workerArguments ?? [])
             case .plain:
                 try processes.startPeer(["mdp-echo", endpoint, "--category", "bench"])
             }
         }
         try await waitUntilRegistered(
             workerCount, at: endpoint, within: .seconds(15), polling: .milliseconds(20),
-            else: "the workers did not register")
+            else: "the workers did not register", curve: keys?.client)
         let wire: LoadGenerator.Wire =
             submit == .batch ? .corsairBatch(category: "bench") : .mdpRequests(category: "bench")
-        let generator = LoadGenerator(endpoint: endpoint, wire: wire, payloadSize: bytes, window: window)
+        var generator = LoadGenerator(endpoint: endpoint, wire: wire, payloadSize: bytes, window: window)
+        generator.curve = keys?.client
         return try await measure(generator, broker)
     }
 
@@ -86,10 +98,13 @@ extension BenchCommand {
     ///
     /// - Throws: a ``BenchError`` saying `failure` when `limit` passes first.
     func waitUntilRegistered(
-        _ count: Int, at endpoint: String, within limit: Duration, polling interval: Duration, else failure: String
+        _ count: Int, at endpoint: String, within limit: Duration, polling interval: Duration, else failure: String,
+        curve: CurveClientKeys? = nil
     ) async throws {
         let deadline = ContinuousClock.now + limit
-        while try await StatusClient(broker: endpoint).status().workers.count < count {
+        var client = StatusClient(broker: endpoint)
+        client.curve = curve
+        while try await client.status().workers.count < count {
             guard ContinuousClock.now < deadline else { throw BenchError(failure) }
             try await Task.sleep(for: interval)
         }

@@ -14,7 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
         usage: """
             corsair-bench [--workers <K>] [--tasks <N>] [--bytes <B>] [--window <W>] [--mode <mode>] \
             [--submit <submission>] [--runs <runs>] [--journal full|normal] [--preload <Q> | --idle-workers <M>] \
-            [--json]
+            [--curve] [--json]
             """,
         discussion: """
             Each run starts a broker and K echo workers on loopback, sends N tasks of B bytes with at most W in \
@@ -93,6 +93,11 @@ struct BenchCommand: AsyncParsableCommand {
             discussion: "Reports both, their ratio and the time of one fsync on the journal's disk.",
             valueName: "full|normal"))
     var journal: JournalSync?
+    @Flag(
+        help: ArgumentHelp(
+            "Also run Corsair with CURVE (keys and allow lists) and compare it with the plaintext side.",
+            discussion: "--json then adds curve_ratio: CURVE tasks per second over plaintext, run by run."))
+    var curve = false
 
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
@@ -103,8 +108,14 @@ struct BenchCommand: AsyncParsableCommand {
         guard bytes >= 8 else { throw ValidationError("--bytes must be at least 8 (the task number travels in them)") }
         guard window >= 1 else { throw ValidationError("--window must be at least 1") }
         guard (1...20).contains(runs) else { throw ValidationError("--runs must be in 1…20") }
+        guard !curve || (preload == nil && idleWorkers == nil) else {
+            throw ValidationError("--curve goes with the comparison, not --preload or --idle-workers")
+        }
         guard preload == nil || idleWorkers == nil else {
             throw ValidationError("--preload and --idle-workers are separate measurements; give one")
+        }
+        guard journal == nil || !curve else {
+            throw ValidationError("--journal and --curve each compare against plaintext in memory; give one")
         }
         guard journal == nil || (preload == nil && idleWorkers == nil) else {
             throw ValidationError("--journal belongs to the comparison run; leave out --preload and --idle-workers")

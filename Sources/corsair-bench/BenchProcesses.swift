@@ -45,19 +45,21 @@ final class BenchProcesses {
     }
 
     /// Starts a Corsair echo worker of the category `bench` that takes up to `credit` tasks at once.
-    func startEchoWorker(_ endpoint: String, credit: Int) throws {
+    func startEchoWorker(_ endpoint: String, credit: Int, _ extra: [String] = []) throws {
         try start(
             "corsair-worker",
             [
                 "--broker", endpoint, "--category", "bench", "--echo", "--concurrency", "\(credit)", "--log-level",
                 "error",
-            ])
+            ] + extra)
     }
 
     /// Starts a broker on a free loopback port and returns it with its endpoint once it listens.
     ///
-    /// - Parameter journal: the journal file and its sync mode, or `nil` for an in-memory broker.
-    func startBroker(journal: (path: String, sync: String)? = nil) throws -> (Process, String) {
+    /// - Parameters:
+    ///   - journal: the journal file and its sync mode, or `nil` for an in-memory broker.
+    ///   - extra: more arguments for the broker (the CURVE side's keys).
+    func startBroker(journal: (path: String, sync: String)? = nil, _ extra: [String] = []) throws -> (Process, String) {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("corsair-bench-\(getpid()).endpoint")
         try? FileManager.default.removeItem(at: file)
         defer { try? FileManager.default.removeItem(at: file) }
@@ -68,7 +70,7 @@ final class BenchProcesses {
             [
                 "--bind", "tcp://127.0.0.1:*", "--endpoint-file", file.path, "--task-timeout", "10m",
                 "--queue-timeout", "10m", "--log-level", "error",
-            ] + journalArguments)
+            ] + journalArguments + extra)
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             if let text = try? String(contentsOf: file, encoding: .utf8),

@@ -9,6 +9,8 @@ struct BenchReport {
     let baseline: [RunFigures]
     /// With `--journal`: the in-memory runs beside the journal's (which are ``corsair``).
     var journal: JournalFigures?
+    /// The CURVE side under `--curve`, run for run with ``corsair``; empty otherwise.
+    var curve: [RunFigures] = []
 
     private func spread(_ runs: [RunFigures], _ figure: (RunFigures) -> Double) -> Spread {
         Spread(runs.map(figure))
@@ -21,6 +23,16 @@ struct BenchReport {
     /// Corsair's latency at `percentile` over the baseline's, run by run: the issue's latency targets are these.
     private func latencyRatio(_ percentile: Double) -> Spread {
         Spread(zip(corsair, baseline).map { $0.latency(percentile) / $1.latency(percentile) })
+    }
+
+    /// CURVE's tasks per second over plaintext's, run by run.
+    private var curveRatio: Spread {
+        Spread(zip(curve, corsair).map { $0.perSecond / $1.perSecond })
+    }
+
+    /// CURVE's latency at `percentile` over plaintext's, run by run.
+    private func curveLatencyRatio(_ percentile: Double) -> Spread {
+        Spread(zip(curve, corsair).map { $0.latency(percentile) / $1.latency(percentile) })
     }
 
     var table: String {
@@ -38,25 +50,34 @@ struct BenchReport {
                 + "median (min–max) of \(command.runs) run\(command.runs == 1 ? "" : "s")",
             "",
         ]
-        var table = [["", journal.map { "corsair journal \($0.mode.rawValue)" } ?? "corsair", "baseline zmq_proxy"]]
+        var header = ["", journal.map { "corsair journal \($0.mode.rawValue)" } ?? "corsair"]
         if journal != nil {
-            table[0].insert("corsair in-memory", at: 2)
+            header.append("corsair in-memory")
         }
+        if !curve.isEmpty {
+            header.append("corsair curve")
+        }
+        var table = [header + ["baseline zmq_proxy"]]
         for (name, figure, digits) in rows {
-            var row = [
-                name, spread(corsair, figure).formatted(digits: digits),
-                spread(baseline, figure).formatted(digits: digits),
-            ]
+            var row = [name, spread(corsair, figure).formatted(digits: digits)]
             if let journal {
-                row.insert(spread(journal.inMemory, figure).formatted(digits: digits), at: 2)
+                row.append(spread(journal.inMemory, figure).formatted(digits: digits))
             }
-            table.append(row)
+            if !curve.isEmpty {
+                row.append(spread(curve, figure).formatted(digits: digits))
+            }
+            table.append(row + [spread(baseline, figure).formatted(digits: digits)])
         }
         lines.append(TextTable.render(table))
         if let journal {
             lines.append(
                 "ratio journal/in-memory tasks per second: \(journalRatio(journal).formatted(digits: 2)); "
                     + "one fsync on the journal's disk: \(Int(journal.fsyncMicroseconds)) µs (median)")
+        }
+        if !curve.isEmpty {
+            lines.append(
+                "ratio curve/plaintext tasks per second: \(curveRatio.formatted(digits: 2)), latency p50: "
+                    + curveLatencyRatio(50).formatted(digits: 2))
         }
         lines.append("ratio corsair/baseline tasks per second: \(ratio.formatted(digits: 2))")
         lines.append(
@@ -106,6 +127,12 @@ struct BenchReport {
             object["in_memory_p50_us"] = number(spread(journal.inMemory) { $0.latency(50) }.median)
             object["journal_ratio"] = number(journalRatio(journal).median)
             object["fsync_us"] = number(journal.fsyncMicroseconds)
+        }
+        if !curve.isEmpty {
+            object["curve_ratio"] = number(curveRatio.median)
+            object["curve_p50_ratio"] = number(curveLatencyRatio(50).median)
+            object["curve_tasks_per_second"] = number(spread(curve, \.perSecond).median)
+            object["curve_p50_us"] = number(spread(curve) { $0.latency(50) }.median)
         }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self) + "\n"

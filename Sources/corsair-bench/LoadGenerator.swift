@@ -31,6 +31,8 @@ struct LoadGenerator: Sendable {
     let wire: Wire
     let payloadSize: Int
     let window: Int
+    /// The broker's public key and the generator's key pair, against a CURVE broker.
+    var curve: CurveClientKeys? = nil
 
     /// The name of the thread that owns a run's socket, as `top -H` and `perf` show it.
     static let threadName = "bench-load"
@@ -53,7 +55,9 @@ struct LoadGenerator: Sendable {
 
     /// A DEALER connected to ``endpoint``, owned by the thread of `sockets` like `sockets` itself.
     func connectedSocket(_ sockets: ThreadSockets) throws -> Socket {
-        let socket = try sockets.open(.dealer, Self.socketSetup)
+        var setup = Self.socketSetup
+        setup.curveClient = curve
+        let socket = try sockets.open(.dealer, setup)
         try socket.connect(endpoint)
         return socket
     }

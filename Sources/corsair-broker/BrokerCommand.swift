@@ -100,6 +100,32 @@ struct BrokerCommand: AsyncParsableCommand {
 
     @Option(help: "How long finished tasks' results stay in the journal, for corsair wait and the HTTP API.")
     var resultTTL: Duration = .seconds(86_400)
+            "The broker's CURVE secret key file (a .key from `corsair keygen`, mode 0600): every endpoint then "
+                + "encrypts and authenticates with CURVE, and plaintext peers are refused.",
+            valueName: "file"))
+    var curveSecretKey: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --curve-secret-key: a directory of .pub files of the keys allowed to register as workers. "
+                + "SIGHUP reloads it.",
+            discussion: "A key in neither --allow-workers nor --allow-clients is refused at the handshake.",
+            valueName: "dir"))
+    var allowWorkers: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --curve-secret-key: a directory of .pub files of the keys allowed to submit and query. "
+                + "SIGHUP reloads it.",
+            valueName: "dir"))
+    var allowClients: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --http: require `Authorization: Bearer TOKEN` on every route but /healthz, TOKEN being this "
+                + "file's first line.",
+            valueName: "file"))
+    var httpTokenFile: String?
 
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
@@ -121,6 +147,10 @@ struct BrokerCommand: AsyncParsableCommand {
                 throw ValidationError("--http \(error)")
             }
         }
+        guard curveSecretKey != nil || (allowWorkers == nil && allowClients == nil) else {
+            throw ValidationError("--allow-workers and --allow-clients need --curve-secret-key")
+        }
+        guard http != nil || httpTokenFile == nil else { throw ValidationError("--http-token-file needs --http") }
         guard retainFinished >= 0 else { throw ValidationError("--retain-finished must not be negative") }
         guard queueTimeout > .zero else { throw ValidationError("--queue-timeout must be positive") }
         guard resultTTL >= .seconds(1) else { throw ValidationError("--result-ttl must be at least 1s") }
@@ -149,14 +179,19 @@ struct BrokerCommand: AsyncParsableCommand {
         let endpointFile = endpointFile
         let httpAddress = try http.map { try HTTPAddress(parsing: $0) }
         try await ExitStatus.run(reporting: { logger.error("broker failed", metadata: ["error": "\($0)"]) }) {
+            let security = try loadSecurity(logger: logger, httpAddress: httpAddress)
+            options.curve = security.curve
+            options.access = security.access
             if configuration.journaled {
                 options.journal = try SQLiteJournal(path: journal, sync: journalSync)
             }
             defer { options.journal?.close() }
             let registry = PrometheusCollectorRegistry()
-            let loop = try BrokerLoop(
-                configuration: configuration, options: options, logger: logger,
-                metrics: httpAddress == nil ? nil : HTTPGateway.metricsFactory(for: registry))
+            let metrics = httpAddress == nil ? nil : HTTPGateway.metricsFactory(for: registry)
+            let loop = try BrokerLoop(configuration: configuration, options: options, logger: logger, metrics: metrics)
+            let zap = try security.access.map { try ZAPHandler(access: $0, logger: logger, metrics: metrics) }
+            try await zap?.start()
+            defer { zap?.requestStop() }
             var services: [any Service] = [
                 BrokerService(loop: loop) { bound in
                     if let endpointFile {
@@ -164,8 +199,11 @@ struct BrokerCommand: AsyncParsableCommand {
                     }
                 }
             ]
+            if let zap {
+                services.append(AccessReloadService(zap: zap, loop: loop, logger: logger))
+            }
             if let httpAddress {
-                let gateway = HTTPGateway(loop: loop, registry: registry)
+                let gateway = HTTPGateway(loop: loop, registry: registry, token: security.token)
                 services.append(HTTPGatewayService(gateway: gateway, address: httpAddress, logger: logger))
             }
             let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -109,6 +109,9 @@ struct WorkerCommand: AsyncParsableCommand {
             valueName: "name"))
     var execEnvironment: [String] = []
 
+    @OptionGroup(title: "Security")
+    var security: CurveClientOptions
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -167,6 +170,13 @@ struct WorkerCommand: AsyncParsableCommand {
         let logger = logging.bootstrap(label: "corsair.worker")
         let host = ProcessInfo.processInfo.hostName
         let name = name ?? "\(host)-\(getpid())"
+        let curve: CurveClientKeys?
+        do {
+            curve = try security.load()
+        } catch {
+            logger.error("worker failed", metadata: ["error": "\(error)"])
+            throw ExitStatus.dataError
+        }
         let configurations = categories.map { category in
             var configuration = WorkerConfiguration(broker: broker, category: category, name: name)
             configuration.host = host
@@ -176,6 +186,7 @@ struct WorkerCommand: AsyncParsableCommand {
             configuration.liveness = liveness
             configuration.giveUpAfter = giveUpAfter
             configuration.maxResultBytes = maxResultSize?.bytes
+            configuration.curve = curve
             return configuration
         }
         try await ExitStatus.run(reporting: { logger.error("worker failed", metadata: ["error": "\($0)"]) }) {

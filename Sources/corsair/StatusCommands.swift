@@ -14,7 +14,16 @@ struct StatusOptions: ParsableArguments {
     @Option(help: "Give up (exit 69) when the broker does not answer in this time.")
     var timeout: Duration = .seconds(5)
 
-    var client: StatusClient { StatusClient(broker: broker, timeout: timeout) }
+    @OptionGroup(title: "Security")
+    var security: CurveClientOptions
+
+    var client: StatusClient {
+        get throws {
+            var client = StatusClient(broker: broker, timeout: timeout)
+            client.curve = try security.load()
+            return client
+        }
+    }
 
     /// Runs `body`, mapping what it throws to an exit status (an unreachable broker is 69).
     func run(_ body: () async throws -> Void) async throws {
@@ -81,7 +90,8 @@ struct WorkersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "workers",
         abstract:
-            "List the connected workers: id, host, pid, category, tasks in flight, completed, failed, heartbeat age.",
+            "List the connected workers: id, host, pid, category, tasks in flight, completed, failed, heartbeat age, "
+            + "CURVE key name.",
         discussion: ExitStatus.helpText)
 
     @OptionGroup var options: StatusOptions
@@ -98,14 +108,14 @@ struct WorkersCommand: AsyncParsableCommand {
             [
                 [
                     "WORKER", "HOST", "PID", "CATEGORY", "PROTOCOL", "CREDIT", "IN FLIGHT", "COMPLETED", "FAILED",
-                    "LAST HEARD",
+                    "LAST HEARD", "KEY",
                 ]
             ]
                 + workers.map { worker in
                     [
                         worker.id, worker.host ?? "", worker.pid.map(String.init) ?? "", worker.category,
                         worker.protocol, "\(worker.credit)", "\(worker.inFlight)", "\(worker.completed)",
-                        "\(worker.failed)", "\(worker.lastHeartbeatAgeMilliseconds)ms ago",
+                        "\(worker.failed)", "\(worker.lastHeartbeatAgeMilliseconds)ms ago", worker.key ?? "",
                     ]
                 })
     }

@@ -75,6 +75,9 @@ struct SubmitCommand: AsyncParsableCommand {
         }
     }
 
+    @OptionGroup(title: "Security")
+    var security: CurveClientOptions
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -105,6 +108,12 @@ struct SubmitCommand: AsyncParsableCommand {
         }
         options.acknowledgementTimeout = connectTimeout
         options.timeout = timeout
+        do {
+            options.curve = try security.load()
+        } catch {
+            printError("corsair: \(error)")
+            throw ExitStatus.dataError
+        }
         let client = BatchClient(options: options, logger: logger)
         var report = BatchReport(tasks: tasks, json: json)
         defer { report.finish() }

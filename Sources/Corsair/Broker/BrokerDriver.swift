@@ -20,6 +20,9 @@ struct BrokerDriver {
     private(set) var replays: [(session: [UInt8], after: UInt64, limit: Int, peer: PeerID)] = []
     /// The durable broker's journal and what waits for its next commit; `nil` for an in-memory broker.
     var journal: JournalState?
+    /// The role check under CURVE with allow lists (`BrokerDriver+Access`); `nil` otherwise.
+    var access: AccessGuard? = nil
+    var authMetrics: AuthMetrics? = nil
 
     /// The totals logged when the broker stops.
     var summary: Logger.Metadata {
@@ -51,6 +54,8 @@ struct BrokerDriver {
             continuation.resume(returning: machine.status(at: .now))
         case .tasks(let query, let continuation):
             continuation.resume(returning: tasks(matching: query))
+        case .accessChanged(let list):
+            accessChanged(list)
         }
         return false
     }

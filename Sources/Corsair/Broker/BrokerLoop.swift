@@ -2,7 +2,7 @@ public import CoreMetrics
 import DequeModule
 import Foundation
 public import Logging
-import ZeroMQ
+public import ZeroMQ
 
 /// Runs a ``BrokerStateMachine`` on its own thread, `broker-io`, which owns the broker's ROUTER socket.
 ///
@@ -18,6 +18,7 @@ public final class BrokerLoop: Sendable {
         case submit([TaskSpec], session: [UInt8], CheckedContinuation<SubmitReceipt, any Error>)
         case status(CheckedContinuation<BrokerStatus, any Error>)
         case tasks(TaskQuery, CheckedContinuation<[TaskStatus], any Error>)
+        case accessChanged(AccessList)
     }
 
     /// The loop is not running (it stopped, or failed to start), so it cannot answer.
@@ -34,12 +35,25 @@ public final class BrokerLoop: Sendable {
         public var journal: (any Journal)?
         /// How long finished tasks stay in the journal.
         public var resultTTL: Duration
+        /// The broker's key pair (`--curve-secret-key`): every endpoint then speaks CURVE only.
+        public var curve: CurveKeyPair?
+        /// The keys allowed in each role (`--allow-workers`, `--allow-clients`), checked by a ``ZAPHandler`` that
+        /// must run before ``BrokerLoop/start()``; `nil` lets any CURVE key in, in any role.
+        public var access: AccessList?
 
         /// Creates options.
-        public init(endpoints: [String], journal: (any Journal)? = nil, resultTTL: Duration = .seconds(86_400)) {
+        public init(
+            endpoints: [String],
+            journal: (any Journal)? = nil,
+            resultTTL: Duration = .seconds(86_400),
+            curve: CurveKeyPair? = nil,
+            access: AccessList? = nil
+        ) {
             self.endpoints = endpoints
             self.journal = journal
             self.resultTTL = resultTTL
+            self.curve = curve
+            self.access = access
         }
     }
 
@@ -114,6 +128,12 @@ public final class BrokerLoop: Sendable {
         try await withCheckedThrowingContinuation { ask(.tasks(query, $0), orFail: $0) }
     }
 
+    /// Checks roles against `access` from now on, and disconnects the workers whose keys it no longer allows as
+    /// workers: what SIGHUP does after the ``ZAPHandler`` reloaded. Callable from any thread.
+    public func accessChanged(_ access: AccessList) {
+        thread.post(.accessChanged(access))
+    }
+
     private func ask<Value>(_ command: Command, orFail continuation: CheckedContinuation<Value, any Error>) {
         if !thread.post(command) {
             continuation.resume(throwing: NotRunning())
@@ -126,13 +146,21 @@ public final class BrokerLoop: Sendable {
     private func run(_ sockets: ThreadSockets) throws {
         // Read the journal before binding, so no peer meets a broker that has not got its tasks back yet.
         let snapshot = try options.journal?.snapshot(retainFinished: configuration.retainFinished)
-        let router = try sockets.open(.router, .brokerRouter(maxMessageSize: configuration.maxMessageSize))
+        let router = try sockets.open(
+            .router, .brokerRouter(maxMessageSize: configuration.maxMessageSize, curve: options.curve))
+        if options.curve != nil, options.access != nil {
+            // Read by the ZAP thread, which logs and counts the handshakes that fail.
+            try router.monitor(
+                ZAPHandler.monitorEndpoint, events: [.handshakeFailedNoDetail, .handshakeFailedProtocol])
+        }
         var bound: [String] = []
         for endpoint in options.endpoints {
             try router.bind(endpoint)
             bound.append(try router.lastEndpoint())
         }
-        var metadata: Logger.Metadata = ["endpoints": "\(bound.joined(separator: " "))"]
+        var metadata: Logger.Metadata = [
+            "endpoints": "\(bound.joined(separator: " "))", "security": "\(securityDescription)",
+        ]
         if let snapshot, let journal = options.journal {
             metadata["journal"] = "\(journal.location)"
             metadata["journal.tasks"] = "\(snapshot.tasks.count)"
@@ -143,10 +171,16 @@ public final class BrokerLoop: Sendable {
         try serve(router, restoring: consume snapshot)
     }
 
+    private var securityDescription: String {
+        guard options.curve != nil else { return "plaintext" }
+        guard let access = options.access else { return "curve, any key" }
+        return "curve, \(access.count(.worker)) worker keys, \(access.count(.client)) client keys"
+    }
+
     /// Answers a command that reached the loop after it stopped with ``NotRunning``.
     private static func refuse(_ command: Command) {
         switch command {
-        case .stop:
+        case .stop, .accessChanged:
             break
         case .submit(_, _, let continuation):
             continuation.resume(throwing: NotRunning())
@@ -164,7 +198,8 @@ public final class BrokerLoop: Sendable {
         var machine = BrokerStateMachine(configuration: configuration, anchor: anchor, now: now)
         machine.reportsEveryTask = logger.logLevel <= .debug || metrics != nil
         var driver = BrokerDriver(
-            machine: machine, router: router, logger: logger, metrics: metrics.map(BrokerMetrics.init))
+            machine: machine, router: router, logger: logger, metrics: metrics.map(BrokerMetrics.init),
+            access: options.access.map { AccessGuard(access: $0) }, authMetrics: metrics.map(AuthMetrics.init))
         if let journal = options.journal {
             driver.journal = JournalState(journal: journal, resultTTL: options.resultTTL)
         }
@@ -197,9 +232,17 @@ public final class BrokerLoop: Sendable {
             if poller.isReadable(routerItem) {
                 // Drain what is waiting, but let timers run at least every 10 000 messages.
                 var budget = 10_000
-                while budget > 0, let frames = try router.receive(blocking: false) {
-                    budget -= 1
-                    driver.received(frames)
+                if driver.access == nil {
+                    while budget > 0, let frames = try router.receive(blocking: false) {
+                        budget -= 1
+                        driver.received(frames)
+                    }
+                } else {
+                    // Only a broker checking roles reads each message's User-Id.
+                    while budget > 0, let (frames, userID) = try router.receive(blocking: false, metadata: "User-Id") {
+                        budget -= 1
+                        driver.received(frames, userID: userID)
+                    }
                 }
             }
             driver.perform(driver.machine.tick(at: .now))

@@ -11,7 +11,7 @@ extension BrokerStateMachine {
                 id: worker.name, host: worker.host, pid: worker.pid, category: worker.category,
                 protocol: worker.isExtended ? "corsair/1" : "mdp/0.2", credit: worker.credit,
                 inFlight: worker.inFlight.count, completed: worker.completed, failed: worker.failed,
-                lastHeartbeatAgeMilliseconds: (now - worker.lastReceivedAt).wholeMilliseconds)
+                lastHeartbeatAgeMilliseconds: (now - worker.lastReceivedAt).wholeMilliseconds, key: worker.keyName)
         }
         let categoryStatuses = categories.values.sorted { $0.name < $1.name }.map { queue in
             CategoryStatus(

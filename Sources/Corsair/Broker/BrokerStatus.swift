@@ -35,6 +35,8 @@ public struct WorkerStatus: Codable, Sendable, Hashable {
     public var failed: Int
     /// Milliseconds since the broker last heard from it.
     public var lastHeartbeatAgeMilliseconds: Int64
+    /// The name of the CURVE key it authenticated with (its `.pub` file's name), when the broker checks keys.
+    public var key: String? = nil
 }
 
 /// One category in a ``BrokerStatus``.

@@ -29,6 +29,8 @@ public final class BatchClient: Sendable {
         public var heartbeatInterval: Duration = .seconds(1)
         /// Ping intervals of broker silence after which the client reconnects and resubmits its unfinished tasks.
         public var liveness = 3
+        /// The broker's public key and this client's key pair, when the broker speaks CURVE.
+        public var curve: CurveClientKeys?
 
         /// Creates options with a random session.
         public init(broker: String) {
@@ -126,16 +128,20 @@ public final class BatchClient: Sendable {
     ) throws {
         var exchange = Exchange(tasks: tasks, options: options, logger: logger)
         // Replaced when the broker goes silent (Lazy Pirate).
-        var socket = try exchange.connect(sockets)
+        var (socket, watch) = try exchange.connect(sockets)
         try exchange.submitPending(on: socket)
         let poller = Poller()
         while !exchange.pending.isEmpty {
             poller.removeAll()
             let socketItem = poller.add(socket)
             let cancelItem = poller.add(fileDescriptor: cancelled.fileDescriptor)
+            let watchItem = poller.add(watch.socket)
             try poller.poll(timeout: exchange.nextDeadline - .now)
             if poller.isReadable(cancelItem) {
                 return
+            }
+            if poller.isReadable(watchItem), let failure = try watch.failure() {
+                throw failure
             }
             if poller.isReadable(socketItem) {
                 while let frames = try socket.receive(blocking: false) {
@@ -148,7 +154,8 @@ public final class BatchClient: Sendable {
                     "broker silent, reconnecting and resubmitting unfinished tasks",
                     metadata: ["broker": "\(options.broker)", "tasks": "\(exchange.pending.count)"])
                 sockets.close(socket)
-                socket = try exchange.connect(sockets)
+                watch.close(sockets)
+                (socket, watch) = try exchange.connect(sockets)
                 try exchange.submitPending(on: socket)
             } else if exchange.pingIsDue(at: .now) {
                 try exchange.ping(on: socket)
@@ -207,17 +214,19 @@ private struct Exchange {
         }
     }
 
-    /// A new DEALER connected to the broker.
-    mutating func connect(_ sockets: ThreadSockets) throws -> Socket {
-        let socket = try sockets.open(.dealer, .dealer)
+    /// A new DEALER connected to the broker, with a watch on its handshakes.
+    mutating func connect(_ sockets: ThreadSockets) throws -> (Socket, HandshakeWatch) {
+        let socket = try sockets.open(.dealer, .dealer(curve: options.curve))
+        let watch: HandshakeWatch
         do {
+            watch = try HandshakeWatch(socket, broker: options.broker, curve: options.curve, sockets: sockets)
             try socket.connect(options.broker)
         } catch {
             sockets.close(socket)
             throw error
         }
         lastHeard = .now
-        return socket
+        return (socket, watch)
     }
 
     /// Sends every unfinished task again, in batch order; the broker acknowledges known ids without queueing them.

@@ -20,6 +20,8 @@ public struct StatusClient: Sendable {
     public var broker: String
     /// How long to wait for an answer.
     public var timeout: Duration
+    /// The broker's public key and this client's key pair, when the broker speaks CURVE.
+    public var curve: CurveClientKeys?
 
     /// Creates a client for `broker`.
     public init(broker: String, timeout: Duration = .seconds(5)) {
@@ -42,8 +44,9 @@ public struct StatusClient: Sendable {
     private func ask(_ query: BrokerQuery) async throws -> [UInt8] {
         let broker = broker
         let timeout = timeout
+        let curve = curve
         return try await SocketThread.run(named: "status-io") { sockets in
-            try Self.exchange(query, broker: broker, timeout: timeout, sockets: sockets)
+            try Self.exchange(query, broker: broker, timeout: timeout, curve: curve, sockets: sockets)
         }
     }
 
@@ -51,16 +54,23 @@ public struct StatusClient: Sendable {
         _ query: BrokerQuery,
         broker: String,
         timeout: Duration,
+        curve: CurveClientKeys?,
         sockets: ThreadSockets
     ) throws -> [UInt8] {
-        let socket = try sockets.open(.dealer, .dealer)
+        let socket = try sockets.open(.dealer, .dealer(curve: curve))
+        var watch = try HandshakeWatch(socket, broker: broker, curve: curve, sockets: sockets)
         try socket.connect(broker)
         try socket.send(ClientMessage.query(query).encoded)
         let poller = Poller()
         poller.add(socket)
+        poller.add(watch.socket)
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            guard try poller.poll(timeout: deadline - .now) > 0, let frames = try socket.receive(blocking: false) else {
+            guard try poller.poll(timeout: deadline - .now) > 0 else { continue }
+            if let failure = try watch.failure() {
+                throw failure
+            }
+            guard let frames = try socket.receive(blocking: false) else {
                 continue
             }
             switch try BrokerReply(decoding: frames) {

@@ -1,4 +1,4 @@
-import ZeroMQ
+package import ZeroMQ
 
 /// The options of a Corsair socket: every socket the project opens is configured here, so a setting every socket
 /// needs (IPv6 today, CURVE keys next) is added once.
@@ -11,19 +11,33 @@ package struct SocketSetup: Sendable {
     package var highWaterMark: Int?
     /// Frames over this many bytes make libzmq drop the sender's connection; `nil` is no limit.
     package var maxMessageSize: Int?
+    /// CURVE server: the broker's key pair (`--curve-secret-key`); every peer must then speak CURVE.
+    package var curveServer: CurveKeyPair?
+    /// CURVE client: the broker's public key and this peer's key pair (`--curve-server-key`, `--curve-key`).
+    package var curveClient: CurveClientKeys?
 
     /// A DEALER of a worker or client: no linger, libzmq's queue limits.
     package static let dealer = SocketSetup()
 
+    /// A DEALER of a worker or client, a CURVE client of the broker when `curve` is given.
+    package static func dealer(curve: CurveClientKeys?) -> SocketSetup {
+        SocketSetup(curveClient: curve)
+    }
+
+    /// The ZAP handler's REP socket and the monitors' PAIR sockets: inproc, no linger.
+    package static let inproc = SocketSetup()
+
     /// The broker's ROUTER.
     ///
-    /// - Parameter maxMessageSize: the broker's `--max-message-size`. The state machine counts and answers messages
+    /// - Parameters:
+    ///   - maxMessageSize: the broker's `--max-message-size`. The state machine counts and answers messages
     ///   over it; libzmq drops only a frame so large that reading it would cost more memory than twice the limit,
     ///   together with its sender's connection.
-    package static func brokerRouter(maxMessageSize: Int) -> SocketSetup {
+    ///   - curve: the broker's key pair under `--curve-secret-key`, which makes the ROUTER a CURVE server.
+    package static func brokerRouter(maxMessageSize: Int, curve: CurveKeyPair? = nil) -> SocketSetup {
         SocketSetup(
             linger: .milliseconds(100), routerMandatory: true, highWaterMark: 100_000,
-            maxMessageSize: maxMessageSize * 2)
+            maxMessageSize: maxMessageSize * 2, curveServer: curve)
     }
 
     /// Applies every option to `socket`, IPv6 first: it must be on before a bind or connect names an IPv6 endpoint.
@@ -39,6 +53,15 @@ package struct SocketSetup: Sendable {
         }
         if let maxMessageSize {
             try socket.setMaxMessageSize(maxMessageSize)
+        }
+        if let curveServer {
+            try socket.setCurveServer(true)
+            try socket.setCurveSecretKey(curveServer.secretKey)
+        }
+        if let curveClient {
+            try socket.setCurveServerKey(curveClient.serverKey)
+            try socket.setCurvePublicKey(curveClient.keyPair.publicKey)
+            try socket.setCurveSecretKey(curveClient.keyPair.secretKey)
         }
     }
 }

@@ -23,6 +23,8 @@ public struct WorkerConfiguration: Sendable, Hashable {
     public var giveUpAfter: Duration?
     /// Lowers the result limit below what the broker's message limit allows (``ResultLimit``); `nil` keeps it.
     public var maxResultBytes: Int?
+    /// The broker's public key and this worker's key pair, when the broker speaks CURVE.
+    public var curve: CurveClientKeys?
 
     /// Creates a configuration with the defaults above.
     public init(broker: String, category: String, name: String) {

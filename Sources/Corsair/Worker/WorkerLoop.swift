@@ -99,6 +99,7 @@ private struct WorkerIO {
         let poller = Poller()
         var mailboxItem = 0
         var socketItems: [(item: Int, connection: Int)] = []
+        var watchItems: [(item: Int, connection: Int)] = []
         while !connections.allSatisfy(\.machine.isStopped) {
             if failure != nil {
                 try stopAll()
@@ -111,12 +112,18 @@ private struct WorkerIO {
                 socketItems = connections.indices.compactMap { index in
                     connections[index].socket.map { (poller.add($0), index) }
                 }
+                watchItems = connections.indices.compactMap { index in
+                    connections[index].watch.map { (poller.add($0.socket), index) }
+                }
             }
             try poller.poll(timeout: nextDeadline.map { $0 - .now })
             if poller.isReadable(mailboxItem) {
                 for command in mailbox.drain() {
                     try handle(command)
                 }
+            }
+            for (item, index) in watchItems where poller.isReadable(item) {
+                try checkHandshake(of: index)
             }
             for (item, index) in socketItems where poller.isReadable(item) {
                 while let socket = connections[index].socket, let frames = try socket.receive(blocking: false) {
@@ -190,9 +197,13 @@ private struct WorkerIO {
     }
 
     private mutating func connect(_ index: Int) throws {
-        let socket = try sockets.open(.dealer, .dealer)
+        let configuration = connections[index].machine.configuration
+        let socket = try sockets.open(.dealer, .dealer(curve: configuration.curve))
         connections[index].socket = socket
-        try socket.connect(connections[index].machine.configuration.broker)
+        connections[index].watch = try HandshakeWatch(
+            socket, broker: configuration.broker, curve: configuration.curve, sockets: sockets)
+        connections[index].lastFailure = nil
+        try socket.connect(configuration.broker)
         socketsChanged = true
         try perform(connections[index].machine.connected(at: .now), on: index)
     }
@@ -201,8 +212,21 @@ private struct WorkerIO {
         if let socket = connections[index].socket {
             sockets.close(socket, linger: linger)
         }
+        connections[index].watch?.close(sockets)
+        connections[index].watch = nil
         connections[index].socket = nil
         socketsChanged = true
+    }
+
+    /// Logs why the broker turned this connection away at the handshake, once per cause and socket; the state
+    /// machine meanwhile reconnects with backoff when the broker stays silent.
+    private mutating func checkHandshake(of index: Int) throws {
+        guard let failure = try connections[index].watch?.failure(), failure.cause != connections[index].lastFailure
+        else { return }
+        connections[index].lastFailure = failure.cause
+        logger.info(
+            "broker refused the connection, retrying",
+            metadata: connections[index].metadata.merging(["reason": "\(failure.cause)"]) { $1 })
     }
 
     /// Hands `task` to the handler: inline on this thread, or to Swift concurrency through the event stream.
@@ -255,6 +279,10 @@ private struct Connection {
     var machine: WorkerStateMachine
     /// Owned by the worker I/O thread.
     var socket: Socket?
+    /// Watches the socket's handshakes; owned by the worker I/O thread.
+    var watch: HandshakeWatch?
+    /// The handshake failure last logged for this socket.
+    var lastFailure: String?
 
     var metadata: Logger.Metadata {
         ["task.category": "\(machine.configuration.category)", "worker.id": "\(machine.configuration.name)"]

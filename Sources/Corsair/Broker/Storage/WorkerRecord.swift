@@ -37,6 +37,9 @@ final class WorkerRecord {
     /// Tasks assigned to a batching worker during the current dispatch pass, sent as TASKS when the pass ends.
     var assigned: [AssignedTask] = []
     var assignedBytes = 0
+    /// The name and fingerprint of the CURVE key the worker authenticated with, under allow lists.
+    var keyName: String?
+    var keyFingerprint: String?
 
     var hasCredit: Bool { inFlight.count < credit }
 

@@ -1,0 +1,48 @@
+import Logging
+
+/// The broker I/O thread's role check under CURVE with allow lists: a READY needs a key allowed as a worker, a
+/// client message a key allowed as a client. The ZAP handler has already refused keys allowed in neither role;
+/// this sees only authenticated connections, through the ``PeerIdentity`` each message carries as its `User-Id`.
+///
+/// Only the broker's CURVE path reads metadata and calls this; a plaintext broker pays nothing.
+struct AccessGuard {
+    /// What the guard decides about one message.
+    enum Verdict {
+        /// Hand it to the state machine; `identity` names the key, when the connection has one.
+        case admit(PeerIdentity?)
+        /// Drop it, answering `reply` when there is one, and count and log `reason`.
+        case refuse(AuthMetrics.Reason, PeerIdentity?, reply: BrokerOutbound?)
+    }
+
+    /// The list in force; replaced on SIGHUP.
+    var access: AccessList
+    var throttle = RefusalThrottle()
+
+    /// The verdict on `frames[start...]` (the message after its routing id) from a connection whose `User-Id` is
+    /// `userID`.
+    func check(_ frames: [[UInt8]], from start: Int, userID: String?) -> Verdict {
+        let identity = userID.flatMap(PeerIdentity.init(userID:))
+        guard frames.count > start else { return .admit(identity) }
+        let base = start + (frames[start].isEmpty ? 1 : 0)
+        guard frames.count > base + 1 else { return .admit(identity) }
+        let framing: Framing = base > start ? .delimited : .rfc18
+        let roles = identity.map { access.roles(ofFingerprint: $0.fingerprint) } ?? []
+        switch frames[base] {
+        case MDP.workerHeader:
+            guard frames[base + 1] == [MDP.WorkerCommand.ready.rawValue], !roles.contains(.worker) else {
+                return .admit(identity)
+            }
+            return .refuse(.notWorker, identity, reply: .disconnect(framing))
+        case MDP.clientHeader:
+            return roles.contains(.client) ? .admit(identity) : .refuse(.notClient, identity, reply: nil)
+        case ClientProtocol.header:
+            guard !roles.contains(.client) else { return .admit(identity) }
+            let name = identity.map { "'\($0.name)' (\($0.fingerprint))" } ?? "without a name"
+            return .refuse(
+                .notClient, identity,
+                reply: .batch(framing, .error("refused: key \(name) is not allowed as a client (--allow-clients)")))
+        default:
+            return .admit(identity)
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Synchronization
+package import ZeroMQ
+
+/// Watches one DEALER's handshakes through a socket monitor, so that a peer the broker turns away at the handshake
+/// learns why instead of waiting silently: the broker wants CURVE and this peer does not, the server key is wrong,
+/// or the broker refused the key.
+///
+/// - Note: Owned by the thread that owns the watched socket; its PAIR socket lives and dies there too.
+package struct HandshakeWatch {
+    /// The monitor's PAIR socket, for the owner's poller.
+    package let socket: Socket
+    private let broker: String
+    private let curve: CurveClientKeys?
+    private var succeeded = false
+
+    private static let serial = Atomic<Int>(0)
+
+    /// Starts monitoring `watched`'s handshakes; call before `watched` connects.
+    ///
+    /// - Throws: ``ZeroMQ/ZeroMQError`` when libzmq refuses the monitor.
+    package init(
+        _ watched: Socket,
+        broker: String,
+        curve: CurveClientKeys?,
+        sockets: ThreadSockets
+    ) throws(ZeroMQError) {
+        let endpoint = "inproc://corsair-handshake-\(Self.serial.add(1, ordering: .relaxed).newValue)"
+        try watched.monitor(endpoint, events: .handshakes)
+        socket = try sockets.open(.pair, .inproc)
+        try socket.connect(endpoint)
+        self.broker = broker
+        self.curve = curve
+    }
+
+    /// The failure among the events waiting, if the connection has not completed a handshake since; reads every
+    /// waiting event without blocking.
+    package mutating func failure() throws(ZeroMQError) -> HandshakeFailure? {
+        var failure: HandshakeFailure?
+        while let frames = try socket.receive(blocking: false) {
+            guard let event = MonitorEvent(frames: frames) else { continue }
+            if event.kind == .handshakeSucceeded {
+                succeeded = true
+                failure = nil
+            } else if !succeeded, MonitorEvent.Kinds.handshakes.contains(event.kind) {
+                failure = HandshakeFailure(
+                    broker: broker, event: event, usingCurve: curve != nil, fingerprint: curve?.fingerprint)
+            }
+        }
+        return failure
+    }
+
+    /// Closes the monitor's socket.
+    package func close(_ sockets: ThreadSockets) {
+        sockets.close(socket)
+    }
+}
