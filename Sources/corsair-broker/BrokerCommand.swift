@@ -100,6 +100,9 @@ struct BrokerCommand: AsyncParsableCommand {
 
     @Option(help: "How long finished tasks' results stay in the journal, for corsair wait and the HTTP API.")
     var resultTTL: Duration = .seconds(86_400)
+
+    @Option(
+        help: ArgumentHelp(
             "The broker's CURVE secret key file (a .key from `corsair keygen`, mode 0600): every endpoint then "
                 + "encrypts and authenticates with CURVE, and plaintext peers are refused.",
             valueName: "file"))
