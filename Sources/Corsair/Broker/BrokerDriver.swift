@@ -38,6 +38,10 @@ struct BrokerDriver {
             continuation.resume(returning: machine.status(at: .now))
         case .tasks(let query, let continuation):
             continuation.resume(returning: machine.tasks(matching: query))
+        case .cancel(let request, let continuation):
+            let (answers, actions) = machine.cancel(request, at: .now)
+            continuation.resume(returning: answers)
+            perform(actions)
         }
         return false
     }
@@ -164,9 +168,9 @@ struct BrokerDriver {
                     "task.attempt": "\(attempt)",
                 ])
         case .taskFinished(let id, let category, let outcome, let attempts, let reason):
-            if outcome == .failed {
+            if outcome != .succeeded {
                 logger.info(
-                    "task failed",
+                    outcome == .cancelled ? "task cancelled" : "task failed",
                     metadata: [
                         "task.id": "\(id)", "task.category": "\(category)", "task.attempts": "\(attempts)",
                         "reason": "\(reason ?? "")",

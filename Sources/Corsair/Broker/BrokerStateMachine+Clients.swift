@@ -90,7 +90,7 @@ extension BrokerStateMachine {
             let known = batch.ids.insert(spec.id, hash: TaskIDIndex.hash(spec.id), key: key) { tasks[$0]?.id }
             if let known {
                 receipt.duplicates += 1
-                if let task = tasks[known], task.state == .succeeded || task.state == .failed {
+                if let task = tasks[known], task.state.isFinished {
                     deliver(task)
                 }
                 continue
@@ -103,11 +103,11 @@ extension BrokerStateMachine {
                     touched.append(queue)
                 }
             }
-            enqueue(
+            admit(
                 TaskRecord(
                     key: key, id: spec.id, queue: current!, priority: spec.priority, origin: .batch(batch),
                     timeout: spec.timeout, maxAttempts: spec.maxAttempts, body: .single(spec.payload)),
-                at: now)
+                schedule: spec.schedule, at: now)
         }
         emit(
             .tasksAccepted(

@@ -19,7 +19,7 @@ extension BrokerStateMachine {
             emit(
                 .taskFinished(
                     id: task.id, category: task.category, outcome: outcome, attempts: task.attempts,
-                    reason: outcome == .failed ? output.first.map { String(decoding: $0, as: UTF8.self) } : nil))
+                    reason: outcome != .succeeded ? output.first.map { String(decoding: $0, as: UTF8.self) } : nil))
         }
         switch task.origin {
         case .mdp(let client, let framing, let dialect):
@@ -60,7 +60,7 @@ extension BrokerStateMachine {
     mutating func deliver(_ task: TaskRecord) {
         guard case .batch(let session) = task.origin, session.client != nil else { return }
         let result = TaskResult(
-            id: task.id, category: task.category, outcome: task.state == .succeeded ? .succeeded : .failed,
+            id: task.id, category: task.category, outcome: task.state.outcome,
             attempts: task.attempts, worker: task.workerName,
             started: task.startedAt.map { anchor.unixMilliseconds(at: $0) },
             finished: anchor.unixMilliseconds(at: task.finishedAt ?? anchor.instant), output: task.output ?? [])

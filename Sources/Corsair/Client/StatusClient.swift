@@ -37,25 +37,35 @@ public struct StatusClient: Sendable {
         try JSONDecoder().decode([TaskStatus].self, from: Data(try await ask(.tasks(query))))
     }
 
-    /// Sends `query` and returns the REPORT's JSON. The socket lives on a short-lived thread of its own,
-    /// `status-io`, which creates, uses and closes it.
+    /// Cancels the tasks `request` names and says what became of each (see ``CancelRequest``).
+    public func cancel(_ request: CancelRequest) async throws -> [CancelAnswer] {
+        try JSONDecoder().decode([CancelAnswer].self, from: Data(try await ask(.cancel(request))))
+    }
+
+    /// Sends `query` and returns the REPORT's JSON.
     private func ask(_ query: BrokerQuery) async throws -> [UInt8] {
+        try await ask(.query(query))
+    }
+
+    /// Sends `message` (a QUERY or a CANCEL) and returns the REPORT's JSON. The socket lives on a short-lived thread
+    /// of its own, `status-io`, which creates, uses and closes it.
+    private func ask(_ message: ClientMessage) async throws -> [UInt8] {
         let broker = broker
         let timeout = timeout
         return try await SocketThread.run(named: "status-io") { sockets in
-            try Self.exchange(query, broker: broker, timeout: timeout, sockets: sockets)
+            try Self.exchange(message, broker: broker, timeout: timeout, sockets: sockets)
         }
     }
 
     private static func exchange(
-        _ query: BrokerQuery,
+        _ message: ClientMessage,
         broker: String,
         timeout: Duration,
         sockets: ThreadSockets
     ) throws -> [UInt8] {
         let socket = try sockets.open(.dealer, .dealer)
         try socket.connect(broker)
-        try socket.send(ClientMessage.query(query).encoded)
+        try socket.send(message.encoded)
         let poller = Poller()
         poller.add(socket)
         let deadline = ContinuousClock.now + timeout
