@@ -10,6 +10,7 @@ struct BatchReport {
     private let json: Bool
     private let showsProgress = isatty(STDERR_FILENO) != 0
     private var results: [String: TaskResult] = [:]
+    /// Tasks that did not succeed: failed, rejected or cancelled.
     private(set) var failed = 0
 
     init(tasks: [TaskSpec], json: Bool) {
@@ -76,9 +77,11 @@ struct BatchReport {
         }
         print(TextTable.render(rows), terminator: "")
         let succeeded = results.values.count { $0.outcome == .succeeded }
+        let cancelled = results.values.count { $0.outcome == .cancelled }
         let noun = order.count == 1 ? "task" : "tasks"
+        let cancelledText = cancelled > 0 ? "\(cancelled) cancelled, " : ""
         print(
-            "\(order.count) \(noun): \(succeeded) succeeded, \(failed) failed, \(order.count - results.count) unfinished"
-        )
+            "\(order.count) \(noun): \(succeeded) succeeded, \(failed - cancelled) failed, \(cancelledText)"
+                + "\(order.count - results.count) unfinished")
     }
 }
