@@ -35,7 +35,8 @@ import Testing
     @Test("DELETE /v1/batches/{name} cancels the batch's unfinished tasks only; /metrics counts them")
     func cancelBatch() async throws {
         try await GatewayHarness.run { _, client in
-            let body = #"[{"id": "t1", "category": "a", "payload": "x"}, {"id": "t2", "category": "a", "payload": "y"}]"#
+            let body =
+                #"[{"id": "t1", "category": "a", "payload": "x"}, {"id": "t2", "category": "a", "payload": "y"}]"#
             _ = try await client.json(.post, "/v1/tasks?batch=nightly", body: body)
             _ = try await client.json(.post, "/v1/tasks?batch=other", body: body)
             let (status, value) = try await client.json(.delete, "/v1/batches/nightly")

@@ -53,7 +53,8 @@ extension ClientMessage {
         case .submit: name = "SUBMIT"
         case .ping: name = "PING"
         case .query: return .query(try decodeJSON(BrokerQuery.self, "QUERY", as: "query", frames, base: base))
-        case .cancel: return .cancel(try decodeJSON(CancelRequest.self, "CANCEL", as: "cancel request", frames, base: base))
+        case .cancel:
+            return .cancel(try decodeJSON(CancelRequest.self, "CANCEL", as: "cancel request", frames, base: base))
         default:
             throw ProtocolError(
                 frame: base - 1, of: count,

@@ -80,6 +80,7 @@ import Testing
         let result = TaskResult(
             id: "a1", category: "a", outcome: .cancelled, attempts: 1, worker: "w", started: 5, finished: 9,
             output: Array("cancelled while running".utf8))
-        #expect(try BrokerReply(decoding: BrokerReply.results([result]).encoded(framing: .delimited)) == .results([result]))
+        #expect(
+            try BrokerReply(decoding: BrokerReply.results([result]).encoded(framing: .delimited)) == .results([result]))
     }
 }

@@ -16,7 +16,8 @@ import Testing
         let ready = worker.connected(at: t0)
         let offer = try #require(ready.compactMap { if case .send(let frames) = $0 { frames.last } else { nil } }.first)
         #expect(String(decoding: offer, as: UTF8.self).contains("cancel=1"))
-        _ = worker.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker, Array("heartbeat-ms=1000".utf8)], at: t0)
+        _ = worker.messageReceived(
+            [MDP.workerHeader, [0x05], WorkerExtension.marker, Array("heartbeat-ms=1000".utf8)], at: t0)
         let envelope = AssignmentToken(task: TaskKey(rawValue: 1), attempt: 1).encoded
         let header = TaskHeader(id: "t1", attempt: 1, timeout: .seconds(5)).encoded
         let actions = worker.messageReceived(
