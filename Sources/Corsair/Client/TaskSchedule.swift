@@ -16,7 +16,7 @@ public enum TaskSchedule: Sendable, Hashable {
         case .delay(let delay):
             return now + delay
         case .notBefore(let milliseconds):
-            return anchor.instant(atUnixMilliseconds: milliseconds)
+            return anchor.clampedInstant(atUnixMilliseconds: milliseconds)
         }
     }
 }
