@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what Corsair needs on Debian when it is missing: libzmq (libzmq3-dev) and pkg-config.
+# Installs what Corsair needs on Debian when it is missing: libzmq (libzmq3-dev), SQLite (libsqlite3-dev, which the
+# broker's journal links through GRDB) and pkg-config.
 # With --test, also python3 with pyzmq and majortomo (the third-party MDP/0.2 peers the interop tests run) and
 # Chromium (the headless browser that checks the dashboard).
 set -euo pipefail
@@ -11,6 +12,7 @@ as_root() {
 missing=()
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 pkg-config --exists libzmq 2>/dev/null || missing+=(libzmq3-dev)
+pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
 if [ "${1:-}" = "--test" ]; then
     command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)

@@ -23,7 +23,9 @@ stop_all() {
 }
 trap stop_all EXIT
 
-"$bin/corsair-broker" --bind 'tcp://127.0.0.1:*' --endpoint-file "$work/endpoint" --log-file "$work/broker.log" &
+# The broker's journal lives in the temporary directory too, so each run starts empty and leaves nothing behind.
+"$bin/corsair-broker" --bind 'tcp://127.0.0.1:*' --endpoint-file "$work/endpoint" --log-file "$work/broker.log" \
+    --journal "$work/corsair.journal" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$work/endpoint" ] && break; sleep 0.1; done
 endpoint="$(head -n 1 "$work/endpoint")"

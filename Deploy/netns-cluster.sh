@@ -86,6 +86,7 @@ endpoint="tcp://${address[broker]}:5555"
 fast=(--heartbeat 250ms --liveness 3)
 # Started as simple commands, not through in_host, so $! is the process itself and cleanup can stop it.
 ip netns exec "corsair$id-broker" "$bin/corsair-broker" --bind "$endpoint" "${fast[@]}" --log-level debug \
+    --journal "$logs/corsair.journal" \
     >/dev/null 2>"$logs/broker.log" &
 pids+=($!)
 for host in host1 host2; do

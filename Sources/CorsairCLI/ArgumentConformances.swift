@@ -17,3 +17,6 @@ extension BatchFormat: ExpressibleByArgument {}
 
 /// Lets `--log-level` parse straight into a swift-log level.
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Lets `--journal-sync full|normal` parse straight into the journal's sync mode.
+extension JournalSync: ExpressibleByArgument {}

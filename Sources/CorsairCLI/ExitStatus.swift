@@ -16,6 +16,10 @@ public enum ExitStatus {
     public static let unavailable = ExitCode(69)
     /// An internal error (EX_SOFTWARE).
     public static let software = ExitCode(70)
+    /// The broker's journal cannot be created or is held by another broker (EX_CANTCREAT).
+    public static let cannotCreate = ExitCode(73)
+    /// The broker's journal cannot be read or written: corrupt, truncated, an I/O error (EX_IOERR).
+    public static let ioError = ExitCode(74)
 
     /// The table for `--help` discussions and the README.
     public static let helpText = """
@@ -27,6 +31,8 @@ public enum ExitStatus {
           65  bad input data (batch file, JSON lines, a submission the broker refused)
           69  broker unavailable, or an endpoint could not be bound
           70  internal error
+          73  the broker's journal cannot be created, or another broker holds it
+          74  the broker's journal is corrupt or cannot be read or written
         """
 }
 
@@ -42,6 +48,8 @@ extension ExitStatus {
             error.isEndpointProblem ? usage : unavailable
         case is BatchFileError:
             dataError
+        case let error as JournalError:
+            ExitCode(error.exitCode)
         case BatchClient.Failure.brokerError:
             dataError
         case is BatchClient.Failure, is StatusClient.Failure:

@@ -5,24 +5,40 @@ import Foundation
 /// The default measurement: Corsair and the `zmq_proxy` baseline, run after run.
 extension BenchCommand {
     /// Runs each side ``runs`` times, alternately, and returns their figures.
+    ///
+    /// With ``journal`` Corsair runs twice each time, in memory and with a journal (in the temporary directory), and
+    /// the report's Corsair column is the journal's.
     func runComparison() async throws -> BenchReport {
         var corsair: [RunFigures] = []
+        var inMemory: [RunFigures] = []
         var baseline: [RunFigures] = []
         for _ in 0..<runs {
-            corsair.append(try await runCorsair())
+            if let journal {
+                let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "corsair-bench-\(getpid()).journal"
+                ).path
+                defer { JournalFiles.remove(path) }
+                corsair.append(try await runCorsair(journal: (path, journal.rawValue)))
+                inMemory.append(try await runCorsair())
+            } else {
+                corsair.append(try await runCorsair())
+            }
             baseline.append(try await runBaseline())
         }
-        return BenchReport(command: self, corsair: corsair, baseline: baseline)
+        let fsync = journal == nil ? nil : try FsyncTimer.median(in: FileManager.default.temporaryDirectory)
+        return BenchReport(
+            command: self, corsair: corsair, baseline: baseline,
+            journal: journal.map { JournalFigures(mode: $0, inMemory: inMemory, fsyncMicroseconds: fsync ?? 0) })
     }
 
     /// Tasks used to warm each side up before the timed run: connections made, code paged in.
     private var warmUp: Int { min(max(tasks / 10, window), 20_000) }
 
     /// A broker and K workers of ``mode``, sent tasks by ``submit``.
-    private func runCorsair() async throws -> RunFigures {
+    private func runCorsair(journal: (path: String, sync: String)? = nil) async throws -> RunFigures {
         let processes = BenchProcesses()
         defer { processes.stopAll() }
-        let (broker, endpoint) = try processes.startBroker()
+        let (broker, endpoint) = try processes.startBroker(journal: journal)
         for _ in 0..<workerCount {
             switch mode {
             case .credit:

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Corsair
 import CorsairCLI
 import Foundation
 import UnixSignals
@@ -12,7 +13,8 @@ struct BenchCommand: AsyncParsableCommand {
         // Written out, because the generated line would end in `<subcommand>` for the hidden peer.
         usage: """
             corsair-bench [--workers <K>] [--tasks <N>] [--bytes <B>] [--window <W>] [--mode <mode>] \
-            [--submit <submission>] [--runs <runs>] [--preload <Q> | --idle-workers <M>] [--json]
+            [--submit <submission>] [--runs <runs>] [--journal full|normal] [--preload <Q> | --idle-workers <M>] \
+            [--json]
             """,
         discussion: """
             Each run starts a broker and K echo workers on loopback, sends N tasks of B bytes with at most W in \
@@ -85,6 +87,13 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Instead: connect this many idle plain MDP workers and report the broker's CPU over 10 s.")
     var idleWorkers: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "Also run a broker with a journal synced this way (full or normal) beside the in-memory one.",
+            discussion: "Reports both, their ratio and the time of one fsync on the journal's disk.",
+            valueName: "full|normal"))
+    var journal: JournalSync?
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -96,6 +105,9 @@ struct BenchCommand: AsyncParsableCommand {
         guard (1...20).contains(runs) else { throw ValidationError("--runs must be in 1…20") }
         guard preload == nil || idleWorkers == nil else {
             throw ValidationError("--preload and --idle-workers are separate measurements; give one")
+        }
+        guard journal == nil || (preload == nil && idleWorkers == nil) else {
+            throw ValidationError("--journal belongs to the comparison run; leave out --preload and --idle-workers")
         }
         if let preload, preload < 1 { throw ValidationError("--preload must be at least 1") }
         if let idleWorkers, !(1...10_000).contains(idleWorkers) {

@@ -55,16 +55,20 @@ final class BenchProcesses {
     }
 
     /// Starts a broker on a free loopback port and returns it with its endpoint once it listens.
-    func startBroker() throws -> (Process, String) {
+    ///
+    /// - Parameter journal: the journal file and its sync mode, or `nil` for an in-memory broker.
+    func startBroker(journal: (path: String, sync: String)? = nil) throws -> (Process, String) {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("corsair-bench-\(getpid()).endpoint")
         try? FileManager.default.removeItem(at: file)
         defer { try? FileManager.default.removeItem(at: file) }
+        let journalArguments =
+            journal.map { ["--journal", $0.path, "--journal-sync", $0.sync] } ?? ["--journal", "none"]
         let broker = try start(
             "corsair-broker",
             [
                 "--bind", "tcp://127.0.0.1:*", "--endpoint-file", file.path, "--task-timeout", "10m",
                 "--queue-timeout", "10m", "--log-level", "error",
-            ])
+            ] + journalArguments)
         let deadline = ContinuousClock.now + .seconds(10)
         while ContinuousClock.now < deadline {
             if let text = try? String(contentsOf: file, encoding: .utf8),

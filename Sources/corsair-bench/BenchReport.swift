@@ -1,3 +1,4 @@
+import Corsair
 import CorsairCLI
 import Foundation
 
@@ -6,6 +7,8 @@ struct BenchReport {
     let command: BenchCommand
     let corsair: [RunFigures]
     let baseline: [RunFigures]
+    /// With `--journal`: the in-memory runs beside the journal's (which are ``corsair``).
+    var journal: JournalFigures?
 
     private func spread(_ runs: [RunFigures], _ figure: (RunFigures) -> Double) -> Spread {
         Spread(runs.map(figure))
@@ -35,14 +38,26 @@ struct BenchReport {
                 + "median (min–max) of \(command.runs) run\(command.runs == 1 ? "" : "s")",
             "",
         ]
-        var table = [["", "corsair", "baseline zmq_proxy"]]
+        var table = [["", journal.map { "corsair journal \($0.mode.rawValue)" } ?? "corsair", "baseline zmq_proxy"]]
+        if journal != nil {
+            table[0].insert("corsair in-memory", at: 2)
+        }
         for (name, figure, digits) in rows {
-            table.append([
+            var row = [
                 name, spread(corsair, figure).formatted(digits: digits),
                 spread(baseline, figure).formatted(digits: digits),
-            ])
+            ]
+            if let journal {
+                row.insert(spread(journal.inMemory, figure).formatted(digits: digits), at: 2)
+            }
+            table.append(row)
         }
         lines.append(TextTable.render(table))
+        if let journal {
+            lines.append(
+                "ratio journal/in-memory tasks per second: \(journalRatio(journal).formatted(digits: 2)); "
+                    + "one fsync on the journal's disk: \(Int(journal.fsyncMicroseconds)) µs (median)")
+        }
         lines.append("ratio corsair/baseline tasks per second: \(ratio.formatted(digits: 2))")
         lines.append(
             "ratio corsair/baseline latency p50: \(latencyRatio(50).formatted(digits: 2)), "
@@ -51,12 +66,17 @@ struct BenchReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// The journal side's tasks per second over the in-memory side's, run by run.
+    private func journalRatio(_ journal: JournalFigures) -> Spread {
+        Spread(zip(corsair, journal.inMemory).map { $0.perSecond / $1.perSecond })
+    }
+
     var json: String {
         func number(_ value: Double) -> Any { (value * 100).rounded() / 100 }
         func ranged(_ spread: Spread) -> [String: Any] {
             ["median": number(spread.median), "min": number(spread.minimum), "max": number(spread.maximum)]
         }
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "workers": command.workerCount, "tasks": command.tasks, "bytes": command.bytes, "window": command.window,
             "mode": command.mode.rawValue, "submit": command.submit.rawValue, "runs": command.runs,
             "tasks_per_second": number(spread(corsair, \.perSecond).median),
@@ -80,6 +100,13 @@ struct BenchReport {
                 "p99_ratio": ranged(latencyRatio(99)),
             ],
         ]
+        if let journal {
+            object["journal_mode"] = journal.mode.rawValue
+            object["in_memory_tasks_per_second"] = number(spread(journal.inMemory, \.perSecond).median)
+            object["in_memory_p50_us"] = number(spread(journal.inMemory) { $0.latency(50) }.median)
+            object["journal_ratio"] = number(journalRatio(journal).median)
+            object["fsync_us"] = number(journal.fsyncMicroseconds)
+        }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self) + "\n"
     }

@@ -80,6 +80,27 @@ struct BrokerCommand: AsyncParsableCommand {
             valueName: "host:port"))
     var http: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Journal file that keeps accepted tasks and results across restarts, or 'none' to keep them in memory only.",
+            discussion: """
+                Default corsair.journal in the working directory (an SQLite file, with -wal and -shm files beside \
+                it). ACCEPTED is sent only once a task is journaled; a restarted broker takes its tasks back. One \
+                broker at a time may use a journal. Back it up while running with \
+                `sqlite3 PATH ".backup COPY"`.
+                """,
+            valueName: "path"))
+    var journal = "corsair.journal"
+
+    @Option(
+        help: ArgumentHelp(
+            "How a journal commit waits for the disk: full (survives power loss) or normal (survives a broker crash).",
+            valueName: "full|normal"))
+    var journalSync: JournalSync = .full
+
+    @Option(help: "How long finished tasks' results stay in the journal, for corsair wait and the HTTP API.")
+    var resultTTL: Duration = .seconds(86_400)
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -102,6 +123,8 @@ struct BrokerCommand: AsyncParsableCommand {
         }
         guard retainFinished >= 0 else { throw ValidationError("--retain-finished must not be negative") }
         guard queueTimeout > .zero else { throw ValidationError("--queue-timeout must be positive") }
+        guard resultTTL >= .seconds(1) else { throw ValidationError("--result-ttl must be at least 1s") }
+        guard !journal.isEmpty else { throw ValidationError("--journal needs a path, or 'none'") }
         for category in orderedCategories {
             if let reason = CategoryName.validate(category) {
                 throw ValidationError("--ordered '\(category)': \(reason)")
@@ -120,10 +143,16 @@ struct BrokerCommand: AsyncParsableCommand {
         configuration.orderedCategories = Set(orderedCategories)
         configuration.maxMessageSize = maxMessageSize
         configuration.retainFinished = retainFinished
-        let options = BrokerLoop.Options(endpoints: endpoints.isEmpty ? ["tcp://*:5555"] : endpoints)
+        configuration.journaled = journal != "none"
+        var options = BrokerLoop.Options(
+            endpoints: endpoints.isEmpty ? ["tcp://*:5555"] : endpoints, resultTTL: resultTTL)
         let endpointFile = endpointFile
         let httpAddress = try http.map { try HTTPAddress(parsing: $0) }
         try await ExitStatus.run(reporting: { logger.error("broker failed", metadata: ["error": "\($0)"]) }) {
+            if configuration.journaled {
+                options.journal = try SQLiteJournal(path: journal, sync: journalSync)
+            }
+            defer { options.journal?.close() }
             let registry = PrometheusCollectorRegistry()
             let loop = try BrokerLoop(
                 configuration: configuration, options: options, logger: logger,

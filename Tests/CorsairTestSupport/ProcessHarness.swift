@@ -138,8 +138,15 @@ public final class ProcessHarness {
     }
 
     /// Starts one of the package's binaries (`corsair-broker`, `corsair-worker`, `corsair`).
+    ///
+    /// A broker started without `--journal` gets a journal of its own in the harness's directory, so that tests never
+    /// share one (nor write `corsair.journal` in the working directory) and each broker starts empty.
     public func start(binary: String, _ arguments: [String], input: String? = nil) throws -> Child {
-        try start(Self.productsDirectory.appendingPathComponent(binary), arguments, input: input)
+        var arguments = arguments
+        if binary == "corsair-broker" && !arguments.contains("--journal") {
+            arguments += ["--journal", path("broker.journal").path]
+        }
+        return try start(Self.productsDirectory.appendingPathComponent(binary), arguments, input: input)
     }
 
     /// Runs one of the package's binaries to completion.

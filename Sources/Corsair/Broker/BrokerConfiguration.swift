@@ -22,6 +22,9 @@ public struct BrokerConfiguration: Sendable, Hashable {
     /// The largest message the broker handles, counting every frame after the routing id. A larger one is counted,
     /// logged and answered as bad input (DISCONNECT for a worker, ERROR for a batch client) without being decoded.
     public var maxMessageSize: Int = 16 << 20
+    /// Whether the machine emits ``BrokerAction/journal(_:)`` records of its batch tasks (a durable broker). Off,
+    /// the in-memory broker builds no records at all.
+    public var journaled = false
 
     /// The most bytes a batching worker may put in one RESULTS message: well under ``maxMessageSize``, so that
     /// results that each fit never add up to a message the broker refuses.

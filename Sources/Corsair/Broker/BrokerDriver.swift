@@ -12,6 +12,8 @@ struct BrokerDriver {
     var counters = SocketCounters()
     /// Acknowledgements and results on their way to batch clients, held so that many leave as few messages.
     private(set) var outbox = ClientOutbox()
+    /// The durable broker's journal and what waits for its next commit; `nil` for an in-memory broker.
+    var journal: JournalState?
 
     /// The totals logged when the broker stops.
     var summary: Logger.Metadata {
@@ -32,16 +34,26 @@ struct BrokerDriver {
             return true
         case .submit(let tasks, let session, let continuation):
             let (receipt, actions) = machine.submit(tasks, session: session, at: .now)
-            continuation.resume(returning: receipt)
             perform(actions)
+            if journal == nil || receipt.accepted.isEmpty {
+                continuation.resume(returning: receipt)
+            } else {
+                // Acknowledged means journaled: the receipt goes once this pass's records are committed.
+                journal?.awaitingReceipts.append { continuation.resume(returning: receipt) }
+            }
         case .status(let continuation):
             continuation.resume(returning: machine.status(at: .now))
         case .tasks(let query, let continuation):
-            continuation.resume(returning: machine.tasks(matching: query))
+            continuation.resume(returning: tasks(matching: query))
         case .cancel(let request, let continuation):
             let (answers, actions) = machine.cancel(request, at: .now)
-            continuation.resume(returning: answers)
             perform(actions)
+            if journal == nil {
+                continuation.resume(returning: answers)
+            } else {
+                // Cancelled means journaled, as for submissions: the answer goes once this pass commits.
+                journal?.awaitingReceipts.append { continuation.resume(returning: answers) }
+            }
         }
         return false
     }
@@ -66,7 +78,13 @@ struct BrokerDriver {
         for action in actions {
             switch action {
             case .send(let message, let peer):
-                send(message, to: peer)
+                if journal != nil, message.waitsForJournal {
+                    journal?.awaitingSends.append((message, peer))
+                } else {
+                    send(message, to: peer)
+                }
+            case .journal(let record):
+                journal?.pending.append(record)
             case .event(let event):
                 log(event)
                 metrics?.record(event)
@@ -87,7 +105,7 @@ struct BrokerDriver {
         }
     }
 
-    private mutating func send(_ message: BrokerOutbound, to peer: PeerID) {
+    mutating func send(_ message: BrokerOutbound, to peer: PeerID) {
         switch message {
         case .batch(let framing, .results(let results)):
             for full in outbox.hold(results: results, framing: framing, for: peer) {

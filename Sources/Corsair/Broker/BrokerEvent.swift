@@ -39,4 +39,7 @@ public enum BrokerAction: Sendable, Hashable {
     case send(BrokerOutbound, to: PeerID)
     /// Log and count `event`.
     case event(BrokerEvent)
+    /// Store `record` in the journal: the driver commits a pass's records in one transaction before it sends that
+    /// pass's acknowledgements and results. Only emitted when ``BrokerConfiguration/journaled`` is on.
+    case journal(JournalRecord)
 }

@@ -30,10 +30,17 @@ public final class BrokerLoop: Sendable {
     public struct Options: Sendable {
         /// Endpoints to bind, for example `tcp://*:5555`.
         public var endpoints: [String]
+        /// The journal of a durable broker, opened by the caller (who closes it after the loop has finished), or
+        /// `nil` for an in-memory broker. Set ``BrokerConfiguration/journaled`` to match.
+        public var journal: (any Journal)?
+        /// How long finished tasks stay in the journal.
+        public var resultTTL: Duration
 
         /// Creates options.
-        public init(endpoints: [String]) {
+        public init(endpoints: [String], journal: (any Journal)? = nil, resultTTL: Duration = .seconds(86_400)) {
             self.endpoints = endpoints
+            self.journal = journal
+            self.resultTTL = resultTTL
         }
     }
 
@@ -125,15 +132,22 @@ public final class BrokerLoop: Sendable {
 
     /// Binds the ROUTER and serves until told to stop; runs on the broker I/O thread, which owns the socket.
     private func run(_ sockets: ThreadSockets) throws {
+        // Read the journal before binding, so no peer meets a broker that has not got its tasks back yet.
+        let snapshot = try options.journal?.snapshot(retainFinished: configuration.retainFinished)
         let router = try sockets.open(.router, .brokerRouter(maxMessageSize: configuration.maxMessageSize))
         var bound: [String] = []
         for endpoint in options.endpoints {
             try router.bind(endpoint)
             bound.append(try router.lastEndpoint())
         }
-        logger.info("broker listening", metadata: ["endpoints": "\(bound.joined(separator: " "))"])
+        var metadata: Logger.Metadata = ["endpoints": "\(bound.joined(separator: " "))"]
+        if let snapshot, let journal = options.journal {
+            metadata["journal"] = "\(journal.location)"
+            metadata["journal.tasks"] = "\(snapshot.tasks.count)"
+        }
+        logger.info("broker listening", metadata: metadata)
         ready.complete(.success(bound))
-        try serve(router)
+        try serve(router, restoring: snapshot)
     }
 
     /// Answers a command that reached the loop after it stopped with ``NotRunning``.
@@ -152,7 +166,7 @@ public final class BrokerLoop: Sendable {
         }
     }
 
-    private func serve(_ router: Socket) throws {
+    private func serve(_ router: Socket, restoring snapshot: JournalSnapshot?) throws {
         let now = ContinuousClock.now
         let anchor = WallClockAnchor(
             instant: now, unixMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000))
@@ -160,6 +174,12 @@ public final class BrokerLoop: Sendable {
         machine.reportsEveryTask = logger.logLevel <= .debug || metrics != nil
         var driver = BrokerDriver(
             machine: machine, router: router, logger: logger, metrics: metrics.map(BrokerMetrics.init))
+        if let journal = options.journal {
+            driver.journal = JournalState(journal: journal, resultTTL: options.resultTTL)
+        }
+        if let snapshot {
+            driver.perform(driver.machine.restore(snapshot, at: now))
+        }
         let poller = Poller()
         let routerItem = poller.add(router)
         let mailboxItem = poller.add(fileDescriptor: thread.mailbox.fileDescriptor)
@@ -177,6 +197,7 @@ public final class BrokerLoop: Sendable {
                     stopping = driver.handle(command) || stopping
                 }
                 if stopping {
+                    try driver.commitJournal(at: .now)
                     driver.flushOutbox(everything: true)
                     logger.info("broker stopping", metadata: driver.summary)
                     return
@@ -191,6 +212,8 @@ public final class BrokerLoop: Sendable {
                 }
             }
             driver.perform(driver.machine.tick(at: .now))
+            try driver.commitJournal(at: .now)
+            driver.expireResults(at: .now, unixMilliseconds: anchor.unixMilliseconds(at: .now))
             driver.flushOutbox()
         }
     }

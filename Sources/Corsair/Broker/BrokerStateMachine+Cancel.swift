@@ -70,8 +70,8 @@ extension BrokerStateMachine {
         return found
     }
 
-    /// Cancels `task` unless it has finished, and says so. The journal's `cancelled` record belongs here, once the
-    /// journal exists (see /work/wt/JOURNAL-CONTRACT.md).
+    /// Cancels `task` unless it has finished, and says so. A durable broker journals the cancel as the task's
+    /// `finished` record with ``TaskOutcome/cancelled`` (``finish(_:outcome:output:at:)``).
     private mutating func cancel(_ task: TaskRecord, at now: ContinuousClock.Instant) -> CancelAnswer {
         let was = task.state
         guard !was.isFinished else {

@@ -76,6 +76,10 @@ extension BrokerStateMachine {
         var current: CategoryQueue?
         var touched: [CategoryQueue] = []
         for spec in specs {
+            if let refusal = submissionsRefused {
+                receipt.rejected.append(TaskRejection(id: spec.id, reason: refusal))
+                continue
+            }
             if current?.name != spec.category, let reason = Self.problem(withCategory: spec.category) {
                 receipt.rejected.append(TaskRejection(id: spec.id, reason: reason))
                 continue
@@ -108,6 +112,9 @@ extension BrokerStateMachine {
                     key: key, id: spec.id, queue: current!, priority: spec.priority, origin: .batch(batch),
                     timeout: spec.timeout, maxAttempts: spec.maxAttempts, body: .single(spec.payload)),
                 schedule: spec.schedule, at: now)
+            if configuration.journaled {
+                journalAccepted(spec, key: key, session: batch, at: now)
+            }
         }
         emit(
             .tasksAccepted(
@@ -123,7 +130,7 @@ extension BrokerStateMachine {
     }
 
     /// The session with these bytes, created when first needed.
-    private mutating func session(_ bytes: [UInt8]) -> BatchSession {
+    mutating func session(_ bytes: [UInt8]) -> BatchSession {
         if let session = sessions[SessionID(bytes)] { return session }
         let session = BatchSession(bytes: bytes)
         sessions[SessionID(bytes)] = session
@@ -150,5 +157,27 @@ extension BrokerStateMachine {
     private mutating func nextTaskKey() -> TaskKey {
         lastKey += 1
         return TaskKey(rawValue: lastKey)
+    }
+}
+
+extension BrokerStateMachine {
+    /// Emits the journal record of a batch task just accepted as `key` in `session`.
+    fileprivate mutating func journalAccepted(
+        _ spec: TaskSpec,
+        key: TaskKey,
+        session: BatchSession,
+        at now: ContinuousClock.Instant
+    ) {
+        // A delayed task keeps its not-before time, so that it comes back scheduled after a restart.
+        let notBefore = spec.schedule.map { anchor.unixMilliseconds(at: $0.instant(acceptedAt: now, anchor: anchor)) }
+        actions.append(
+            .journal(
+                .accepted(
+                    AcceptedTask(
+                        key: key.rawValue, batch: session.bytes, id: spec.id, category: spec.category,
+                        payload: spec.payload, priority: spec.priority,
+                        timeoutMilliseconds: spec.timeout.map { UInt32(clamping: max(1, $0.wholeMilliseconds)) },
+                        maxAttempts: spec.maxAttempts, submitted: anchor.unixMilliseconds(at: now),
+                        notBefore: notBefore))))
     }
 }

@@ -71,6 +71,13 @@ extension BrokerStateMachine {
         task.startedAt = now
         let token = AssignmentToken(task: task.key, attempt: task.attempts)
         worker.inFlight.insert(token)
+        if configuration.journaled, case .batch = task.origin {
+            actions.append(
+                .journal(
+                    .attemptStarted(
+                        key: task.key.rawValue, attempt: task.attempts, worker: worker.name,
+                        started: anchor.unixMilliseconds(at: now))))
+        }
         if let own = task.timeout {
             attemptDeadlines.insert(DeadlineEntry(deadline: now + own, token: token))
             return (token, own)

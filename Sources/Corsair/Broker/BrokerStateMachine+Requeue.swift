@@ -21,14 +21,21 @@ extension BrokerStateMachine {
     ) {
         guard let task = tasks[key] else { return }
         task.lastError = reason
-        if counted {
-            task.history.append("attempt \(task.attempts) on \(task.workerName ?? "?"): \(reason)")
+        let historyLine = counted ? "attempt \(task.attempts) on \(task.workerName ?? "?"): \(reason)" : nil
+        if let historyLine {
+            task.history.append(historyLine)
         } else {
             task.attempts -= 1
         }
         if task.attempts >= (task.maxAttempts ?? configuration.maxAttempts) {
             giveUp(task, reason: reason, at: now)
             return
+        }
+        if configuration.journaled, case .batch = task.origin {
+            actions.append(
+                .journal(
+                    .attemptEnded(
+                        key: key.rawValue, attempts: task.attempts, reason: reason, historyLine: historyLine)))
         }
         task.state = .queued
         task.queuedAt = now

@@ -32,6 +32,15 @@ extension BrokerStateMachine {
             actions.append(.send(reply, to: client))
         case .batch:
             task.output = output.count == 1 ? output.first! : output.reduce(into: []) { $0.append(contentsOf: $1) }
+            if configuration.journaled {
+                actions.append(
+                    .journal(
+                        .finished(
+                            FinishedTask(
+                                key: key.rawValue, outcome: task.state.outcome,
+                                output: task.output ?? [], attempts: task.attempts,
+                                finished: anchor.unixMilliseconds(at: now), lastError: task.lastError))))
+            }
             deliver(task)
             retain(key)
         }

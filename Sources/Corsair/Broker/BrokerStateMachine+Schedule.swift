@@ -8,6 +8,11 @@ extension BrokerStateMachine {
             enqueue(task, at: now)
             return
         }
+        hold(task, until: notBefore)
+    }
+
+    /// Adds a new task as ``TaskState/scheduled`` until `notBefore`.
+    mutating func hold(_ task: TaskRecord, until notBefore: ContinuousClock.Instant) {
         tasks.insert(task)
         task.queue.counts[task.state] += 1
         task.state = .scheduled

@@ -61,6 +61,9 @@ public struct BrokerStateMachine {
     var nextCheck: ContinuousClock.Instant
     /// The current event's actions so far.
     var actions: [BrokerAction] = []
+    /// Why new submissions are refused now (`journal_full` while the journal cannot be written), or `nil` when they
+    /// are taken; set by the driver through ``refuseSubmissions(_:)``.
+    private(set) var submissionsRefused: String?
 
     /// Creates a broker with no workers and no tasks.
     ///
@@ -134,6 +137,12 @@ public struct BrokerStateMachine {
     ) -> (receipt: SubmitReceipt, actions: [BrokerAction]) {
         let receipt = accept(specs, session: session, at: now)
         return (receipt, takeActions())
+    }
+
+    /// Makes every task of later submissions rejected with `reason` (the driver passes `journal_full` while its
+    /// journal cannot be written), or, with `nil`, accepted again. Work already accepted goes on either way.
+    public mutating func refuseSubmissions(_ reason: String?) {
+        submissionsRefused = reason
     }
 
     /// Reports that a send to `peer` failed because the ROUTER no longer knows it: a worker is dropped.

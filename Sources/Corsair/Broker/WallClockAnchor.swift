@@ -11,6 +11,11 @@ public struct WallClockAnchor: Sendable, Hashable {
         self.unixMilliseconds = unixMilliseconds
     }
 
+    /// The instant at Unix time `milliseconds`.
+    public func instant(atUnixMilliseconds milliseconds: UInt64) -> ContinuousClock.Instant {
+        instant + .milliseconds(Int64(bitPattern: milliseconds) - Int64(bitPattern: unixMilliseconds))
+    }
+
     /// The Unix time in milliseconds at `other`.
     public func unixMilliseconds(at other: ContinuousClock.Instant) -> UInt64 {
         let offset = (other - instant).wholeMilliseconds

@@ -31,6 +31,8 @@ final class TaskRecord {
     private final class Details {
         var lastError: String?
         var history: [String] = []
+        /// The worker of the last attempt of a task restored from the journal, whose worker record is gone.
+        var restoredWorker: String?
     }
 
     let key: TaskKey
@@ -134,7 +136,10 @@ final class TaskRecord {
         set { detailsCreated().lastError = newValue }
     }
     /// The name of the worker of the current or last attempt.
-    var workerName: String? { worker?.name }
+    var workerName: String? {
+        get { worker?.name ?? details?.restoredWorker }
+        set { detailsCreated().restoredWorker = newValue }
+    }
 
     /// How each ended attempt ended, oldest first: `attempt 1 on host-12: worker_lost`.
     var history: [String] {

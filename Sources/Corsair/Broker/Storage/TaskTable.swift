@@ -47,6 +47,11 @@ struct TaskTable {
         return task.state == .running && task.attempts == token.attempt
     }
 
+    /// The key of the newest task the table holds, or `nil` when it holds none.
+    var newestKey: UInt64? {
+        slots.isEmpty ? nil : firstKey + UInt64(slots.count) - 1
+    }
+
     /// Every task, oldest first.
     var values: some Sequence<TaskRecord> {
         slots.lazy.compactMap { $0 }

@@ -1,0 +1,192 @@
+import GRDB
+
+extension SQLiteJournal {
+    public func commit(_ records: [JournalRecord], lastKey: UInt64) throws(JournalError) {
+        do {
+            try database.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    let writer = try RecordWriter(db)
+                    let (rows, updates) = NewRow.folding(records)
+                    for row in rows {
+                        try writer.insert(row)
+                    }
+                    for record in updates {
+                        try writer.write(record)
+                    }
+                    writer.lastKey.bind(1, lastKey)
+                    try writer.lastKey.run()
+                    return .commit
+                }
+            }
+        } catch {
+            throw Self.journalError(error, path: location, doing: "commit")
+        }
+    }
+
+    public func deleteFinished(before cutoff: UInt64, limit: Int) throws(JournalError) -> Int {
+        do {
+            return try database.writeWithoutTransaction { db in
+                try db.execute(
+                    sql: """
+                        DELETE FROM tasks WHERE key IN (
+                            SELECT key FROM tasks WHERE finished_ms IS NOT NULL AND finished_ms < ? LIMIT ?)
+                        """,
+                    arguments: [Int64(bitPattern: cutoff), limit])
+                let deleted = db.changesCount
+                // Give free pages back to the file system, keeping a few thousand for the next inserts.
+                let free = try Int.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
+                if free > 4096 {
+                    try db.execute(sql: "PRAGMA incremental_vacuum(\(free - 1024))")
+                }
+                return deleted
+            }
+        } catch {
+            throw Self.journalError(error, path: location, doing: "delete expired results")
+        }
+    }
+}
+
+/// Writes records with the statements each kind needs, prepared once per connection (GRDB caches them).
+private struct RecordWriter {
+    let insert: SQLiteCall
+    let started: SQLiteCall
+    let ended: SQLiteCall
+    let finished: SQLiteCall
+    let lastKey: SQLiteCall
+
+    init(_ db: Database) throws {
+        insert = try SQLiteCall(
+            db,
+            """
+            INSERT INTO tasks(key, batch, id, category, payload, priority, timeout_ms, max_attempts, submitted_ms, \
+            not_before_ms, state, attempts, worker, started_ms, last_error, history, output, finished_ms) \
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        started = try SQLiteCall(
+            db, "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ? WHERE key = ?")
+        ended = try SQLiteCall(
+            db,
+            """
+            UPDATE tasks SET state = 0, attempts = ?1, last_error = ?2,
+            history = CASE WHEN ?3 IS NULL THEN history WHEN history IS NULL THEN ?3 ELSE history || char(10) || ?3 END
+            WHERE key = ?4
+            """)
+        finished = try SQLiteCall(
+            db,
+            """
+            UPDATE tasks SET state = ?, attempts = ?, output = ?, finished_ms = ?, last_error = ?, payload = NULL
+            WHERE key = ?
+            """)
+        lastKey = try SQLiteCall(db, "UPDATE meta SET value = ? WHERE name = 'last_key'")
+    }
+
+    /// Inserts a task accepted in this commit, with what later records of the same commit did to it.
+    func insert(_ row: NewRow) throws {
+        let task = row.task
+        insert.bind(1, Int64(bitPattern: task.key))
+        insert.bind(2, task.batch)
+        insert.bind(3, task.id)
+        insert.bind(4, task.category)
+        if let finished = row.finished {
+            insert.bind(5, nil as String?)
+            insert.bind(11, Int64(JournaledTask.State(finishedWith: finished.outcome).rawValue))
+            insert.bind(15, finished.lastError)
+            insert.bind(17, finished.output)
+            insert.bind(18, finished.finished)
+        } else {
+            insert.bind(5, task.payload)
+            insert.bind(11, Int64(row.state))
+            insert.bind(15, row.lastError)
+            insert.bind(17, nil as String?)
+            insert.bind(18, nil as UInt64?)
+        }
+        insert.bind(6, Int64(task.priority))
+        insert.bind(7, task.timeoutMilliseconds.map(Int.init))
+        insert.bind(8, task.maxAttempts)
+        insert.bind(9, task.submitted)
+        insert.bind(10, task.notBefore)
+        insert.bind(12, Int64(row.finished?.attempts ?? row.attempts))
+        insert.bind(13, row.worker)
+        insert.bind(14, row.started)
+        insert.bind(16, row.history.isEmpty ? nil : row.history.joined(separator: "\n"))
+        try insert.run()
+    }
+
+    /// Applies a record about a task accepted in an earlier commit.
+    func write(_ record: JournalRecord) throws {
+        switch record {
+        case .accepted(let task):
+            try insert(NewRow(task: task))
+        case .attemptStarted(let key, let attempt, let worker, let at):
+            started.bind(1, Int64(attempt))
+            started.bind(2, worker)
+            started.bind(3, at)
+            started.bind(4, Int64(bitPattern: key))
+            try started.run()
+        case .attemptEnded(let key, let attempts, let reason, let historyLine):
+            ended.bind(1, Int64(attempts))
+            ended.bind(2, reason)
+            ended.bind(3, historyLine)
+            ended.bind(4, Int64(bitPattern: key))
+            try ended.run()
+        case .finished(let task):
+            finished.bind(1, Int64(JournaledTask.State(finishedWith: task.outcome).rawValue))
+            finished.bind(2, Int64(task.attempts))
+            finished.bind(3, task.output)
+            finished.bind(4, task.finished)
+            finished.bind(5, task.lastError)
+            finished.bind(6, Int64(bitPattern: task.key))
+            try finished.run()
+        }
+    }
+}
+
+/// A task accepted in the commit being written, with the records after its acceptance in the same commit folded in:
+/// under load a task is often accepted and dispatched in one pass of the broker loop, and one INSERT costs less than
+/// an INSERT and an UPDATE.
+struct NewRow {
+    let task: AcceptedTask
+    var state = 0
+    var attempts = 0
+    var worker: String?
+    var started: UInt64?
+    var lastError: String?
+    var history: [String] = []
+    var finished: FinishedTask?
+
+    /// Splits `records` into rows to insert (tasks accepted here, with later records about them folded in) and
+    /// records about tasks accepted in earlier commits, kept in their order. The two touch different keys, so the
+    /// inserts may go first.
+    static func folding(_ records: [JournalRecord]) -> (rows: [NewRow], updates: [JournalRecord]) {
+        var rows: [NewRow] = []
+        var updates: [JournalRecord] = []
+        var index: [UInt64: Int] = [:]
+        for record in records {
+            if case .accepted(let task) = record {
+                index[task.key] = rows.count
+                rows.append(NewRow(task: task))
+            } else if let position = index[record.key] {
+                rows[position].apply(record)
+            } else {
+                updates.append(record)
+            }
+        }
+        return (rows, updates)
+    }
+
+    private mutating func apply(_ record: JournalRecord) {
+        switch record {
+        case .accepted:
+            break
+        case .attemptStarted(_, let attempt, let worker, let started):
+            (state, attempts, self.worker, self.started) = (1, attempt, worker, started)
+        case .attemptEnded(_, let attempts, let reason, let historyLine):
+            (state, self.attempts, lastError) = (0, attempts, reason)
+            if let historyLine {
+                history.append(historyLine)
+            }
+        case .finished(let task):
+            finished = task
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import GRDB
+
+/// The broker's journal in one SQLite file (through GRDB.swift and the system's SQLite), in WAL mode.
+///
+/// One table, `tasks`, holds a row per batch task: what was accepted, where it stands and, once finished, its result.
+/// `meta` holds the newest key and the pid of the broker that holds the file. The schema's version is SQLite's
+/// `user_version` and the file is marked with `application_id` `CRSR`, so a broker refuses files it does not know.
+/// `auto_vacuum=INCREMENTAL` lets ``deleteFinished(before:limit:)`` give space back, so under steady load the file
+/// stops growing once results start to expire.
+public final class SQLiteJournal: Journal {
+    /// The schema this broker writes and reads.
+    public static let schemaVersion = 1
+    /// `CRSR` in ASCII: SQLite's `application_id` of a Corsair journal.
+    static let applicationID = 0x4352_5352
+
+    public let location: String
+    let database: DatabaseQueue
+    private let lock: JournalLock
+
+    /// Opens (creating if need be) the journal at `path`, takes its lock and checks it.
+    ///
+    /// - Throws: ``JournalError``: ``JournalError/Kind/cannotCreate`` for a missing directory or no permission,
+    ///   ``JournalError/Kind/inUse(pid:)`` when another broker holds it, ``JournalError/Kind/corrupt`` when it is
+    ///   not a Corsair journal or fails SQLite's check.
+    public init(path: String, sync: JournalSync) throws(JournalError) {
+        location = path
+        switch try JournalLock.acquire(path: path) {
+        case .heldElsewhere:
+            let pid = Self.holderPID(path: path)
+            throw JournalError(
+                .inUse(pid: pid), path: path,
+                "in use by another broker\(pid.map { " (pid \($0))" } ?? ""); stop that broker, or give this one "
+                    + "another --journal path")
+        case .locked(let lock):
+            self.lock = lock
+        }
+        do {
+            var configuration = Configuration()
+            configuration.journalMode = .wal
+            configuration.busyMode = .timeout(2)
+            configuration.label = "corsair.journal"
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            try database.writeWithoutTransaction { db in
+                // After GRDB's own WAL set-up, which sets NORMAL.
+                try db.execute(sql: "PRAGMA synchronous = \(sync == .full ? "FULL" : "NORMAL")")
+                try db.execute(sql: "PRAGMA journal_size_limit = \(64 << 20)")
+                try Self.prepareSchema(db, path: path)
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO meta(name, value) VALUES ('pid', ?)", arguments: [Int(getpid())])
+            }
+        } catch {
+            lock.release()
+            throw Self.journalError(error, path: path, doing: "open")
+        }
+    }
+
+    public func freeSpace() -> (available: UInt64, total: UInt64)? {
+        var info = statvfs()
+        let directory = (location as NSString).deletingLastPathComponent
+        guard statvfs(directory.isEmpty ? "." : directory, &info) == 0 else { return nil }
+        let block = UInt64(info.f_frsize)
+        return (UInt64(info.f_bavail) * block, UInt64(info.f_blocks) * block)
+    }
+
+    public func close() {
+        try? database.writeWithoutTransaction { db in
+            try db.execute(sql: "DELETE FROM meta WHERE name = 'pid'")
+            _ = try? db.checkpoint(.truncate)
+        }
+        try? database.close()
+        lock.release()
+    }
+
+    /// Creates the schema in a new file; checks an existing one's mark, version and integrity.
+    private static func prepareSchema(_ db: Database, path: String) throws {
+        let application = try Int.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+        let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+        if application == 0 && version == 0 && tables == 0 {
+            try createSchema(db)
+            return
+        }
+        guard application == applicationID else {
+            throw JournalError(
+                .corrupt, path: path,
+                "is an SQLite file but not a Corsair journal; give --journal another path")
+        }
+        guard version <= schemaVersion else {
+            throw JournalError(
+                .corrupt, path: path,
+                "has schema version \(version), newer than this broker's \(schemaVersion); run a newer corsair-broker")
+        }
+        let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
+        guard check == ["ok"] else {
+            throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: check.prefix(3).joined(separator: "; "))
+        }
+    }
+
+    private static func createSchema(_ db: Database) throws {
+        // Switching WAL on wrote the header already, so auto_vacuum takes effect only through a VACUUM.
+        try db.execute(sql: "PRAGMA auto_vacuum = INCREMENTAL")
+        try db.execute(sql: "VACUUM")
+        try db.execute(
+            sql: """
+                CREATE TABLE meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID;
+                CREATE TABLE tasks(
+                    key INTEGER PRIMARY KEY,
+                    batch BLOB NOT NULL,
+                    id TEXT NOT NULL,
+                    category TEXT NOT NULL,
+                    payload BLOB,
+                    priority INTEGER NOT NULL,
+                    timeout_ms INTEGER,
+                    max_attempts INTEGER,
+                    submitted_ms INTEGER NOT NULL,
+                    not_before_ms INTEGER,
+                    state INTEGER NOT NULL DEFAULT 0,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    worker TEXT,
+                    started_ms INTEGER,
+                    last_error TEXT,
+                    history TEXT,
+                    output BLOB,
+                    finished_ms INTEGER
+                );
+                CREATE INDEX tasks_by_batch ON tasks(batch, key);
+                CREATE INDEX tasks_by_finish ON tasks(finished_ms) WHERE finished_ms IS NOT NULL;
+                INSERT INTO meta(name, value) VALUES ('last_key', 0);
+                PRAGMA application_id = \(applicationID);
+                PRAGMA user_version = \(schemaVersion);
+                """)
+    }
+
+    /// The pid the broker holding the journal at `path` wrote, read without taking any lock of ours.
+    private static func holderPID(path: String) -> Int? {
+        var configuration = Configuration()
+        configuration.readonly = true
+        guard let reader = try? DatabaseQueue(path: path, configuration: configuration) else { return nil }
+        defer { try? reader.close() }
+        return try? reader.read { try Int.fetchOne($0, sql: "SELECT value FROM meta WHERE name = 'pid'") }
+    }
+
+    /// `error`, thrown while `doing` something with the journal at `path`, as a ``JournalError`` that says what to
+    /// do.
+    static func journalError(_ error: any Error, path: String, doing: String) -> JournalError {
+        if let error = error as? JournalError { return error }
+        guard let error = error as? DatabaseError else {
+            return JournalError(.io, path: path, "\(doing) failed: \(error)")
+        }
+        let detail = "SQLite: \(error.message ?? "\(error.resultCode)")"
+        switch error.resultCode {
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+            return JournalError(
+                .corrupt, path: path,
+                "is damaged or truncated (\(detail)). Keep a copy; then move it aside to start with an empty "
+                    + "journal, or salvage what it holds with `sqlite3 \(path) .recover | sqlite3 NEW` and start "
+                    + "the broker with --journal NEW")
+        case .SQLITE_FULL:
+            return JournalError(.full, path: path, "the disk is full (\(detail))")
+        case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH:
+            return JournalError(
+                .cannotCreate, path: path,
+                "cannot open it for writing (\(detail)); its directory must be writable too, for the -wal and -shm "
+                    + "files")
+        default:
+            return JournalError(.io, path: path, "\(doing) failed (\(detail))")
+        }
+    }
+}

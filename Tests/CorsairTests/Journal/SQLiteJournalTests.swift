@@ -1,0 +1,178 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import Corsair
+
+/// The SQLite journal on its own: what it stores and gives back, and how it refuses files it cannot use.
+@Suite struct SQLiteJournalTests {
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("corsair-journal-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    private func path(_ name: String = "corsair.journal") -> String {
+        directory.appendingPathComponent(name).path
+    }
+
+    private static func accepted(
+        _ key: UInt64, batch: [UInt8] = Array("b".utf8), category: String = "a"
+    ) -> JournalRecord {
+        .accepted(
+            AcceptedTask(
+                key: key, batch: batch, id: "t\(key)", category: category, payload: [UInt8(key)], priority: 0,
+                timeoutMilliseconds: nil, maxAttempts: nil, submitted: 1000 + key))
+    }
+
+    private static func finished(_ key: UInt64, at time: UInt64 = 5000) -> JournalRecord {
+        .finished(
+            FinishedTask(
+                key: key, outcome: .succeeded, output: Array("r\(key)".utf8), attempts: 1, finished: time,
+                lastError: nil))
+    }
+
+    @Test("a new journal is a WAL file with incremental vacuum, marked as Corsair's, at the current schema")
+    func newFile() throws {
+        let journal = try SQLiteJournal(path: path(), sync: .full)
+        defer { journal.close() }
+        let pragmas = try journal.database.read { db in
+            try ["journal_mode", "auto_vacuum", "application_id", "user_version", "synchronous"].map {
+                try String.fetchOne(db, sql: "PRAGMA \($0)") ?? ""
+            }
+        }
+        #expect(pragmas == ["wal", "2", "\(0x4352_5352)", "\(SQLiteJournal.schemaVersion)", "2"])
+    }
+
+    @Test("a snapshot holds unfinished tasks where they stand and the newest finished ones, by key")
+    func snapshot() throws {
+        let journal = try SQLiteJournal(path: path(), sync: .normal)
+        try journal.commit((1...5).map { Self.accepted($0) }, lastKey: 5)
+        try journal.commit(
+            [
+                .attemptStarted(key: 2, attempt: 1, worker: "w", started: 2000),
+                .attemptStarted(key: 3, attempt: 1, worker: "w", started: 2000),
+                .attemptEnded(key: 3, attempts: 1, reason: "flaky", historyLine: "attempt 1 on w: flaky"),
+                Self.finished(1), Self.finished(4),
+            ], lastKey: 7)
+        journal.close()
+        let reopened = try SQLiteJournal(path: path(), sync: .normal)
+        defer { reopened.close() }
+        let snapshot = try reopened.snapshot(retainFinished: 1)
+        #expect(snapshot.lastKey == 7)
+        #expect(snapshot.tasks.map(\.accepted.key) == [2, 3, 4, 5])
+        #expect(snapshot.tasks.map(\.state) == [.running, .queued, .succeeded, .queued])
+        let requeued = try #require(snapshot.tasks.element(at: 1))
+        #expect(requeued.history == ["attempt 1 on w: flaky"] && requeued.lastError == "flaky")
+        #expect(requeued.attempts == 1 && requeued.worker == "w")
+        #expect(snapshot.tasks.element(at: 2)?.output == Array("r4".utf8))
+        #expect(snapshot.tasks.first?.accepted.payload == [2])
+    }
+
+    @Test("records about a task accepted in the same commit are folded into its row")
+    func foldedInOneCommit() throws {
+        let journal = try SQLiteJournal(path: path(), sync: .normal)
+        defer { journal.close() }
+        try journal.commit(
+            [
+                Self.accepted(1), Self.accepted(2), Self.accepted(3),
+                .attemptStarted(key: 1, attempt: 1, worker: "w", started: 2000),
+                .attemptStarted(key: 2, attempt: 1, worker: "w", started: 2000),
+                .attemptEnded(key: 2, attempts: 1, reason: "flaky", historyLine: "attempt 1 on w: flaky"),
+                .attemptStarted(key: 3, attempt: 1, worker: "w", started: 2000), Self.finished(3),
+            ], lastKey: 3)
+        let tasks = try journal.snapshot(retainFinished: 10).tasks
+        #expect(tasks.map(\.state) == [.running, .queued, .succeeded])
+        #expect(tasks.first?.worker == "w" && tasks.first?.started == 2000 && tasks.first?.attempts == 1)
+        #expect(tasks.element(at: 1)?.history == ["attempt 1 on w: flaky"])
+        #expect(tasks.element(at: 1)?.lastError == "flaky")
+        #expect(tasks.last?.output == Array("r3".utf8) && tasks.last?.finished == 5000)
+        #expect(tasks.last?.accepted.payload == [])
+    }
+
+    @Test("finished results of a batch come oldest first, a page at a time")
+    func finishedResults() throws {
+        let journal = try SQLiteJournal(path: path(), sync: .normal)
+        defer { journal.close() }
+        try journal.commit(
+            (1...6).map { Self.accepted($0, batch: $0 == 3 ? [0xff] : Array("b".utf8)) }
+                + [1, 2, 3, 5, 6].map { Self.finished($0) },
+            lastKey: 6)
+        let first = try journal.finishedResults(batch: Array("b".utf8), afterKey: nil, limit: 2)
+        #expect(first.map(\.id) == ["t1", "t2"])
+        #expect(first.first?.output == Array("r1".utf8) && first.first?.outcome == .succeeded)
+        let rest = try journal.finishedResults(batch: Array("b".utf8), afterKey: 2, limit: 10)
+        #expect(rest.map(\.id) == ["t5", "t6"])
+    }
+
+    @Test("answers task queries by batch name (or its hex) and id")
+    func taskQueries() throws {
+        let journal = try SQLiteJournal(path: path(), sync: .normal)
+        defer { journal.close() }
+        try journal.commit([Self.accepted(1), Self.accepted(2, batch: [0x00, 0xab]), Self.finished(1)], lastKey: 2)
+        let one = try journal.tasks(matching: TaskQuery(batch: "b", id: "t1"))
+        #expect(one.map(\.state) == ["succeeded"])
+        #expect(one.first?.result == "r1")
+        #expect(try journal.tasks(matching: TaskQuery(batch: "00ab")).map(\.id) == ["t2"])
+        #expect(try journal.tasks(matching: TaskQuery(state: "queued")).map(\.id) == ["t2"])
+    }
+
+    @Test("deletes results older than the cutoff, a bounded number at a time, and only finished tasks")
+    func deleteFinished() throws {
+        let journal = try SQLiteJournal(path: path(), sync: .normal)
+        defer { journal.close() }
+        try journal.commit(
+            (1...4).map { Self.accepted($0) } + [
+                Self.finished(1, at: 100), Self.finished(2, at: 200),
+                Self.finished(3, at: 900),
+            ],
+            lastKey: 4)
+        #expect(try journal.deleteFinished(before: 500, limit: 1) == 1)
+        #expect(try journal.deleteFinished(before: 500, limit: 10) == 1)
+        #expect(try journal.deleteFinished(before: 500, limit: 10) == 0)
+        #expect(try journal.snapshot(retainFinished: 10).tasks.map(\.accepted.key) == [3, 4])
+    }
+
+    @Test("a second opener is refused, naming the holder's pid; exit code 73")
+    func secondOpener() throws {
+        let journal = try SQLiteJournal(path: path(), sync: .full)
+        defer { journal.close() }
+        let error = try #require(throws: JournalError.self) { try SQLiteJournal(path: path(), sync: .full) }
+        #expect(error.kind == .inUse(pid: Int(getpid())))
+        #expect(error.description.contains("pid \(getpid())") && error.description.contains(path()))
+        #expect(error.exitCode == 73)
+    }
+
+    @Test("a missing directory is refused with exit code 73, naming the directory")
+    func missingDirectory() throws {
+        let missing = directory.appendingPathComponent("nowhere/corsair.journal").path
+        let error = try #require(throws: JournalError.self) { try SQLiteJournal(path: missing, sync: .full) }
+        #expect(error.kind == .cannotCreate && error.exitCode == 73)
+        #expect(error.description.contains("does not exist"))
+    }
+
+    @Test("a file that is not a journal, or a truncated journal, is refused with exit code 74 and how to recover")
+    func corruptFiles() throws {
+        try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: path("garbage")))
+        let garbage = try #require(throws: JournalError.self) { try SQLiteJournal(path: path("garbage"), sync: .full) }
+        #expect(garbage.kind == .corrupt && garbage.exitCode == 74)
+        #expect(garbage.description.contains(".recover"))
+
+        let journal = try SQLiteJournal(path: path(), sync: .normal)
+        let payload = [UInt8](repeating: 7, count: 2000)
+        try journal.commit(
+            (1...300).map {
+                .accepted(
+                    AcceptedTask(
+                        key: $0, batch: [1], id: "t\($0)", category: "a", payload: payload, priority: 0,
+                        timeoutMilliseconds: nil, maxAttempts: nil, submitted: 0))
+            }, lastKey: 300)
+        journal.close()
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path()))
+        try handle.truncate(atOffset: try handle.seekToEnd() / 2)
+        try handle.close()
+        let truncated = try #require(throws: JournalError.self) { try SQLiteJournal(path: path(), sync: .full) }
+        #expect(truncated.kind == .corrupt && truncated.exitCode == 74)
+    }
+}
