@@ -27,7 +27,8 @@ public enum ExitStatus {
     public static let helpText = """
         Exit codes:
           0   success (including a clean stop on SIGTERM/SIGINT)
-          1   the batch finished but some tasks failed permanently (corsair submit, corsair wait)
+          1   the batch finished but some tasks failed permanently or were cancelled (corsair submit,
+              corsair wait); some id was not found (corsair cancel)
           64  usage error
           65  bad input data (batch file, JSON lines, a submission the broker refused, a bad key file)
           69  broker unavailable, an endpoint could not be bound, or the CURVE handshake failed

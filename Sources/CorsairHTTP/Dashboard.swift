@@ -1,6 +1,7 @@
 import Hummingbird
 
-/// `GET /`: one self-contained page that polls `/v1/status` and `/v1/tasks` every second and redraws.
+/// `GET /`: one self-contained page that polls `/v1/status` and `/v1/tasks` every second and redraws; an unfinished
+/// task's row has buttons that cancel it or its whole batch.
 ///
 /// Text from the broker is set with `textContent` only, so a task id or error can never inject markup.
 enum Dashboard {
@@ -28,6 +29,7 @@ enum Dashboard {
           th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid #e6e9ed; font-variant-numeric: tabular-nums; }
           th { background: #eef1f4; font-weight: 600; }
           .failed { color: #b42318; }
+          button.cancel { font: inherit; font-size: .8rem; padding: 0 .4rem; margin-right: .3rem; cursor: pointer; }
           #state { color: #5b6570; }
           #state.down { color: #b42318; }
         </style>
@@ -41,7 +43,9 @@ enum Dashboard {
           <div class="stat">submitted<b id="submitted">–</b></div>
           <div class="stat">succeeded<b id="succeeded">–</b></div>
           <div class="stat">failed<b id="failed">–</b></div>
+          <div class="stat">cancelled<b id="cancelled">–</b></div>
           <div class="stat">retried<b id="retried">–</b></div>
+          <div class="stat">scheduled<b id="scheduled">–</b></div>
           <div class="stat">queued<b id="queued">–</b></div>
           <div class="stat">running<b id="running">–</b></div>
           <div class="stat">bad messages<b id="bad-messages">–</b></div>
@@ -51,9 +55,9 @@ enum Dashboard {
         <h2>Workers</h2>
         <table id="workers"><thead><tr><th>id</th><th>host</th><th>pid</th><th>category</th><th>protocol</th><th>in flight</th><th>completed</th><th>failed</th><th>last heard</th></tr></thead><tbody></tbody></table>
         <h2>Recent tasks</h2>
-        <table id="recent"><thead><tr><th>id</th><th>category</th><th>batch</th><th>state</th><th>worker</th><th>attempts</th><th>last error</th></tr></thead><tbody></tbody></table>
+        <table id="recent"><thead><tr><th>id</th><th>category</th><th>batch</th><th>state</th><th>worker</th><th>attempts</th><th>last error</th><th></th></tr></thead><tbody></tbody></table>
         <h2>Failed tasks</h2>
-        <table id="failed-tasks"><thead><tr><th>id</th><th>category</th><th>batch</th><th>state</th><th>worker</th><th>attempts</th><th>last error</th></tr></thead><tbody></tbody></table>
+        <table id="failed-tasks"><thead><tr><th>id</th><th>category</th><th>batch</th><th>state</th><th>worker</th><th>attempts</th><th>last error</th><th></th></tr></thead><tbody></tbody></table>
         <script>
         "use strict";
         function fill(table, rows) {
@@ -62,7 +66,8 @@ enum Dashboard {
             const row = document.createElement("tr");
             for (const cell of cells) {
               const td = document.createElement("td");
-              td.textContent = cell === null || cell === undefined ? "" : String(cell);
+              if (cell instanceof Node) td.append(cell);
+              else td.textContent = cell === null || cell === undefined ? "" : String(cell);
               row.append(td);
             }
             return row;
@@ -73,8 +78,28 @@ enum Dashboard {
           const s = Math.floor(ms / 1000);
           return s < 60 ? s + "s" : s < 3600 ? Math.floor(s / 60) + "m " + (s % 60) + "s" : Math.floor(s / 3600) + "h " + Math.floor(s % 3600 / 60) + "m";
         }
+        // DELETE cancels a task or a whole batch; the next refresh shows the result.
+        function cancelButton(label, path) {
+          const button = document.createElement("button");
+          button.className = "cancel";
+          button.textContent = label;
+          button.dataset.path = path;
+          button.addEventListener("click", async () => {
+            button.disabled = true;
+            await fetch(path, { method: "DELETE" });
+            refresh();
+          });
+          return button;
+        }
+        const unfinished = new Set(["scheduled", "queued", "running"]);
         function taskRow(t) {
-          return [t.id, t.category, t.batch, t.state, t.worker, t.attempts, (t.lastError || "").split("\n")[0]];
+          const actions = document.createElement("span");
+          if (unfinished.has(t.state)) {
+            const batch = t.batch ? "?batch=" + encodeURIComponent(t.batch) : "";
+            actions.append(cancelButton("cancel", "/v1/tasks/" + encodeURIComponent(t.id) + batch));
+            if (t.batch) actions.append(cancelButton("cancel batch", "/v1/batches/" + encodeURIComponent(t.batch)));
+          }
+          return [t.id, t.category, t.batch, t.state, t.worker, t.attempts, (t.lastError || "").split("\n")[0], actions];
         }
         async function json(path) {
           const response = await fetch(path, { cache: "no-store" });
@@ -91,6 +116,8 @@ enum Dashboard {
             set("submitted", status.submitted);
             set("succeeded", status.succeeded);
             set("failed", status.failed);
+            set("cancelled", status.cancelled || 0);
+            set("scheduled", status.tasks.scheduled || 0);
             set("retried", Object.values(status.retried).reduce((a, b) => a + b, 0));
             set("queued", status.tasks.queued || 0);
             set("running", status.tasks.running || 0);

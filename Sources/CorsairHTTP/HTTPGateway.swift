@@ -12,6 +12,7 @@ public import Prometheus
 ///   `http`). Answers 202 with the ids taken.
 /// - `GET /v1/tasks/{id}` (`?batch=` picks among equal ids; the newest wins otherwise), `GET /v1/tasks?state=…&
 ///   category=…&batch=…&limit=…`, `GET /v1/workers`, `GET /v1/status`.
+/// - `DELETE /v1/tasks/{id}` (`?batch=`) and `DELETE /v1/batches/{name}` cancel (see `HTTPGateway+Cancel`).
 /// - `GET /healthz`, `GET /metrics` (Prometheus text), `GET /` (the dashboard).
 ///
 /// With a ``BearerToken`` every route but `/healthz` answers 401 without `Authorization: Bearer TOKEN`.
@@ -25,7 +26,7 @@ public struct HTTPGateway: Sendable {
     /// The largest request body read.
     public static let maximumBodySize = 16 << 20
 
-    private let loop: BrokerLoop
+    let loop: BrokerLoop
     private let metrics: GatewayMetrics
     private let token: BearerToken?
 
@@ -75,6 +76,7 @@ public struct HTTPGateway: Sendable {
                 return task
             }
         }
+        addCancelRoutes(to: router)
         router.post("/v1/tasks") { request, _ in
             await answer(status: .accepted) {
                 let batch = try TaskListQuery.single(request.queryDictionary) ?? Self.defaultBatch
@@ -112,7 +114,7 @@ public struct HTTPGateway: Sendable {
     // MARK: - Handlers
 
     /// Runs `body` and encodes what it returns, or the error it throws.
-    private func answer(
+    func answer(
         status: HTTPResponse.Status = .ok,
         _ body: () async throws -> some Encodable
     ) async -> Response {

@@ -40,7 +40,8 @@ enum TaskListQuery {
         return batch
     }
 
-    private static func refuseUnknown(
+    /// Refuses the first parameter not in `allowed`, by name.
+    static func refuseUnknown(
         _ parameters: [String: String],
         allowed: [String]
     ) throws(GatewayError) {

@@ -17,6 +17,8 @@ struct BatchReport: Sendable {
     private var results: [String: TaskResult] = [:]
     private var arrived: [TaskResult] = []
     private var done = 0
+    private var cancelled = 0
+    /// Tasks that did not succeed: failed, rejected or cancelled.
     private(set) var failed = 0
     /// Without the batch's tasks: how many the broker last said are unfinished.
     var unfinished = 0
@@ -58,6 +60,9 @@ struct BatchReport: Sendable {
             if result.outcome != .succeeded {
                 failed += 1
             }
+            if result.outcome == .cancelled {
+                cancelled += 1
+            }
             if json {
                 lines += result.jsonLine + "\n"
             } else if order != nil {
@@ -91,7 +96,10 @@ struct BatchReport: Sendable {
         print(TextTable.render(rows), terminator: "")
         let total = order?.count ?? done + unfinished
         let noun = total == 1 ? "task" : "tasks"
-        print("\(total) \(noun): \(done - failed) succeeded, \(failed) failed, \(total - done) unfinished")
+        let cancelledText = cancelled > 0 ? "\(cancelled) cancelled, " : ""
+        print(
+            "\(total) \(noun): \(done - failed) succeeded, \(failed - cancelled) failed, \(cancelledText)"
+                + "\(total - done) unfinished")
     }
 
     private static func row(_ result: TaskResult) -> [String] {
@@ -129,7 +137,7 @@ final class ReportSink: Sendable {
         }
     }
 
-    /// How many tasks failed or were rejected.
+    /// How many tasks failed, were rejected or were cancelled.
     var failed: Int { report.withLock { $0.failed } }
 
     /// Prints the table (unless JSON) and the totals.

@@ -9,7 +9,7 @@ struct CorsairCommand: AsyncParsableCommand {
         discussion: ExitStatus.helpText,
         subcommands: [
             SubmitCommand.self, WaitCommand.self, StatusCommand.self, WorkersCommand.self, TasksCommand.self,
-            KeygenCommand.self,
+            CancelCommand.self, KeygenCommand.self,
         ])
 
     /// Ignores SIGPIPE (``BrokenPipe``) before anything else runs, then parses the arguments and runs the command.

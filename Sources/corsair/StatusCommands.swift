@@ -73,6 +73,7 @@ struct StatusCommand: AsyncParsableCommand {
             "broker \(broker), up \(DurationParser.format(.milliseconds(status.uptimeMilliseconds / 1000 * 1000)))\n"
         text += "tasks: \(states.joined(separator: ", "))\n"
         text += "since start: \(status.submitted) submitted, \(status.succeeded) succeeded, \(status.failed) failed, "
+        text += "\(status.cancelled ?? 0) cancelled, "
         text +=
             "\(status.retried.values.reduce(0, +)) retried\(retried.isEmpty ? "" : " (\(retried.joined(separator: ", ")))"), "
         text += "\(status.badMessages) bad messages\n\n"
@@ -131,7 +132,7 @@ struct TasksCommand: AsyncParsableCommand {
     @OptionGroup var options: StatusOptions
     @OptionGroup var watch: WatchOptions
 
-    @Option(help: "Only tasks in this state: queued, running, succeeded or failed.")
+    @Option(help: "Only tasks in this state: scheduled, queued, running, succeeded, failed or cancelled.")
     var state: String?
 
     @Option(help: "Only tasks of this category.")

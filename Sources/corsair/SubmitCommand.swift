@@ -15,7 +15,10 @@ struct SubmitCommand: AsyncParsableCommand {
             category, the token is its payload and its id (made unique when repeated). Lines starting with # are \
             comments.
               jsonl   one JSON object per line: {"id", "category", "payload", "priority", "timeout", \
-            "max_attempts"}; only category and payload are required.
+            "max_attempts", "delay", "not_before"}; only category and payload are required. A task with "delay" \
+            (30s, or seconds) or "not_before" (Unix milliseconds, or RFC 3339 such as 2026-12-02T15:00:00Z) is held \
+            by the broker, shown as scheduled by `corsair tasks`, and runs at that time.
+            A task cancelled with `corsair cancel` is reported as cancelled, and makes the command exit 1.
             The format is detected from the first character ({ means jsonl) unless --format is given. A malformed \
             batch is rejected before anything is sent, naming line and column.
 

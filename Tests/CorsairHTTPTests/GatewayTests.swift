@@ -97,7 +97,8 @@ struct GatewayTests {
                 state
                     == Refusal(
                         status: .badRequest,
-                        error: "state must be one of queued, running, succeeded, failed, got 'lost'",
+                        error:
+                            "state must be one of scheduled, queued, running, succeeded, failed, cancelled, got 'lost'",
                         field: "state"))
             let zero = try await client.refusal(.get, "/v1/tasks?limit=0")
             #expect(zero.field == "limit")

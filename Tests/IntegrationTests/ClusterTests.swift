@@ -355,13 +355,16 @@ struct ClusterTests {
         let status = try harness.run(binary: "corsair", ["status", "--broker", endpoint, "--json"])
         #expect(status.status == 0, "\(status.errors)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any])
-        #expect(object["tasks"] as? [String: Int] == ["queued": 1, "running": 0, "succeeded": 1, "failed": 1])
+        #expect(
+            object["tasks"] as? [String: Int] == [
+                "scheduled": 0, "queued": 1, "running": 0, "succeeded": 1, "failed": 1, "cancelled": 0,
+            ])
         let categories = try #require(object["categories"] as? [[String: Any]])
         #expect(categories.contains { $0["name"] as? String == "calc" && $0["ordered"] as? Bool == true })
         #expect(categories.contains { $0["name"] as? String == "nobody" && $0["queued"] as? Int == 1 })
 
         let table = try harness.run(binary: "corsair", ["status", "--broker", endpoint])
-        #expect(table.output.contains("tasks: 1 queued, 0 running, 1 succeeded, 1 failed"))
+        #expect(table.output.contains("tasks: 0 scheduled, 1 queued, 0 running, 1 succeeded, 1 failed, 0 cancelled"))
         let workers = try harness.run(binary: "corsair", ["workers", "--broker", endpoint])
         let row = try #require(workers.output.split(separator: "\n").first { $0.hasPrefix("calculator ") })
         #expect(row.contains("corsair/1"))

@@ -56,6 +56,15 @@ struct BrokerDriver {
             continuation.resume(returning: tasks(matching: query))
         case .accessChanged(let list):
             accessChanged(list)
+        case .cancel(let request, let continuation):
+            let (answers, actions) = machine.cancel(request, at: .now)
+            perform(actions)
+            if journal == nil {
+                continuation.resume(returning: answers)
+            } else {
+                // Cancelled means journaled, as for submissions: the answer goes once this pass commits.
+                journal?.awaitingReceipts.append { continuation.resume(returning: answers) }
+            }
         }
         return false
     }
@@ -220,9 +229,9 @@ struct BrokerDriver {
                     "task.attempt": "\(attempt)",
                 ])
         case .taskFinished(let id, let category, let outcome, let attempts, let reason):
-            if outcome == .failed {
+            if outcome != .succeeded {
                 logger.info(
-                    "task failed",
+                    outcome == .cancelled ? "task cancelled" : "task failed",
                     metadata: [
                         "task.id": "\(id)", "task.category": "\(category)", "task.attempts": "\(attempts)",
                         "reason": "\(reason ?? "")",

@@ -10,7 +10,7 @@ public import ZeroMQ
 /// message into the machine, let time pass, and carry out the actions that come back (encode and send, log and count).
 /// Other threads talk to it only through its methods, which post commands to the thread: ``start()``,
 /// ``requestStop()``, ``finished()``, and for programs in the broker's process (the HTTP gateway) ``submit(_:batch:)``,
-/// ``status()`` and ``tasks(matching:)``.
+/// ``status()``, ``tasks(matching:)`` and ``cancel(_:)``.
 public final class BrokerLoop: Sendable {
     /// What the loop is told from outside; each continuation is resumed on the loop's thread.
     enum Command: Sendable {
@@ -19,6 +19,7 @@ public final class BrokerLoop: Sendable {
         case status(CheckedContinuation<BrokerStatus, any Error>)
         case tasks(TaskQuery, CheckedContinuation<[TaskStatus], any Error>)
         case accessChanged(AccessList)
+        case cancel(CancelRequest, CheckedContinuation<[CancelAnswer], any Error>)
     }
 
     /// The loop is not running (it stopped, or failed to start), so it cannot answer.
@@ -134,6 +135,13 @@ public final class BrokerLoop: Sendable {
         thread.post(.accessChanged(access))
     }
 
+    /// Cancels the tasks `request` names, as `corsair cancel` would, and says what became of each.
+    ///
+    /// - Throws: ``NotRunning`` once the loop has stopped.
+    public func cancel(_ request: CancelRequest) async throws -> [CancelAnswer] {
+        try await withCheckedThrowingContinuation { ask(.cancel(request, $0), orFail: $0) }
+    }
+
     private func ask<Value>(_ command: Command, orFail continuation: CheckedContinuation<Value, any Error>) {
         if !thread.post(command) {
             continuation.resume(throwing: NotRunning())
@@ -187,6 +195,8 @@ public final class BrokerLoop: Sendable {
         case .status(let continuation):
             continuation.resume(throwing: NotRunning())
         case .tasks(_, let continuation):
+            continuation.resume(throwing: NotRunning())
+        case .cancel(_, let continuation):
             continuation.resume(throwing: NotRunning())
         }
     }

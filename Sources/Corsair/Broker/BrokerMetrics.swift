@@ -7,6 +7,7 @@ struct BrokerMetrics {
     private let submitted: Counter
     private let succeeded: Counter
     private let failed: Counter
+    private let cancelled: Counter
     private let badMessages: Counter
     private let lateReplies: Counter
     private let dispatchLatency: Timer
@@ -16,6 +17,7 @@ struct BrokerMetrics {
         submitted = Counter(label: "corsair_tasks_submitted_total", factory: factory)
         succeeded = Counter(label: "corsair_tasks_succeeded_total", factory: factory)
         failed = Counter(label: "corsair_tasks_failed_total", factory: factory)
+        cancelled = Counter(label: "corsair_tasks_cancelled_total", factory: factory)
         badMessages = Counter(label: "corsair_messages_bad_total", factory: factory)
         lateReplies = Counter(label: "corsair_replies_late_total", factory: factory)
         dispatchLatency = Timer(label: "corsair_dispatch_latency_seconds", factory: factory)
@@ -32,7 +34,11 @@ struct BrokerMetrics {
         case .taskDispatched(_, _, _, _, let waited):
             dispatchLatency.recordNanoseconds(waited.nanoseconds)
         case .taskFinished(_, _, let outcome, _, _):
-            (outcome == .succeeded ? succeeded : failed).increment()
+            switch outcome {
+            case .succeeded: succeeded.increment()
+            case .cancelled: cancelled.increment()
+            case .failed, .rejected, .handedBack: failed.increment()
+            }
         case .taskRequeued(_, _, let reason, _):
             retried[BrokerStatistics.retryReason(reason)]?.increment()
         case .badMessage, .unexpectedMessage:

@@ -110,7 +110,7 @@ extension BrokerStateMachine {
             let known = batch.ids.insert(spec.id, hash: TaskIDIndex.hash(spec.id), key: key) { tasks[$0]?.id }
             if let known {
                 receipt.duplicates += 1
-                if let task = tasks[known], task.state == .succeeded || task.state == .failed {
+                if let task = tasks[known], task.state.isFinished {
                     deliver(task)
                 }
                 continue
@@ -124,11 +124,11 @@ extension BrokerStateMachine {
                     touched.append(queue)
                 }
             }
-            enqueue(
+            admit(
                 TaskRecord(
                     key: key, id: spec.id, queue: current!, priority: spec.priority, origin: .batch(batch),
                     timeout: spec.timeout, maxAttempts: spec.maxAttempts, body: .single(spec.payload)),
-                at: now)
+                schedule: spec.schedule, at: now)
             if configuration.journaled {
                 journalAccepted(spec, key: key, session: batch, at: now)
             }
@@ -185,6 +185,8 @@ extension BrokerStateMachine {
         session: BatchSession,
         at now: ContinuousClock.Instant
     ) {
+        // A delayed task keeps its not-before time, so that it comes back scheduled after a restart.
+        let notBefore = spec.schedule.map { anchor.unixMilliseconds(at: $0.instant(acceptedAt: now, anchor: anchor)) }
         actions.append(
             .journal(
                 .accepted(
@@ -192,6 +194,7 @@ extension BrokerStateMachine {
                         key: key.rawValue, batch: session.bytes, id: spec.id, category: spec.category,
                         payload: spec.payload, priority: spec.priority,
                         timeoutMilliseconds: spec.timeout.map { UInt32(clamping: max(1, $0.wholeMilliseconds)) },
-                        maxAttempts: spec.maxAttempts, submitted: anchor.unixMilliseconds(at: now)))))
+                        maxAttempts: spec.maxAttempts, submitted: anchor.unixMilliseconds(at: now),
+                        notBefore: notBefore))))
     }
 }

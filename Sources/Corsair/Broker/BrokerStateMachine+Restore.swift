@@ -5,8 +5,9 @@ extension BrokerStateMachine {
     /// Queued tasks return to their categories in their old order (priority, then key). Attempts that were running
     /// when the broker stopped end with reason `broker_restart` and their tasks are queued again; such an attempt does
     /// not count against the task's attempts (the task did nothing wrong, and a broker that restarts often must not
-    /// fail good tasks), so the record emitted for it says the lower count. Finished tasks come back with their
-    /// results, and every task's id goes back into its batch's index, so a resubmission is still a duplicate.
+    /// fail good tasks), so the record emitted for it says the lower count. A queued task whose not-before time is
+    /// still ahead is scheduled again. Finished tasks come back with their results and state (a cancelled task stays
+    /// cancelled), and every task's id goes back into its batch's index, so a resubmission is still a duplicate.
     ///
     /// - Returns: the journal records of the requeued attempts.
     public mutating func restore(_ snapshot: JournalSnapshot, at now: ContinuousClock.Instant) -> [BrokerAction] {
@@ -55,7 +56,11 @@ extension BrokerStateMachine {
         }
         switch journaled.state {
         case .queued:
-            enqueue(task, at: now)
+            if let notBefore = accepted.notBefore.map(anchor.clampedInstant(atUnixMilliseconds:)), notBefore > now {
+                hold(task, until: notBefore)
+            } else {
+                enqueue(task, at: now)
+            }
         case .running:
             task.attempts -= 1
             actions.append(
@@ -63,10 +68,10 @@ extension BrokerStateMachine {
                     .attemptEnded(
                         key: accepted.key, attempts: task.attempts, reason: "broker_restart", historyLine: nil)))
             enqueue(task, at: now)
-        case .succeeded, .failed:
+        case .succeeded, .failed, .cancelled:
             tasks.insert(task)
             queue.counts[task.state] += 1
-            task.state = journaled.state == .succeeded ? .succeeded : .failed
+            task.state = TaskState(journaled.state)
             task.finishedAt = anchor.instant(atUnixMilliseconds: journaled.finished ?? 0)
             task.output = journaled.output ?? []
             finishedOrder.append(key)

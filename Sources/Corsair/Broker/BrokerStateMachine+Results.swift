@@ -19,7 +19,7 @@ extension BrokerStateMachine {
             emit(
                 .taskFinished(
                     id: task.id, category: task.category, outcome: outcome, attempts: task.attempts,
-                    reason: outcome == .failed ? output.first.map { String(decoding: $0, as: UTF8.self) } : nil))
+                    reason: outcome != .succeeded ? output.first.map { String(decoding: $0, as: UTF8.self) } : nil))
         }
         switch task.origin {
         case .mdp(let client, let framing, let dialect):
@@ -40,7 +40,7 @@ extension BrokerStateMachine {
                     .journal(
                         .finished(
                             FinishedTask(
-                                key: key.rawValue, outcome: outcome == .succeeded ? .succeeded : .failed,
+                                key: key.rawValue, outcome: task.state.outcome,
                                 output: task.output ?? [], attempts: task.attempts,
                                 finished: anchor.unixMilliseconds(at: now), lastError: task.lastError))))
             }
@@ -83,7 +83,7 @@ extension BrokerStateMachine {
     /// The result of finished `task`, as its client is told it.
     func result(of task: TaskRecord) -> TaskResult {
         TaskResult(
-            id: task.id, category: task.category, outcome: task.state == .succeeded ? .succeeded : .failed,
+            id: task.id, category: task.category, outcome: task.state.outcome,
             attempts: task.attempts, worker: task.workerName,
             started: task.startedAt.map { anchor.unixMilliseconds(at: $0) },
             finished: anchor.unixMilliseconds(at: task.finishedAt ?? anchor.instant), output: task.output ?? [])

@@ -21,7 +21,8 @@ extension BrokerStateMachine {
         return BrokerStatus(
             uptimeMilliseconds: (now - startedAt).wholeMilliseconds, workers: workerStatuses,
             categories: categoryStatuses, tasks: byState, submitted: statistics.submitted,
-            succeeded: statistics.succeeded, failed: statistics.failed, retried: statistics.requeued,
+            succeeded: statistics.succeeded, failed: statistics.failed, cancelled: statistics.cancelled,
+            retried: statistics.requeued,
             badMessages: statistics.badMessages)
     }
 
@@ -42,7 +43,8 @@ extension BrokerStateMachine {
                     started: task.startedAt.map { anchor.unixMilliseconds(at: $0) },
                     finished: task.finishedAt.map { anchor.unixMilliseconds(at: $0) }, attempts: task.attempts,
                     lastError: task.lastError, batch: task.batch,
-                    result: query.id == nil ? nil : task.output.map { String(decoding: $0, as: UTF8.self) })
+                    result: query.id == nil ? nil : task.output.map { String(decoding: $0, as: UTF8.self) },
+                    notBefore: task.notBefore.map { anchor.unixMilliseconds(at: $0) })
             }
     }
 

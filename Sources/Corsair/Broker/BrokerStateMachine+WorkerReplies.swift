@@ -107,7 +107,7 @@ extension BrokerStateMachine {
         case .succeeded:
             worker.completed += 1
             finish(task.key, outcome: .succeeded, output: CollectionOfOne(output), at: now)
-        case .failed:
+        case .failed, .cancelled:
             worker.failed += 1
             attemptEnded(task.key, reason: String(decoding: output, as: UTF8.self), at: now)
         case .rejected:

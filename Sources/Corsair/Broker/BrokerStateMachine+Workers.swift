@@ -60,6 +60,7 @@ extension BrokerStateMachine {
             peer: peer, queue: queue, framing: framing, name: offer?.name ?? peer.description,
             host: offer?.host, pid: offer?.pid, credit: offer?.credit ?? 1, isExtended: offer != nil,
             batching: offer?.batching ?? false, expiry: interval * configuration.liveness, joinedAt: now)
+        worker.takesCancel = offer?.cancels ?? false
         workers[peer] = worker
         queue.workers.insert(peer)
         emit(

@@ -15,6 +15,8 @@ import DequeModule
 /// - An attempt past its deadline is requeued; the worker's late answer is ignored but frees its credit (`+Requeue`,
 ///   `+WorkerReplies`).
 /// - A task whose category has had no worker for the queue timeout fails with `no_worker` (`+QueueTimeout`).
+/// - A delayed task waits, scheduled, until its not-before time (`+Schedule`); a cancelled task never runs again, and
+///   its worker is told to stop it (`+Cancel`).
 /// - An ordered category has one attempt in flight at a time (`+Dispatch`).
 /// - Each attempt counts; after the task's attempts run out it fails with the last reason (`+Requeue`).
 /// - A batch task id seen before in the same session is acknowledged, not queued again (`+Clients`).
@@ -54,6 +56,8 @@ public struct BrokerStateMachine {
     var attemptDeadlines = AttemptDeadlines()
     /// Deadlines of tasks waiting in categories without workers.
     var queueDeadlines = QueueDeadlines()
+    /// Delayed tasks, until their not-before time (`+Schedule`).
+    var scheduledTasks = ScheduledTasks()
     /// The key of the newest task; the next task gets the one after it.
     var lastKey: UInt64 = 0
     /// When ``tick(at:)`` next checks workers' heartbeats and expiry.
@@ -79,7 +83,9 @@ public struct BrokerStateMachine {
 
     /// When ``tick(at:)`` next has work to do: the loop must not sleep past this.
     public var nextDeadline: ContinuousClock.Instant {
-        min(nextCheck, attemptDeadlines.earliest ?? nextCheck, queueDeadlines.earliest ?? nextCheck)
+        min(
+            nextCheck, attemptDeadlines.earliest ?? nextCheck, queueDeadlines.earliest ?? nextCheck,
+            scheduledTasks.earliest ?? nextCheck)
     }
 
     // MARK: - Events
@@ -107,6 +113,8 @@ public struct BrokerStateMachine {
                 more(session: session, from: peer)
             case .batchClient(.query(let query), let framing):
                 actions.append(.send(.batch(framing, .report(report(query, at: now))), to: peer))
+            case .batchClient(.cancel(let request), let framing):
+                cancelRequested(request, framing: framing, from: peer, at: now)
             }
         } catch {
             rejectMalformed(frames, error: error, from: peer, at: now)
@@ -114,11 +122,12 @@ public struct BrokerStateMachine {
         return takeActions()
     }
 
-    /// Lets time pass: requeues attempts past their deadline, fails tasks past their queue timeout, heartbeats
-    /// workers that are due one and drops those that went silent.
+    /// Lets time pass: requeues attempts past their deadline, queues delayed tasks whose time has come, fails tasks
+    /// past their queue timeout, heartbeats workers that are due one and drops those that went silent.
     public mutating func tick(at now: ContinuousClock.Instant) -> [BrokerAction] {
         attemptDeadlines.dropEnded(in: tasks)
         expireAttempts(at: now)
+        releaseScheduled(at: now)
         expireWaiting(at: now)
         if now >= nextCheck {
             checkWorkers(at: now)

@@ -4,6 +4,8 @@ struct BrokerStatistics: Sendable, Hashable {
     var submitted = 0
     var succeeded = 0
     var failed = 0
+    /// Tasks cancelled before they finished.
+    var cancelled = 0
     /// Attempts that ended without a result and were requeued, by reason (`worker_lost`, `timeout`, an error text
     /// from a worker is counted as `failed`).
     var requeued: [String: Int] = [:]
@@ -25,7 +27,11 @@ struct BrokerStatistics: Sendable, Hashable {
         case .tasksAccepted(_, let accepted, _, _):
             submitted += accepted
         case .taskFinished(_, _, let outcome, _, _):
-            if outcome == .succeeded { succeeded += 1 } else { failed += 1 }
+            switch outcome {
+            case .succeeded: succeeded += 1
+            case .cancelled: cancelled += 1
+            case .failed, .rejected, .handedBack: failed += 1
+            }
         case .taskRequeued(_, _, let reason, _):
             requeued[Self.retryReason(reason), default: 0] += 1
         case .badMessage, .unexpectedMessage:

@@ -13,6 +13,8 @@ public struct BrokerStatus: Codable, Sendable, Hashable {
     /// Tasks that succeeded, and that failed for good, since the broker started.
     public var succeeded: Int
     public var failed: Int
+    /// Tasks cancelled since the broker started; `nil` from a broker that predates cancel.
+    public var cancelled: Int?
     /// Attempts requeued, by reason: `worker_lost`, `timeout`, `handed_back`, or `failed` (the worker reported an error).
     public var retried: [String: Int]
     /// Messages dropped for breaking the protocol.
@@ -55,7 +57,7 @@ public struct CategoryStatus: Codable, Sendable, Hashable {
 public struct TaskStatus: Codable, Sendable, Hashable {
     public var id: String
     public var category: String
-    /// `queued`, `running`, `succeeded` or `failed`.
+    /// A ``TaskState`` name: `scheduled`, `queued`, `running`, `succeeded`, `failed` or `cancelled`.
     public var state: String
     /// The worker of the current or last attempt.
     public var worker: String?
@@ -69,6 +71,8 @@ public struct TaskStatus: Codable, Sendable, Hashable {
     /// What the worker returned (UTF-8, invalid bytes replaced), or the failure text; only in answers to a query
     /// for one ``TaskQuery/id``.
     public var result: String?
+    /// When a scheduled task joins its queue, in Unix milliseconds; `nil` for any other state.
+    public var notBefore: UInt64? = nil
 }
 
 /// Which tasks `corsair tasks` asks for.

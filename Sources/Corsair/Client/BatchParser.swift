@@ -21,8 +21,10 @@ public enum BatchFormat: String, Sendable, CaseIterable {
 /// (string, default `line-N`), `category` (string, required unless a default
 /// category is given), `payload` (string, required), `priority` (32-bit
 /// integer), `timeout` (seconds as a number, or a duration string such as
-/// `30s`) and `max_attempts` (integer in 1...100). Unknown fields, wrong
-/// types and duplicate ids are errors.
+/// `30s`), `max_attempts` (integer in 1...100), and for a delayed task
+/// either `delay` (like `timeout`, zero allowed) or `not_before` (Unix
+/// milliseconds, or an RFC 3339 time such as `2026-12-02T15:00:00Z`).
+/// Unknown fields, wrong types and duplicate ids are errors.
 ///
 /// In both formats lines whose first non-blank character is `#` are comments,
 /// and a batch without any task is an error.
@@ -132,7 +134,7 @@ public struct BatchParser: Sendable {
         var entries: [(task: TaskSpec, hasID: Bool)] = []
         var idLines: [String: Int] = [:]
         for (offset, text) in lines.enumerated() where !Self.isSkippable(text) {
-            let line = try JSONLine(text, number: offset + 1)
+            let line = try JSONBatchLine(text, number: offset + 1)
             let id = try line.id()
             if let id, let first = idLines[id] {
                 throw line.error(at: "id", token: id, "duplicate id '\(id)' (already used on line \(first))")
@@ -165,7 +167,7 @@ extension BatchParser {
     /// line. A line without an id gets `line-N`; unlike ``parse(_:)``, this does not check that ids are unique.
     public func task(fromJSONLine text: Substring, number: Int) throws(BatchFileError) -> TaskSpec? {
         guard !Self.isSkippable(text) else { return nil }
-        let line = try JSONLine(text, number: number)
+        let line = try JSONBatchLine(text, number: number)
         return try line.task(id: try line.id() ?? "line-\(number)", defaultCategory: defaultCategory)
     }
 
@@ -208,9 +210,9 @@ private struct UniqueIDs {
     }
 }
 
-/// One parsed line of a JSON lines batch, with typed field access.
-private struct JSONLine {
-    static let fields = ["id", "category", "payload", "priority", "timeout", "max_attempts"]
+/// One parsed line of a JSON lines batch, with typed field access (its schedule fields in `+Schedule`).
+struct JSONBatchLine {
+    static let fields = ["id", "category", "payload", "priority", "timeout", "max_attempts", "delay", "not_before"]
 
     let text: Substring
     let number: Int
@@ -259,7 +261,7 @@ private struct JSONLine {
         let priority = try integer("priority", in: Int(Int32.min)...Int(Int32.max)).map { Int32($0) }
         return TaskSpec(
             id: id, category: category, payload: Array(payload.utf8), priority: priority ?? 0,
-            timeout: try timeout(), maxAttempts: try integer("max_attempts", in: 1...100))
+            timeout: try timeout(), maxAttempts: try integer("max_attempts", in: 1...100), schedule: try schedule())
     }
 
     func id() throws(BatchFileError) -> String? {

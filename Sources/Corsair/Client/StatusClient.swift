@@ -39,19 +39,29 @@ public struct StatusClient: Sendable {
         try JSONDecoder().decode([TaskStatus].self, from: Data(try await ask(.tasks(query))))
     }
 
-    /// Sends `query` and returns the REPORT's JSON. The socket lives on a short-lived thread of its own,
-    /// `status-io`, which creates, uses and closes it.
+    /// Cancels the tasks `request` names and says what became of each (see ``CancelRequest``).
+    public func cancel(_ request: CancelRequest) async throws -> [CancelAnswer] {
+        try JSONDecoder().decode([CancelAnswer].self, from: Data(try await ask(.cancel(request))))
+    }
+
+    /// Sends `query` and returns the REPORT's JSON.
     private func ask(_ query: BrokerQuery) async throws -> [UInt8] {
+        try await ask(.query(query))
+    }
+
+    /// Sends `message` (a QUERY or a CANCEL) and returns the REPORT's JSON. The socket lives on a short-lived thread
+    /// of its own, `status-io`, which creates, uses and closes it.
+    private func ask(_ message: ClientMessage) async throws -> [UInt8] {
         let broker = broker
         let timeout = timeout
         let curve = curve
         return try await SocketThread.run(named: "status-io") { sockets in
-            try Self.exchange(query, broker: broker, timeout: timeout, curve: curve, sockets: sockets)
+            try Self.exchange(message, broker: broker, timeout: timeout, curve: curve, sockets: sockets)
         }
     }
 
     private static func exchange(
-        _ query: BrokerQuery,
+        _ message: ClientMessage,
         broker: String,
         timeout: Duration,
         curve: CurveClientKeys?,
@@ -60,7 +70,7 @@ public struct StatusClient: Sendable {
         let socket = try sockets.open(.dealer, .dealer(curve: curve))
         var watch = try HandshakeWatch(socket, broker: broker, curve: curve, sockets: sockets)
         try socket.connect(broker)
-        try socket.send(ClientMessage.query(query).encoded)
+        try socket.send(message.encoded)
         let poller = Poller()
         poller.add(socket)
         poller.add(watch.socket)

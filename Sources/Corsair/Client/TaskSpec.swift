@@ -25,6 +25,9 @@ public struct TaskSpec: Sendable, Hashable {
     /// How many attempts the broker may make, or `nil` for the broker's default.
     public var maxAttempts: Int?
 
+    /// When the task may first run, or `nil` for as soon as a worker is free.
+    public var schedule: TaskSchedule?
+
     /// Creates a task spec.
     ///
     /// - Parameters:
@@ -34,13 +37,15 @@ public struct TaskSpec: Sendable, Hashable {
     ///   - priority: The scheduling priority; higher values run first.
     ///   - timeout: How long one attempt may run; `nil` means the broker's default.
     ///   - maxAttempts: How many attempts the broker may make; `nil` means the broker's default.
+    ///   - schedule: When the task may first run; `nil` means at once.
     public init(
         id: String,
         category: String,
         payload: [UInt8],
         priority: Int32 = 0,
         timeout: Duration? = nil,
-        maxAttempts: Int? = nil
+        maxAttempts: Int? = nil,
+        schedule: TaskSchedule? = nil
     ) {
         self.id = id
         self.category = category
@@ -48,5 +53,6 @@ public struct TaskSpec: Sendable, Hashable {
         self.priority = priority
         self.timeout = timeout
         self.maxAttempts = maxAttempts
+        self.schedule = schedule
     }
 }

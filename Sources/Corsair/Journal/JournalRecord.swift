@@ -72,7 +72,7 @@ public struct AcceptedTask: Sendable, Hashable {
 public struct FinishedTask: Sendable, Hashable {
     /// The task's key.
     public var key: UInt64
-    /// ``TaskOutcome/succeeded`` or ``TaskOutcome/failed``.
+    /// ``TaskOutcome/succeeded``, ``TaskOutcome/failed`` or ``TaskOutcome/cancelled``.
     public var outcome: TaskOutcome
     /// The result on success, the error message on failure.
     public var output: [UInt8]

@@ -24,6 +24,17 @@ public struct JournaledTask: Sendable, Hashable {
         case succeeded = 2
         /// Finished without one, for good.
         case failed = 3
+        /// Cancelled before it finished. (A scheduled task is stored as ``queued`` with its not-before time.)
+        case cancelled = 4
+
+        /// The state a task finished with `outcome` is stored in.
+        public init(finishedWith outcome: TaskOutcome) {
+            switch TaskState(finishedWith: outcome) {
+            case .succeeded: self = .succeeded
+            case .cancelled: self = .cancelled
+            default: self = .failed
+            }
+        }
     }
 
     /// The task as it was accepted.

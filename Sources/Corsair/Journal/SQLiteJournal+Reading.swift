@@ -147,7 +147,7 @@ extension JournaledTask {
     /// The task as a client's result; only for finished tasks.
     var result: TaskResult {
         TaskResult(
-            id: accepted.id, category: accepted.category, outcome: state == .succeeded ? .succeeded : .failed,
+            id: accepted.id, category: accepted.category, outcome: TaskState(state).outcome,
             attempts: attempts, worker: worker, started: started, finished: finished ?? 0, output: output ?? [])
     }
 
@@ -165,10 +165,12 @@ extension JournaledTask.State {
     /// The journal's state for a broker task state.
     init(_ state: TaskState) {
         switch state {
-        case .queued: self = .queued
+        // A scheduled task is stored as queued, with its not-before time.
+        case .scheduled, .queued: self = .queued
         case .running: self = .running
         case .succeeded: self = .succeeded
         case .failed: self = .failed
+        case .cancelled: self = .cancelled
         }
     }
 }
@@ -181,6 +183,7 @@ extension TaskState {
         case .running: self = .running
         case .succeeded: self = .succeeded
         case .failed: self = .failed
+        case .cancelled: self = .cancelled
         }
     }
 }

@@ -89,7 +89,7 @@ private struct RecordWriter {
         insert.bind(4, task.category)
         if let finished = row.finished {
             insert.bind(5, nil as String?)
-            insert.bind(11, Int64(finished.outcome == .succeeded ? 2 : 3))
+            insert.bind(11, Int64(JournaledTask.State(finishedWith: finished.outcome).rawValue))
             insert.bind(15, finished.lastError)
             insert.bind(17, finished.output)
             insert.bind(18, finished.finished)
@@ -130,7 +130,7 @@ private struct RecordWriter {
             ended.bind(4, Int64(bitPattern: key))
             try ended.run()
         case .finished(let task):
-            finished.bind(1, Int64(task.outcome == .succeeded ? 2 : 3))
+            finished.bind(1, Int64(JournaledTask.State(finishedWith: task.outcome).rawValue))
             finished.bind(2, Int64(task.attempts))
             finished.bind(3, task.output)
             finished.bind(4, task.finished)

@@ -58,6 +58,8 @@ public enum BrokerToWorker: Sendable, Hashable {
         extensionAccepted: Bool, brokerInterval: Duration?, batchBytes: Int? = nil, maxMessageBytes: Int? = nil)
     /// The broker dropped this worker: reconnect on a new socket.
     case disconnect
+    /// Stop the attempt with this envelope: its task was cancelled (``AttemptCancel``).
+    case cancel(envelope: [UInt8])
 }
 
 /// A message the broker sends, before encoding.
@@ -75,6 +77,8 @@ public enum BrokerOutbound: Sendable, Hashable {
     case heartbeat(Framing, acknowledgement: Duration?, batchBytes: Int? = nil, maxMessageBytes: Int? = nil)
     /// MDP/Worker DISCONNECT.
     case disconnect(Framing)
+    /// Corsair's CANCEL (``AttemptCancel``), to a worker that offered `cancel=1`: stop the attempt with `envelope`.
+    case cancel(Framing, envelope: [UInt8])
     /// MDP/Client PARTIAL or FINAL.
     case reply(Framing, ClientDialect, final: Bool, category: String, body: [[UInt8]])
     /// A Corsair batch client message.

@@ -14,6 +14,8 @@ public enum ClientMessage: Sendable, Hashable {
     case more(session: [UInt8])
     /// What is the broker's state?
     case query(BrokerQuery)
+    /// Cancel these tasks; the broker answers REPORT with a ``CancelReport``.
+    case cancel(CancelRequest)
 }
 
 extension ClientMessage {
@@ -32,6 +34,7 @@ extension ClientMessage {
                 writer.write(task.id, lengthAs: UInt16.self)
                 writer.write(bytes: task.payload, lengthAs: UInt32.self)
             }
+            Self.writeSchedules(of: tasks, into: &writer)
             return [[], ClientProtocol.header, [ClientProtocol.Command.submit.rawValue], session, writer.bytes]
         case .ping(let session, let wantsFlags):
             let frames = [[], ClientProtocol.header, [ClientProtocol.Command.ping.rawValue], session]
@@ -46,6 +49,9 @@ extension ClientMessage {
         case .query(let query):
             let json = (try? JSONEncoder().encode(query)).map(Array.init) ?? []
             return [[], ClientProtocol.header, [ClientProtocol.Command.query.rawValue], json]
+        case .cancel(let request):
+            let json = (try? JSONEncoder().encode(request)).map(Array.init) ?? []
+            return [[], ClientProtocol.header, [ClientProtocol.Command.cancel.rawValue], json]
         }
     }
 
@@ -60,14 +66,16 @@ extension ClientMessage {
         switch ClientProtocol.Command(rawValue: command) {
         case .submit: name = "SUBMIT"
         case .ping: return try decodePing(frames, base: base)
-        case .query: return .query(try decodeQuery(frames, base: base))
+        case .query: return .query(try decodeJSON(BrokerQuery.self, "QUERY", as: "query", frames, base: base))
         case .attach: return try decodeAttach(frames, base: base)
         case .more: return try decodeMore(frames, base: base)
+        case .cancel:
+            return .cancel(try decodeJSON(CancelRequest.self, "CANCEL", as: "cancel request", frames, base: base))
         default:
             throw ProtocolError(
                 frame: base - 1, of: count,
-                "expected CRSC01 command SUBMIT 0x01, PING 0x02, QUERY 0x03, ATTACH 0x04 or MORE 0x05, got "
-                    + hex(command))
+                "expected CRSC01 command SUBMIT 0x01, PING 0x02, QUERY 0x03, ATTACH 0x04, MORE 0x05 or "
+                    + "CANCEL 0x08, got \(hex(command))")
         }
         let session = try decodeSession(of: name, frames, base: base)
         guard count == base + 2 else {
@@ -77,16 +85,22 @@ extension ClientMessage {
         return .submit(session: session, tasks: try decodeTasks(frames[base + 1], frame: base + 1, of: count))
     }
 
-    /// Decodes a QUERY's JSON frame, frame `base`.
-    private static func decodeQuery(_ frames: [[UInt8]], base: Int) throws(ProtocolError) -> BrokerQuery {
+    /// Decodes the JSON frame, frame `base`, of the message `name` (QUERY, CANCEL), which holds a `what`.
+    private static func decodeJSON<Value: Decodable>(
+        _ type: Value.Type,
+        _ name: String,
+        as what: String,
+        _ frames: [[UInt8]],
+        base: Int
+    ) throws(ProtocolError) -> Value {
         let count = frames.count
         guard count == base + 1 else {
-            throw ProtocolError(frame: nil, of: count, "QUERY needs exactly one JSON frame")
+            throw ProtocolError(frame: nil, of: count, "\(name) needs exactly one JSON frame")
         }
         do {
-            return try JSONDecoder().decode(BrokerQuery.self, from: Data(frames[base]))
+            return try JSONDecoder().decode(Value.self, from: Data(frames[base]))
         } catch {
-            throw ProtocolError(frame: base, of: count, "QUERY is not a valid query: \(error)")
+            throw ProtocolError(frame: base, of: count, "\(name) is not a valid \(what): \(error)")
         }
     }
 
@@ -134,7 +148,7 @@ extension ClientMessage {
                     timeout: timeout == 0 ? nil : .milliseconds(Int(timeout)),
                     maxAttempts: maxAttempts == 0 ? nil : Int(maxAttempts)))
         }
-        try reader.expectEnd("\(taskCount) tasks")
+        try readSections(into: &tasks, from: &reader)
         return tasks
     }
 }

@@ -28,6 +28,8 @@ public enum ClientProtocol {
         case attach = 0x04
         /// Client to broker: session. Sends the next page of the replay.
         case more = 0x05
+        /// Client to broker: a JSON ``CancelRequest``; the broker answers REPORT with a ``CancelReport``.
+        case cancel = 0x08
         /// Broker to client: one frame of the ids it accepted (or already had).
         case accepted = 0x11
         /// Broker to client: id and reason frame pairs for tasks it refused.

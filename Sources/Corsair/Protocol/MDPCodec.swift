@@ -149,6 +149,8 @@ public enum MDPCodec {
             return frames
         case .disconnect(let framing):
             return framing.prefix + [MDP.workerHeader, [MDP.WorkerCommand.disconnect.rawValue]]
+        case .cancel(let framing, let envelope):
+            return framing.prefix + [MDP.workerHeader, [AttemptCancel.command], envelope]
         case .reply(let framing, let dialect, let final, let category, let body):
             var frames = framing.prefix
             frames.append(MDP.clientHeader)
@@ -208,6 +210,12 @@ public enum MDPCodec {
             }
             return .tasks(try TaskBatch.decodeTasks(frames[base + 2], frame: base + 2, of: count))
         }
+        if command == AttemptCancel.command {
+            guard count == base + 3 else {
+                throw ProtocolError(frame: nil, of: count, "CANCEL needs exactly one envelope frame after the command")
+            }
+            return .cancel(envelope: frames[base + 2])
+        }
         switch MDP.WorkerCommand(rawValue: command) {
         case .request:
             guard count >= base + 4, frames[base + 3].isEmpty else {
@@ -249,7 +257,7 @@ public enum MDPCodec {
         default:
             throw ProtocolError(
                 frame: base + 1, of: count,
-                "expected REQUEST, HEARTBEAT, DISCONNECT or TASKS from the broker, got \(hex(command))")
+                "expected REQUEST, HEARTBEAT, DISCONNECT, TASKS or CANCEL from the broker, got \(hex(command))")
         }
     }
 }

@@ -14,8 +14,8 @@ public enum WorkerExtension {
 /// What a Corsair worker offers in READY: how many tasks it takes at once, its heartbeat interval, its name, and
 /// whether it takes tasks and sends results in batches (``TaskBatch``).
 ///
-/// Encoded as UTF-8 `key=value` lines (`credit=4`, `heartbeat-ms=1000`, `name=host-1234`, `batch=1`), so that a new
-/// key can be added without breaking older brokers, which skip keys they do not know.
+/// Encoded as UTF-8 `key=value` lines (`credit=4`, `heartbeat-ms=1000`, `name=host-1234`, `batch=1`, `cancel=1`), so
+/// that a new key can be added without breaking older brokers, which skip keys they do not know.
 public struct WorkerOffer: Sendable, Hashable {
     /// The most tasks the broker may have in flight on this connection at once (1…10 000).
     public var credit: Int
@@ -29,6 +29,9 @@ public struct WorkerOffer: Sendable, Hashable {
     public var pid: Int?
     /// Whether the worker takes TASKS and sends RESULTS (``TaskBatch``) once the broker agrees.
     public var batching: Bool
+    /// Whether the worker understands CANCEL (``AttemptCancel``), `cancel=1`. A broker sends it only then; being a
+    /// broker-to-worker message, it needs no acknowledgement.
+    public var cancels: Bool
 
     /// Creates an offer.
     public init(
@@ -37,7 +40,8 @@ public struct WorkerOffer: Sendable, Hashable {
         name: String,
         host: String? = nil,
         pid: Int? = nil,
-        batching: Bool = false
+        batching: Bool = false,
+        cancels: Bool = false
     ) {
         self.credit = credit
         self.heartbeatInterval = heartbeatInterval
@@ -45,6 +49,7 @@ public struct WorkerOffer: Sendable, Hashable {
         self.host = host
         self.pid = pid
         self.batching = batching
+        self.cancels = cancels
     }
 
     /// The largest credit a broker accepts.
@@ -59,6 +64,7 @@ public struct WorkerOffer: Sendable, Hashable {
         if let host { text += "\nhost=\(host)" }
         if let pid { text += "\npid=\(pid)" }
         if batching { text += "\nbatch=1" }
+        if cancels { text += "\ncancel=1" }
         return Array(text.utf8)
     }
 
@@ -74,6 +80,7 @@ public struct WorkerOffer: Sendable, Hashable {
         var host: String?
         var pid: Int?
         var batching = false
+        var cancels = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             guard let equals = line.firstIndex(of: "=") else {
                 throw fail("worker offer line '\(line.prefix(40))' is not key=value")
@@ -102,6 +109,8 @@ public struct WorkerOffer: Sendable, Hashable {
                 pid = Int(value).flatMap { $0 > 0 ? $0 : nil }
             case "batch":
                 batching = value == "1"
+            case "cancel":
+                cancels = value == "1"
             default:
                 continue
             }
@@ -109,7 +118,9 @@ public struct WorkerOffer: Sendable, Hashable {
         guard let credit, let heartbeat, let name else {
             throw fail("worker offer lacks one of credit, heartbeat-ms, name")
         }
-        self.init(credit: credit, heartbeatInterval: heartbeat, name: name, host: host, pid: pid, batching: batching)
+        self.init(
+            credit: credit, heartbeatInterval: heartbeat, name: name, host: host, pid: pid, batching: batching,
+            cancels: cancels)
     }
 }
 
@@ -169,6 +180,9 @@ public enum TaskOutcome: UInt8, Sendable, Hashable {
     /// The worker is shutting down and gives the task back unfinished: requeue it without counting the attempt, and
     /// send this worker nothing more.
     case handedBack = 3
+    /// Broker to client only, in RESULT: the task was cancelled (`corsair cancel`) before it finished; the body says
+    /// so. A broker treats one from a worker as ``failed``.
+    case cancelled = 4
 }
 
 /// The envelope the broker puts in REQUEST frame 2, which every MDP worker echoes in its FINAL.

@@ -13,6 +13,8 @@ public final class WorkerLoop: Sendable {
     /// A task for the handler.
     public enum Event: Sendable {
         case run(Ticket, WorkerTask)
+        /// The broker cancelled the task: stop its handler (``WorkerService`` cancels it and reports at once).
+        case cancel(Ticket)
     }
 
     /// Names a task across the loop's connections.
@@ -184,6 +186,10 @@ private struct WorkerIO {
                 closeSocket(of: index, linger: .zero)
             case .run(let ticket, let task):
                 try run(task, ticket: ticket, on: index)
+            case .cancel(let ticket):
+                logger.info("task cancelled by the broker", metadata: connections[index].metadata)
+                // An inline handler has already returned: only a task in Swift concurrency can still be running.
+                events.yield(.cancel(WorkerLoop.Ticket(connection: index, ticket: ticket)))
             case .stopped:
                 // Give DISCONNECT and the last FINALs a moment to leave.
                 closeSocket(of: index, linger: .seconds(1))

@@ -81,13 +81,20 @@ public struct WorkerService: Service {
                 // The loop runs every task itself and yields nothing; the stream ends when it exits.
                 for await _ in loop.start(inline: inline) {}
             case .concurrent(let handler):
+                let signals = CancelSignals()
                 await withTaskGroup(of: Void.self) { group in
                     for await event in loop.start() {
                         switch event {
                         case .run(let ticket, let task):
+                            let signal = signals.register(ticket)
                             group.addTask {
-                                await Self.execute(handler, task) { loop.taskFinished(ticket, result: $0) }
+                                await Self.execute(handler, task, cancel: signal) {
+                                    loop.taskFinished(ticket, result: $0)
+                                }
+                                signals.remove(ticket)
                             }
+                        case .cancel(let ticket):
+                            signals.fire(ticket)
                         }
                     }
                     group.cancelAll()
@@ -108,26 +115,38 @@ public struct WorkerService: Service {
     /// outcome. A grace period past the timeout the handler is cancelled (an `--exec` child is killed with its
     /// process group) and `report` gets the `timeout` failure at once: a handler that ignores cancellation and never
     /// returns keeps running until it does, but no longer holds its task's slot, and its late result is dropped.
+    /// When `signal` fires (the broker cancelled the task) the handler is cancelled the same way, at once, and
+    /// `report` gets the `cancelled` failure.
     static func execute(
         _ handler: @escaping TaskHandler,
         _ task: WorkerTask,
+        cancel signal: CancelSignal? = nil,
         report: @escaping @Sendable (Result<[UInt8], TaskFailure>) -> Void
     ) async {
-        guard let timeout = task.timeout else {
+        guard task.timeout != nil || signal != nil else {
             report(await run(handler, task))
             return
         }
         let once = ReportOnce(report)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { once.report(await run(handler, task)) }
-            group.addTask {
-                do {
-                    try await Task.sleep(for: timeout + deadlineGrace)
-                } catch {
-                    return
+            if let signal {
+                group.addTask {
+                    if await signal.wait() {
+                        once.report(.failure(TaskFailure("cancelled by the broker", isRetryable: false)))
+                    }
                 }
-                let after = DurationParser.format(timeout)
-                once.report(.failure(TaskFailure("timeout: cancelled by the worker after \(after)")))
+            }
+            if let timeout = task.timeout {
+                group.addTask {
+                    do {
+                        try await Task.sleep(for: timeout + deadlineGrace)
+                    } catch {
+                        return
+                    }
+                    let after = DurationParser.format(timeout)
+                    once.report(.failure(TaskFailure("timeout: cancelled by the worker after \(after)")))
+                }
             }
             await group.next()
             group.cancelAll()
@@ -146,7 +165,7 @@ public struct WorkerService: Service {
     }
 }
 
-/// Passes on the first outcome it is given and drops the rest: the handler's and the deadline's race.
+/// Passes on the first outcome it is given and drops the rest: the handler's, the deadline's and the cancel's race.
 private final class ReportOnce: Sendable {
     private let reported = Mutex(false)
     private let deliver: @Sendable (Result<[UInt8], TaskFailure>) -> Void

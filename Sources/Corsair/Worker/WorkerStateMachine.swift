@@ -14,6 +14,9 @@ public struct WorkerStateMachine: Sendable {
         case closeSocket
         /// Run `task`; report its outcome with ``taskFinished(_:result:at:)`` and `ticket`.
         case run(TaskTicket, WorkerTask)
+        /// The broker cancelled the task `ticket` names: stop its handler, and report its outcome as usual (the
+        /// broker refuses it, but it frees the task's unit of credit).
+        case cancel(TaskTicket)
         /// The broker stayed away longer than `giveUpAfter`: close the socket and exit.
         case giveUp
         /// Draining is over and DISCONNECT was sent: close the socket; the connection is done.
@@ -116,7 +119,7 @@ public struct WorkerStateMachine: Sendable {
         lastReceivedAt = now
         let offer = WorkerOffer(
             credit: configuration.concurrency, heartbeatInterval: configuration.heartbeatInterval,
-            name: configuration.name, host: configuration.host, pid: configuration.pid, batching: true)
+            name: configuration.name, host: configuration.host, pid: configuration.pid, batching: true, cancels: true)
         return [
             send(MDPCodec.encodeFromWorker(.ready(category: configuration.category, offer: offer)), at: now),
             .event(.connecting(broker: configuration.broker, category: configuration.category)),
@@ -161,6 +164,10 @@ public struct WorkerStateMachine: Sendable {
             return actions
         case .disconnect:
             return reconnect(at: now, event: .disconnectedByBroker)
+        case .cancel(let envelope):
+            // A CANCEL for a task that already finished (its answer crossed the CANCEL) has nothing to stop.
+            guard inFlight.contains(ByteKey(envelope)) else { return [] }
+            return [.cancel(TaskTicket(generation: generation, envelope: envelope))]
         case .request(let envelope, let body):
             return request(
                 envelope: envelope, body: body, bodyStart: frames.count - body.count, frameCount: frames.count, at: now)

@@ -22,7 +22,8 @@ import Testing
         #expect(status.retried == ["failed": 1])
         #expect(status.badMessages == 1)
         // a1 succeeded; a3 failed once and runs again on w1 beside a4; a2 runs on w2; b1 has no worker.
-        #expect(status.tasks == ["queued": 1, "running": 3, "succeeded": 1, "failed": 0])
+        #expect(
+            status.tasks == ["scheduled": 0, "queued": 1, "running": 3, "succeeded": 1, "failed": 0, "cancelled": 0])
         #expect(
             status.categories == [
                 CategoryStatus(name: "a", workers: 2, queued: 0, running: 3, ordered: false),

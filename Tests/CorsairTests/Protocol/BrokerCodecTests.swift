@@ -186,7 +186,7 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
             name: "trailing bytes",
             frames: [
                 B, [0x01], [1], [0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 1, 0x74, 0, 0, 0, 0, 0xee],
-            ], frame: 3, message: "1 unexpected bytes after 1 tasks"),
+            ], frame: 3, message: "unknown SUBMIT section 0xee after 1 tasks"),
         Malformed(
             name: "empty task id",
             frames: [B, [0x01], [1], [0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x61, 0, 0, 0, 0, 0, 0]],

@@ -28,27 +28,33 @@ final class CategoryQueue {
 
 /// How many tasks are in each ``TaskState``.
 struct TaskCounts: Sendable, Hashable {
+    private(set) var scheduled = 0
     private(set) var queued = 0
     private(set) var running = 0
     private(set) var succeeded = 0
     private(set) var failed = 0
+    private(set) var cancelled = 0
 
     /// The count of tasks in `state`.
     subscript(state: TaskState) -> Int {
         get {
             switch state {
+            case .scheduled: scheduled
             case .queued: queued
             case .running: running
             case .succeeded: succeeded
             case .failed: failed
+            case .cancelled: cancelled
             }
         }
         set {
             switch state {
+            case .scheduled: scheduled = newValue
             case .queued: queued = newValue
             case .running: running = newValue
             case .succeeded: succeeded = newValue
             case .failed: failed = newValue
+            case .cancelled: cancelled = newValue
             }
         }
     }

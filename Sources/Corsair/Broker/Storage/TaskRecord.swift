@@ -53,7 +53,8 @@ final class TaskRecord {
     }
     private var started = Moment.none
     private var queued = Moment.none
-    /// The queue deadline while the task waits, its finish time once it has finished.
+    /// The queue deadline while the task waits, its not-before time while scheduled, its finish time once it has
+    /// finished.
     private var deadlineOrFinish = Moment.none
     private var details: Details?
 
@@ -121,7 +122,13 @@ final class TaskRecord {
     }
     /// When the task finished; set it after ``state``.
     var finishedAt: ContinuousClock.Instant? {
-        get { state == .succeeded || state == .failed ? deadlineOrFinish.instant : nil }
+        get { state.isFinished ? deadlineOrFinish.instant : nil }
+        set { deadlineOrFinish = Moment(newValue) }
+    }
+    /// When a scheduled task joins its queue; `nil` unless the task is ``TaskState/scheduled``. Set it after
+    /// ``state``: the slot is the queue deadline's, which a scheduled task does not have yet.
+    var notBefore: ContinuousClock.Instant? {
+        get { state == .scheduled ? deadlineOrFinish.instant : nil }
         set { deadlineOrFinish = Moment(newValue) }
     }
     var lastError: String? {

@@ -17,6 +17,8 @@ final class WorkerRecord {
     let isExtended: Bool
     /// Whether it takes TASKS and sends RESULTS (``TaskBatch``).
     let batching: Bool
+    /// Whether it offered `cancel=1`: the broker sends it CANCEL (``AttemptCancel``) for a cancelled task's attempt.
+    var takesCancel = false
     /// Silence longer than this means it is dead.
     let expiry: Duration
     let joinedAt: ContinuousClock.Instant

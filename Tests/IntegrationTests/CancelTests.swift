@@ -1,0 +1,89 @@
+import CorsairTestSupport
+import Foundation
+import Testing
+
+/// `corsair cancel` and delayed tasks with real processes: a cancelled `--exec` task's processes are gone and its
+/// client exits 1; a delayed task runs at its time, not before.
+@Suite(.serialized, .tags(.integration), .timeLimit(.minutes(2)))
+struct CancelTests {
+    let harness: ProcessHarness
+
+    init() throws {
+        harness = try ProcessHarness()
+    }
+
+    /// Starts `corsair submit --json` of `lines` in batch `batch` without waiting for it.
+    func submit(_ endpoint: String, batch: String, _ lines: [String]) throws -> ProcessHarness.Child {
+        try harness.start(
+            binary: "corsair", ["submit", "--broker", endpoint, "--json", "--batch", batch, "-"],
+            input: lines.joined(separator: "\n"))
+    }
+
+    /// The tasks `corsair tasks` lists in `state`, as JSON objects.
+    func tasks(_ endpoint: String, state: String) throws -> [[String: Any]] {
+        let run = try harness.run(binary: "corsair", ["tasks", "--broker", endpoint, "--state", state, "--json"])
+        #expect(run.status == 0, "\(run.errors)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [[String: Any]])
+    }
+
+    @Test("a running --exec task cancelled: its child and grandchild are killed, it is cancelled, submit exits 1")
+    func cancelRunningExec() throws {
+        defer { harness.shutdown() }
+        let (_, endpoint) = try harness.startBroker(["--task-timeout", "60s"])
+        let marker = "\(Int.random(in: 10_000...99_999))"
+        let script = "case $CORSAIR_TASK_ID in l1) sleep \(marker).7 & sleep \(marker).8;; esac; echo done"
+        let worker = try harness.startWorker(endpoint, category: "c", ["--exec", "--", "sh", "-c", script])
+        try harness.waitUntilServed("c", at: endpoint, by: worker)
+        let client = try submit(endpoint, batch: "long", [#"{"id": "l1", "category": "c", "payload": ""}"#])
+        try harness.waitUntil("the command and its background child run") {
+            try ExecTests.isRunning("^sleep \(marker).7$") && ExecTests.isRunning("^sleep \(marker).8$")
+        }
+
+        let cancel = try harness.run(binary: "corsair", ["cancel", "--broker", endpoint, "--batch", "long", "l1"])
+        #expect(cancel.status == 0, "\(cancel.errors)")
+        #expect(cancel.output.contains("cancelled (was running)"), "\(cancel.output)")
+
+        #expect(client.waitForExit(timeout: .seconds(20)) == 1, "\(client.errors)")
+        let result = try #require(try ResultLine.parse(client.output).first)
+        #expect(result.status == "cancelled")
+        #expect(result.error == "cancelled while running")
+        try harness.waitUntil("the command's whole process group is gone") {
+            try !ExecTests.isRunning("^sh -c case .*\(marker)") && !ExecTests.isRunning("^sleep \(marker).7$")
+                && !ExecTests.isRunning("^sleep \(marker).8$")
+        }
+        #expect(try tasks(endpoint, state: "cancelled").map { $0["id"] as? String } == ["l1"])
+        // The worker lives and takes the next task in the slot the cancelled one had.
+        let next = try harness.run(
+            binary: "corsair", ["submit", "--broker", endpoint, "--json", "-"],
+            input: #"{"id": "n1", "category": "c", "payload": ""}"#, timeout: .seconds(30))
+        #expect(next.status == 0, "\(next.errors)")
+        #expect(try ResultLine.parse(next.output).first?.result == "done\n")
+        #expect(worker.process.isRunning, "\(worker.errors)")
+    }
+
+    @Test("a delayed task is scheduled, not run before its time, and run after it")
+    func delayedTask() throws {
+        defer { harness.shutdown() }
+        let (_, endpoint) = try harness.startBroker()
+        let worker = try harness.startWorker(endpoint, category: "d", ["--echo"])
+        try harness.waitUntilServed("d", at: endpoint, by: worker)
+        let submitted = UInt64(Date().timeIntervalSince1970 * 1000)
+        let client = try submit(
+            endpoint, batch: "later",
+            [
+                #"{"id": "late", "category": "d", "payload": "x", "delay": "3s"}"#,
+                #"{"id": "now", "category": "d", "payload": "y"}"#,
+            ])
+        try harness.waitUntil("the delayed task is listed as scheduled") {
+            try tasks(endpoint, state: "scheduled").map { $0["id"] as? String } == ["late"]
+        }
+        #expect(client.waitForExit(timeout: .seconds(30)) == 0, "\(client.errors)")
+        let results = Dictionary(try ResultLine.parse(client.output).map { ($0.id, $0) }) { first, _ in first }
+        let late = try #require(results["late"])
+        let started = UInt64(try #require(late.started))
+        #expect(late.status == "succeeded")
+        #expect(started >= submitted + 3000, "started \(started - submitted) ms after submission")
+        #expect(started < submitted + 6000, "started \(started - submitted) ms after submission")
+        #expect(UInt64(try #require(results["now"]?.started)) < submitted + 3000)
+    }
+}
