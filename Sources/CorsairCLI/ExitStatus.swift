@@ -25,7 +25,7 @@ public enum ExitStatus {
     public static let helpText = """
         Exit codes:
           0   success (including a clean stop on SIGTERM/SIGINT)
-          1   the batch finished but some tasks failed permanently (corsair submit)
+          1   some tasks failed permanently (corsair submit), or no such worker (corsair workers ID)
           64  usage error
           65  bad input data (batch file, JSON lines, a submission the broker refused)
           69  broker unavailable, or an endpoint could not be bound

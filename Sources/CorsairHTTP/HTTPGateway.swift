@@ -11,7 +11,8 @@ public import Prometheus
 /// - `POST /v1/tasks`: one task or an array (JSON lines fields); `?batch=NAME` files them under a batch (default
 ///   `http`). Answers 202 with the ids taken.
 /// - `GET /v1/tasks/{id}` (`?batch=` picks among equal ids; the newest wins otherwise), `GET /v1/tasks?state=…&
-///   category=…&batch=…&limit=…`, `GET /v1/workers`, `GET /v1/status`.
+///   category=…&batch=…&limit=…`, `GET /v1/workers`, `GET /v1/workers/{id}` (one worker's page, 404 when unknown),
+///   `GET /v1/status`.
 /// - `GET /healthz`, `GET /metrics` (Prometheus text), `GET /` (the dashboard).
 ///
 /// Every answer comes from the ``BrokerLoop``'s own thread through its mailbox: the gateway never touches the
@@ -52,6 +53,15 @@ public struct HTTPGateway: Sendable {
         router.get("/metrics") { _, _ in await metricsText() }
         router.get("/v1/status") { _, _ in await answer { try await loop.status() } }
         router.get("/v1/workers") { _, _ in await answer { try await loop.status().workers } }
+        router.get("/v1/workers/{id}") { _, context in
+            await answer {
+                let id = try context.parameters.require("id")
+                guard let report = try await loop.worker(named: id) else {
+                    throw GatewayError(.notFound, "no worker '\(id)'", field: "id")
+                }
+                return report
+            }
+        }
         router.get("/v1/tasks") { request, _ in
             await answer { try await loop.tasks(matching: TaskListQuery.parse(request.queryDictionary)) }
         }

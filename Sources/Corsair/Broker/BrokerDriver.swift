@@ -45,6 +45,8 @@ struct BrokerDriver {
             continuation.resume(returning: machine.status(at: .now))
         case .tasks(let query, let continuation):
             continuation.resume(returning: tasks(matching: query))
+        case .worker(let name, let continuation):
+            continuation.resume(returning: machine.workerReport(named: name, at: .now))
         }
         return false
     }

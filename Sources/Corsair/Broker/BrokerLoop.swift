@@ -18,6 +18,7 @@ public final class BrokerLoop: Sendable {
         case submit([TaskSpec], session: [UInt8], CheckedContinuation<SubmitReceipt, any Error>)
         case status(CheckedContinuation<BrokerStatus, any Error>)
         case tasks(TaskQuery, CheckedContinuation<[TaskStatus], any Error>)
+        case worker(String, CheckedContinuation<WorkerReport?, any Error>)
     }
 
     /// The loop is not running (it stopped, or failed to start), so it cannot answer.
@@ -114,6 +115,13 @@ public final class BrokerLoop: Sendable {
         try await withCheckedThrowingContinuation { ask(.tasks(query, $0), orFail: $0) }
     }
 
+    /// The page of the worker named `name`, or `nil` when no connected worker has that name.
+    ///
+    /// - Throws: ``NotRunning`` once the loop has stopped.
+    public func worker(named name: String) async throws -> WorkerReport? {
+        try await withCheckedThrowingContinuation { ask(.worker(name, $0), orFail: $0) }
+    }
+
     private func ask<Value>(_ command: Command, orFail continuation: CheckedContinuation<Value, any Error>) {
         if !thread.post(command) {
             continuation.resume(throwing: NotRunning())
@@ -152,6 +160,8 @@ public final class BrokerLoop: Sendable {
         case .status(let continuation):
             continuation.resume(throwing: NotRunning())
         case .tasks(_, let continuation):
+            continuation.resume(throwing: NotRunning())
+        case .worker(_, let continuation):
             continuation.resume(throwing: NotRunning())
         }
     }

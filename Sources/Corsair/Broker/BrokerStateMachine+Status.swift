@@ -56,6 +56,8 @@ extension BrokerStateMachine {
             json = try? encoder.encode(status(at: now))
         case .tasks(let taskQuery):
             json = try? encoder.encode(tasks(matching: taskQuery))
+        case .worker(let name):
+            json = try? encoder.encode(workerReport(named: name, at: now))
         }
         return json.map(Array.init) ?? Array("{}".utf8)
     }

@@ -60,6 +60,8 @@ extension BrokerStateMachine {
             peer: peer, queue: queue, framing: framing, name: offer?.name ?? peer.description,
             host: offer?.host, pid: offer?.pid, credit: offer?.credit ?? 1, isExtended: offer != nil,
             batching: offer?.batching ?? false, expiry: interval * configuration.liveness, joinedAt: now)
+        worker.version = offer?.version
+        worker.acceptsShutdown = offer?.acceptsShutdown ?? false
         workers[peer] = worker
         queue.workers.insert(peer)
         emit(

@@ -37,6 +37,11 @@ public struct StatusClient: Sendable {
         try JSONDecoder().decode([TaskStatus].self, from: Data(try await ask(.tasks(query))))
     }
 
+    /// The page of the worker named `id`, or `nil` when no connected worker has that name.
+    public func worker(_ id: String) async throws -> WorkerReport? {
+        try JSONDecoder().decode(WorkerReport?.self, from: Data(try await ask(.worker(id))))
+    }
+
     /// Sends `query` and returns the REPORT's JSON. The socket lives on a short-lived thread of its own,
     /// `status-io`, which creates, uses and closes it.
     private func ask(_ query: BrokerQuery) async throws -> [UInt8] {

@@ -4,4 +4,6 @@ public enum BrokerQuery: Codable, Sendable, Hashable {
     case status
     /// The tasks that match, as ``TaskStatus`` values.
     case tasks(TaskQuery)
+    /// The ``WorkerReport`` of the worker with this name, or JSON `null` when none is connected.
+    case worker(String)
 }

@@ -29,6 +29,10 @@ public struct WorkerOffer: Sendable, Hashable {
     public var pid: Int?
     /// Whether the worker takes TASKS and sends RESULTS (``TaskBatch``) once the broker agrees.
     public var batching: Bool
+    /// The worker's software version, for its status page (`version=0.9.0`, at most 64 bytes).
+    public var version: String?
+    /// Whether the worker obeys SHUTDOWN (``WorkerShutdown``): it stops for good when the broker tells it to.
+    public var acceptsShutdown = false
 
     /// Creates an offer.
     public init(
@@ -59,6 +63,8 @@ public struct WorkerOffer: Sendable, Hashable {
         if let host { text += "\nhost=\(host)" }
         if let pid { text += "\npid=\(pid)" }
         if batching { text += "\nbatch=1" }
+        if let version { text += "\nversion=\(version)" }
+        if acceptsShutdown { text += "\nshutdown=1" }
         return Array(text.utf8)
     }
 
@@ -74,6 +80,8 @@ public struct WorkerOffer: Sendable, Hashable {
         var host: String?
         var pid: Int?
         var batching = false
+        var version: String?
+        var acceptsShutdown = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             guard let equals = line.firstIndex(of: "=") else {
                 throw fail("worker offer line '\(line.prefix(40))' is not key=value")
@@ -102,6 +110,10 @@ public struct WorkerOffer: Sendable, Hashable {
                 pid = Int(value).flatMap { $0 > 0 ? $0 : nil }
             case "batch":
                 batching = value == "1"
+            case "version":
+                version = value.isEmpty || value.utf8.count > 64 ? nil : value
+            case "shutdown":
+                acceptsShutdown = value == "1"
             default:
                 continue
             }
@@ -110,6 +122,8 @@ public struct WorkerOffer: Sendable, Hashable {
             throw fail("worker offer lacks one of credit, heartbeat-ms, name")
         }
         self.init(credit: credit, heartbeatInterval: heartbeat, name: name, host: host, pid: pid, batching: batching)
+        self.version = version
+        self.acceptsShutdown = acceptsShutdown
     }
 }
 

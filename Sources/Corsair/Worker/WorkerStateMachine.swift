@@ -114,9 +114,10 @@ public struct WorkerStateMachine: Sendable {
         inFlight.removeAll()
         dropPendingResults()
         lastReceivedAt = now
-        let offer = WorkerOffer(
+        var offer = WorkerOffer(
             credit: configuration.concurrency, heartbeatInterval: configuration.heartbeatInterval,
             name: configuration.name, host: configuration.host, pid: configuration.pid, batching: true)
+        offer.version = CorsairVersion.current
         return [
             send(MDPCodec.encodeFromWorker(.ready(category: configuration.category, offer: offer)), at: now),
             .event(.connecting(broker: configuration.broker, category: configuration.category)),
