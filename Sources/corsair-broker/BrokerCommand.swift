@@ -157,18 +157,23 @@ struct BrokerCommand: AsyncParsableCommand {
             let loop = try BrokerLoop(
                 configuration: configuration, options: options, logger: logger,
                 metrics: httpAddress == nil ? nil : HTTPGateway.metricsFactory(for: registry))
-            var services: [any Service] = [
-                BrokerService(loop: loop) { bound in
-                    if let endpointFile {
-                        try Self.writeAtomically(bound.joined(separator: "\n") + "\n", to: endpointFile)
-                    }
+            let broker = BrokerService(loop: loop) { bound in
+                if let endpointFile {
+                    try Self.writeAtomically(bound.joined(separator: "\n") + "\n", to: endpointFile)
                 }
+            }
+            // The broker also ends on its own after `corsair shutdown`: a clean stop that takes the gateway along.
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: broker, successTerminationBehavior: .gracefullyShutdownGroup)
             ]
             if let httpAddress {
                 let gateway = HTTPGateway(loop: loop, registry: registry)
-                services.append(HTTPGatewayService(gateway: gateway, address: httpAddress, logger: logger))
+                services.append(
+                    .init(service: HTTPGatewayService(gateway: gateway, address: httpAddress, logger: logger)))
             }
-            let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            let group = ServiceGroup(
+                configuration: ServiceGroupConfiguration(
+                    services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
             logger.info("broker stopped")
         }

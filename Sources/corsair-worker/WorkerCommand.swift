@@ -180,8 +180,11 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         try await ExitStatus.run(reporting: { logger.error("worker failed", metadata: ["error": "\($0)"]) }) {
             let loop = try WorkerLoop(configurations: configurations, drainTimeout: drainTimeout, logger: logger)
+            // The loop also ends on its own when the broker sends SHUTDOWN: a clean stop, exit 0.
             let group = ServiceGroup(
-                services: [service(loop)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                configuration: ServiceGroupConfiguration(
+                    services: [.init(service: service(loop), successTerminationBehavior: .gracefullyShutdownGroup)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
             logger.info("worker stopped")
         }

@@ -7,7 +7,9 @@ struct CorsairCommand: AsyncParsableCommand {
         commandName: "corsair",
         abstract: "Submit batches of tasks to a Corsair broker and watch them run.",
         discussion: ExitStatus.helpText,
-        subcommands: [SubmitCommand.self, StatusCommand.self, WorkersCommand.self, TasksCommand.self])
+        subcommands: [
+            SubmitCommand.self, StatusCommand.self, WorkersCommand.self, TasksCommand.self, ShutdownCommand.self,
+        ])
 
     /// Ignores SIGPIPE (``BrokenPipe``) before anything else runs, then parses the arguments and runs the command.
     static func main() async {

@@ -157,6 +157,15 @@ struct BrokerDriver {
             logger.info("unexpected message", metadata: ["peer.identity": "\(peer)", "error": "\(what)"])
         case .lateReply(let peer, let envelope):
             logger.debug("late reply ignored", metadata: ["peer.identity": "\(peer)", "envelope": "\(envelope)"])
+        case .shutdownRequested(let category, let handBack, let stopping, let skipped, let brokerStops):
+            logger.info(
+                "shutdown requested",
+                metadata: [
+                    "task.category": "\(category ?? "*")",
+                    "shutdown.mode": "\(handBack ? "hand back" : "finish tasks")",
+                    "workers.stopping": "\(stopping)", "workers.skipped": "\(skipped)",
+                    "broker.stops": "\(brokerStops)",
+                ])
         }
     }
 

@@ -215,6 +215,11 @@ public final class BrokerLoop: Sendable {
             try driver.commitJournal(at: .now)
             driver.expireResults(at: .now, unixMilliseconds: anchor.unixMilliseconds(at: .now))
             driver.flushOutbox()
+            if driver.machine.hasFinishedShutdown {
+                driver.flushOutbox(everything: true)
+                logger.info("broker stopping: every worker told to shut down has left", metadata: driver.summary)
+                return
+            }
         }
     }
 }

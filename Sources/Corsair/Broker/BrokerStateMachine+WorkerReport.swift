@@ -31,6 +31,6 @@ extension BrokerStateMachine {
     }
 
     private static func connectionState(_ worker: WorkerRecord) -> String {
-        worker.isDraining ? "draining" : "running"
+        worker.isShuttingDown ? "stopping" : worker.isDraining ? "draining" : "running"
     }
 }

@@ -75,6 +75,7 @@ extension BrokerStateMachine {
                     maxMessageBytes: configuration.maxMessageSize),
                 to: worker, at: now)
         }
+        stopIfShuttingDown(worker, at: now)
         list(worker)
         dispatch(queue, at: now)
     }

@@ -33,7 +33,8 @@ public struct WorkerReport: Codable, Sendable, Hashable {
         /// Milliseconds since this connection registered, and since the broker last heard from it.
         public var uptimeMilliseconds: Int64
         public var lastHeartbeatAgeMilliseconds: Int64
-        /// `running`, or `draining` when it handed a task back: it gets no more work.
+        /// `running`; `draining` when it handed a task back, `stopping` when `corsair shutdown` told it to stop:
+        /// either way it gets no more work.
         public var state: String
     }
 

@@ -45,22 +45,27 @@ public struct StatusClient: Sendable {
     /// Sends `query` and returns the REPORT's JSON. The socket lives on a short-lived thread of its own,
     /// `status-io`, which creates, uses and closes it.
     private func ask(_ query: BrokerQuery) async throws -> [UInt8] {
+        try await ask(message: .query(query))
+    }
+
+    /// Sends `message` and returns the REPORT's JSON, as ``ask(_:)`` does for a query.
+    func ask(message: ClientMessage) async throws -> [UInt8] {
         let broker = broker
         let timeout = timeout
         return try await SocketThread.run(named: "status-io") { sockets in
-            try Self.exchange(query, broker: broker, timeout: timeout, sockets: sockets)
+            try Self.exchange(message, broker: broker, timeout: timeout, sockets: sockets)
         }
     }
 
     private static func exchange(
-        _ query: BrokerQuery,
+        _ message: ClientMessage,
         broker: String,
         timeout: Duration,
         sockets: ThreadSockets
     ) throws -> [UInt8] {
         let socket = try sockets.open(.dealer, .dealer)
         try socket.connect(broker)
-        try socket.send(ClientMessage.query(query).encoded)
+        try socket.send(message.encoded)
         let poller = Poller()
         poller.add(socket)
         let deadline = ContinuousClock.now + timeout

@@ -58,6 +58,9 @@ public enum BrokerToWorker: Sendable, Hashable {
         extensionAccepted: Bool, brokerInterval: Duration?, batchBytes: Int? = nil, maxMessageBytes: Int? = nil)
     /// The broker dropped this worker: reconnect on a new socket.
     case disconnect
+    /// SHUTDOWN (``WorkerShutdown``): stop for good, finishing the tasks in flight or, with `handBack`, handing them
+    /// back now.
+    case shutdown(handBack: Bool)
 }
 
 /// A message the broker sends, before encoding.
@@ -75,6 +78,8 @@ public enum BrokerOutbound: Sendable, Hashable {
     case heartbeat(Framing, acknowledgement: Duration?, batchBytes: Int? = nil, maxMessageBytes: Int? = nil)
     /// MDP/Worker DISCONNECT.
     case disconnect(Framing)
+    /// Corsair SHUTDOWN (``WorkerShutdown``), to a worker that offered `shutdown=1`.
+    case shutdown(Framing, handBack: Bool)
     /// MDP/Client PARTIAL or FINAL.
     case reply(Framing, ClientDialect, final: Bool, category: String, body: [[UInt8]])
     /// A Corsair batch client message.

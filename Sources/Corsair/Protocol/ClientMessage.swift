@@ -8,6 +8,8 @@ public enum ClientMessage: Sendable, Hashable {
     case ping(session: [UInt8])
     /// What is the broker's state?
     case query(BrokerQuery)
+    /// Stop workers, and maybe the broker (`corsair shutdown`).
+    case shutdown(ShutdownRequest)
 }
 
 extension ClientMessage {
@@ -32,6 +34,9 @@ extension ClientMessage {
         case .query(let query):
             let json = (try? JSONEncoder().encode(query)).map(Array.init) ?? []
             return [[], ClientProtocol.header, [ClientProtocol.Command.query.rawValue], json]
+        case .shutdown(let request):
+            let json = (try? JSONEncoder().encode(request)).map(Array.init) ?? []
+            return [[], ClientProtocol.header, [ClientProtocol.Command.shutdown.rawValue], json]
         }
     }
 
@@ -46,11 +51,13 @@ extension ClientMessage {
         switch ClientProtocol.Command(rawValue: command) {
         case .submit: name = "SUBMIT"
         case .ping: name = "PING"
-        case .query: return .query(try decodeQuery(frames, base: base))
+        case .query: return .query(try decodeJSON(BrokerQuery.self, "QUERY", "query", frames, base: base))
+        case .shutdown:
+            return .shutdown(try decodeJSON(ShutdownRequest.self, "SHUTDOWN", "shutdown request", frames, base: base))
         default:
             throw ProtocolError(
                 frame: base - 1, of: count,
-                "expected CRSC01 command SUBMIT 0x01, PING 0x02 or QUERY 0x03, got \(hex(command))")
+                "expected CRSC01 command SUBMIT 0x01, PING 0x02, QUERY 0x03 or SHUTDOWN 0x08, got \(hex(command))")
         }
         let session = try decodeSession(of: name, frames, base: base)
         if command == ClientProtocol.Command.ping.rawValue {
@@ -66,16 +73,22 @@ extension ClientMessage {
         return .submit(session: session, tasks: try decodeTasks(frames[base + 1], frame: base + 1, of: count))
     }
 
-    /// Decodes a QUERY's JSON frame, frame `base`.
-    private static func decodeQuery(_ frames: [[UInt8]], base: Int) throws(ProtocolError) -> BrokerQuery {
+    /// Decodes the JSON frame, frame `base`, of a QUERY or SHUTDOWN (`name`), which holds a `what`.
+    private static func decodeJSON<Value: Decodable>(
+        _ type: Value.Type,
+        _ name: String,
+        _ what: String,
+        _ frames: [[UInt8]],
+        base: Int
+    ) throws(ProtocolError) -> Value {
         let count = frames.count
         guard count == base + 1 else {
-            throw ProtocolError(frame: nil, of: count, "QUERY needs exactly one JSON frame")
+            throw ProtocolError(frame: nil, of: count, "\(name) needs exactly one JSON frame")
         }
         do {
-            return try JSONDecoder().decode(BrokerQuery.self, from: Data(frames[base]))
+            return try JSONDecoder().decode(Value.self, from: Data(frames[base]))
         } catch {
-            throw ProtocolError(frame: base, of: count, "QUERY is not a valid query: \(error)")
+            throw ProtocolError(frame: base, of: count, "\(name) is not a valid \(what): \(error)")
         }
     }
 

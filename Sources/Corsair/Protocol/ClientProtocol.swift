@@ -20,6 +20,8 @@ public enum ClientProtocol {
         case ping = 0x02
         /// Client to broker: a JSON ``BrokerQuery``; the broker answers REPORT.
         case query = 0x03
+        /// Client to broker: a JSON ``ShutdownRequest``; the broker answers REPORT with a ``ShutdownReport``.
+        case shutdown = 0x08
         /// Broker to client: one frame of the ids it accepted (or already had).
         case accepted = 0x11
         /// Broker to client: id and reason frame pairs for tasks it refused.

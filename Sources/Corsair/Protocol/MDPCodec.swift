@@ -149,6 +149,9 @@ public enum MDPCodec {
             return frames
         case .disconnect(let framing):
             return framing.prefix + [MDP.workerHeader, [MDP.WorkerCommand.disconnect.rawValue]]
+        case .shutdown(let framing, let handBack):
+            let mode = handBack ? WorkerShutdown.handBack : WorkerShutdown.finishTasks
+            return framing.prefix + [MDP.workerHeader, [WorkerShutdown.command], [mode]]
         case .reply(let framing, let dialect, let final, let category, let body):
             var frames = framing.prefix
             frames.append(MDP.clientHeader)
@@ -208,6 +211,12 @@ public enum MDPCodec {
             }
             return .tasks(try TaskBatch.decodeTasks(frames[base + 2], frame: base + 2, of: count))
         }
+        if command == WorkerShutdown.command {
+            guard count == base + 3, frames[base + 2].count == 1, frames[base + 2][0] <= WorkerShutdown.handBack else {
+                throw ProtocolError(frame: nil, of: count, "SHUTDOWN needs one mode frame, 0 or 1")
+            }
+            return .shutdown(handBack: frames[base + 2][0] == WorkerShutdown.handBack)
+        }
         switch MDP.WorkerCommand(rawValue: command) {
         case .request:
             guard count >= base + 4, frames[base + 3].isEmpty else {
@@ -249,7 +258,7 @@ public enum MDPCodec {
         default:
             throw ProtocolError(
                 frame: base + 1, of: count,
-                "expected REQUEST, HEARTBEAT, DISCONNECT or TASKS from the broker, got \(hex(command))")
+                "expected REQUEST, HEARTBEAT, DISCONNECT, TASKS or SHUTDOWN from the broker, got \(hex(command))")
         }
     }
 }

@@ -51,7 +51,9 @@ import Testing
         var worker = machine()
         #expect(worker.tick(at: t0) == [.connect])
         let ready = try #require(sent(worker.connected(at: t0)).first)
-        let offer = WorkerOffer(credit: 2, heartbeatInterval: .seconds(1), name: "w1", batching: true)
+        var offer = WorkerOffer(credit: 2, heartbeatInterval: .seconds(1), name: "w1", batching: true)
+        offer.version = CorsairVersion.current
+        offer.acceptsShutdown = true
         #expect(ready == MDPCodec.encodeFromWorker(.ready(category: "a", offer: offer)))
     }
 

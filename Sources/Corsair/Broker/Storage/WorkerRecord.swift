@@ -36,6 +36,8 @@ final class WorkerRecord {
     var version: String?
     /// Whether the worker offered to obey SHUTDOWN (``WorkerOffer/acceptsShutdown``).
     var acceptsShutdown = false
+    /// Whether the broker sent it SHUTDOWN: it gets no more work, and a stopping broker waits until it has left.
+    var isShuttingDown = false
     /// Whether the worker is still registered; entries of dropped workers in a queue's available list are skipped.
     var isConnected = true
     /// Tasks assigned to a batching worker during the current dispatch pass, sent as TASKS when the pass ends.
