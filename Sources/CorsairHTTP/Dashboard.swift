@@ -1,6 +1,7 @@
 import Hummingbird
 
-/// `GET /`: one self-contained page that polls `/v1/status` and `/v1/tasks` every second and redraws.
+/// `GET /`: one self-contained page that polls `/v1/status` and `/v1/tasks` every second and redraws, with the charts
+/// of ``DashboardCharts``.
 ///
 /// Text from the broker is set with `textContent` only, so a task id or error can never inject markup.
 enum Dashboard {
@@ -30,6 +31,7 @@ enum Dashboard {
           .failed { color: #b42318; }
           #state { color: #5b6570; }
           #state.down { color: #b42318; }
+        \#(DashboardCharts.style)
         </style>
         </head>
         <body>
@@ -46,6 +48,7 @@ enum Dashboard {
           <div class="stat">running<b id="running">–</b></div>
           <div class="stat">bad messages<b id="bad-messages">–</b></div>
         </div>
+        \#(DashboardCharts.markup)
         <h2>Categories</h2>
         <table id="categories"><thead><tr><th>category</th><th>workers</th><th>queued</th><th>running</th><th>ordered</th></tr></thead><tbody></tbody></table>
         <h2>Workers</h2>
@@ -109,6 +112,9 @@ enum Dashboard {
         }
         refresh();
         setInterval(refresh, 1000);
+        </script>
+        <script>
+        \#(DashboardCharts.script)
         </script>
         </body>
         </html>

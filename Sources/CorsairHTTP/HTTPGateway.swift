@@ -1,4 +1,5 @@
 public import Corsair
+import Foundation
 public import Hummingbird
 public import Logging
 import NIOCore
@@ -12,7 +13,8 @@ public import Prometheus
 ///   `http`). Answers 202 with the ids taken.
 /// - `GET /v1/tasks/{id}` (`?batch=` picks among equal ids; the newest wins otherwise), `GET /v1/tasks?state=…&
 ///   category=…&batch=…&limit=…`, `GET /v1/workers`, `GET /v1/workers/{id}` (one worker's page, 404 when unknown),
-///   `GET /v1/status`.
+///   `GET /v1/status`, `GET /v1/batches?limit=` (progress of the newest batches), `GET /v1/history` (the last
+///   five minutes, a sample a second, for the dashboard's charts).
 /// - `GET /healthz`, `GET /metrics` (Prometheus text), `GET /` (the dashboard).
 ///
 /// Every answer comes from the ``BrokerLoop``'s own thread through its mailbox: the gateway never touches the
@@ -26,6 +28,8 @@ public struct HTTPGateway: Sendable {
 
     private let loop: BrokerLoop
     private let metrics: GatewayMetrics
+    /// The dashboard's charts' data, sampled while ``HTTPGatewayService`` runs (see ``sampleHistory()``).
+    let history = DashboardHistory()
 
     /// Creates a gateway to `loop`, whose counters must come from `registry`'s factory (see ``metricsFactory(for:)``).
     public init(loop: BrokerLoop, registry: PrometheusCollectorRegistry) {
@@ -61,6 +65,10 @@ public struct HTTPGateway: Sendable {
                 }
                 return report
             }
+        }
+        router.get("/v1/history") { _, _ in await answer { history.all } }
+        router.get("/v1/batches") { request, _ in
+            await answer { try await loop.batches(limit: try TaskListQuery.batchLimit(request.queryDictionary)) }
         }
         router.get("/v1/tasks") { request, _ in
             await answer { try await loop.tasks(matching: TaskListQuery.parse(request.queryDictionary)) }
@@ -108,6 +116,16 @@ public struct HTTPGateway: Sendable {
                 await onRunning("http://\(bound?.ipAddress ?? host):\(bound?.port ?? port)")
             },
             logger: logger)
+    }
+
+    /// Samples the broker into ``history`` once a second until cancelled; a broker that does not answer is skipped.
+    func sampleHistory() async {
+        while !Task.isCancelled {
+            if let status = try? await loop.status() {
+                history.record(status, at: UInt64(Date().timeIntervalSince1970 * 1000))
+            }
+            try? await Task.sleep(for: DashboardHistory.interval)
+        }
     }
 
     // MARK: - Handlers

@@ -47,6 +47,8 @@ struct BrokerDriver {
             continuation.resume(returning: tasks(matching: query))
         case .worker(let name, let continuation):
             continuation.resume(returning: machine.workerReport(named: name, at: .now))
+        case .batches(let limit, let continuation):
+            continuation.resume(returning: machine.batchProgress(limit: limit))
         }
         return false
     }

@@ -19,6 +19,7 @@ public final class BrokerLoop: Sendable {
         case status(CheckedContinuation<BrokerStatus, any Error>)
         case tasks(TaskQuery, CheckedContinuation<[TaskStatus], any Error>)
         case worker(String, CheckedContinuation<WorkerReport?, any Error>)
+        case batches(Int, CheckedContinuation<[BatchProgress], any Error>)
     }
 
     /// The loop is not running (it stopped, or failed to start), so it cannot answer.
@@ -122,6 +123,13 @@ public final class BrokerLoop: Sendable {
         try await withCheckedThrowingContinuation { ask(.worker(name, $0), orFail: $0) }
     }
 
+    /// The progress of the `limit` batches with the newest tasks, newest first.
+    ///
+    /// - Throws: ``NotRunning`` once the loop has stopped.
+    public func batches(limit: Int) async throws -> [BatchProgress] {
+        try await withCheckedThrowingContinuation { ask(.batches(limit, $0), orFail: $0) }
+    }
+
     private func ask<Value>(_ command: Command, orFail continuation: CheckedContinuation<Value, any Error>) {
         if !thread.post(command) {
             continuation.resume(throwing: NotRunning())
@@ -162,6 +170,8 @@ public final class BrokerLoop: Sendable {
         case .tasks(_, let continuation):
             continuation.resume(throwing: NotRunning())
         case .worker(_, let continuation):
+            continuation.resume(throwing: NotRunning())
+        case .batches(_, let continuation):
             continuation.resume(throwing: NotRunning())
         }
     }
