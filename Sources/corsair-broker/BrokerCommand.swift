@@ -24,7 +24,9 @@ struct BrokerCommand: AsyncParsableCommand {
     /// Ignores SIGPIPE (``BrokenPipe``) before anything else runs, then parses the arguments and runs the command.
     static func main() async {
         BrokenPipe.ignore()
-        await main(nil)
+        await main(
+            OptionalValue.expand(
+                Array(CommandLine.arguments.dropFirst()), option: "--announce", defaultValue: Beacon.defaultName))
     }
 
     @Option(
@@ -101,6 +103,16 @@ struct BrokerCommand: AsyncParsableCommand {
     @Option(help: "How long finished tasks' results stay in the journal, for corsair wait and the HTTP API.")
     var resultTTL: Duration = .seconds(86_400)
 
+    @Option(
+        help: ArgumentHelp(
+            "Announce this broker on the LAN under NAME (default corsair): a UDP beacon every second (off by default).",
+            discussion: "Workers and clients started with --discover NAME connect to the first broker of that name.",
+            valueName: "name"))
+    var announce: String?
+
+    @Option(help: ArgumentHelp("With --announce: where beacons go, an IPv4 broadcast address.", valueName: "ip:port"))
+    var announceTo = "255.255.255.255:\(Beacon.defaultPort)"
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -121,6 +133,10 @@ struct BrokerCommand: AsyncParsableCommand {
                 throw ValidationError("--http \(error)")
             }
         }
+        if let announce, !(1...255).contains(announce.utf8.count) {
+            throw ValidationError("--announce name must be 1…255 bytes")
+        }
+        _ = try AnnounceAddress(parsing: announceTo)
         guard retainFinished >= 0 else { throw ValidationError("--retain-finished must not be negative") }
         guard queueTimeout > .zero else { throw ValidationError("--queue-timeout must be positive") }
         guard resultTTL >= .seconds(1) else { throw ValidationError("--result-ttl must be at least 1s") }
@@ -157,7 +173,12 @@ struct BrokerCommand: AsyncParsableCommand {
             let loop = try BrokerLoop(
                 configuration: configuration, options: options, logger: logger,
                 metrics: httpAddress == nil ? nil : HTTPGateway.metricsFactory(for: registry))
+            let announcer = try announce.map { name in
+                let target = try AnnounceAddress(parsing: announceTo)
+                return BeaconAnnouncer(name: name, host: target.host, port: target.port, logger: logger)
+            }
             let broker = BrokerService(loop: loop) { bound in
+                announcer?.announce(endpoints: bound)
                 if let endpointFile {
                     try Self.writeAtomically(bound.joined(separator: "\n") + "\n", to: endpointFile)
                 }
@@ -166,6 +187,9 @@ struct BrokerCommand: AsyncParsableCommand {
             var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
                 .init(service: broker, successTerminationBehavior: .gracefullyShutdownGroup)
             ]
+            if let announcer {
+                services.append(.init(service: announcer))
+            }
             if let httpAddress {
                 let gateway = HTTPGateway(loop: loop, registry: registry)
                 services.append(

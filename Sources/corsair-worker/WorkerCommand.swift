@@ -33,7 +33,7 @@ struct WorkerCommand: AsyncParsableCommand {
     /// Ignores SIGPIPE (``BrokenPipe``) before anything else runs, then parses the arguments and runs the command.
     static func main() async {
         BrokenPipe.ignore()
-        await main(nil)
+        await main(DiscoveryOptions.expand(Array(CommandLine.arguments.dropFirst())))
     }
 
     @Option(help: "Broker endpoint to connect to.")
@@ -109,6 +109,9 @@ struct WorkerCommand: AsyncParsableCommand {
             valueName: "name"))
     var execEnvironment: [String] = []
 
+    @OptionGroup(title: "Discovery")
+    var discovery: DiscoveryOptions
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -165,6 +168,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap(label: "corsair.worker")
+        let broker = try Self.broker(self.broker, discovery: discovery, logger: logger)
         let host = ProcessInfo.processInfo.hostName
         let name = name ?? "\(host)-\(getpid())"
         let configurations = categories.map { category in
@@ -187,6 +191,25 @@ struct WorkerCommand: AsyncParsableCommand {
                     gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
             logger.info("worker stopped")
+        }
+    }
+
+    /// `broker`, or with `--discover` the endpoint of the first beacon of that name (exit 69 when none comes).
+    private static func broker(_ broker: String, discovery: DiscoveryOptions, logger: Logger) throws -> String {
+        do {
+            let (endpoint, found) = try discovery.endpoint(or: broker)
+            if let found {
+                logger.info(
+                    "broker discovered",
+                    metadata: [
+                        "broker": "\(endpoint)", "beacon.sender": "\(found.sender)",
+                        "discovery.ignored": "\(found.ignored)",
+                    ])
+            }
+            return endpoint
+        } catch {
+            logger.error("broker not discovered", metadata: ["error": "\(error)"])
+            throw ExitStatus.forError(error)
         }
     }
 

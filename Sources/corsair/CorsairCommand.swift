@@ -14,6 +14,6 @@ struct CorsairCommand: AsyncParsableCommand {
     /// Ignores SIGPIPE (``BrokenPipe``) before anything else runs, then parses the arguments and runs the command.
     static func main() async {
         BrokenPipe.ignore()
-        await main(nil)
+        await main(DiscoveryOptions.expand(Array(CommandLine.arguments.dropFirst())))
     }
 }

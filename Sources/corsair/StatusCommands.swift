@@ -14,6 +14,14 @@ struct StatusOptions: ParsableArguments {
     @Option(help: "Give up (exit 69) when the broker does not answer in this time.")
     var timeout: Duration = .seconds(5)
 
+    @OptionGroup(title: "Discovery")
+    var discovery: DiscoveryOptions
+
+    /// With `--discover`, listens for the broker's beacon and takes its endpoint as `--broker` (exit 69 without one).
+    mutating func validate() throws {
+        broker = try discovery.resolve(broker)
+    }
+
     var client: StatusClient { StatusClient(broker: broker, timeout: timeout) }
 
     /// Runs `body`, mapping what it throws to an exit status (an unreachable broker is 69).

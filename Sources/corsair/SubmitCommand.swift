@@ -55,6 +55,9 @@ struct SubmitCommand: AsyncParsableCommand {
         }
     }
 
+    @OptionGroup(title: "Discovery")
+    var discovery: DiscoveryOptions
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -72,7 +75,7 @@ struct SubmitCommand: AsyncParsableCommand {
             throw ExitStatus.dataError
         }
 
-        var options = BatchClient.Options(broker: broker)
+        var options = BatchClient.Options(broker: try discovery.resolve(broker))
         if let batch {
             options.session = Array(batch.utf8)
         }
