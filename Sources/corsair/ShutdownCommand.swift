@@ -12,7 +12,8 @@ struct ShutdownCommand: AsyncParsableCommand {
             them no more work. Each finishes the tasks it holds (with --now hands them back; the broker requeues \
             them uncounted), sends DISCONNECT and does not reconnect; a worker whose connections have all stopped \
             exits 0, so a systemd unit with Restart=on-failure stays down. Without --category, the broker stops \
-            once they have all left, unless --workers-only; tasks still queued then are dropped. Plain MDP workers \
+            once they have all left, unless --workers-only; tasks still queued then stay in its journal for its next \
+            start (dropped with --journal none). Plain MDP workers \
             cannot be told and are listed as skipped. The command returns once the broker has answered; with --wait \
             it returns once the workers have left (and the broker has stopped).
 
