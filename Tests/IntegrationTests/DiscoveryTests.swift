@@ -44,11 +44,11 @@ struct DiscoveryTests {
         }
         _ = try start(
             "broker", "corsair-broker",
-            ["--bind", "tcp://0.0.0.0:5556", "--announce", "other", "--announce-to", broadcast])
+            ["--bind", "tcp://0.0.0.0:5556", "--announce", "other", "--announce-to", broadcast, "--journal", "none"])
         _ = try lan.run("client", ["bash", "-c", "printf junk > /dev/udp/\(NamespaceLAN.subnet).2/5670"])
         let broker = try start(
             "broker", "corsair-broker",
-            ["--bind", "tcp://0.0.0.0:5555", "--announce", "lab", "--announce-to", broadcast])
+            ["--bind", "tcp://0.0.0.0:5555", "--announce", "lab", "--announce-to", broadcast, "--journal", "none"])
         try harness.waitUntil("the worker found the broker") {
             worker.errors.contains("broker discovered") || !worker.process.isRunning
         }
