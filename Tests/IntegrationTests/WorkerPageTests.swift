@@ -24,7 +24,8 @@ struct WorkerPageTests {
             endpoint, category: "slow", ["--simulate", "30s", "--id", "sloth", "--concurrency", "2"])
         let http = try #require(URL(string: "http://127.0.0.1:\(port)"))
         _ = try await HTTP.request(
-            http.appending(path: "v1/tasks"), method: "POST", body: #"{"id": "nap", "category": "slow", "payload": ""}"#
+            http.appending(path: "v1/tasks"), method: "POST",
+            body: #"{"id": "nap", "category": "slow", "payload": "", "timeout": "120s"}"#
         )
         try await HTTP.waitUntil("the task runs on sloth") {
             let (_, page) = try await HTTP.request(http.appending(path: "v1/workers/sloth"))
