@@ -28,7 +28,7 @@ public enum ExitStatus {
         Exit codes:
           0   success (including a clean stop on SIGTERM/SIGINT)
           1   the batch finished but some tasks failed permanently or were cancelled (corsair submit,
-              corsair wait); some id was not found (corsair cancel)
+              corsair wait); some id was not found (corsair cancel); no such worker (corsair workers ID)
           64  usage error
           65  bad input data (batch file, JSON lines, a submission the broker refused, a bad key file)
           69  broker unavailable, an endpoint could not be bound, or the CURVE handshake failed

@@ -1,7 +1,7 @@
 import Hummingbird
 
-/// `GET /`: one self-contained page that polls `/v1/status` and `/v1/tasks` every second and redraws; an unfinished
-/// task's row has buttons that cancel it or its whole batch.
+/// `GET /`: one self-contained page that polls `/v1/status` and `/v1/tasks` every second and redraws, with the charts
+/// of ``DashboardCharts``; an unfinished task's row has buttons that cancel it or its whole batch.
 ///
 /// Text from the broker is set with `textContent` only, so a task id or error can never inject markup.
 enum Dashboard {
@@ -32,6 +32,7 @@ enum Dashboard {
           button.cancel { font: inherit; font-size: .8rem; padding: 0 .4rem; margin-right: .3rem; cursor: pointer; }
           #state { color: #5b6570; }
           #state.down { color: #b42318; }
+        \#(DashboardCharts.style)
         </style>
         </head>
         <body>
@@ -50,6 +51,7 @@ enum Dashboard {
           <div class="stat">running<b id="running">–</b></div>
           <div class="stat">bad messages<b id="bad-messages">–</b></div>
         </div>
+        \#(DashboardCharts.markup)
         <h2>Categories</h2>
         <table id="categories"><thead><tr><th>category</th><th>workers</th><th>queued</th><th>running</th><th>ordered</th></tr></thead><tbody></tbody></table>
         <h2>Workers</h2>
@@ -136,6 +138,9 @@ enum Dashboard {
         }
         refresh();
         setInterval(refresh, 1000);
+        </script>
+        <script>
+        \#(DashboardCharts.script)
         </script>
         </body>
         </html>

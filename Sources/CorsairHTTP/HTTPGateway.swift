@@ -1,4 +1,5 @@
 public import Corsair
+import Foundation
 public import Hummingbird
 public import Logging
 import NIOCore
@@ -11,7 +12,9 @@ public import Prometheus
 /// - `POST /v1/tasks`: one task or an array (JSON lines fields); `?batch=NAME` files them under a batch (default
 ///   `http`). Answers 202 with the ids taken.
 /// - `GET /v1/tasks/{id}` (`?batch=` picks among equal ids; the newest wins otherwise), `GET /v1/tasks?state=…&
-///   category=…&batch=…&limit=…`, `GET /v1/workers`, `GET /v1/status`.
+///   category=…&batch=…&limit=…`, `GET /v1/workers`, `GET /v1/workers/{id}` (one worker's page, 404 when unknown),
+///   `GET /v1/status`, `GET /v1/batches?limit=` (progress of the newest batches), `GET /v1/history` (the last
+///   five minutes, a sample a second, for the dashboard's charts).
 /// - `DELETE /v1/tasks/{id}` (`?batch=`) and `DELETE /v1/batches/{name}` cancel (see `HTTPGateway+Cancel`).
 /// - `GET /healthz`, `GET /metrics` (Prometheus text), `GET /` (the dashboard).
 ///
@@ -29,6 +32,8 @@ public struct HTTPGateway: Sendable {
     let loop: BrokerLoop
     private let metrics: GatewayMetrics
     private let token: BearerToken?
+    /// The dashboard's charts' data, sampled while ``HTTPGatewayService`` runs (see ``sampleHistory()``).
+    let history = DashboardHistory()
 
     /// Creates a gateway to `loop`, whose counters must come from `registry`'s factory (see ``metricsFactory(for:)``).
     ///
@@ -62,6 +67,19 @@ public struct HTTPGateway: Sendable {
         router.get("/metrics") { _, _ in await metricsText() }
         router.get("/v1/status") { _, _ in await answer { try await loop.status() } }
         router.get("/v1/workers") { _, _ in await answer { try await loop.status().workers } }
+        router.get("/v1/workers/{id}") { _, context in
+            await answer {
+                let id = try context.parameters.require("id")
+                guard let report = try await loop.worker(named: id) else {
+                    throw GatewayError(.notFound, "no worker '\(id)'", field: "id")
+                }
+                return report
+            }
+        }
+        router.get("/v1/history") { _, _ in await answer { history.all } }
+        router.get("/v1/batches") { request, _ in
+            await answer { try await loop.batches(limit: try TaskListQuery.batchLimit(request.queryDictionary)) }
+        }
         router.get("/v1/tasks") { request, _ in
             await answer { try await loop.tasks(matching: TaskListQuery.parse(request.queryDictionary)) }
         }
@@ -109,6 +127,16 @@ public struct HTTPGateway: Sendable {
                 await onRunning("http://\(bound?.ipAddress ?? host):\(bound?.port ?? port)")
             },
             logger: logger)
+    }
+
+    /// Samples the broker into ``history`` once a second until cancelled; a broker that does not answer is skipped.
+    func sampleHistory() async {
+        while !Task.isCancelled {
+            if let status = try? await loop.status() {
+                history.record(status, at: UInt64(Date().timeIntervalSince1970 * 1000))
+            }
+            try? await Task.sleep(for: DashboardHistory.interval)
+        }
     }
 
     // MARK: - Handlers

@@ -31,8 +31,13 @@ public struct HTTPGatewayService: Service {
             listening.store(true, ordering: .relaxed)
             logger.info("http gateway listening", metadata: ["address": "\(bound)"])
         }
+        let gateway = gateway
         do {
-            try await application.run()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await gateway.sampleHistory() }
+                defer { group.cancelAll() }
+                try await application.run()
+            }
         } catch let error where !listening.load(ordering: .relaxed) {
             throw ListenFailed(address: address, underlying: error)
         }

@@ -24,7 +24,9 @@ struct BrokerCommand: AsyncParsableCommand {
     /// Ignores SIGPIPE (``BrokenPipe``) before anything else runs, then parses the arguments and runs the command.
     static func main() async {
         BrokenPipe.ignore()
-        await main(nil)
+        await main(
+            OptionalValue.expand(
+                Array(CommandLine.arguments.dropFirst()), option: "--announce", defaultValue: Beacon.defaultName))
     }
 
     @Option(
@@ -130,6 +132,16 @@ struct BrokerCommand: AsyncParsableCommand {
             valueName: "file"))
     var httpTokenFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Announce this broker on the LAN under NAME (default corsair): a UDP beacon every second (off by default).",
+            discussion: "Workers and clients started with --discover NAME connect to the first broker of that name.",
+            valueName: "name"))
+    var announce: String?
+
+    @Option(help: ArgumentHelp("With --announce: where beacons go, an IPv4 broadcast address.", valueName: "ip:port"))
+    var announceTo = "255.255.255.255:\(Beacon.defaultPort)"
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -154,6 +166,10 @@ struct BrokerCommand: AsyncParsableCommand {
             throw ValidationError("--allow-workers and --allow-clients need --curve-secret-key")
         }
         guard http != nil || httpTokenFile == nil else { throw ValidationError("--http-token-file needs --http") }
+        if let announce, !(1...255).contains(announce.utf8.count) {
+            throw ValidationError("--announce name must be 1…255 bytes")
+        }
+        _ = try AnnounceAddress(parsing: announceTo)
         guard retainFinished >= 0 else { throw ValidationError("--retain-finished must not be negative") }
         guard queueTimeout > .zero else { throw ValidationError("--queue-timeout must be positive") }
         guard resultTTL >= .seconds(1) else { throw ValidationError("--result-ttl must be at least 1s") }
@@ -195,21 +211,34 @@ struct BrokerCommand: AsyncParsableCommand {
             let zap = try security.access.map { try ZAPHandler(access: $0, logger: logger, metrics: metrics) }
             try await zap?.start()
             defer { zap?.requestStop() }
-            var services: [any Service] = [
-                BrokerService(loop: loop) { bound in
-                    if let endpointFile {
-                        try Self.writeAtomically(bound.joined(separator: "\n") + "\n", to: endpointFile)
-                    }
+            let announcer = try announce.map { name in
+                let target = try AnnounceAddress(parsing: announceTo)
+                return BeaconAnnouncer(name: name, host: target.host, port: target.port, logger: logger)
+            }
+            let broker = BrokerService(loop: loop) { bound in
+                announcer?.announce(endpoints: bound)
+                if let endpointFile {
+                    try Self.writeAtomically(bound.joined(separator: "\n") + "\n", to: endpointFile)
                 }
+            }
+            // The broker also ends on its own after `corsair shutdown`: a clean stop that takes the gateway along.
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+                .init(service: broker, successTerminationBehavior: .gracefullyShutdownGroup)
             ]
             if let zap {
-                services.append(AccessReloadService(zap: zap, loop: loop, logger: logger))
+                services.append(.init(service: AccessReloadService(zap: zap, loop: loop, logger: logger)))
+            }
+            if let announcer {
+                services.append(.init(service: announcer))
             }
             if let httpAddress {
                 let gateway = HTTPGateway(loop: loop, registry: registry, token: security.token)
-                services.append(HTTPGatewayService(gateway: gateway, address: httpAddress, logger: logger))
+                services.append(
+                    .init(service: HTTPGatewayService(gateway: gateway, address: httpAddress, logger: logger)))
             }
-            let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            let group = ServiceGroup(
+                configuration: ServiceGroupConfiguration(
+                    services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
             logger.info("broker stopped")
         }

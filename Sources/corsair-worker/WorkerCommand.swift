@@ -33,7 +33,7 @@ struct WorkerCommand: AsyncParsableCommand {
     /// Ignores SIGPIPE (``BrokenPipe``) before anything else runs, then parses the arguments and runs the command.
     static func main() async {
         BrokenPipe.ignore()
-        await main(nil)
+        await main(DiscoveryOptions.expand(Array(CommandLine.arguments.dropFirst())))
     }
 
     @Option(help: "Broker endpoint to connect to.")
@@ -112,6 +112,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup(title: "Security")
     var security: CurveClientOptions
 
+    @OptionGroup(title: "Discovery")
+    var discovery: DiscoveryOptions
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -168,6 +171,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap(label: "corsair.worker")
+        let broker = try Self.broker(self.broker, discovery: discovery, logger: logger)
         let host = ProcessInfo.processInfo.hostName
         let name = name ?? "\(host)-\(getpid())"
         let curve: CurveClientKeys?
@@ -191,10 +195,32 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         try await ExitStatus.run(reporting: { logger.error("worker failed", metadata: ["error": "\($0)"]) }) {
             let loop = try WorkerLoop(configurations: configurations, drainTimeout: drainTimeout, logger: logger)
+            // The loop also ends on its own when the broker sends SHUTDOWN: a clean stop, exit 0.
             let group = ServiceGroup(
-                services: [service(loop)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                configuration: ServiceGroupConfiguration(
+                    services: [.init(service: service(loop), successTerminationBehavior: .gracefullyShutdownGroup)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
             logger.info("worker stopped")
+        }
+    }
+
+    /// `broker`, or with `--discover` the endpoint of the first beacon of that name (exit 69 when none comes).
+    private static func broker(_ broker: String, discovery: DiscoveryOptions, logger: Logger) throws -> String {
+        do {
+            let (endpoint, found) = try discovery.endpoint(or: broker)
+            if let found {
+                logger.info(
+                    "broker discovered",
+                    metadata: [
+                        "broker": "\(endpoint)", "beacon.sender": "\(found.sender)",
+                        "discovery.ignored": "\(found.ignored)",
+                    ])
+            }
+            return endpoint
+        } catch {
+            logger.error("broker not discovered", metadata: ["error": "\(error)"])
+            throw ExitStatus.forError(error)
         }
     }
 

@@ -9,12 +9,12 @@ struct CorsairCommand: AsyncParsableCommand {
         discussion: ExitStatus.helpText,
         subcommands: [
             SubmitCommand.self, WaitCommand.self, StatusCommand.self, WorkersCommand.self, TasksCommand.self,
-            CancelCommand.self, KeygenCommand.self,
+            CancelCommand.self, ShutdownCommand.self, KeygenCommand.self,
         ])
 
     /// Ignores SIGPIPE (``BrokenPipe``) before anything else runs, then parses the arguments and runs the command.
     static func main() async {
         BrokenPipe.ignore()
-        await main(nil)
+        await main(DiscoveryOptions.expand(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -17,6 +17,14 @@ struct StatusOptions: ParsableArguments {
     @OptionGroup(title: "Security")
     var security: CurveClientOptions
 
+    @OptionGroup(title: "Discovery")
+    var discovery: DiscoveryOptions
+
+    /// With `--discover`, listens for the broker's beacon and takes its endpoint as `--broker` (exit 69 without one).
+    mutating func validate() throws {
+        broker = try discovery.resolve(broker)
+    }
+
     var client: StatusClient {
         get throws {
             var client = StatusClient(broker: broker, timeout: timeout)
@@ -93,12 +101,28 @@ struct WorkersCommand: AsyncParsableCommand {
         abstract:
             "List the connected workers: id, host, pid, category, tasks in flight, completed, failed, heartbeat age, "
             + "CURVE key name.",
-        discussion: ExitStatus.helpText)
+        discussion: """
+            With an ID, show that worker's own page: its current tasks, counts, uptime, version and heartbeat age \
+            (exit 1 when no connected worker has that id).
+
+            \(ExitStatus.helpText)
+            """)
 
     @OptionGroup var options: StatusOptions
 
+    @Argument(help: "Show this worker's page (its --id, as the list shows it).")
+    var id: String?
+
     func run() async throws {
         try await options.run {
+            if let id {
+                guard let report = try await options.client.worker(id) else {
+                    printError("corsair: no worker '\(id)' is connected")
+                    throw ExitStatus.tasksFailed
+                }
+                print(options.json ? json(report) : WorkerPage.render(report), terminator: "")
+                return
+            }
             let workers = try await options.client.status().workers
             print(options.json ? json(workers) : Self.render(workers), terminator: "")
         }

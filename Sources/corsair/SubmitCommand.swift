@@ -69,17 +69,23 @@ struct SubmitCommand: AsyncParsableCommand {
             valueName: "tasks"))
     var window = 10_000
 
-    func validate() throws {
+    /// Checks the options; with `--discover`, listens for the broker's beacon and takes its endpoint as `--broker`
+    /// (exit 69 without one).
+    mutating func validate() throws {
         if let batch, let reason = BatchName.validate(batch) {
             throw ValidationError("--batch '\(batch)': \(reason)")
         }
         guard window >= 1 else {
             throw ValidationError("--window must be at least 1, got \(window)")
         }
+        broker = try discovery.resolve(broker)
     }
 
     @OptionGroup(title: "Security")
     var security: CurveClientOptions
+
+    @OptionGroup(title: "Discovery")
+    var discovery: DiscoveryOptions
 
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions

@@ -11,7 +11,8 @@ struct WaitCommand: AsyncParsableCommand {
             Attaches to a batch by name, from any host: the name `corsair submit --detach` printed, or the one given \
             with `corsair submit --batch`. Results are printed as `corsair submit` prints them (a table at the end, \
             or JSON lines as they come with --json), each once, also when the broker restarts meanwhile on its \
-            journal. It returns when every task of the batch has finished. Without a journal (--journal none) the \
+            journal. It returns when every task of the batch has finished, and exits 1 when some failed or were cancelled \
+            (`corsair cancel`). Without a journal (--journal none) the \
             broker keeps only the last --retain-finished results, and a batch is lost when it restarts.
 
             \(ExitStatus.helpText)
@@ -32,13 +33,19 @@ struct WaitCommand: AsyncParsableCommand {
     @Option(help: "Give up (exit 69) when the broker has not answered in this time.")
     var connectTimeout: Duration = .seconds(5)
 
+    @OptionGroup(title: "Discovery")
+    var discovery: DiscoveryOptions
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
-    func validate() throws {
+    /// Checks the batch name; with `--discover`, listens for the broker's beacon and takes its endpoint as `--broker`
+    /// (exit 69 without one).
+    mutating func validate() throws {
         if let reason = BatchName.validate(batch) {
             throw ValidationError("batch '\(batch)': \(reason)")
         }
+        broker = try discovery.resolve(broker)
     }
 
     func run() async throws {

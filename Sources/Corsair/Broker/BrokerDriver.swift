@@ -65,6 +65,10 @@ struct BrokerDriver {
                 // Cancelled means journaled, as for submissions: the answer goes once this pass commits.
                 journal?.awaitingReceipts.append { continuation.resume(returning: answers) }
             }
+        case .worker(let name, let continuation):
+            continuation.resume(returning: machine.workerReport(named: name, at: .now))
+        case .batches(let limit, let continuation):
+            continuation.resume(returning: machine.batchProgress(limit: limit))
         }
         return false
     }
@@ -207,6 +211,15 @@ struct BrokerDriver {
             logger.info("unexpected message", metadata: ["peer.identity": "\(peer)", "error": "\(what)"])
         case .lateReply(let peer, let envelope):
             logger.debug("late reply ignored", metadata: ["peer.identity": "\(peer)", "envelope": "\(envelope)"])
+        case .shutdownRequested(let category, let handBack, let stopping, let skipped, let brokerStops):
+            logger.info(
+                "shutdown requested",
+                metadata: [
+                    "task.category": "\(category ?? "*")",
+                    "shutdown.mode": "\(handBack ? "hand back" : "finish tasks")",
+                    "workers.stopping": "\(stopping)", "workers.skipped": "\(skipped)",
+                    "broker.stops": "\(brokerStops)",
+                ])
         }
     }
 

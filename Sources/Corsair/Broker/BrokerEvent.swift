@@ -19,6 +19,8 @@ public enum BrokerEvent: Sendable, Hashable {
     case unexpectedMessage(peer: PeerID, what: String)
     /// A reply for an attempt that is no longer current; ignored.
     case lateReply(peer: PeerID, envelope: String)
+    /// `corsair shutdown`: `stopping` worker connections were sent SHUTDOWN, `skipped` cannot be told.
+    case shutdownRequested(category: String?, handBack: Bool, stopping: Int, skipped: Int, brokerStops: Bool)
 }
 
 /// Why the broker dropped a worker.

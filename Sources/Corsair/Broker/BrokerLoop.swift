@@ -20,6 +20,8 @@ public final class BrokerLoop: Sendable {
         case tasks(TaskQuery, CheckedContinuation<[TaskStatus], any Error>)
         case accessChanged(AccessList)
         case cancel(CancelRequest, CheckedContinuation<[CancelAnswer], any Error>)
+        case worker(String, CheckedContinuation<WorkerReport?, any Error>)
+        case batches(Int, CheckedContinuation<[BatchProgress], any Error>)
     }
 
     /// The loop is not running (it stopped, or failed to start), so it cannot answer.
@@ -142,6 +144,20 @@ public final class BrokerLoop: Sendable {
         try await withCheckedThrowingContinuation { ask(.cancel(request, $0), orFail: $0) }
     }
 
+    /// The page of the worker named `name`, or `nil` when no connected worker has that name.
+    ///
+    /// - Throws: ``NotRunning`` once the loop has stopped.
+    public func worker(named name: String) async throws -> WorkerReport? {
+        try await withCheckedThrowingContinuation { ask(.worker(name, $0), orFail: $0) }
+    }
+
+    /// The progress of the `limit` batches with the newest tasks, newest first.
+    ///
+    /// - Throws: ``NotRunning`` once the loop has stopped.
+    public func batches(limit: Int) async throws -> [BatchProgress] {
+        try await withCheckedThrowingContinuation { ask(.batches(limit, $0), orFail: $0) }
+    }
+
     private func ask<Value>(_ command: Command, orFail continuation: CheckedContinuation<Value, any Error>) {
         if !thread.post(command) {
             continuation.resume(throwing: NotRunning())
@@ -197,6 +213,10 @@ public final class BrokerLoop: Sendable {
         case .tasks(_, let continuation):
             continuation.resume(throwing: NotRunning())
         case .cancel(_, let continuation):
+            continuation.resume(throwing: NotRunning())
+        case .worker(_, let continuation):
+            continuation.resume(throwing: NotRunning())
+        case .batches(_, let continuation):
             continuation.resume(throwing: NotRunning())
         }
     }
@@ -259,6 +279,11 @@ public final class BrokerLoop: Sendable {
             try driver.commitJournal(at: .now)
             driver.expireResults(at: .now, unixMilliseconds: anchor.unixMilliseconds(at: .now))
             driver.flushOutbox()
+            if driver.machine.hasFinishedShutdown {
+                driver.flushOutbox(everything: true)
+                logger.info("broker stopping: every worker told to shut down has left", metadata: driver.summary)
+                return
+            }
         }
     }
 }

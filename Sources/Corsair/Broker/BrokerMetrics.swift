@@ -45,7 +45,7 @@ struct BrokerMetrics {
             badMessages.increment()
         case .lateReply:
             lateReplies.increment()
-        case .workerJoined, .workerLeft:
+        case .workerJoined, .workerLeft, .shutdownRequested:
             break
         }
     }

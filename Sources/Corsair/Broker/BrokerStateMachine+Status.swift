@@ -58,6 +58,10 @@ extension BrokerStateMachine {
             json = try? encoder.encode(status(at: now))
         case .tasks(let taskQuery):
             json = try? encoder.encode(tasks(matching: taskQuery))
+        case .worker(let name):
+            json = try? encoder.encode(workerReport(named: name, at: now))
+        case .batches(let limit):
+            json = try? encoder.encode(batchProgress(limit: limit))
         }
         return json.map(Array.init) ?? Array("{}".utf8)
     }

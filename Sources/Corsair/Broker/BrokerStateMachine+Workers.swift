@@ -61,6 +61,8 @@ extension BrokerStateMachine {
             host: offer?.host, pid: offer?.pid, credit: offer?.credit ?? 1, isExtended: offer != nil,
             batching: offer?.batching ?? false, expiry: interval * configuration.liveness, joinedAt: now)
         worker.takesCancel = offer?.cancels ?? false
+        worker.version = offer?.version
+        worker.acceptsShutdown = offer?.acceptsShutdown ?? false
         workers[peer] = worker
         queue.workers.insert(peer)
         emit(
@@ -74,6 +76,7 @@ extension BrokerStateMachine {
                     maxMessageBytes: configuration.maxMessageSize),
                 to: worker, at: now)
         }
+        stopIfShuttingDown(worker, at: now)
         list(worker)
         dispatch(queue, at: now)
     }

@@ -67,6 +67,8 @@ public struct BrokerStateMachine {
     /// Why new submissions are refused now (`journal_full` while the journal cannot be written), or `nil` when they
     /// are taken; set by the driver through ``refuseSubmissions(_:)``.
     private(set) var submissionsRefused: String?
+    /// Set by `corsair shutdown` when the broker stops after the workers, or a later-joining worker is told to stop.
+    var shutdownPlan: ShutdownPlan?
 
     /// Creates a broker with no workers and no tasks.
     ///
@@ -115,6 +117,8 @@ public struct BrokerStateMachine {
                 actions.append(.send(.batch(framing, .report(report(query, at: now))), to: peer))
             case .batchClient(.cancel(let request), let framing):
                 cancelRequested(request, framing: framing, from: peer, at: now)
+            case .batchClient(.shutdown(let request), let framing):
+                shutdownRequested(request, framing: framing, from: peer, at: now)
             }
         } catch {
             rejectMalformed(frames, error: error, from: peer, at: now)

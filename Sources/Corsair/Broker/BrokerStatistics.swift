@@ -38,7 +38,7 @@ struct BrokerStatistics: Sendable, Hashable {
             badMessages += 1
         case .lateReply:
             lateReplies += 1
-        case .workerJoined, .workerLeft, .taskDispatched:
+        case .workerJoined, .workerLeft, .taskDispatched, .shutdownRequested:
             break
         }
     }

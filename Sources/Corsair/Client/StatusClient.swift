@@ -41,17 +41,22 @@ public struct StatusClient: Sendable {
 
     /// Cancels the tasks `request` names and says what became of each (see ``CancelRequest``).
     public func cancel(_ request: CancelRequest) async throws -> [CancelAnswer] {
-        try JSONDecoder().decode([CancelAnswer].self, from: Data(try await ask(.cancel(request))))
+        try JSONDecoder().decode([CancelAnswer].self, from: Data(try await ask(message: .cancel(request))))
+    }
+
+    /// The page of the worker named `id`, or `nil` when no connected worker has that name.
+    public func worker(_ id: String) async throws -> WorkerReport? {
+        try JSONDecoder().decode(WorkerReport?.self, from: Data(try await ask(.worker(id))))
     }
 
     /// Sends `query` and returns the REPORT's JSON.
     private func ask(_ query: BrokerQuery) async throws -> [UInt8] {
-        try await ask(.query(query))
+        try await ask(message: .query(query))
     }
 
-    /// Sends `message` (a QUERY or a CANCEL) and returns the REPORT's JSON. The socket lives on a short-lived thread
-    /// of its own, `status-io`, which creates, uses and closes it.
-    private func ask(_ message: ClientMessage) async throws -> [UInt8] {
+    /// Sends `message` (a QUERY, CANCEL or SHUTDOWN) and returns the REPORT's JSON. The socket lives on a
+    /// short-lived thread of its own, `status-io`, which creates, uses and closes it.
+    func ask(message: ClientMessage) async throws -> [UInt8] {
         let broker = broker
         let timeout = timeout
         let curve = curve

@@ -60,6 +60,9 @@ public enum BrokerToWorker: Sendable, Hashable {
     case disconnect
     /// Stop the attempt with this envelope: its task was cancelled (``AttemptCancel``).
     case cancel(envelope: [UInt8])
+    /// SHUTDOWN (``WorkerShutdown``): stop for good, finishing the tasks in flight or, with `handBack`, handing them
+    /// back now.
+    case shutdown(handBack: Bool)
 }
 
 /// A message the broker sends, before encoding.
@@ -79,6 +82,8 @@ public enum BrokerOutbound: Sendable, Hashable {
     case disconnect(Framing)
     /// Corsair's CANCEL (``AttemptCancel``), to a worker that offered `cancel=1`: stop the attempt with `envelope`.
     case cancel(Framing, envelope: [UInt8])
+    /// Corsair SHUTDOWN (``WorkerShutdown``), to a worker that offered `shutdown=1`.
+    case shutdown(Framing, handBack: Bool)
     /// MDP/Client PARTIAL or FINAL.
     case reply(Framing, ClientDialect, final: Bool, category: String, body: [[UInt8]])
     /// A Corsair batch client message.

@@ -28,7 +28,7 @@ extension BrokerReply {
             self = .report(body[body.startIndex])
         case .error:
             self = .error(body.first.map { String(decoding: $0, as: UTF8.self) } ?? "")
-        case .submit, .ping, .query, .attach, .more, .cancel, nil:
+        case .submit, .ping, .query, .attach, .more, .cancel, .shutdown, nil:
             throw ProtocolError(
                 frame: base + 1, of: count, "unexpected CRSC01 command \(hex(frames[base + 1][0])) from the broker")
         }

@@ -16,6 +16,8 @@ public enum ClientMessage: Sendable, Hashable {
     case query(BrokerQuery)
     /// Cancel these tasks; the broker answers REPORT with a ``CancelReport``.
     case cancel(CancelRequest)
+    /// Stop workers, and maybe the broker (`corsair shutdown`).
+    case shutdown(ShutdownRequest)
 }
 
 extension ClientMessage {
@@ -52,6 +54,9 @@ extension ClientMessage {
         case .cancel(let request):
             let json = (try? JSONEncoder().encode(request)).map(Array.init) ?? []
             return [[], ClientProtocol.header, [ClientProtocol.Command.cancel.rawValue], json]
+        case .shutdown(let request):
+            let json = (try? JSONEncoder().encode(request)).map(Array.init) ?? []
+            return [[], ClientProtocol.header, [ClientProtocol.Command.shutdown.rawValue], json]
         }
     }
 
@@ -71,11 +76,14 @@ extension ClientMessage {
         case .more: return try decodeMore(frames, base: base)
         case .cancel:
             return .cancel(try decodeJSON(CancelRequest.self, "CANCEL", as: "cancel request", frames, base: base))
+        case .shutdown:
+            return .shutdown(
+                try decodeJSON(ShutdownRequest.self, "SHUTDOWN", as: "shutdown request", frames, base: base))
         default:
             throw ProtocolError(
                 frame: base - 1, of: count,
-                "expected CRSC01 command SUBMIT 0x01, PING 0x02, QUERY 0x03, ATTACH 0x04, MORE 0x05 or "
-                    + "CANCEL 0x08, got \(hex(command))")
+                "expected CRSC01 command SUBMIT 0x01, PING 0x02, QUERY 0x03, ATTACH 0x04, MORE 0x05, CANCEL 0x08 "
+                    + "or SHUTDOWN 0x09, got \(hex(command))")
         }
         let session = try decodeSession(of: name, frames, base: base)
         guard count == base + 2 else {
@@ -85,7 +93,7 @@ extension ClientMessage {
         return .submit(session: session, tasks: try decodeTasks(frames[base + 1], frame: base + 1, of: count))
     }
 
-    /// Decodes the JSON frame, frame `base`, of the message `name` (QUERY, CANCEL), which holds a `what`.
+    /// Decodes the JSON frame, frame `base`, of the message `name` (QUERY, CANCEL, SHUTDOWN), which holds a `what`.
     private static func decodeJSON<Value: Decodable>(
         _ type: Value.Type,
         _ name: String,

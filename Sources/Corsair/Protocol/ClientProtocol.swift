@@ -30,6 +30,8 @@ public enum ClientProtocol {
         case more = 0x05
         /// Client to broker: a JSON ``CancelRequest``; the broker answers REPORT with a ``CancelReport``.
         case cancel = 0x08
+        /// Client to broker: a JSON ``ShutdownRequest``; the broker answers REPORT with a ``ShutdownReport``.
+        case shutdown = 0x09
         /// Broker to client: one frame of the ids it accepted (or already had).
         case accepted = 0x11
         /// Broker to client: id and reason frame pairs for tasks it refused.

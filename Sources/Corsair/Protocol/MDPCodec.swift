@@ -151,6 +151,9 @@ public enum MDPCodec {
             return framing.prefix + [MDP.workerHeader, [MDP.WorkerCommand.disconnect.rawValue]]
         case .cancel(let framing, let envelope):
             return framing.prefix + [MDP.workerHeader, [AttemptCancel.command], envelope]
+        case .shutdown(let framing, let handBack):
+            let mode = handBack ? WorkerShutdown.handBack : WorkerShutdown.finishTasks
+            return framing.prefix + [MDP.workerHeader, [WorkerShutdown.command], [mode]]
         case .reply(let framing, let dialect, let final, let category, let body):
             var frames = framing.prefix
             frames.append(MDP.clientHeader)
@@ -216,6 +219,12 @@ public enum MDPCodec {
             }
             return .cancel(envelope: frames[base + 2])
         }
+        if command == WorkerShutdown.command {
+            guard count == base + 3, frames[base + 2].count == 1, frames[base + 2][0] <= WorkerShutdown.handBack else {
+                throw ProtocolError(frame: nil, of: count, "SHUTDOWN needs one mode frame, 0 or 1")
+            }
+            return .shutdown(handBack: frames[base + 2][0] == WorkerShutdown.handBack)
+        }
         switch MDP.WorkerCommand(rawValue: command) {
         case .request:
             guard count >= base + 4, frames[base + 3].isEmpty else {
@@ -257,7 +266,7 @@ public enum MDPCodec {
         default:
             throw ProtocolError(
                 frame: base + 1, of: count,
-                "expected REQUEST, HEARTBEAT, DISCONNECT, TASKS or CANCEL from the broker, got \(hex(command))")
+                "expected REQUEST, HEARTBEAT, DISCONNECT, TASKS, CANCEL or SHUTDOWN from the broker, got \(hex(command))")
         }
     }
 }

@@ -32,6 +32,10 @@ public struct WorkerOffer: Sendable, Hashable {
     /// Whether the worker understands CANCEL (``AttemptCancel``), `cancel=1`. A broker sends it only then; being a
     /// broker-to-worker message, it needs no acknowledgement.
     public var cancels: Bool
+    /// The worker's software version, for its status page (`version=0.9.0`, at most 64 bytes).
+    public var version: String?
+    /// Whether the worker obeys SHUTDOWN (``WorkerShutdown``): it stops for good when the broker tells it to.
+    public var acceptsShutdown = false
 
     /// Creates an offer.
     public init(
@@ -65,6 +69,8 @@ public struct WorkerOffer: Sendable, Hashable {
         if let pid { text += "\npid=\(pid)" }
         if batching { text += "\nbatch=1" }
         if cancels { text += "\ncancel=1" }
+        if let version { text += "\nversion=\(version)" }
+        if acceptsShutdown { text += "\nshutdown=1" }
         return Array(text.utf8)
     }
 
@@ -81,6 +87,8 @@ public struct WorkerOffer: Sendable, Hashable {
         var pid: Int?
         var batching = false
         var cancels = false
+        var version: String?
+        var acceptsShutdown = false
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             guard let equals = line.firstIndex(of: "=") else {
                 throw fail("worker offer line '\(line.prefix(40))' is not key=value")
@@ -111,6 +119,10 @@ public struct WorkerOffer: Sendable, Hashable {
                 batching = value == "1"
             case "cancel":
                 cancels = value == "1"
+            case "version":
+                version = value.isEmpty || value.utf8.count > 64 ? nil : value
+            case "shutdown":
+                acceptsShutdown = value == "1"
             default:
                 continue
             }
@@ -121,6 +133,8 @@ public struct WorkerOffer: Sendable, Hashable {
         self.init(
             credit: credit, heartbeatInterval: heartbeat, name: name, host: host, pid: pid, batching: batching,
             cancels: cancels)
+        self.version = version
+        self.acceptsShutdown = acceptsShutdown
     }
 }
 

@@ -274,6 +274,10 @@ private struct WorkerIO {
             logger.info("request handed back while draining", metadata: metadata)
         case .resultDropped:
             logger.debug("result for an earlier connection dropped", metadata: metadata)
+        case .shutdownByBroker(let handBack):
+            logger.info(
+                "broker asked this worker to shut down",
+                metadata: metadata.merging(["shutdown.mode": "\(handBack ? "hand back" : "finish tasks")"]) { $1 })
         case .drained(let abandoned):
             logger.info("disconnected", metadata: metadata.merging(["tasks.abandoned": "\(abandoned)"]) { $1 })
         }

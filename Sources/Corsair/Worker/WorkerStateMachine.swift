@@ -117,9 +117,11 @@ public struct WorkerStateMachine: Sendable {
         inFlight.removeAll()
         dropPendingResults()
         lastReceivedAt = now
-        let offer = WorkerOffer(
+        var offer = WorkerOffer(
             credit: configuration.concurrency, heartbeatInterval: configuration.heartbeatInterval,
             name: configuration.name, host: configuration.host, pid: configuration.pid, batching: true, cancels: true)
+        offer.version = CorsairVersion.current
+        offer.acceptsShutdown = true
         return [
             send(MDPCodec.encodeFromWorker(.ready(category: configuration.category, offer: offer)), at: now),
             .event(.connecting(broker: configuration.broker, category: configuration.category)),
@@ -168,6 +170,8 @@ public struct WorkerStateMachine: Sendable {
             // A CANCEL for a task that already finished (its answer crossed the CANCEL) has nothing to stop.
             guard inFlight.contains(ByteKey(envelope)) else { return [] }
             return [.cancel(TaskTicket(generation: generation, envelope: envelope))]
+        case .shutdown(let handBack):
+            return shutdownReceived(handBack: handBack, frameCount: frames.count, at: now)
         case .request(let envelope, let body):
             return request(
                 envelope: envelope, body: body, bodyStart: frames.count - body.count, frameCount: frames.count, at: now)
@@ -360,6 +364,21 @@ public struct WorkerStateMachine: Sendable {
         }
     }
 
+    /// SHUTDOWN from the broker: drain (or with `handBack` stop now, handing the tasks back), then DISCONNECT and
+    /// stop for good, without reconnecting. Only a broker that accepted the extension may order it.
+    private mutating func shutdownReceived(
+        handBack: Bool,
+        frameCount: Int,
+        at now: ContinuousClock.Instant
+    ) -> [Action] {
+        guard isExtended else {
+            let error = ProtocolError(frame: nil, of: frameCount, "SHUTDOWN before the broker accepted corsair/1")
+            return [.event(.badMessage(error))]
+        }
+        let event = Action.event(.shutdownByBroker(handBack: handBack))
+        return [event] + (handBack ? stop(at: now) : drain(at: now))
+    }
+
     // MARK: - Helpers
 
     private mutating func finishDraining(at now: ContinuousClock.Instant) -> [Action] {
@@ -432,4 +451,7 @@ public enum WorkerEvent: Sendable, Hashable {
     case resultDropped
     /// Draining ended with DISCONNECT; `abandoned` tasks were still running (handed back, or requeued by the broker).
     case drained(abandoned: Int)
+    /// The broker sent SHUTDOWN (`corsair shutdown`): the connection drains, or with `handBack` hands its tasks back
+    /// now, then stops for good.
+    case shutdownByBroker(handBack: Bool)
 }

@@ -84,7 +84,7 @@ import Testing
                 message: "MORE carries only the session"),
             Malformed(
                 description: "an unknown command", frames: header + [[0x06], [7]], frame: 2,
-                message: "MORE 0x05 or CANCEL 0x08, got 0x06"),
+                message: "MORE 0x05, CANCEL 0x08 or SHUTDOWN 0x09, got 0x06"),
         ])
     func malformedClientMessages(_ malformed: Malformed) throws {
         let error = try #require(throws: ProtocolError.self) { try MDPCodec.decodeAtBroker(malformed.frames) }

@@ -51,8 +51,10 @@ import Testing
         var worker = machine()
         #expect(worker.tick(at: t0) == [.connect])
         let ready = try #require(sent(worker.connected(at: t0)).first)
-        let offer = WorkerOffer(
+        var offer = WorkerOffer(
             credit: 2, heartbeatInterval: .seconds(1), name: "w1", batching: true, cancels: true)
+        offer.version = CorsairVersion.current
+        offer.acceptsShutdown = true
         #expect(ready == MDPCodec.encodeFromWorker(.ready(category: "a", offer: offer)))
     }
 

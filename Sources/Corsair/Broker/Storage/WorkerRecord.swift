@@ -34,6 +34,12 @@ final class WorkerRecord {
     var isListed = false
     /// Whether the worker handed a task back because it is shutting down: it gets no more work.
     var isDraining = false
+    /// The worker's software version, when it said (``WorkerOffer/version``).
+    var version: String?
+    /// Whether the worker offered to obey SHUTDOWN (``WorkerOffer/acceptsShutdown``).
+    var acceptsShutdown = false
+    /// Whether the broker sent it SHUTDOWN: it gets no more work, and a stopping broker waits until it has left.
+    var isShuttingDown = false
     /// Whether the worker is still registered; entries of dropped workers in a queue's available list are skipped.
     var isConnected = true
     /// Tasks assigned to a batching worker during the current dispatch pass, sent as TASKS when the pass ends.
