@@ -86,4 +86,67 @@ struct CancelTests {
         #expect(started < submitted + 6000, "started \(started - submitted) ms after submission")
         #expect(UInt64(try #require(results["now"]?.started)) < submitted + 3000)
     }
+
+    /// Runs `corsair COMMAND ARGUMENTS…` against `endpoint` and expects exit status `status`.
+    @discardableResult
+    func corsair(
+        _ command: String, _ arguments: [String], at endpoint: String, status: Int32, input: String? = nil
+    ) throws -> ProcessHarness.Outcome {
+        let run = try harness.run(binary: "corsair", [command, "--broker", endpoint] + arguments, input: input)
+        #expect(run.status == status, "corsair \(command) \(arguments): \(run.output) \(run.errors)")
+        return run
+    }
+
+    @Test("a detached batch cancelled with --all: wait reports each task cancelled and exits 1, also after a restart")
+    func cancelDetached() throws {
+        defer { harness.shutdown() }
+        let journal = harness.path("parked.journal").path
+        let (broker, endpoint) = try harness.startBroker(["--journal", journal])
+        let detached = try corsair(
+            "submit", ["--detach", "--batch", "parked", "--category", "nobody", "-"], at: endpoint, status: 0,
+            input: "x1 x2 x3")
+        #expect(detached.output == "parked\n")
+        let cancel = try corsair("cancel", ["--batch", "parked", "--all"], at: endpoint, status: 0)
+        #expect(cancel.output.contains("3 of 3 cancelled"), "\(cancel.output)")
+
+        let waited = try corsair("wait", ["--json", "parked"], at: endpoint, status: 1)
+        let results = try ResultLine.parse(waited.output)
+        #expect(results.map(\.id).sorted() == ["x1", "x2", "x3"])
+        #expect(results.allSatisfy { $0.status == "cancelled" && $0.error == "cancelled while queued" })
+        #expect(try tasks(endpoint, state: "cancelled").count == 3)
+
+        broker.process.terminate()
+        #expect(broker.waitForExit() == 0, "\(broker.errors)")
+        try harness.startBroker(at: endpoint, ["--journal", journal])
+        let table = try corsair("wait", ["parked"], at: endpoint, status: 1)
+        #expect(table.output.contains("3 tasks: 0 succeeded, 0 failed, 3 cancelled, 0 unfinished"), "\(table.output)")
+    }
+
+    @Test("a batch streamed to a durable broker: its cancelled tasks are reported and submit exits 1")
+    func cancelStreamed() throws {
+        defer { harness.shutdown() }
+        let (_, endpoint) = try harness.startBroker()
+        let worker = try harness.startWorker(endpoint, category: "d", ["--echo"])
+        try harness.waitUntilServed("d", at: endpoint, by: worker)
+        let file = try harness.path("streamed.jsonl")
+        try [
+            #"{"id": "s1", "category": "nobody", "payload": "x"}"#,
+            #"{"id": "s2", "category": "d", "payload": "y", "delay": "60s"}"#,
+            #"{"id": "s3", "category": "d", "payload": "z"}"#,
+        ].joined(separator: "\n").write(to: file, atomically: true, encoding: .utf8)
+        let client = try harness.start(
+            binary: "corsair", ["submit", "--broker", endpoint, "--json", "--batch", "flow", file.path])
+        try harness.waitUntil("s1 is queued and s2 scheduled") {
+            try tasks(endpoint, state: "queued").map { $0["id"] as? String } == ["s1"]
+                && tasks(endpoint, state: "scheduled").map { $0["id"] as? String } == ["s2"]
+        }
+        let cancel = try corsair("cancel", ["--batch", "flow", "s1", "s2", "nope"], at: endpoint, status: 1)
+        #expect(cancel.output.contains("cancelled (was queued)"), "\(cancel.output)")
+        #expect(cancel.output.contains("cancelled (was scheduled)"), "\(cancel.output)")
+        #expect(cancel.output.contains("not found"), "\(cancel.output)")
+
+        #expect(client.waitForExit(timeout: .seconds(20)) == 1, "\(client.errors)")
+        let results = Dictionary(try ResultLine.parse(client.output).map { ($0.id, $0.status) }) { first, _ in first }
+        #expect(results == ["s1": "cancelled", "s2": "cancelled", "s3": "succeeded"])
+    }
 }

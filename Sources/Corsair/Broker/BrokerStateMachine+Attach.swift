@@ -107,7 +107,7 @@ extension BrokerStateMachine {
             let key = session.keys[index]
             index += 1
             attachment.replayed = key
-            if let task = tasks[TaskKey(rawValue: key)], task.state.isFinal {
+            if let task = tasks[TaskKey(rawValue: key)], task.state.isFinished {
                 let result = keyedResult(of: task)
                 bytes += result.result.output.count
                 page.append(result)
@@ -154,16 +154,11 @@ extension BrokerStateMachine {
     /// Whether the batch task with `key` has finished; a task the broker no longer holds has, since only finished
     /// tasks are forgotten.
     func hasFinished(_ key: UInt64) -> Bool {
-        tasks[TaskKey(rawValue: key)].map(\.state.isFinal) ?? true
+        tasks[TaskKey(rawValue: key)].map(\.state.isFinished) ?? true
     }
 
     /// The result of finished `task` with its key.
     private func keyedResult(of task: TaskRecord) -> KeyedResult {
         KeyedResult(key: task.key.rawValue, result: result(of: task))
     }
-}
-
-extension TaskState {
-    /// Whether a task in this state has finished for good: its result can be replayed and will not change.
-    var isFinal: Bool { self == .succeeded || self == .failed }
 }

@@ -42,7 +42,7 @@ extension BrokerStateMachine {
             timeout: accepted.timeoutMilliseconds.map { .milliseconds(Int($0)) }, maxAttempts: accepted.maxAttempts,
             body: .single(accepted.payload))
         _ = session.ids.insert(accepted.id, hash: TaskIDIndex.hash(accepted.id), key: key) { tasks[$0]?.id }
-        session.track(accepted.key, finished: journaled.state == .succeeded || journaled.state == .failed)
+        session.track(accepted.key, finished: TaskState(journaled.state).isFinished)
         task.attempts = journaled.attempts
         if journaled.worker != nil {
             task.workerName = journaled.worker

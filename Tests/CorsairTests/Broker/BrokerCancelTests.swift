@@ -123,6 +123,23 @@ import Testing
         #expect(broker.machine.state(ofTask: "a1", session: [7]) == "cancelled")
     }
 
+    @Test("an attached batch's cancelled tasks stream as cancelled and complete it; a later ATTACH replays them")
+    func attachedBatchCancelled() throws {
+        var broker = BrokerHarness()
+        let watcher = PeerID([0xa8])
+        broker.receive(ClientMessage.attach(session: [7], after: 0, options: .create).encoded, from: watcher)
+        broker.submit([task("a1"), task("a2")])
+        let live = broker.cancel(CancelRequest(batch: "07", all: true)).streams(to: watcher)
+        #expect(live.flatMap(\.results).map(\.result.outcome) == [.cancelled, .cancelled])
+        #expect(live.last?.progress == StreamProgress(cursor: 2, unfinished: 0, complete: true, more: false))
+        let later = PeerID([0xa9])
+        let replay = broker.receive(ClientMessage.attach(session: [7], after: 0, options: []).encoded, from: later)
+            .streams(to: later)
+        #expect(replay.flatMap(\.results).map(\.key) == [1, 2])
+        #expect(replay.flatMap(\.results).allSatisfy { $0.result.outcome == .cancelled })
+        #expect(replay.last?.progress == StreamProgress(cursor: 2, unfinished: 0, complete: true, more: false))
+    }
+
     @Test("the gateway's cancel answers directly and takes the same actions")
     func inProcess() throws {
         var broker = BrokerHarness()

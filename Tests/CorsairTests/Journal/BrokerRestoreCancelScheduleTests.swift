@@ -64,6 +64,7 @@ import Testing
             lastKey: 1, tasks: [Self.journaled(1, id: "gone", state: .cancelled, output: "cancelled while queued")])
         _ = broker.machine.restore(snapshot, at: broker.t0)
         #expect(broker.machine.state(ofTask: "gone", session: [7]) == "cancelled")
+        #expect(broker.machine.sessions[ByteKey([7])]?.unfinished == 0, "corsair wait finds the batch finished")
         #expect(broker.corsairWorker(w1, category: "a", credit: 1).requests.isEmpty)
         let resubmitted = broker.submit([task("gone", "a")])
         let result = try #require(resubmitted.results.first)
