@@ -1,7 +1,8 @@
 /// The dashboard's charts: tasks finished per second and queue depth per category over the last minutes
 /// (`/v1/history`), a progress bar per batch (`/v1/batches`), and a histogram of the last finished tasks' run times
 /// (`/v1/tasks`). Drawn as SVG by the page's own script, no library and nothing from outside the broker; every chart
-/// also writes the numbers it draws into `data-` attributes, which the browser test reads.
+/// also writes the numbers it draws into `data-` attributes, which the browser test reads. A batch with unfinished
+/// tasks gets the page's `cancelButton` (``Dashboard``), which sends `DELETE /v1/batches/{name}`.
 enum DashboardCharts {
     /// The charts' styles, inside the page's `<style>`.
     static let style = """
@@ -16,7 +17,8 @@ enum DashboardCharts {
         .batch { margin: .4rem 0; }
         .bar { display: flex; height: .9rem; background: #e6e9ed; border-radius: 4px; overflow: hidden; }
         .bar span.done { background: #16a34a; } .bar span.failed { background: #dc2626; }
-        .bar span.running { background: #2563eb; }
+        .bar span.running { background: #2563eb; } .bar span.cancelled { background: #9ca3af; }
+        .batch .cancel { float: right; }
         """
 
     /// The charts' section, after the summary tiles.
@@ -126,12 +128,18 @@ enum DashboardCharts {
             const row = document.createElement("div");
             row.className = "batch";
             Object.assign(row.dataset, { batch: b.name, total: b.total, succeeded: b.succeeded, failed: b.failed,
-              running: b.running, queued: b.queued });
+              cancelled: b.cancelled, running: b.running, queued: b.queued, scheduled: b.scheduled });
             const label = document.createElement("div");
-            label.textContent = b.name + ": " + b.succeeded + " done, " + b.failed + " failed, " + b.total + " total";
+            label.textContent = b.name + ": " + b.succeeded + " done, " + b.failed + " failed, " +
+              (b.cancelled ? b.cancelled + " cancelled, " : "") + b.total + " total";
+            if (b.scheduled + b.queued + b.running > 0) {
+              label.append(cancelButton("cancel batch", "/v1/batches/" + encodeURIComponent(b.name)));
+            }
             const bar = document.createElement("div");
             bar.className = "bar";
-            for (const [part, count] of [["done", b.succeeded], ["failed", b.failed], ["running", b.running]]) {
+            const parts = [["done", b.succeeded], ["failed", b.failed], ["cancelled", b.cancelled],
+              ["running", b.running]];
+            for (const [part, count] of parts) {
               const span = document.createElement("span");
               span.className = part;
               span.style.width = (b.total ? count / b.total * 100 : 0) + "%";

@@ -9,7 +9,7 @@ final class DashboardHistory: Sendable {
     struct Sample: Codable, Sendable, Hashable {
         /// When, in Unix milliseconds.
         var time: UInt64
-        /// Tasks that succeeded or failed for good since the broker started.
+        /// Tasks that succeeded, failed for good or were cancelled since the broker started.
         var finished: Int
         /// Tasks waiting for a worker, by category.
         var queued: [String: Int]
@@ -25,7 +25,7 @@ final class DashboardHistory: Sendable {
     /// Adds a sample of `status`, taken at `time` (Unix milliseconds), dropping the oldest past ``capacity``.
     func record(_ status: BrokerStatus, at time: UInt64) {
         let sample = Sample(
-            time: time, finished: status.succeeded + status.failed,
+            time: time, finished: status.succeeded + status.failed + (status.cancelled ?? 0),
             queued: Dictionary(status.categories.map { ($0.name, $0.queued) }) { $1 })
         samples.withLock { samples in
             samples.append(sample)

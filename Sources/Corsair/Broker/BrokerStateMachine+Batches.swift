@@ -13,8 +13,9 @@ extension BrokerStateMachine {
         return progress.sorted { $0.value.newest > $1.value.newest }.prefix(max(0, limit)).map { name, entry in
             let counts = entry.counts
             return BatchProgress(
-                name: name, total: TaskState.allCases.reduce(0) { $0 + counts[$1] }, queued: counts[.queued],
-                running: counts[.running], succeeded: counts[.succeeded], failed: counts[.failed])
+                name: name, total: TaskState.allCases.reduce(0) { $0 + counts[$1] }, scheduled: counts[.scheduled],
+                queued: counts[.queued], running: counts[.running], succeeded: counts[.succeeded],
+                failed: counts[.failed], cancelled: counts[.cancelled])
         }
     }
 }
