@@ -64,7 +64,7 @@ struct ShutdownCommand: AsyncParsableCommand {
 }
 
 /// `corsair shutdown --wait`: polls the broker until the workers told to stop have left, or, when the broker stops
-/// too, until it no longer answers.
+/// too, until it no longer answers (a plaintext probe times out, a CURVE one finds its handshake dropped).
 struct ShutdownWait {
     var client: StatusClient
     var report: ShutdownReport
@@ -77,7 +77,8 @@ struct ShutdownWait {
             let status: BrokerStatus
             do {
                 status = try await probe.status()
-            } catch is BrokerUnavailable where report.brokerStops {
+            } catch is any UnavailableError where report.brokerStops {
+                // Gone: no answer in time, or, under CURVE, a dropped handshake.
                 return
             }
             let left = status.workers.filter { worker in
