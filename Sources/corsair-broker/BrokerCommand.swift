@@ -181,8 +181,8 @@ struct BrokerCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        let logger = logging.bootstrap(label: "corsair.broker")
+    /// The state machine's settings, from the options.
+    private var configuration: BrokerConfiguration {
         var configuration = BrokerConfiguration()
         configuration.heartbeatInterval = heartbeat
         configuration.liveness = liveness
@@ -193,6 +193,12 @@ struct BrokerCommand: AsyncParsableCommand {
         configuration.maxMessageSize = maxMessageSize
         configuration.retainFinished = retainFinished
         configuration.journaled = journal != "none"
+        return configuration
+    }
+
+    func run() async throws {
+        let logger = logging.bootstrap(label: "corsair.broker")
+        let configuration = configuration
         var options = BrokerLoop.Options(
             endpoints: endpoints.isEmpty ? ["tcp://*:5555"] : endpoints, resultTTL: resultTTL)
         let endpointFile = endpointFile

@@ -260,20 +260,7 @@ public final class BrokerLoop: Sendable {
                 }
             }
             if poller.isReadable(routerItem) {
-                // Drain what is waiting, but let timers run at least every 10 000 messages.
-                var budget = 10_000
-                if driver.access == nil {
-                    while budget > 0, let frames = try router.receive(blocking: false) {
-                        budget -= 1
-                        driver.received(frames)
-                    }
-                } else {
-                    // Only a broker checking roles reads each message's User-Id.
-                    while budget > 0, let (frames, userID) = try router.receive(blocking: false, metadata: "User-Id") {
-                        budget -= 1
-                        driver.received(frames, userID: userID)
-                    }
-                }
+                try Self.drain(router, into: &driver)
             }
             driver.perform(driver.machine.tick(at: .now))
             try driver.commitJournal(at: .now)
@@ -283,6 +270,23 @@ public final class BrokerLoop: Sendable {
                 driver.flushOutbox(everything: true)
                 logger.info("broker stopping: every worker told to shut down has left", metadata: driver.summary)
                 return
+            }
+        }
+    }
+
+    /// Hands the messages waiting on `router` to `driver`, at most 10 000, so that timers run at least that often.
+    private static func drain(_ router: Socket, into driver: inout BrokerDriver) throws {
+        var budget = 10_000
+        if driver.access == nil {
+            while budget > 0, let frames = try router.receive(blocking: false) {
+                budget -= 1
+                driver.received(frames)
+            }
+        } else {
+            // Only a broker checking roles reads each message's User-Id.
+            while budget > 0, let (frames, userID) = try router.receive(blocking: false, metadata: "User-Id") {
+                budget -= 1
+                driver.received(frames, userID: userID)
             }
         }
     }

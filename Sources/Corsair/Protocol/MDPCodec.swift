@@ -207,23 +207,8 @@ public enum MDPCodec {
             throw ProtocolError(frame: base, of: count, "expected an MDPW02 header and a one-byte command")
         }
         let command = frames[base + 1][0]
-        if command == TaskBatch.tasksCommand {
-            guard count == base + 3 else {
-                throw ProtocolError(frame: nil, of: count, "TASKS needs exactly one frame after the command")
-            }
-            return .tasks(try TaskBatch.decodeTasks(frames[base + 2], frame: base + 2, of: count))
-        }
-        if command == AttemptCancel.command {
-            guard count == base + 3 else {
-                throw ProtocolError(frame: nil, of: count, "CANCEL needs exactly one envelope frame after the command")
-            }
-            return .cancel(envelope: frames[base + 2])
-        }
-        if command == WorkerShutdown.command {
-            guard count == base + 3, frames[base + 2].count == 1, frames[base + 2][0] <= WorkerShutdown.handBack else {
-                throw ProtocolError(frame: nil, of: count, "SHUTDOWN needs one mode frame, 0 or 1")
-            }
-            return .shutdown(handBack: frames[base + 2][0] == WorkerShutdown.handBack)
+        if let message = try decodeExtension(command, frames, base: base) {
+            return message
         }
         switch MDP.WorkerCommand(rawValue: command) {
         case .request:
@@ -266,7 +251,37 @@ public enum MDPCodec {
         default:
             throw ProtocolError(
                 frame: base + 1, of: count,
-                "expected REQUEST, HEARTBEAT, DISCONNECT, TASKS, CANCEL or SHUTDOWN from the broker, got \(hex(command))")
+                "expected REQUEST, HEARTBEAT, DISCONNECT, TASKS, CANCEL or SHUTDOWN from the broker, got "
+                    + hex(command))
+        }
+    }
+
+    /// Decodes Corsair's own broker-to-worker commands (TASKS, CANCEL, SHUTDOWN), or returns `nil` for any other
+    /// `command`.
+    private static func decodeExtension(
+        _ command: UInt8,
+        _ frames: [[UInt8]],
+        base: Int
+    ) throws(ProtocolError) -> BrokerToWorker? {
+        let count = frames.count
+        switch command {
+        case TaskBatch.tasksCommand:
+            guard count == base + 3 else {
+                throw ProtocolError(frame: nil, of: count, "TASKS needs exactly one frame after the command")
+            }
+            return .tasks(try TaskBatch.decodeTasks(frames[base + 2], frame: base + 2, of: count))
+        case AttemptCancel.command:
+            guard count == base + 3 else {
+                throw ProtocolError(frame: nil, of: count, "CANCEL needs exactly one envelope frame after the command")
+            }
+            return .cancel(envelope: frames[base + 2])
+        case WorkerShutdown.command:
+            guard count == base + 3, frames[base + 2].count == 1, frames[base + 2][0] <= WorkerShutdown.handBack else {
+                throw ProtocolError(frame: nil, of: count, "SHUTDOWN needs one mode frame, 0 or 1")
+            }
+            return .shutdown(handBack: frames[base + 2][0] == WorkerShutdown.handBack)
+        default:
+            return nil
         }
     }
 }

@@ -83,12 +83,7 @@ public struct WorkerOffer: Sendable, Hashable {
         var credit: Int?
         var heartbeat: Duration?
         var name: String?
-        var host: String?
-        var pid: Int?
-        var batching = false
-        var cancels = false
-        var version: String?
-        var acceptsShutdown = false
+        var optional: [(key: Substring, value: String)] = []
         for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
             guard let equals = line.firstIndex(of: "=") else {
                 throw fail("worker offer line '\(line.prefix(40))' is not key=value")
@@ -111,30 +106,31 @@ public struct WorkerOffer: Sendable, Hashable {
                     throw fail("worker offer name must be 1…255 bytes")
                 }
                 name = value
-            case "host":
-                host = value.isEmpty || value.utf8.count > 255 ? nil : value
-            case "pid":
-                pid = Int(value).flatMap { $0 > 0 ? $0 : nil }
-            case "batch":
-                batching = value == "1"
-            case "cancel":
-                cancels = value == "1"
-            case "version":
-                version = value.isEmpty || value.utf8.count > 64 ? nil : value
-            case "shutdown":
-                acceptsShutdown = value == "1"
             default:
-                continue
+                optional.append((key, value))
             }
         }
         guard let credit, let heartbeat, let name else {
             throw fail("worker offer lacks one of credit, heartbeat-ms, name")
         }
-        self.init(
-            credit: credit, heartbeatInterval: heartbeat, name: name, host: host, pid: pid, batching: batching,
-            cancels: cancels)
-        self.version = version
-        self.acceptsShutdown = acceptsShutdown
+        self.init(credit: credit, heartbeatInterval: heartbeat, name: name)
+        for (key, value) in optional {
+            take(key, value)
+        }
+    }
+
+    /// Takes the optional key `key` of an offer; a value out of range is dropped, and an unknown key skipped, so that
+    /// a newer worker can add keys.
+    private mutating func take(_ key: Substring, _ value: String) {
+        switch key {
+        case "host": host = value.isEmpty || value.utf8.count > 255 ? nil : value
+        case "pid": pid = Int(value).flatMap { $0 > 0 ? $0 : nil }
+        case "batch": batching = value == "1"
+        case "cancel": cancels = value == "1"
+        case "version": version = value.isEmpty || value.utf8.count > 64 ? nil : value
+        case "shutdown": acceptsShutdown = value == "1"
+        default: break
+        }
     }
 }
 
