@@ -11,9 +11,9 @@ struct WaitCommand: AsyncParsableCommand {
             Attaches to a batch by name, from any host: the name `corsair submit --detach` printed, or the one given \
             with `corsair submit --batch`. Results are printed as `corsair submit` prints them (a table at the end, \
             or JSON lines as they come with --json), each once, also when the broker restarts meanwhile on its \
-            journal. It returns when every task of the batch has finished, and exits 1 when some failed or were cancelled \
-            (`corsair cancel`). Without a journal (--journal none) the \
-            broker keeps only the last --retain-finished results, and a batch is lost when it restarts.
+            journal. It returns when every task of the batch has finished, and exits 1 when some failed or were \
+            cancelled (`corsair cancel`). Without a journal (--journal none) the broker keeps only the last \
+            --retain-finished results, and a batch is lost when it restarts.
 
             \(ExitStatus.helpText)
             """)
