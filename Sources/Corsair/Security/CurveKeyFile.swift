@@ -97,18 +97,22 @@ public enum CurveKeyFile {
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
+            // `=` is a Z85 digit, so a bare key is recognised before a line is read as `name = value`.
+            if line.count == 40, let key = Z85.decode(line) {
+                entries.bare = key
+                continue
+            }
             guard let equals = line.firstIndex(of: "=") else {
-                if line.count == 40, let key = Z85.decode(line) {
-                    entries.bare = key
-                } else {
-                    others += 1
-                }
+                others += 1
                 continue
             }
             let name = line[..<equals].trimmingCharacters(in: .whitespaces)
             let value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
                 .trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
-            guard name == "public-key" || name == "secret-key" else { continue }
+            guard name == "public-key" || name == "secret-key" else {
+                others += 1
+                continue
+            }
             let key = try decode(value, entry: name, line: index + 1, path: path)
             if name == "public-key" { entries.publicKey = key } else { entries.secretKey = key }
         }

@@ -32,12 +32,17 @@ import ZeroMQ
         #expect(throws: KeyFileError.self) { try CurveKeyFile.write(pair, name: "alice", directory: directory) }
     }
 
-    @Test("reads a file that holds one bare Z85 key")
+    @Test("reads a file that holds one bare Z85 key, also one holding `=`, itself a Z85 digit")
     func bareKey() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pair = try CurveKeyPair.generate()
-        let path = try write((Z85.encode(pair.publicKey) ?? "") + "\n", to: "bare.pub")
-        #expect(try CurveKeyFile.readPublicKey(at: path) == pair.publicKey)
+        let withEquals: [UInt8] = [0, 0, 0, 68] + Array(pair.publicKey.dropFirst(4))
+        let encoded = try #require(Z85.encode(withEquals))
+        #expect(encoded.hasPrefix("0000="))
+        for key in [pair.publicKey, withEquals] {
+            let path = try write((Z85.encode(key) ?? "") + "\n", to: "bare.pub")
+            #expect(try CurveKeyFile.readPublicKey(at: path) == key)
+        }
     }
 
     @Test(
