@@ -32,6 +32,9 @@ struct WaitCommand: AsyncParsableCommand {
     @Option(help: "Give up (exit 69) when the broker has not answered in this time.")
     var connectTimeout: Duration = .seconds(5)
 
+    @OptionGroup(title: "Security")
+    var security: CurveClientOptions
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -48,6 +51,7 @@ struct WaitCommand: AsyncParsableCommand {
         options.timeout = timeout
         let sink = ReportSink(BatchReport(tasks: nil, json: json))
         try await ExitStatus.run(reporting: { printError("corsair: \($0)") }) {
+            options.curve = try security.load()
             defer { sink.finish() }
             try await SessionClient(options: options, logger: logger).run(nil) { sink.record($0) }
         }
