@@ -33,7 +33,7 @@ public enum ExitStatus {
           64  usage error
           65  bad input data (batch file, JSON lines, a submission the broker refused, a bad key file)
           69  broker unavailable, an endpoint could not be bound, or the CURVE handshake failed (a plaintext
-              peer of a CURVE broker, a wrong --curve-server-key)
+              client of a CURVE broker, a wrong --curve-server-key)
           70  internal error
           73  the broker's journal cannot be created, or another broker holds it
           74  the broker's journal is corrupt or cannot be read or written
