@@ -22,6 +22,8 @@ public enum ExitStatus {
     public static let ioError = ExitCode(74)
     /// A temporary failure, worth retrying later: the broker's journal is full (EX_TEMPFAIL).
     public static let temporaryFailure = ExitCode(75)
+    /// The broker was reached but refused this key: not in its allow lists, or not in this role (EX_NOPERM).
+    public static let noPermission = ExitCode(77)
 
     /// The table for `--help` discussions and the README.
     public static let helpText = """
@@ -31,11 +33,13 @@ public enum ExitStatus {
               corsair wait); some id was not found (corsair cancel); no such worker (corsair workers ID)
           64  usage error
           65  bad input data (batch file, JSON lines, a submission the broker refused, a bad key file)
-          69  broker unavailable, an endpoint could not be bound, or the CURVE handshake failed
+          69  broker unavailable, an endpoint could not be bound, or the CURVE handshake failed (a plaintext
+              client of a CURVE broker, a wrong --curve-server-key)
           70  internal error
           73  the broker's journal cannot be created, or another broker holds it
           74  the broker's journal is corrupt or cannot be read or written
           75  temporary failure: the broker refused tasks because its journal is full (journal_full)
+          77  the broker refused this client's CURVE key: in neither allow directory, or a worker's key
         """
 }
 
@@ -45,6 +49,10 @@ extension ExitStatus {
         switch error {
         case let code as ExitCode:
             code
+        case is AccessRefused:
+            noPermission
+        case let failure as HandshakeFailure where failure.keyRefused:
+            noPermission
         case is any UnavailableError:
             unavailable
         case let error as ZeroMQError:

@@ -141,6 +141,7 @@ struct SubmitCommand: AsyncParsableCommand {
         options.window = window
         options.acknowledgementTimeout = connectTimeout
         options.timeout = timeout
+        options.curve = try security.load()
         let sink = ReportSink(BatchReport(tasks: nil, json: json))
         defer {
             if mode != .detach {
@@ -168,7 +169,9 @@ struct SubmitCommand: AsyncParsableCommand {
 
     /// Whether the broker journals what it accepts, so a streamed batch need not be held to be resubmitted.
     private func brokerIsDurable() async throws -> Bool {
-        try await StatusClient(broker: broker, timeout: connectTimeout).flags()?.contains(.durable) == true
+        var client = StatusClient(broker: broker, timeout: connectTimeout)
+        client.curve = try security.load()
+        return try await client.flags()?.contains(.durable) == true
     }
 
     /// Whether the batch is a JSON lines file, which can be read a line at a time; standard input and plain batches

@@ -36,6 +36,9 @@ struct WaitCommand: AsyncParsableCommand {
     @OptionGroup(title: "Discovery")
     var discovery: DiscoveryOptions
 
+    @OptionGroup(title: "Security")
+    var security: CurveClientOptions
+
     @OptionGroup(title: "Logging")
     var logging: LoggingOptions
 
@@ -55,6 +58,7 @@ struct WaitCommand: AsyncParsableCommand {
         options.timeout = timeout
         let sink = ReportSink(BatchReport(tasks: nil, json: json))
         try await ExitStatus.run(reporting: { printError("corsair: \($0)") }) {
+            options.curve = try security.load()
             defer { sink.finish() }
             try await SessionClient(options: options, logger: logger).run(nil) { sink.record($0) }
         }

@@ -22,7 +22,7 @@ struct ControlRoleTests {
             binary: "corsair", [command, "--broker", endpoint] + arguments + cluster.clientFlags(key))
     }
 
-    @Test("a worker key cannot cancel or shut down (69, the broker says why, nothing changes); a client key can")
+    @Test("a worker key cannot cancel or shut down (77, the broker says why, nothing changes); a client key can")
     func workerKeyCannotControl() throws {
         defer { harness.shutdown() }
         try cluster.keygen("worker", allowedIn: cluster.workersDirectory)
@@ -43,7 +43,7 @@ struct ControlRoleTests {
 
         for (command, arguments) in [("cancel", ["--batch", "held", "--all"]), ("shutdown", [])] {
             let refused = try corsair(command, arguments, at: endpoint, key: "worker")
-            #expect(refused.status == 69, "corsair \(command): \(refused.output)")
+            #expect(refused.status == 77, "corsair \(command): \(refused.output)")
             #expect(refused.errors.contains("not allowed as a client"), "corsair \(command): \(refused.errors)")
         }
         let queued = try corsair("tasks", ["--state", "queued", "--json"], at: endpoint, key: "client")

@@ -13,7 +13,7 @@ struct CurveTests {
         cluster = try CurveCluster(harness: harness)
     }
 
-    @Test("an allowed worker serves; unknown, plaintext and client-key workers get no task and are counted")
+    @Test("an allowed worker serves, listed with its key name; unknown, plaintext, client-key workers are refused")
     func onlyAllowedWorkersServe() async throws {
         defer { harness.shutdown() }
         try cluster.keygen("good", allowedIn: cluster.workersDirectory)
@@ -41,6 +41,12 @@ struct CurveTests {
         #expect(workers.count == 20)
         #expect(Set(workers) == ["good"])
         #expect(try cluster.workers(at: endpoint, client: "submitter").map(\.key) == ["good"])
+
+        let workersURL = try #require(URL(string: "http://127.0.0.1:\(port)/v1/workers"))
+        try await HTTP.waitUntil("/v1/workers lists the worker with its key name") {
+            let (_, listed) = try await HTTP.request(workersURL)
+            return (listed as? [[String: Any]])?.map { $0["key"] as? String } == ["good"]
+        }
 
         let metricsURL = try #require(URL(string: "http://127.0.0.1:\(port)/metrics"))
         try await HTTP.waitUntil("the refusals are counted") {
@@ -79,22 +85,23 @@ struct CurveTests {
         #expect(wrongServer.errors.contains("not the broker's public key"), "\(wrongServer.errors)")
         let workerKey = try harness.run(
             binary: "corsair", ["submit", "-", "--broker", endpoint] + cluster.clientFlags("worker"), input: "a1")
-        #expect(workerKey.status != 0)
+        #expect(workerKey.status == 77, "\(workerKey.errors)")
         #expect(workerKey.errors.contains("not allowed as a client"), "\(workerKey.errors)")
         let allowed = try harness.run(
             binary: "corsair", ["status", "--broker", endpoint] + cluster.clientFlags("client"))
         #expect(allowed.status == 0, "\(allowed.errors)")
     }
 
-    @Test("removing a worker's key and sending SIGHUP disconnects it and keeps it out when it reconnects")
+    @Test("removing a worker's key and sending SIGHUP disconnects it and keeps it out when it reconnects or restarts")
     func reloadRevokes() throws {
         defer { harness.shutdown() }
         try cluster.keygen("stays", allowedIn: cluster.workersDirectory)
         try cluster.keygen("goes", allowedIn: cluster.workersDirectory)
         try cluster.keygen("client", allowedIn: cluster.clientsDirectory)
         let (broker, endpoint) = try cluster.startBroker()
+        var workers: [String: ProcessHarness.Child] = [:]
         for name in ["stays", "goes"] {
-            try harness.start(
+            workers[name] = try harness.start(
                 binary: "corsair-worker",
                 ["--broker", endpoint, "--category", "a", "--echo", "--id", name] + cluster.clientFlags(name))
         }
@@ -102,14 +109,37 @@ struct CurveTests {
         try FileManager.default.removeItem(at: cluster.workersDirectory.appendingPathComponent("goes.pub"))
         broker.send(SIGHUP)
         try cluster.waitForWorkers(["stays"], at: endpoint, client: "client")
+        let goes = try #require(workers["goes"])
         try harness.waitUntil("the reconnecting worker is refused at the handshake") {
-            broker.errors.contains("reason=unknown_key")
+            broker.errors.contains("reason=unknown_key") && goes.errors.contains("the broker refused this key")
         }
+
+        // Killed and started again with the same key and id, it stays out too.
+        goes.send(SIGKILL)
+        _ = goes.waitForExit(timeout: .seconds(5))
+        let restarted = try harness.start(
+            binary: "corsair-worker",
+            ["--broker", endpoint, "--category", "a", "--echo", "--id", "goes"] + cluster.clientFlags("goes"))
+        try harness.waitUntil("the restarted worker is refused at the handshake") {
+            restarted.errors.contains("the broker refused this key")
+        }
+        let submitted = try harness.run(
+            binary: "corsair", ["submit", "-", "--broker", endpoint, "--json"] + cluster.clientFlags("client"),
+            input: (1...10).map { "a\($0)" }.joined(separator: " "))
+        #expect(submitted.status == 0, "\(submitted.errors)")
+        let servedBy = submitted.output.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["worker"] as? String
+        }
+        #expect(servedBy == Array(repeating: "stays", count: 10))
         #expect(try cluster.workers(at: endpoint, client: "client").map(\.id) == ["stays"])
+        #expect(restarted.process.isRunning)
+        // The worker whose key remains was never disconnected: it connected once.
+        let stays = try #require(workers["stays"])
+        #expect(stays.errors.components(separatedBy: "connecting to broker").count == 2, "\(stays.errors)")
         #expect(broker.errors.contains("allowed keys reloaded"))
     }
 
-    @Test("bad key files exit 65 naming the file; keygen never overwrites")
+    @Test("bad key files exit 65 naming the file, in the broker, a worker and the clients; keygen never overwrites")
     func badKeyFiles() throws {
         defer { harness.shutdown() }
         let open = cluster.keys.appendingPathComponent("open.key")
@@ -131,6 +161,22 @@ struct CurveTests {
         for (arguments, file) in cases {
             let outcome = try harness.run(binary: "corsair-broker", ["--bind", "tcp://127.0.0.1:*"] + arguments)
             #expect(outcome.status == 65, "\(arguments): \(outcome.errors)")
+            #expect(outcome.errors.contains(file), "\(outcome.errors)")
+        }
+        // The same files given to a worker and to the client commands.
+        let peers: [(binary: String, arguments: [String], file: String)] = [
+            ("corsair-worker", ["--category", "a", "--echo", "--curve-key", open.path], open.path),
+            ("corsair-worker", ["--category", "a", "--echo", "--curve-key", short.path], short.path),
+            ("corsair", ["status", "--curve-key", short.path], short.path),
+            ("corsair", ["wait", "b1", "--curve-key", open.path], open.path),
+            ("corsair", ["submit", "-", "--curve-key", cluster.file("broker.key")], garbage.path),
+        ]
+        for (binary, arguments, file) in peers {
+            let serverKey = file == garbage.path ? garbage.path : cluster.file("broker.pub")
+            let outcome = try harness.run(
+                binary: binary, arguments + ["--broker", "tcp://127.0.0.1:1", "--curve-server-key", serverKey],
+                input: "a1")
+            #expect(outcome.status == 65, "\(binary) \(arguments): \(outcome.errors)")
             #expect(outcome.errors.contains(file), "\(outcome.errors)")
         }
         let again = try harness.run(binary: "corsair", ["keygen", "broker", "--dir", cluster.keys.path])

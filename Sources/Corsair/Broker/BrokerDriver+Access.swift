@@ -4,12 +4,12 @@ extension BrokerDriver {
     /// Hands a message from the ROUTER to the state machine once ``AccessGuard`` has admitted it; `userID` is the
     /// connection's `User-Id` from the ZAP handler. On the broker I/O thread, under CURVE with allow lists only.
     mutating func received(_ frames: consuming [[UInt8]], userID: String?) {
-        guard let access, frames.count >= 2 else {
+        guard frames.count >= 2, let verdict = access?.check(frames, from: 1, userID: userID) else {
             received(frames)
             return
         }
         let peer = PeerID(frames[0])
-        switch access.check(frames, from: 1, userID: userID) {
+        switch verdict {
         case .admit(let identity):
             let header = frames[1].isEmpty ? 2 : 1
             let isWorker = header < frames.count && frames[header] == MDP.workerHeader

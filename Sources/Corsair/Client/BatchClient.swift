@@ -128,19 +128,19 @@ public final class BatchClient: Sendable {
     ) throws {
         var exchange = Exchange(tasks: tasks, options: options, logger: logger)
         // Replaced when the broker goes silent (Lazy Pirate).
-        var (socket, watch) = try exchange.connect(sockets)
+        var socket = try exchange.connect(sockets)
         try exchange.submitPending(on: socket)
         let poller = Poller()
         while !exchange.pending.isEmpty {
             poller.removeAll()
             let socketItem = poller.add(socket)
             let cancelItem = poller.add(fileDescriptor: cancelled.fileDescriptor)
-            let watchItem = poller.add(watch.socket)
+            let watchItem = exchange.watch.map { poller.add($0.socket) }
             try poller.poll(timeout: exchange.nextDeadline - .now)
             if poller.isReadable(cancelItem) {
                 return
             }
-            if poller.isReadable(watchItem), let failure = try watch.failure() {
+            if let watchItem, poller.isReadable(watchItem), let failure = try exchange.watch?.failure() {
                 throw failure
             }
             if poller.isReadable(socketItem) {
@@ -154,8 +154,8 @@ public final class BatchClient: Sendable {
                     "broker silent, reconnecting and resubmitting unfinished tasks",
                     metadata: ["broker": "\(options.broker)", "tasks": "\(exchange.pending.count)"])
                 sockets.close(socket)
-                watch.close(sockets)
-                (socket, watch) = try exchange.connect(sockets)
+                exchange.watch?.close(sockets)
+                socket = try exchange.connect(sockets)
                 try exchange.submitPending(on: socket)
             } else if exchange.pingIsDue(at: .now) {
                 try exchange.ping(on: socket)
@@ -177,6 +177,8 @@ private struct Exchange {
     var hasContact = false
     var lastHeard = ContinuousClock.now
     var lastSent = ContinuousClock.now
+    /// Watches the current socket's handshakes; replaced with it.
+    var watch: HandshakeWatch?
 
     init(tasks: [TaskSpec], options: BatchClient.Options, logger: Logger) {
         self.tasks = tasks
@@ -214,10 +216,9 @@ private struct Exchange {
         }
     }
 
-    /// A new DEALER connected to the broker, with a watch on its handshakes.
-    mutating func connect(_ sockets: ThreadSockets) throws -> (Socket, HandshakeWatch) {
+    /// A new DEALER connected to the broker, with a new ``watch`` on its handshakes.
+    mutating func connect(_ sockets: ThreadSockets) throws -> Socket {
         let socket = try sockets.open(.dealer, .dealer(curve: options.curve))
-        let watch: HandshakeWatch
         do {
             watch = try HandshakeWatch(socket, broker: options.broker, curve: options.curve, sockets: sockets)
             try socket.connect(options.broker)
@@ -226,7 +227,18 @@ private struct Exchange {
             throw error
         }
         lastHeard = .now
-        return (socket, watch)
+        return socket
+    }
+
+    /// Sends `message`, never blocking on a connection the broker refused
+    /// (``HandshakeWatch/send(_:on:timeout:)``).
+    mutating func send(_ message: Multipart, on socket: Socket) throws {
+        guard var current = watch else {
+            try socket.send(message)
+            return
+        }
+        defer { watch = current }
+        try current.send(message, on: socket, timeout: options.acknowledgementTimeout)
     }
 
     /// Sends every unfinished task again, in batch order; the broker acknowledges known ids without queueing them.
@@ -237,7 +249,7 @@ private struct Exchange {
         for task in unfinished {
             let size = task.payload.count + task.id.utf8.count + task.category.utf8.count
             if !chunk.isEmpty, chunk.count == options.chunkSize || chunkBytes + size > options.chunkBytes {
-                try socket.send(ClientMessage.submit(session: options.session, tasks: chunk).encoded)
+                try send(ClientMessage.submit(session: options.session, tasks: chunk).encoded, on: socket)
                 chunk.removeAll(keepingCapacity: true)
                 chunkBytes = 0
             }
@@ -245,7 +257,7 @@ private struct Exchange {
             chunkBytes += size
         }
         if !chunk.isEmpty {
-            try socket.send(ClientMessage.submit(session: options.session, tasks: chunk).encoded)
+            try send(ClientMessage.submit(session: options.session, tasks: chunk).encoded, on: socket)
         }
         unacknowledged.formUnion(unfinished.map(\.id))
         acknowledgementDeadline = .now + options.acknowledgementTimeout
@@ -254,7 +266,7 @@ private struct Exchange {
     }
 
     mutating func ping(on socket: Socket) throws {
-        try socket.send(ClientMessage.ping(session: options.session).encoded)
+        try send(ClientMessage.ping(session: options.session).encoded, on: socket)
         lastSent = .now
     }
 
@@ -302,6 +314,7 @@ private struct Exchange {
         case .report, .attached, .stream:
             logger.debug("unexpected REPORT, ATTACHED or STREAM from broker dropped")
         case .error(let message):
+            if let refused = AccessRefused(brokerError: message, broker: options.broker) { throw refused }
             throw BatchClient.Failure.brokerError(message)
         }
         if unacknowledged.isEmpty {

@@ -46,6 +46,8 @@ public final class SessionClient: Sendable {
         public var heartbeatInterval: Duration = .seconds(1)
         /// Ping intervals of broker silence after which the client reconnects.
         public var liveness = 3
+        /// The broker's public key and this client's key pair, when the broker speaks CURVE.
+        public var curve: CurveClientKeys?
 
         /// Creates options.
         public init(broker: String, session: [UInt8], mode: Mode) {
@@ -83,7 +85,8 @@ public final class SessionClient: Sendable {
     ///   - source: the tasks to submit; `nil` for ``Mode/wait``.
     ///   - onEvent: called on the client thread for each event; the client reads nothing while it runs, so a slow
     ///     caller slows the batch instead of queueing results in memory. What it throws ends the run.
-    /// - Throws: ``BrokerUnavailable``, ``BatchClient/Failure``, or what `onEvent` threw.
+    /// - Throws: ``BrokerUnavailable``, ``HandshakeFailure``, ``AccessRefused``, ``BatchClient/Failure``, or what
+    ///   `onEvent` threw.
     public func run(
         _ source: sending (any TaskSource)?,
         onEvent: @escaping @Sendable (Event) throws -> Void

@@ -27,6 +27,8 @@ struct SessionExchange {
     private var hasContact = false
     private var lastHeard = ContinuousClock.now
     private var lastSent = ContinuousClock.now
+    /// Watches the current socket's handshakes; replaced with it.
+    private var watch: HandshakeWatch?
 
     init(
         options: SessionClient.Options,
@@ -59,9 +61,13 @@ struct SessionExchange {
             poller.removeAll()
             let socketItem = poller.add(socket)
             let cancelItem = poller.add(fileDescriptor: cancelled.fileDescriptor)
+            let watchItem = watch.map { poller.add($0.socket) }
             try poller.poll(timeout: nextDeadline - .now)
             if poller.isReadable(cancelItem) {
                 return
+            }
+            if let watchItem, poller.isReadable(watchItem), let failure = try watch?.failure() {
+                throw failure
             }
             if poller.isReadable(socketItem) {
                 while !isDone, let frames = try socket.receive(blocking: false) {
@@ -75,6 +81,7 @@ struct SessionExchange {
                     "broker silent, reconnecting",
                     metadata: ["broker": "\(options.broker)", "cursor": "\(cursor.cursor)"])
                 sockets.close(socket)
+                watch?.close(sockets)
                 socket = try connect(sockets)
                 try start(on: socket)
             } else if hasContact && ContinuousClock.now - lastSent >= options.heartbeatInterval {
@@ -100,9 +107,11 @@ struct SessionExchange {
         }
     }
 
+    /// A new DEALER connected to the broker, with a new ``watch`` on its handshakes.
     private mutating func connect(_ sockets: ThreadSockets) throws -> Socket {
-        let socket = try sockets.open(.dealer, .dealer)
+        let socket = try sockets.open(.dealer, .dealer(curve: options.curve))
         do {
+            watch = try HandshakeWatch(socket, broker: options.broker, curve: options.curve, sockets: sockets)
             try socket.connect(options.broker)
         } catch {
             sockets.close(socket)
@@ -177,8 +186,13 @@ struct SessionExchange {
     }
 
     private mutating func send(_ message: ClientMessage, on socket: Socket) throws {
-        try socket.send(message.encoded)
-        lastSent = .now
+        defer { lastSent = .now }
+        guard var current = watch else {
+            try socket.send(message.encoded)
+            return
+        }
+        defer { watch = current }
+        try current.send(message.encoded, on: socket, timeout: options.acknowledgementTimeout)
     }
 }
 
@@ -230,6 +244,7 @@ extension SessionExchange {
         case .report:
             break
         case .error(let message):
+            if let refused = AccessRefused(brokerError: message, broker: options.broker) { throw refused }
             let unsupported = awaitingAttach ? " (a broker older than ATTACH?)" : ""
             throw BatchClient.Failure.brokerError(message + unsupported)
         }

@@ -75,7 +75,7 @@ public struct StatusClient: Sendable {
         let socket = try sockets.open(.dealer, .dealer(curve: curve))
         var watch = try HandshakeWatch(socket, broker: broker, curve: curve, sockets: sockets)
         try socket.connect(broker)
-        try socket.send(message.encoded)
+        try watch.send(message.encoded, on: socket, timeout: timeout)
         let poller = Poller()
         poller.add(socket)
         poller.add(watch.socket)
@@ -92,6 +92,7 @@ public struct StatusClient: Sendable {
             case .report(let json):
                 return json
             case .error(let message):
+                if let refused = AccessRefused(brokerError: message, broker: broker) { throw refused }
                 throw Failure.unexpectedReply(message)
             case let other:
                 throw Failure.unexpectedReply("\(other)")

@@ -49,6 +49,25 @@ package struct HandshakeWatch {
         return failure
     }
 
+    /// Sends `message` on the watched `socket`. A DEALER whose handshake the broker refused has no connection left
+    /// to queue a message on, so a blocking send would wait forever; this one never blocks. While the socket takes
+    /// nothing it reads the watch: a refused handshake is thrown as its ``HandshakeFailure``, a socket that still
+    /// takes nothing after `timeout` (a broker that stopped reading) as ``BrokerUnavailable``.
+    package mutating func send(_ message: Multipart, on socket: Socket, timeout: Duration) throws {
+        let deadline = ContinuousClock.now + timeout
+        let poller = Poller()
+        poller.add(self.socket)
+        while try !socket.send(message, blocking: false) {
+            if let failure = try failure() {
+                throw failure
+            }
+            guard ContinuousClock.now < deadline else {
+                throw BrokerUnavailable(broker: broker, waited: timeout)
+            }
+            _ = try poller.poll(timeout: min(deadline - .now, .milliseconds(10)))
+        }
+    }
+
     /// Closes the monitor's socket.
     package func close(_ sockets: ThreadSockets) {
         sockets.close(socket)

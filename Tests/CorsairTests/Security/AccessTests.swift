@@ -58,7 +58,7 @@ import ZeroMQ
 
     @Test("refuses READY from a client key with DISCONNECT, and admits it from a worker key")
     func readyNeedsWorkerRole() {
-        let guardian = AccessGuard(access: access)
+        var guardian = AccessGuard(access: access)
         let ready: [[UInt8]] = [[0x01], [], MDP.workerHeader, [MDP.WorkerCommand.ready.rawValue], Array("a".utf8)]
         guard
             case .refuse(.notWorker, _, .disconnect(.delimited)?) = guardian.check(
@@ -74,9 +74,26 @@ import ZeroMQ
         #expect(identity?.name == "w1")
     }
 
+    @Test("a new list applies to connections already checked: a removed worker key's next READY is refused")
+    func reloadAppliesToKnownConnections() throws {
+        var guardian = AccessGuard(access: access)
+        let ready: [[UInt8]] = [[0x01], MDP.workerHeader, [MDP.WorkerCommand.ready.rawValue], Array("a".utf8)]
+        let workerID = userID(worker, name: "w1")
+        guard case .admit = guardian.check(ready, from: 1, userID: workerID) else {
+            Issue.record("a worker key's READY was refused")
+            return
+        }
+        guardian.access = try AccessList.load(workers: nil, clients: nil)
+        guard case .refuse(.notWorker, let identity, _) = guardian.check(ready, from: 1, userID: workerID) else {
+            Issue.record("a removed worker key's READY was admitted")
+            return
+        }
+        #expect(identity?.name == "w1")
+    }
+
     @Test("refuses a submission from a worker key with an error reply, and admits it from a client key")
-    func submitNeedsClientRole() {
-        let guardian = AccessGuard(access: access)
+    func submitNeedsClientRole() throws {
+        var guardian = AccessGuard(access: access)
         let submit: [[UInt8]] = [[0x01], ClientProtocol.header, [0x01], [1, 2, 3]]
         guard
             case .refuse(.notClient, _, .batch(.rfc18, .error(let text))?) = guardian.check(
@@ -86,6 +103,9 @@ import ZeroMQ
             return
         }
         #expect(text.contains("not allowed as a client"))
+        let refused = try #require(AccessRefused(brokerError: text, broker: "tcp://b:1"))
+        #expect(refused.reason.hasPrefix("key 'w1'"))
+        #expect(AccessRefused(brokerError: "bad SUBMIT", broker: "tcp://b:1") == nil)
         guard case .admit = guardian.check(submit, from: 1, userID: userID(client, name: "c1")) else {
             Issue.record("a client key's submission was refused")
             return
