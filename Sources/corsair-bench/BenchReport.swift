@@ -73,6 +73,11 @@ struct BenchReport {
             lines.append(
                 "ratio journal/in-memory tasks per second: \(journalRatio(journal).formatted(digits: 2)); "
                     + "one fsync on the journal's disk: \(Int(journal.fsyncMicroseconds)) µs (median)")
+            let budget = p50Budget(journal)
+            lines.append(
+                "latency p50: journal \(Int(spread(corsair) { $0.latency(50) }.median)) µs, in-memory "
+                    + "\(Int(spread(journal.inMemory) { $0.latency(50) }.median)) µs + two fsyncs = \(Int(budget)) µs "
+                    + "budget: \(spread(corsair) { $0.latency(50) }.median <= budget ? "within" : "over")")
         }
         if !curve.isEmpty {
             lines.append(
@@ -85,6 +90,11 @@ struct BenchReport {
                 + "p99: \(latencyRatio(99).formatted(digits: 2))")
         lines.append("(the baseline's 'broker' is the proxy process)")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The journal's latency target for its p50: the in-memory side's p50 plus two fsyncs on the journal's disk.
+    private func p50Budget(_ journal: JournalFigures) -> Double {
+        spread(journal.inMemory) { $0.latency(50) }.median + 2 * journal.fsyncMicroseconds
     }
 
     /// The journal side's tasks per second over the in-memory side's, run by run.
@@ -127,6 +137,7 @@ struct BenchReport {
             object["in_memory_p50_us"] = number(spread(journal.inMemory) { $0.latency(50) }.median)
             object["journal_ratio"] = number(journalRatio(journal).median)
             object["fsync_us"] = number(journal.fsyncMicroseconds)
+            object["p50_budget_us"] = number(p50Budget(journal))
         }
         if !curve.isEmpty {
             object["curve_ratio"] = number(curveRatio.median)

@@ -1,32 +1,50 @@
+import DequeModule
 import Foundation
 import Logging
 
-/// A durable broker's journal as its driver uses it: the records of the current pass, and the acknowledgements,
-/// results and HTTP receipts that may leave only once those records are committed. A class: the driver's paths that
-/// add to it (sends that fail and drop a worker) may run while it is being emptied.
+/// A durable broker's journal as its driver uses it: the records of the current pass, the passes handed to the
+/// ``JournalWriter`` and not yet committed, and the acknowledgements, results and HTTP receipts that wait for them. A
+/// class: the driver's paths that add to it (sends that fail and drop a worker) may run while it is being emptied.
+///
+/// Each pass of the loop with records is numbered and handed to the writer whole. Its client-bound replies wait in
+/// ``held`` under that number (replies of a pass without records wait under the newest number handed over, since
+/// they may answer for records still in flight, a duplicate's acknowledgement for one), and leave in order when the
+/// writer reports the number committed. Worker-bound sends never wait.
 final class JournalState {
-    let journal: any Journal
-    /// How long finished tasks stay in the journal.
-    let resultTTL: Duration
-    /// Records emitted since the last commit, in order.
+    /// The replies of one pass, waiting for its commit.
+    struct HeldPass {
+        var number: UInt64
+        var sends: [(BrokerOutbound, PeerID)]
+        var receipts: [() -> Void]
+    }
+
+    let writer: JournalWriter
+    var journal: any Journal { writer.journal }
+    /// Records emitted since the last hand-over, in order.
     var pending: [JournalRecord] = []
-    /// Client-bound messages that wait for the commit of the records before them.
+    /// Client-bound messages of the current pass that wait for its records.
     var awaitingSends: [(BrokerOutbound, PeerID)] = []
-    /// HTTP submissions' receipts that wait likewise.
+    /// HTTP submissions' receipts of the current pass that wait likewise.
     var awaitingReceipts: [() -> Void] = []
-    /// While commits fail (disk full): why, and when to try again.
+    /// Passes handed over and not reported committed, with replies, oldest first.
+    var held = Deque<HeldPass>()
+    /// The newest pass handed to the writer, and the newest it reported committed.
+    var handedPass: UInt64 = 0
+    var committedPass: UInt64 = 0
+    /// While commits fail (disk full): why.
     var failure: JournalError?
-    var retryAt = ContinuousClock.now
-    /// When expired results are next deleted.
-    var nextExpiry = ContinuousClock.now
+    /// The journal is damaged: the loop must stop.
+    var fatal: JournalError?
     /// Whether the journal's file system is nearly full, and when to look again.
     var lowOnSpace = false
     var nextSpaceCheck = ContinuousClock.now
 
-    init(journal: any Journal, resultTTL: Duration) {
-        self.journal = journal
-        self.resultTTL = resultTTL
+    init(writer: JournalWriter) {
+        self.writer = writer
     }
+
+    /// Whether everything handed over is committed.
+    var caughtUp: Bool { committedPass == handedPass }
 }
 
 extension BrokerOutbound {
@@ -41,45 +59,82 @@ extension BrokerOutbound {
 }
 
 extension BrokerDriver {
-    /// Commits the pass's records in one transaction, then sends what waited for them (group commit).
+    /// Hands the pass's records to the journal writer and holds the pass's client-bound replies until the writer
+    /// reports them committed (``journalReported(_:)``); replies of a pass with nothing in flight go at once.
     ///
-    /// A commit that fails for want of space (or any I/O error) is rolled back whole; its records stay pending and
-    /// are tried again each second with those that follow, new submissions are refused with `journal_full` meanwhile,
-    /// and work already accepted goes on. The first commit that succeeds takes submissions again.
-    ///
-    /// - Throws: ``JournalError`` when the journal is found corrupt: the broker must stop.
-    mutating func commitJournal(at now: ContinuousClock.Instant) throws(JournalError) {
+    /// - Throws: ``JournalError`` once the writer has found the journal damaged: the broker must stop.
+    mutating func handOverJournal(at now: ContinuousClock.Instant) throws(JournalError) {
         guard let state = journal else { return }
+        if let fatal = state.fatal { throw fatal }
         checkSpace(state, at: now)
         if !state.pending.isEmpty {
-            if state.failure != nil && now < state.retryAt { return }
-            do {
-                try state.journal.commit(state.pending, lastKey: machine.lastKey)
-            } catch let error where error.kind == .corrupt {
-                throw error
-            } catch {
-                if state.failure == nil {
-                    logger.error("journal write failed; refusing new submissions", metadata: ["error": "\(error)"])
-                    machine.refuseSubmissions("journal_full")
-                }
-                state.failure = error
-                state.retryAt = now + .seconds(1)
-                return
-            }
-            state.pending.removeAll(keepingCapacity: true)
-            if state.failure != nil {
-                state.failure = nil
-                logger.notice(
-                    "journal writable again", metadata: ["journal": "\(state.journal.location)"])
-                if !state.lowOnSpace {
-                    machine.refuseSubmissions(nil)
-                }
-            }
+            state.handedPass += 1
+            state.writer.commit(state.pending, lastKey: machine.lastKey, pass: state.handedPass)
+            state.pending = []
+            state.pending.reserveCapacity(256)
         }
+        guard !state.awaitingSends.isEmpty || !state.awaitingReceipts.isEmpty else { return }
         let sends = state.awaitingSends
         let receipts = state.awaitingReceipts
-        state.awaitingSends.removeAll(keepingCapacity: true)
-        state.awaitingReceipts.removeAll(keepingCapacity: true)
+        state.awaitingSends = []
+        state.awaitingReceipts = []
+        if state.caughtUp {
+            release(sends, receipts)
+        } else {
+            state.held.append(.init(number: state.handedPass, sends: sends, receipts: receipts))
+        }
+    }
+
+    /// Takes in what the writer reports: releases the replies of committed passes, in order, and refuses new
+    /// submissions with `journal_full` while commits fail (accepted work goes on; the writer retries each second),
+    /// taking them again after the first commit that succeeds.
+    mutating func journalReported(_ report: JournalWriter.Report) {
+        guard let state = journal else { return }
+        switch report {
+        case .committed(let through):
+            state.committedPass = max(state.committedPass, through)
+            while let first = state.held.first, first.number <= state.committedPass {
+                state.held.removeFirst()
+                release(first.sends, first.receipts)
+            }
+            guard state.failure != nil, state.caughtUp else { return }
+            state.failure = nil
+            logger.notice("journal writable again", metadata: ["journal": "\(state.journal.location)"])
+            if !state.lowOnSpace {
+                machine.refuseSubmissions(nil)
+            }
+        case .failed(let error):
+            if state.failure == nil {
+                logger.error("journal write failed; refusing new submissions", metadata: ["error": "\(error)"])
+                machine.refuseSubmissions("journal_full")
+            }
+            state.failure = error
+        case .fatal(let error):
+            state.fatal = error
+        }
+    }
+
+    /// Hands over the last records and waits until the writer has committed them (or failed to), then sends what
+    /// waited; the loop is stopping.
+    mutating func finishJournal() {
+        guard let state = journal else { return }
+        try? handOverJournal(at: .now)
+        journalReported(state.writer.drain())
+        journalReported(state.writer.finish())
+    }
+
+    /// Hands over the current pass and waits for the writer to commit everything, so that a read of the journal
+    /// sees every record the machine has emitted; returns whether it did (not while commits fail).
+    mutating func catchUpJournal() -> Bool {
+        guard let state = journal else { return true }
+        try? handOverJournal(at: .now)
+        if !state.caughtUp {
+            journalReported(state.writer.drain())
+        }
+        return state.caughtUp && state.pending.isEmpty && state.awaitingSends.isEmpty
+    }
+
+    private mutating func release(_ sends: [(BrokerOutbound, PeerID)], _ receipts: [() -> Void]) {
         for (message, peer) in sends {
             send(message, to: peer)
         }
@@ -105,25 +160,6 @@ extension BrokerDriver {
         } else if state.failure == nil {
             logger.notice("journal disk has room again; taking submissions")
             machine.refuseSubmissions(nil)
-        }
-    }
-
-    /// Deletes results older than the result TTL, a bounded number at a time, once a minute (sooner while more are
-    /// due), so the broker loop never stalls long on it.
-    mutating func expireResults(at now: ContinuousClock.Instant, unixMilliseconds: UInt64) {
-        guard let state = journal, now >= state.nextExpiry, state.failure == nil else { return }
-        let limit = 5_000
-        let ttl = UInt64(clamping: state.resultTTL.wholeMilliseconds)
-        let cutoff = unixMilliseconds > ttl ? unixMilliseconds - ttl : 0
-        do {
-            let deleted = try state.journal.deleteFinished(before: cutoff, limit: limit)
-            state.nextExpiry = now + (deleted == limit ? .milliseconds(100) : .seconds(60))
-            if deleted > 0 {
-                logger.debug("expired results deleted", metadata: ["tasks": "\(deleted)"])
-            }
-        } catch {
-            logger.warning("deleting expired results failed", metadata: ["error": "\(error)"])
-            state.nextExpiry = now + .seconds(60)
         }
     }
 

@@ -15,8 +15,8 @@ struct BrokerDriver {
     /// Where replays of results the machine no longer holds are read: the journal, once there is one; `nil` for an
     /// in-memory broker, whose machine never asks (it replays from memory).
     var finishedResults: (any FinishedResultReader)?
-    /// Replays the machine asked for in this pass, carried out at its end (``flushOutbox(everything:)``), after the
-    /// pass's journal records are committed.
+    /// Replays the machine asked for in this pass, carried out at its end (``flushOutbox(everything:)``), once every
+    /// journal record emitted so far is committed.
     private(set) var replays: [(session: [UInt8], after: UInt64, limit: Int, peer: PeerID)] = []
     /// The durable broker's journal and what waits for its next commit; `nil` for an in-memory broker.
     var journal: JournalState?
@@ -69,6 +69,8 @@ struct BrokerDriver {
             continuation.resume(returning: machine.workerReport(named: name, at: .now))
         case .batches(let limit, let continuation):
             continuation.resume(returning: machine.batchProgress(limit: limit))
+        case .journal(let report):
+            journalReported(report)
         }
         return false
     }
@@ -126,9 +128,11 @@ struct BrokerDriver {
     /// Reads the replays asked for in this pass from the journal and hands them to the machine; a replay that
     /// cannot be read is answered with ERROR.
     private mutating func replayResults() {
-        // A replay's STREAM leaves at once; while live results still wait for a commit (the journal is full), it
-        // would overtake them, so it waits for the next pass.
-        guard journal?.awaitingSends.isEmpty ?? true else { return }
+        // The machine holds back live results above the replay position because the replay will read them: the
+        // read must see every record emitted so far, so it waits for the writer to commit them all (a few ms, only
+        // when a replay is due). A replay's STREAM leaves at once; while live results still wait for a commit (the
+        // journal is full), it would overtake them, so it waits for a later pass.
+        guard !replays.isEmpty, catchUpJournal() else { return }
         while !replays.isEmpty {
             let (session, after, limit, peer) = replays.removeFirst()
             guard let reader = finishedResults ?? journal?.journal else {

@@ -22,6 +22,8 @@ public final class BrokerLoop: Sendable {
         case cancel(CancelRequest, CheckedContinuation<[CancelAnswer], any Error>)
         case worker(String, CheckedContinuation<WorkerReport?, any Error>)
         case batches(Int, CheckedContinuation<[BatchProgress], any Error>)
+        /// The journal writer's report on a commit.
+        case journal(JournalWriter.Report)
     }
 
     /// The loop is not running (it stopped, or failed to start), so it cannot answer.
@@ -168,8 +170,13 @@ public final class BrokerLoop: Sendable {
 
     /// Binds the ROUTER and serves until told to stop; runs on the broker I/O thread, which owns the socket.
     private func run(_ sockets: ThreadSockets) throws {
-        // Read the journal before binding, so no peer meets a broker that has not got its tasks back yet.
-        let snapshot = try options.journal?.snapshot(retainFinished: configuration.retainFinished)
+        let now = ContinuousClock.now
+        let anchor = WallClockAnchor(
+            instant: now, unixMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000))
+        var machine = BrokerStateMachine(configuration: configuration, anchor: anchor, now: now)
+        // Read the journal before binding, so no peer meets a broker that has not got its tasks back yet. Its tasks
+        // go into the machine as they are read, so they are never held twice.
+        let restored = try options.journal.map { try machine.restore(from: $0, at: now) }
         let router = try sockets.open(
             .router, .brokerRouter(maxMessageSize: configuration.maxMessageSize, curve: options.curve))
         if options.curve != nil, options.access != nil {
@@ -185,14 +192,13 @@ public final class BrokerLoop: Sendable {
         var metadata: Logger.Metadata = [
             "endpoints": "\(bound.joined(separator: " "))", "security": "\(securityDescription)",
         ]
-        if let snapshot, let journal = options.journal {
+        if let restored, let journal = options.journal {
             metadata["journal"] = "\(journal.location)"
-            metadata["journal.tasks"] = "\(snapshot.tasks.count)"
+            metadata["journal.tasks"] = "\(restored.tasks)"
         }
         logger.info("broker listening", metadata: metadata)
         ready.complete(.success(bound))
-        // Handed over, so that the snapshot is freed once restored instead of living as long as the loop.
-        try serve(router, restoring: consume snapshot)
+        try serve(router, machine: machine, restored: restored?.actions ?? [])
     }
 
     private var securityDescription: String {
@@ -204,7 +210,7 @@ public final class BrokerLoop: Sendable {
     /// Answers a command that reached the loop after it stopped with ``NotRunning``.
     private static func refuse(_ command: Command) {
         switch command {
-        case .stop, .accessChanged:
+        case .stop, .accessChanged, .journal:
             break
         case .submit(_, _, let continuation):
             continuation.resume(throwing: NotRunning())
@@ -221,21 +227,29 @@ public final class BrokerLoop: Sendable {
         }
     }
 
-    private func serve(_ router: Socket, restoring snapshot: consuming JournalSnapshot?) throws {
-        let now = ContinuousClock.now
-        let anchor = WallClockAnchor(
-            instant: now, unixMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000))
-        var machine = BrokerStateMachine(configuration: configuration, anchor: anchor, now: now)
+    /// Starts the thread that commits a durable broker's journal; `nil` for an in-memory broker.
+    private func startJournalWriter() -> JournalState? {
+        guard let journal = options.journal else { return nil }
+        let writer = JournalWriter(journal: journal, resultTTL: options.resultTTL, logger: logger) {
+            [thread] report in _ = thread.post(.journal(report))
+        }
+        writer.start()
+        return JournalState(writer: writer)
+    }
+
+    private func serve(
+        _ router: Socket,
+        machine: consuming BrokerStateMachine,
+        restored: [BrokerAction]
+    ) throws {
         machine.reportsEveryTask = logger.logLevel <= .debug || metrics != nil
         var driver = BrokerDriver(
             machine: machine, router: router, logger: logger, metrics: metrics.map(BrokerMetrics.init),
             access: options.access.map { AccessGuard(access: $0) }, authMetrics: metrics.map(AuthMetrics.init))
-        if let journal = options.journal {
-            driver.journal = JournalState(journal: journal, resultTTL: options.resultTTL)
-        }
-        if let restored = snapshot.take() {
-            driver.perform(driver.machine.restore(restored, at: now))
-        }
+        driver.journal = startJournalWriter()
+        // However the loop ends, the writer stops before the caller closes the journal.
+        defer { _ = driver.journal?.writer.finish() }
+        driver.perform(restored)
         let poller = Poller()
         let routerItem = poller.add(router)
         let mailboxItem = poller.add(fileDescriptor: thread.mailbox.fileDescriptor)
@@ -253,7 +267,7 @@ public final class BrokerLoop: Sendable {
                     stopping = driver.handle(command) || stopping
                 }
                 if stopping {
-                    try driver.commitJournal(at: .now)
+                    driver.finishJournal()
                     driver.flushOutbox(everything: true)
                     logger.info("broker stopping", metadata: driver.summary)
                     return
@@ -263,8 +277,7 @@ public final class BrokerLoop: Sendable {
                 try Self.drain(router, into: &driver)
             }
             driver.perform(driver.machine.tick(at: .now))
-            try driver.commitJournal(at: .now)
-            driver.expireResults(at: .now, unixMilliseconds: anchor.unixMilliseconds(at: .now))
+            try driver.handOverJournal(at: .now)
             driver.flushOutbox()
             if driver.machine.hasFinishedShutdown {
                 driver.flushOutbox(everything: true)

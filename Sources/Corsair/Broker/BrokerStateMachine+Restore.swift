@@ -11,21 +11,54 @@ extension BrokerStateMachine {
     ///
     /// - Returns: the journal records of the requeued attempts.
     public mutating func restore(_ snapshot: JournalSnapshot, at now: ContinuousClock.Instant) -> [BrokerAction] {
+        var cursor = RestoreCursor()
+        for journaled in snapshot.tasks {
+            restore(journaled, cursor: &cursor, at: now)
+        }
         lastKey = max(lastKey, snapshot.lastKey)
+        return takeActions()
+    }
+
+    /// Takes back what `journal` holds, as ``restore(_:at:)`` does, reading it one task at a time: a restart on a
+    /// million queued tasks holds each once, in the machine, instead of a snapshot of them all beside it.
+    ///
+    /// - Returns: how many tasks the journal held, and the journal records of the requeued attempts.
+    public mutating func restore(
+        from journal: any Journal,
+        at now: ContinuousClock.Instant
+    ) throws(JournalError) -> (tasks: Int, actions: [BrokerAction]) {
+        var cursor = RestoreCursor()
+        var count = 0
+        let newest = try journal.restore(retainFinished: configuration.retainFinished) { journaled in
+            count += 1
+            restore(journaled, cursor: &cursor, at: now)
+        }
+        lastKey = max(lastKey, newest)
+        return (count, takeActions())
+    }
+
+    /// The session and queue of the task restored last: consecutive tasks mostly share both.
+    private struct RestoreCursor {
         var session: BatchSession?
         var queue: CategoryQueue?
-        for journaled in snapshot.tasks {
-            let accepted = journaled.accepted
-            if session?.bytes != accepted.batch {
-                session = self.session(accepted.batch)
-            }
-            if queue?.name != accepted.category {
-                queue = self.queue(for: accepted.category)
-            }
-            guard let session, let queue, accepted.key > (tasks.newestKey ?? 0) else { continue }
-            restore(journaled, session: session, queue: queue, at: now)
+    }
+
+    private mutating func restore(
+        _ journaled: JournaledTask,
+        cursor: inout RestoreCursor,
+        at now: ContinuousClock.Instant
+    ) {
+        let accepted = journaled.accepted
+        if cursor.session?.bytes != accepted.batch {
+            cursor.session = session(accepted.batch)
         }
-        return takeActions()
+        if cursor.queue?.name != accepted.category {
+            cursor.queue = queue(for: accepted.category)
+        }
+        guard let session = cursor.session, let queue = cursor.queue, accepted.key > (tasks.newestKey ?? 0) else {
+            return
+        }
+        restore(journaled, session: session, queue: queue, at: now)
     }
 
     /// Adds one journaled task to the table, its queue and its batch's index.

@@ -1,14 +1,28 @@
 /// Where a durable broker keeps its batch tasks: what was accepted, each attempt's start and end, and each result.
 ///
-/// One interface for every backend (SQLite now, PostgreSQL later). The broker loop is its only user and calls it from
-/// its own thread: it reads a ``JournalSnapshot`` once at start, then commits each pass's records in one transaction
-/// (group commit) before it sends that pass's acknowledgements and results.
+/// One interface for every backend (SQLite now, PostgreSQL later). The broker loop reads it once at start
+/// (``restore(retainFinished:into:)``); then its ``JournalWriter`` thread commits the records of the loop's passes,
+/// in order, each commit one transaction (group commit), and folds the backlog; the loop sends a pass's
+/// acknowledgements and results once the writer reports that pass committed. Reads (results, task queries) may come
+/// from the loop's thread meanwhile: a backend serializes them with its writes.
 public protocol Journal: AnyObject, Sendable, FinishedResultReader {
     /// Where the journal lives, for messages.
     var location: String { get }
 
     /// Everything a restarted broker needs: unfinished tasks, and the newest `retainFinished` finished ones.
     func snapshot(retainFinished: Int) throws(JournalError) -> JournalSnapshot
+
+    /// What ``snapshot(retainFinished:)`` holds, handed to `body` one task at a time by increasing key, so a
+    /// restart need not hold every task twice; returns the newest key handed out.
+    func restore(retainFinished: Int, into body: (JournaledTask) -> Void) throws(JournalError) -> UInt64
+
+    /// How many committed records wait to be moved into the form reads use (SQLite: log rows not yet folded into
+    /// the task table); 0 for a backend that writes records in place.
+    var backlog: Int { get }
+
+    /// Moves about `limit` of the oldest waiting records into the form reads use, in one transaction; returns how
+    /// many it moved. Reads do this for the whole backlog first, so it only decides when the work is done.
+    func fold(limit: Int) throws(JournalError) -> Int
 
     /// Stores `records`, in order, in one transaction, and notes `lastKey` as the newest key handed out.
     ///
@@ -32,4 +46,16 @@ public protocol Journal: AnyObject, Sendable, FinishedResultReader {
 
     /// Closes the journal and releases its lock; nothing may be called afterwards.
     func close()
+}
+
+extension Journal {
+    public func restore(retainFinished: Int, into body: (JournaledTask) -> Void) throws(JournalError) -> UInt64 {
+        let snapshot = try snapshot(retainFinished: retainFinished)
+        snapshot.tasks.forEach(body)
+        return snapshot.lastKey
+    }
+
+    public var backlog: Int { 0 }
+
+    public func fold(limit: Int) throws(JournalError) -> Int { 0 }
 }

@@ -108,6 +108,12 @@ struct SQLiteCall {
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 
+    /// Calls `body` with the column's bytes where SQLite holds them, valid until the next step.
+    func withBlob<Result>(_ column: Int32, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        let count = Int(sqlite3_column_bytes(statement, column))
+        return try body(UnsafeRawBufferPointer(start: sqlite3_column_blob(statement, column), count: count))
+    }
+
     /// The column's bytes; `previous` itself (no new array) when they are equal, as the batch of consecutive rows
     /// mostly is: a million restored tasks then share one array instead of holding a million copies.
     func bytes(_ column: Int32, reusing previous: [UInt8]) -> [UInt8] {

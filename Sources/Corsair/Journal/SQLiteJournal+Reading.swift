@@ -8,17 +8,40 @@ extension SQLiteJournal {
         """
 
     public func snapshot(retainFinished: Int) throws(JournalError) -> JournalSnapshot {
+        var tasks: [JournaledTask] = []
+        let lastKey = try restore(retainFinished: retainFinished) { tasks.append($0) }
+        return JournalSnapshot(lastKey: lastKey, tasks: tasks)
+    }
+
+    /// Folds the log, then hands each unfinished task and the newest `retainFinished` finished ones to `body`, by
+    /// increasing key, one row at a time: a restart on a million queued tasks never holds them all as values beside
+    /// the machine's own records. Returns the newest key handed out.
+    public func restore(
+        retainFinished: Int,
+        into body: (JournaledTask) -> Void
+    ) throws(JournalError) -> UInt64 {
         do {
-            return try database.read { db in
+            return try database.writeWithoutTransaction { db in
+                try foldAll(db)
                 let lastKey = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'last_key'") ?? 0
-                let unfinished = try Self.fetch(db, "SELECT \(Self.columns) FROM tasks WHERE state < 2 ORDER BY key")
                 var finished = try Self.fetch(
                     db, "SELECT \(Self.columns) FROM tasks WHERE state >= 2 ORDER BY key DESC LIMIT ?",
                     bind: { $0.bind(1, Int64(retainFinished)) })
                 finished.reverse()
-                let maximum = max(
-                    UInt64(lastKey), unfinished.last?.accepted.key ?? 0, finished.last?.accepted.key ?? 0)
-                return JournalSnapshot(lastKey: maximum, tasks: Self.merged(unfinished, finished))
+                var next = finished.startIndex
+                var newest = max(UInt64(bitPattern: lastKey), finished.last?.accepted.key ?? 0)
+                try Self.stream(db, "SELECT \(Self.columns) FROM tasks WHERE state < 2 ORDER BY key") { task in
+                    while next < finished.endIndex, finished[next].accepted.key < task.accepted.key {
+                        body(finished[next])
+                        next += 1
+                    }
+                    newest = max(newest, task.accepted.key)
+                    body(task)
+                }
+                for task in finished[next...] {
+                    body(task)
+                }
+                return newest
             }
         } catch {
             throw Self.journalError(error, path: location, doing: "read")
@@ -31,8 +54,9 @@ extension SQLiteJournal {
         limit: Int
     ) throws(JournalError) -> [KeyedResult] {
         do {
-            return try database.read { db in
-                try Self.fetch(
+            return try database.writeWithoutTransaction { db in
+                try foldAll(db)
+                return try Self.fetch(
                     db,
                     """
                     SELECT \(Self.columns) FROM tasks WHERE batch = ? AND key > ? AND state >= 2 ORDER BY key LIMIT ?
@@ -71,8 +95,9 @@ extension SQLiteJournal {
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         do {
-            return try database.read { db in
-                try Self.fetch(
+            return try database.writeWithoutTransaction { db in
+                try foldAll(db)
+                return try Self.fetch(
                     db, "SELECT \(Self.columns) FROM tasks \(filter) ORDER BY key DESC LIMIT \(query.limit)",
                     bind: { call in
                         var index: Int32 = 1
@@ -97,33 +122,26 @@ extension SQLiteJournal {
         _ sql: String,
         bind: (SQLiteCall) -> Void = { _ in }
     ) throws -> [JournaledTask] {
-        let call = try SQLiteCall(db, sql)
-        defer { call.reset() }
-        bind(call)
         var tasks: [JournaledTask] = []
-        var batch: [UInt8] = []
-        while try call.next() {
-            batch = call.bytes(1, reusing: batch)
-            tasks.append(JournaledTask(reading: call, batch: batch))
-        }
+        try stream(db, sql, bind: bind) { tasks.append($0) }
         return tasks
     }
 
-    /// Two lists each sorted by key, as one.
-    private static func merged(_ first: [JournaledTask], _ second: [JournaledTask]) -> [JournaledTask] {
-        var result: [JournaledTask] = []
-        result.reserveCapacity(first.count + second.count)
-        var (i, j) = (0, 0)
-        while i < first.count || j < second.count {
-            if j == second.count || (i < first.count && first[i].accepted.key < second[j].accepted.key) {
-                result.append(first[i])
-                i += 1
-            } else {
-                result.append(second[j])
-                j += 1
-            }
+    /// Runs a query of ``columns`` and hands each row's task to `body`.
+    private static func stream(
+        _ db: Database,
+        _ sql: String,
+        bind: (SQLiteCall) -> Void = { _ in },
+        _ body: (JournaledTask) -> Void
+    ) throws {
+        let call = try SQLiteCall(db, sql)
+        defer { call.reset() }
+        bind(call)
+        var batch: [UInt8] = []
+        while try call.next() {
+            batch = call.bytes(1, reusing: batch)
+            body(JournaledTask(reading: call, batch: batch))
         }
-        return result
     }
 }
 

@@ -1,26 +1,91 @@
 import GRDB
+import Synchronization
 
 extension SQLiteJournal {
+    /// The most records one fold transaction takes from the log, so a fold never holds the file long.
+    static let foldLimit = 16_384
+
     public func commit(_ records: [JournalRecord], lastKey: UInt64) throws(JournalError) {
+        guard !records.isEmpty else { return }
+        let blob = JournalRecordCodec.encode(records)
         do {
             try database.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
-                    let writer = try RecordWriter(db)
-                    let (rows, updates) = NewRow.folding(records)
-                    for row in rows {
-                        try writer.insert(row)
-                    }
-                    for record in updates {
-                        try writer.write(record)
-                    }
-                    writer.lastKey.bind(1, lastKey)
-                    try writer.lastKey.run()
+                    let append = try SQLiteCall(db, "INSERT INTO log(count, records) VALUES (?, ?)")
+                    append.bind(1, Int64(records.count))
+                    append.bind(2, blob)
+                    try append.run()
+                    let last = try SQLiteCall(db, "UPDATE meta SET value = ? WHERE name = 'last_key'")
+                    last.bind(1, lastKey)
+                    try last.run()
                     return .commit
                 }
             }
         } catch {
             throw Self.journalError(error, path: location, doing: "commit")
         }
+        backlogCount.withLock { $0 += records.count }
+    }
+
+    public var backlog: Int { backlogCount.withLock { $0 } }
+
+    public func fold(limit: Int) throws(JournalError) -> Int {
+        do {
+            return try database.writeWithoutTransaction { db in try foldStep(db, limit: limit) }
+        } catch {
+            throw Self.journalError(error, path: location, doing: "fold the log")
+        }
+    }
+
+    /// Folds the whole log into `tasks`, a step at a time: what every read does first.
+    func foldAll(_ db: Database) throws {
+        while try foldStep(db, limit: Self.foldLimit) > 0 {}
+    }
+
+    /// Folds the oldest log rows, `limit` records' worth or a little more (whole rows), into `tasks` in one
+    /// transaction; returns how many records it folded.
+    private func foldStep(_ db: Database, limit: Int) throws -> Int {
+        var folded = 0
+        try db.inTransaction(.immediate) {
+            let select = try SQLiteCall(db, "SELECT seq, records FROM log ORDER BY seq")
+            var records: [JournalRecord] = []
+            var last: Int64?
+            do {
+                while records.count < limit, try select.next() {
+                    let seq = select.int(0)
+                    last = seq
+                    try select.withBlob(1) { bytes in
+                        do throws(JournalRecordCodec.DecodingFailure) {
+                            try JournalRecordCodec.decode(bytes, into: &records)
+                        } catch {
+                            throw DatabaseError(
+                                resultCode: .SQLITE_CORRUPT,
+                                message: "log row \(seq) cannot be decoded at byte \(error.offset)")
+                        }
+                    }
+                }
+            } catch {
+                select.reset()
+                throw error
+            }
+            select.reset()
+            guard let last else { return .rollback }
+            let writer = try RecordWriter(db)
+            let (rows, updates) = NewRow.folding(records)
+            for row in rows {
+                try writer.insert(row)
+            }
+            for record in updates {
+                try writer.write(record)
+            }
+            let delete = try SQLiteCall(db, "DELETE FROM log WHERE seq <= ?")
+            delete.bind(1, last)
+            try delete.run()
+            folded = records.count
+            return .commit
+        }
+        backlogCount.withLock { $0 -= folded }
+        return folded
     }
 
     public func deleteFinished(before cutoff: UInt64, limit: Int) throws(JournalError) -> Int {
@@ -46,13 +111,12 @@ extension SQLiteJournal {
     }
 }
 
-/// Writes records with the statements each kind needs, prepared once per connection (GRDB caches them).
+/// Folds records into `tasks` with the statements each kind needs, prepared once per connection (GRDB caches them).
 private struct RecordWriter {
     let insert: SQLiteCall
     let started: SQLiteCall
     let ended: SQLiteCall
     let finished: SQLiteCall
-    let lastKey: SQLiteCall
 
     init(_ db: Database) throws {
         insert = try SQLiteCall(
@@ -77,7 +141,6 @@ private struct RecordWriter {
             UPDATE tasks SET state = ?, attempts = ?, output = ?, finished_ms = ?, last_error = ?, payload = NULL
             WHERE key = ?
             """)
-        lastKey = try SQLiteCall(db, "UPDATE meta SET value = ? WHERE name = 'last_key'")
     }
 
     /// Inserts a task accepted in this commit, with what later records of the same commit did to it.
@@ -141,9 +204,9 @@ private struct RecordWriter {
     }
 }
 
-/// A task accepted in the commit being written, with the records after its acceptance in the same commit folded in:
-/// under load a task is often accepted and dispatched in one pass of the broker loop, and one INSERT costs less than
-/// an INSERT and an UPDATE.
+/// A task accepted in the log rows being folded, with the records after its acceptance in the same rows folded in:
+/// a task accepted, run and finished within one fold is one INSERT, where it would otherwise be an INSERT and two
+/// UPDATEs, each maintaining the table's indexes.
 struct NewRow {
     let task: AcceptedTask
     var state = 0
@@ -155,7 +218,7 @@ struct NewRow {
     var finished: FinishedTask?
 
     /// Splits `records` into rows to insert (tasks accepted here, with later records about them folded in) and
-    /// records about tasks accepted in earlier commits, kept in their order. The two touch different keys, so the
+    /// records about tasks accepted in earlier folds, kept in their order. The two touch different keys, so the
     /// inserts may go first.
     static func folding(_ records: [JournalRecord]) -> (rows: [NewRow], updates: [JournalRecord]) {
         var rows: [NewRow] = []

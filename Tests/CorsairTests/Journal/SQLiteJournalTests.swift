@@ -129,10 +129,61 @@ import Testing
                 Self.finished(3, at: 900),
             ],
             lastKey: 4)
+        // Only tasks folded out of the log are deleted: expiry never waits for a fold.
+        #expect(try journal.deleteFinished(before: 500, limit: 10) == 0)
+        #expect(try journal.fold(limit: 1) == 7)
         #expect(try journal.deleteFinished(before: 500, limit: 1) == 1)
         #expect(try journal.deleteFinished(before: 500, limit: 10) == 1)
         #expect(try journal.deleteFinished(before: 500, limit: 10) == 0)
         #expect(try journal.snapshot(retainFinished: 10).tasks.map(\.accepted.key) == [3, 4])
+    }
+
+    @Test("a commit is one log row; a fold moves whole rows into tasks, oldest first, and reads fold the rest")
+    func logAndFold() throws {
+        let journal = try SQLiteJournal(path: path(), sync: .normal)
+        defer { journal.close() }
+        try journal.commit([Self.accepted(1), Self.accepted(2)], lastKey: 2)
+        try journal.commit([Self.finished(1), Self.accepted(3)], lastKey: 3)
+        #expect(journal.backlog == 4)
+        let rows = { try journal.database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM tasks") } }
+        #expect(try rows() == 0)
+        #expect(try journal.fold(limit: 1) == 2)
+        #expect(journal.backlog == 2)
+        #expect(try rows() == 2)
+        let tasks = try journal.snapshot(retainFinished: 10).tasks
+        #expect(tasks.map(\.state) == [.succeeded, .queued, .queued])
+        #expect(journal.backlog == 0)
+        #expect(try journal.fold(limit: 10) == 0)
+    }
+
+    @Test("a schema version 1 journal is migrated: the log table added, its tasks kept")
+    func migratesVersion1() throws {
+        let old = try DatabaseQueue(path: path())
+        try old.writeWithoutTransaction { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta(name TEXT PRIMARY KEY, value) WITHOUT ROWID;
+                    CREATE TABLE tasks(
+                        key INTEGER PRIMARY KEY, batch BLOB NOT NULL, id TEXT NOT NULL, category TEXT NOT NULL,
+                        payload BLOB, priority INTEGER NOT NULL, timeout_ms INTEGER, max_attempts INTEGER,
+                        submitted_ms INTEGER NOT NULL, not_before_ms INTEGER, state INTEGER NOT NULL DEFAULT 0,
+                        attempts INTEGER NOT NULL DEFAULT 0, worker TEXT, started_ms INTEGER, last_error TEXT,
+                        history TEXT, output BLOB, finished_ms INTEGER);
+                    INSERT INTO meta(name, value) VALUES ('last_key', 4);
+                    INSERT INTO tasks(key, batch, id, category, payload, priority, submitted_ms)
+                        VALUES (4, x'62', 't4', 'a', x'04', 0, 1004);
+                    PRAGMA application_id = \(0x4352_5352);
+                    PRAGMA user_version = 1;
+                    """)
+        }
+        try old.close()
+        let journal = try SQLiteJournal(path: path(), sync: .normal)
+        defer { journal.close() }
+        #expect(try journal.database.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 2)
+        let snapshot = try journal.snapshot(retainFinished: 10)
+        #expect(snapshot.lastKey == 4 && snapshot.tasks.map(\.accepted.id) == ["t4"])
+        try journal.commit([Self.accepted(5)], lastKey: 5)
+        #expect(try journal.snapshot(retainFinished: 10).tasks.map(\.accepted.key) == [4, 5])
     }
 
     @Test("a second opener is refused, naming the holder's pid; exit code 73")
