@@ -24,6 +24,7 @@ extension BrokerStateMachine {
             guard let session, let queue, accepted.key > (tasks.newestKey ?? 0) else { continue }
             restore(journaled, session: session, queue: queue, at: now)
         }
+        noteRestored(finished: finishedOrder.count)
         return takeActions()
     }
 

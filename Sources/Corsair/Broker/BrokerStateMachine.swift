@@ -54,6 +54,9 @@ public struct BrokerStateMachine {
     var attemptDeadlines = AttemptDeadlines()
     /// Deadlines of tasks waiting in categories without workers.
     var queueDeadlines = QueueDeadlines()
+    /// Whether a restart left finished tasks in the journal that memory does not hold, so that a session the
+    /// machine does not know may still have ids there (`+JournalLookup`).
+    var journalMayHoldMore = false
     /// The key of the newest task; the next task gets the one after it.
     var lastKey: UInt64 = 0
     /// When ``tick(at:)`` next checks workers' heartbeats and expiry.
@@ -98,15 +101,15 @@ public struct BrokerStateMachine {
             case .client(let request):
                 clientRequest(request, from: peer, at: now)
             case .batchClient(.submit(let session, let specs), let framing):
-                submit(specs, session: session, framing: framing, from: peer, at: now)
+                submitOrLookUp(specs, session: session, framing: framing, from: peer, at: now)
             case .batchClient(.ping(let session, let wantsFlags), let framing):
                 ping(session: session, wantsFlags: wantsFlags, framing: framing, from: peer)
             case .batchClient(.attach(let session, let cursor, let options), let framing):
-                attach(session: session, after: cursor, options: options, framing: framing, from: peer)
+                attachOrLookUp(session: session, after: cursor, options: options, framing: framing, from: peer)
             case .batchClient(.more(let session), _):
                 more(session: session, from: peer)
             case .batchClient(.query(let query), let framing):
-                actions.append(.send(.batch(framing, .report(report(query, at: now))), to: peer))
+                answer(query, framing: framing, from: peer, at: now)
             }
         } catch {
             rejectMalformed(frames, error: error, from: peer, at: now)
