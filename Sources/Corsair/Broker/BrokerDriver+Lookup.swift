@@ -4,9 +4,13 @@ import Logging
 extension BrokerDriver {
     /// Carries out the look-ups the machine asked for, then hands it their messages back; once every record of the
     /// pass is committed (else on a later pass), so a read sees each task the machine has finished and forgotten.
+    /// Look-ups that these ask for in turn (the next slice of ids) wait for the next pass, so the loop serves its
+    /// other peers in between.
     mutating func runLookups() {
         guard journal?.pending.isEmpty ?? true else { return }
-        while !lookups.isEmpty {
+        var due = lookups.count
+        while due > 0 {
+            due -= 1
             let (lookup, message) = lookups.removeFirst()
             if machine.needs(lookup) {
                 read(lookup)
@@ -14,6 +18,9 @@ extension BrokerDriver {
             perform(machine.lookedUp(message, at: .now))
         }
     }
+
+    /// How many task ids one look-up reads: about a quarter of a second of the broker's loop.
+    static let idSlice = 200_000
 
     /// Reads what the machine needs before it takes an HTTP submission of `tasks` into `session`.
     mutating func lookUp(forSubmitting tasks: [TaskSpec], session: [UInt8]) {
@@ -27,27 +34,33 @@ extension BrokerDriver {
     private mutating func read(_ lookup: JournalLookup) {
         let reader = journal?.journal as? any JournaledTaskLookup
         switch lookup {
-        case .ids(let session, let create):
-            var ids = JournaledIDs()
-            var count: UInt64 = 0
-            var newest: UInt64 = 0
+        case .ids(let session, let create, let after):
+            var forgotten: [(hash: UInt64, key: UInt64)] = []
+            var (newest, readThrough, rows) = (UInt64(0), after, 0)
             do {
-                try reader?.forEachFinishedID(batch: session) { key, id in
-                    guard !machine.holds(key) else { return }
-                    ids.insert(hash: TaskIDIndex.hash(id), key: key)
-                    count += 1
-                    newest = key
-                }
+                rows =
+                    try reader?.forEachFinishedID(batch: session, afterKey: after, limit: Self.idSlice) { key, id in
+                        readThrough = key
+                        guard !machine.holds(key) else { return }
+                        forgotten.append((TaskIDIndex.hash(id), key))
+                        newest = key
+                    } ?? 0
             } catch {
                 logger.error("cannot read task ids from the journal", metadata: ["error": "\(error)"])
-                (ids, count, newest) = (JournaledIDs(), 0, 0)
+                (forgotten, newest, rows) = ([], 0, 0)
             }
-            if count > 0 {
+            let complete = rows < Self.idSlice
+            if !forgotten.isEmpty || !complete {
                 logger.info(
                     "task ids read from the journal",
-                    metadata: ["client.session": "\(BatchName.display(session))", "tasks": "\(count)"])
+                    metadata: [
+                        "client.session": "\(BatchName.display(session))", "tasks": "\(forgotten.count)",
+                        "complete": "\(complete)",
+                    ])
             }
-            machine.journaledIDsRead(ids, count: count, lastKey: newest, session: session, create: create)
+            machine.journaledIDsRead(
+                forgotten, newest: newest, readThrough: readThrough, complete: complete, session: session,
+                create: create)
         case .results(let session, let keys):
             var results: [KeyedResult] = []
             do {

@@ -4,9 +4,10 @@
 /// The machine reads nothing itself. Before it takes a SUBMIT or an ATTACH of a session whose ids it has not read
 /// yet, or a SUBMIT that repeats an id the journal holds, it holds the message back and asks its driver with
 /// ``BrokerAction/lookUp(_:then:)``; the driver reads the journal (after the pass's commit, so the read sees every
-/// record before it), hands what it found to ``journaledIDsRead(_:count:lastKey:session:create:)`` or
-/// ``journaledResultsRead(_:keys:session:)``, then the message back to ``lookedUp(_:at:)``. A session is read once;
-/// a SUBMIT of new ids to a session that has been read costs one more hash probe per id and no read.
+/// record before it), hands what it found to ``journaledIDsRead(_:newest:readThrough:complete:session:create:)`` or
+/// ``journaledResultsRead(_:keys:session:)``, then the message back to ``lookedUp(_:at:)``. A session's ids are
+/// read once, in slices of ``BrokerDriver`` `idSlice` between which the broker serves its other peers; a SUBMIT of
+/// new ids to a session that has been read costs one more hash probe per id and no read.
 extension BrokerStateMachine {
     /// Notes, once ``restore(_:at:)`` has taken back `finished` finished tasks, whether the journal may hold more
     /// that it did not restore: then every session's ids are read from it when a client first uses the session.
@@ -36,20 +37,22 @@ extension BrokerStateMachine {
 
     /// Takes an ATTACH at once, or holds it back until the session's ids are read from the journal.
     mutating func attachOrLookUp(
-        session: [UInt8],
+        session bytes: [UInt8],
         after cursor: UInt64,
         options: AttachOptions,
         framing: Framing,
         from peer: PeerID
     ) {
-        guard configuration.journaled, (sessions[SessionID(session)]?.journaled.state ?? unknownState) == .unread
-        else {
-            attach(session: session, after: cursor, options: options, framing: framing, from: peer)
+        let session = sessions[SessionID(bytes)]
+        guard configuration.journaled, (session?.journaled.state ?? unknownState) == .unread else {
+            attach(session: bytes, after: cursor, options: options, framing: framing, from: peer)
             return
         }
         let message = PendingMessage(
-            kind: .attach(cursor: cursor, options: options), session: session, framing: framing, peer: peer)
-        actions.append(.lookUp(.ids(session: session, create: options.contains(.create)), then: message))
+            kind: .attach(cursor: cursor, options: options), session: bytes, framing: framing, peer: peer)
+        let lookup = JournalLookup.ids(
+            session: bytes, create: options.contains(.create), after: session?.journaled.readThrough ?? 0)
+        actions.append(.lookUp(lookup, then: message))
     }
 
     /// Where a session the machine does not hold stands.
@@ -60,13 +63,13 @@ extension BrokerStateMachine {
     public func journalLookup(forSubmitting specs: [TaskSpec], session bytes: [UInt8]) -> JournalLookup? {
         guard configuration.journaled else { return nil }
         guard let session = sessions[SessionID(bytes)] else {
-            return unknownState == .unread ? .ids(session: bytes, create: true) : nil
+            return unknownState == .unread ? .ids(session: bytes, create: true, after: 0) : nil
         }
         switch session.journaled.state {
         case .none:
             return nil
         case .unread:
-            return .ids(session: bytes, create: true)
+            return .ids(session: bytes, create: true, after: session.journaled.readThrough)
         case .read:
             var keys: [UInt64] = []
             for spec in specs {
@@ -82,10 +85,10 @@ extension BrokerStateMachine {
     }
 
     /// Whether `lookup`, asked for earlier in the pass, still needs reading: another message's look-up may have read
-    /// the session's ids since.
+    /// that slice of the session's ids since.
     func needs(_ lookup: JournalLookup) -> Bool {
-        guard case .ids(let bytes, _) = lookup, let session = sessions[SessionID(bytes)] else { return true }
-        return session.journaled.state == .unread
+        guard case .ids(let bytes, _, let after) = lookup, let session = sessions[SessionID(bytes)] else { return true }
+        return session.journaled.state == .unread && session.journaled.readThrough == after
     }
 
     /// Whether the machine holds the task with `key`.
@@ -93,20 +96,29 @@ extension BrokerStateMachine {
         tasks[TaskKey(rawValue: key)] != nil
     }
 
-    /// Takes the ids the journal holds of session `bytes` and the machine does not (``JournalLookup/ids``): `count`
-    /// tasks, the newest with `lastKey`. Creates the session when `create` is set or the journal holds some.
+    /// Takes a slice of the ids the journal holds of session `bytes` (``JournalLookup/ids(session:create:after:)``):
+    /// `forgotten`, those the machine does not hold, the newest with key `newest`; `readThrough`, the last key read;
+    /// `complete` when the slice reached the end. Creates the session when `create` is set or the journal holds some.
     mutating func journaledIDsRead(
-        _ ids: JournaledIDs,
-        count: UInt64,
-        lastKey newest: UInt64,
+        _ forgotten: [(hash: UInt64, key: UInt64)],
+        newest: UInt64,
+        readThrough: UInt64,
+        complete: Bool,
         session bytes: [UInt8],
         create: Bool
     ) {
-        guard count > 0 || create || sessions[SessionID(bytes)] != nil else { return }
+        guard !forgotten.isEmpty || create || sessions[SessionID(bytes)] != nil || !complete else { return }
         let session = self.session(bytes)
-        session.journaled = ids
-        session.journaled.state = count > 0 ? .read : .none
-        session.noteJournaled(count: count, lastKey: newest)
+        for entry in forgotten {
+            session.journaled.insert(hash: entry.hash, key: entry.key)
+        }
+        session.journaled.readThrough = max(session.journaled.readThrough, readThrough)
+        session.noteJournaled(count: UInt64(forgotten.count), lastKey: newest)
+        if complete {
+            session.journaled.state = session.journaled.count > 0 ? .read : .none
+        } else {
+            session.journaled.state = .unread
+        }
     }
 
     /// Takes the results the journal holds of the tasks of `bytes` with `keys` (``JournalLookup/results``); a key
@@ -127,9 +139,17 @@ extension BrokerStateMachine {
         case .submit(let specs):
             submitOrLookUp(specs, session: message.session, framing: message.framing, from: message.peer, at: now)
         case .attach(let cursor, let options):
-            attach(
-                session: message.session, after: cursor, options: options, framing: message.framing,
-                from: message.peer)
+            // Another slice of the session's ids to read; a session still unknown has none in the journal.
+            if let session = sessions[SessionID(message.session)], session.journaled.state == .unread {
+                let lookup = JournalLookup.ids(
+                    session: message.session, create: options.contains(.create),
+                    after: session.journaled.readThrough)
+                actions.append(.lookUp(lookup, then: message))
+            } else {
+                attach(
+                    session: message.session, after: cursor, options: options, framing: message.framing,
+                    from: message.peer)
+            }
         }
         return takeActions()
     }

@@ -59,10 +59,8 @@ extension BrokerStateMachine {
             if case .batch(let session) = task.origin {
                 let hash = TaskIDIndex.hash(task.id)
                 session.ids.remove(oldest, hash: hash)
-                if session.journaled.state == .read {
-                    // The session's ids were read from the journal: it keeps knowing the ones it forgets.
-                    session.journaled.insert(hash: hash, key: oldest.rawValue)
-                }
+                // Once the session's ids are read from the journal, it keeps knowing the ones it forgets.
+                session.journaled.forgot(hash: hash, key: oldest.rawValue)
                 session.dropForgotten { tasks[TaskKey(rawValue: $0)] != nil }
             }
         }

@@ -1,9 +1,10 @@
 /// What a durable broker's machine asks its driver to read from the journal before it takes a client's message:
 /// the ids of a session's tasks that memory no longer holds, or the results of some of them.
 public enum JournalLookup: Sendable, Hashable {
-    /// Every finished task id of `session` that the journal holds; `create` makes the session when memory has none,
-    /// even if the journal holds none either (a SUBMIT, an ATTACH that creates).
-    case ids(session: [UInt8], create: Bool)
+    /// The finished task ids of `session` that the journal holds with keys above `after`, a slice at a time (the
+    /// broker goes on serving between slices); `create` makes the session when memory has none, even if the journal
+    /// holds none either (a SUBMIT, an ATTACH that creates).
+    case ids(session: [UInt8], create: Bool, after: UInt64)
     /// The results of the tasks of `session` with `keys`, whose ids a submission repeats.
     case results(session: [UInt8], keys: [UInt64])
 }

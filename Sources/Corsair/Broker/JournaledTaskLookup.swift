@@ -4,10 +4,16 @@
 /// that does not implement it leaves de-duplication to what memory holds.
 public protocol JournaledTaskLookup {
     /// Calls `body` with the key and id of each finished task of `batch` (the session's bytes) that the journal
-    /// holds, in key order.
+    /// holds with a key above `afterKey`, in key order, at most `limit`.
     ///
+    /// - Returns: how many it read; fewer than `limit` means it reached the end.
     /// - Throws: when the journal cannot be read.
-    func forEachFinishedID(batch: [UInt8], _ body: (_ key: UInt64, _ id: String) -> Void) throws
+    func forEachFinishedID(
+        batch: [UInt8],
+        afterKey: UInt64,
+        limit: Int,
+        _ body: (_ key: UInt64, _ id: String) -> Void
+    ) throws -> Int
 
     /// The results of those of the finished tasks with `keys` that the journal still holds.
     ///

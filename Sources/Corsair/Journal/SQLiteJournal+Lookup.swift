@@ -4,17 +4,25 @@ import GRDB
 extension SQLiteJournal: JournaledTaskLookup {
     public func forEachFinishedID(
         batch: [UInt8],
+        afterKey: UInt64,
+        limit: Int,
         _ body: (_ key: UInt64, _ id: String) -> Void
-    ) throws {
+    ) throws -> Int {
         do {
-            try database.read { db in
+            return try database.read { db in
                 // The batch's rows through `tasks_by_batch`, reading only the key and id.
-                let call = try SQLiteCall(db, "SELECT key, id FROM tasks WHERE batch = ? AND state >= 2 ORDER BY key")
+                let call = try SQLiteCall(
+                    db, "SELECT key, id FROM tasks WHERE batch = ? AND key > ? AND state >= 2 ORDER BY key LIMIT ?")
                 defer { call.reset() }
                 call.bind(1, batch)
+                call.bind(2, Int64(bitPattern: afterKey))
+                call.bind(3, Int64(limit))
+                var count = 0
                 while try call.next() {
                     body(UInt64(bitPattern: call.int(0)), call.text(1) ?? "")
+                    count += 1
                 }
+                return count
             }
         } catch {
             throw Self.journalError(error, path: location, doing: "read task ids")

@@ -10,13 +10,15 @@ struct JournaledIDs {
         /// It holds none: memory has every id it holds, or the broker forgot them while running (as an in-memory
         /// broker does, past `--retain-finished`).
         case none
-        /// It may hold some, not read yet.
+        /// It may hold some, not read yet, or not all read yet (up to ``JournaledIDs/readThrough``).
         case unread
         /// They are in ``JournaledIDs/index``.
         case read
     }
 
     var state = State.none
+    /// The key of the last task read while reading in slices; the next slice starts after it.
+    var readThrough: UInt64 = 0
     /// The hash of each id read and its task's key, matched on the hash alone.
     private(set) var index = TaskIDIndex()
     /// What the journal said of the keys asked about for the submission being taken: the result, or `nil` when the
@@ -29,6 +31,14 @@ struct JournaledIDs {
     /// Adds the id with `hash` and `key`; a second id with the same hash is not added (its resubmission runs again).
     mutating func insert(hash: UInt64, key: UInt64) {
         _ = index.insert("", hash: hash, key: TaskKey(rawValue: key)) { _ in "" }
+    }
+
+    /// Notes that memory forgot the finished task with `key`, whose id has `hash`: kept once the ids are read, or
+    /// once the reading has passed `key` (a later slice would not see it).
+    mutating func forgot(hash: UInt64, key: UInt64) {
+        if state == .read || (state == .unread && key <= readThrough) {
+            insert(hash: hash, key: key)
+        }
     }
 
     /// The key of an id with `hash`, if the index holds one.
