@@ -18,6 +18,8 @@ struct BrokerDriver {
     /// Replays the machine asked for in this pass, carried out at its end (``flushOutbox(everything:)``), once every
     /// journal record emitted so far is committed.
     private(set) var replays: [(session: [UInt8], after: UInt64, limit: Int, peer: PeerID)] = []
+    /// Journal look-ups the machine asked for in this pass, with the messages held for them; carried out likewise.
+    var lookups: [(lookup: JournalLookup, message: PendingMessage)] = []
     /// The durable broker's journal and what waits for its next commit; `nil` for an in-memory broker.
     var journal: JournalState?
     /// The role check under CURVE with allow lists (`BrokerDriver+Access`); `nil` otherwise.
@@ -42,6 +44,7 @@ struct BrokerDriver {
         case .stop:
             return true
         case .submit(let tasks, let session, let continuation):
+            lookUp(forSubmitting: tasks, session: session)
             let (receipt, actions) = machine.submit(tasks, session: session, at: .now)
             perform(actions)
             if journal == nil || receipt.accepted.isEmpty {
@@ -107,6 +110,10 @@ struct BrokerDriver {
                 metrics?.record(event)
             case .replayResults(let session, let after, let limit, let peer):
                 replays.append((session, after, limit, peer))
+            case .lookUp(let lookup, let message):
+                lookups.append((lookup, message))
+            case .answerTasks(let query, let framing, let peer):
+                send(.batch(framing, .report(BrokerStateMachine.reportJSON(tasks(matching: query)))), to: peer)
             }
         }
     }
@@ -115,6 +122,7 @@ struct BrokerDriver {
     /// `everything` all it holds. Sends can fail and make more results due (a dropped worker's task fails), so it
     /// repeats until nothing is due.
     mutating func flushOutbox(everything: Bool = false) {
+        runLookups()
         replayResults()
         while case let due = outbox.due(at: .now, everything: everything), !due.isEmpty {
             for (peer, messages) in due {

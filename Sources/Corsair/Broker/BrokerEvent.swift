@@ -49,4 +49,11 @@ public enum BrokerAction: Sendable, Hashable {
     /// driver does this after committing the journal records of the current pass, so the read sees every result
     /// the machine has finished. Only a journaled machine asks for it.
     case replayResults(session: [UInt8], after: UInt64, limit: Int, to: PeerID)
+    /// Read what `lookup` asks for from the journal (``JournaledTaskLookup``), hand it to the machine, then hand
+    /// `message` back with ``BrokerStateMachine/lookedUp(_:at:)``; after the pass's records are committed, so the
+    /// read sees every record before it. Only a journaled machine asks for it (`+JournalLookup`).
+    case lookUp(JournalLookup, then: PendingMessage)
+    /// Answer `query` with the matching tasks from memory and the journal (`corsair tasks --batch` on a durable
+    /// broker), as a REPORT to `peer` in `framing`.
+    case answerTasks(TaskQuery, framing: Framing, to: PeerID)
 }

@@ -255,7 +255,11 @@ public final class BrokerLoop: Sendable {
         let mailboxItem = poller.add(fileDescriptor: thread.mailbox.fileDescriptor)
         var trimmer = HeapTrimmer()
         while true {
-            let deadline = min(driver.machine.nextDeadline, driver.outbox.nextDeadline ?? driver.machine.nextDeadline)
+            var deadline = min(driver.machine.nextDeadline, driver.outbox.nextDeadline ?? driver.machine.nextDeadline)
+            if !driver.lookups.isEmpty {
+                // A journal look-up in slices goes on at once.
+                deadline = .now
+            }
             if try poller.poll(timeout: deadline - .now) == 0 {
                 trimmer.idle(at: .now)
             } else {

@@ -105,9 +105,15 @@ extension BrokerStateMachine {
                 continue
             }
             receipt.accepted.append(spec.id)
+            let hash = TaskIDIndex.hash(spec.id)
+            if batch.journaled.state == .read, let stored = journaledDuplicate(spec.id, hash: hash, in: batch) {
+                receipt.duplicates += 1
+                deliver(stored, of: batch)
+                continue
+            }
             // One probe for a new id, the common case: it claims the next key.
             let key = TaskKey(rawValue: lastKey + 1)
-            let known = batch.ids.insert(spec.id, hash: TaskIDIndex.hash(spec.id), key: key) { tasks[$0]?.id }
+            let known = batch.ids.insert(spec.id, hash: hash, key: key) { tasks[$0]?.id }
             if let known {
                 receipt.duplicates += 1
                 if let task = tasks[known], task.state.isFinished {
@@ -133,6 +139,9 @@ extension BrokerStateMachine {
                 journalAccepted(spec, key: key, session: batch, at: now)
             }
         }
+        if !batch.journaled.confirmed.isEmpty {
+            batch.journaled.confirmed.removeAll()
+        }
         emit(
             .tasksAccepted(
                 session: batch.name, accepted: receipt.accepted.count - receipt.duplicates,
@@ -150,6 +159,9 @@ extension BrokerStateMachine {
     mutating func session(_ bytes: [UInt8]) -> BatchSession {
         if let session = sessions[SessionID(bytes)] { return session }
         let session = BatchSession(bytes: bytes)
+        if journalMayHoldMore {
+            session.journaled.state = .unread
+        }
         sessions[SessionID(bytes)] = session
         return session
     }

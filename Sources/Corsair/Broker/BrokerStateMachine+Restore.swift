@@ -16,6 +16,7 @@ extension BrokerStateMachine {
             restore(journaled, cursor: &cursor, at: now)
         }
         lastKey = max(lastKey, snapshot.lastKey)
+        noteRestored(finished: finishedOrder.count)
         return takeActions()
     }
 
@@ -34,6 +35,7 @@ extension BrokerStateMachine {
             restore(journaled, cursor: &cursor, at: now)
         }
         lastKey = max(lastKey, newest)
+        noteRestored(finished: finishedOrder.count)
         return (count, takeActions())
     }
 

@@ -57,7 +57,10 @@ extension BrokerStateMachine {
             guard let task = tasks[oldest] else { continue }
             forget(task)
             if case .batch(let session) = task.origin {
-                session.ids.remove(oldest, hash: TaskIDIndex.hash(task.id))
+                let hash = TaskIDIndex.hash(task.id)
+                session.ids.remove(oldest, hash: hash)
+                // Once the session's ids are read from the journal, it keeps knowing the ones it forgets.
+                session.journaled.forgot(hash: hash, key: oldest.rawValue)
                 session.dropForgotten { tasks[TaskKey(rawValue: $0)] != nil }
             }
         }
@@ -73,7 +76,14 @@ extension BrokerStateMachine {
     /// results of one event together.
     mutating func deliver(_ task: TaskRecord) {
         guard case .batch(let session) = task.origin, session.client != nil else { return }
-        session.outgoing.append(result(of: task))
+        deliver(result(of: task), of: session)
+    }
+
+    /// Queues `result` for `session`'s current peer, if it has one; an attached peer has a result of the journal
+    /// from its replay, which reaches every key up to the session's newest.
+    mutating func deliver(_ result: TaskResult, of session: BatchSession) {
+        guard session.client != nil else { return }
+        session.outgoing.append(result)
         if !session.hasResultsToSend {
             session.hasResultsToSend = true
             sessionsWithResults.append(session)

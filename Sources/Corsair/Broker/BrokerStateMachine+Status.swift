@@ -48,21 +48,31 @@ extension BrokerStateMachine {
             }
     }
 
-    /// The JSON answer to `query`.
-    func report(_ query: BrokerQuery, at now: ContinuousClock.Instant) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json: Data?
+    /// Answers a status query. A durable broker's driver answers a query for tasks by batch or id, since the journal
+    /// holds what memory may no longer (``BrokerAction/answerTasks(_:framing:to:)``), as the HTTP gateway's do.
+    mutating func answer(_ query: BrokerQuery, framing: Framing, from peer: PeerID, at now: ContinuousClock.Instant) {
         switch query {
         case .status:
-            json = try? encoder.encode(status(at: now))
+            actions.append(.send(.batch(framing, .report(Self.reportJSON(status(at: now)))), to: peer))
+        case .tasks(let taskQuery) where configuration.journaled && (taskQuery.batch != nil || taskQuery.id != nil):
+            actions.append(.answerTasks(taskQuery, framing: framing, to: peer))
         case .tasks(let taskQuery):
-            json = try? encoder.encode(tasks(matching: taskQuery))
+            actions.append(.send(.batch(framing, .report(Self.reportJSON(tasks(matching: taskQuery)))), to: peer))
         case .worker(let name):
-            json = try? encoder.encode(workerReport(named: name, at: now))
+            reply(workerReport(named: name, at: now), framing: framing, to: peer)
         case .batches(let limit):
-            json = try? encoder.encode(batchProgress(limit: limit))
+            reply(batchProgress(limit: limit), framing: framing, to: peer)
         }
-        return json.map(Array.init) ?? Array("{}".utf8)
+    }
+
+    private mutating func reply(_ value: some Encodable, framing: Framing, to peer: PeerID) {
+        actions.append(.send(.batch(framing, .report(Self.reportJSON(value))), to: peer))
+    }
+
+    /// `value` as a REPORT's JSON: sorted keys, `{}` should it not encode.
+    static func reportJSON(_ value: some Encodable) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value)).map(Array.init) ?? Array("{}".utf8)
     }
 }

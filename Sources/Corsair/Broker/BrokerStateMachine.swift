@@ -58,6 +58,9 @@ public struct BrokerStateMachine {
     var queueDeadlines = QueueDeadlines()
     /// Delayed tasks, until their not-before time (`+Schedule`).
     var scheduledTasks = ScheduledTasks()
+    /// Whether a restart left finished tasks in the journal that memory does not hold, so that a session the
+    /// machine does not know may still have ids there (`+JournalLookup`).
+    var journalMayHoldMore = false
     /// The key of the newest task; the next task gets the one after it.
     var lastKey: UInt64 = 0
     /// When ``tick(at:)`` next checks workers' heartbeats and expiry.
@@ -106,15 +109,15 @@ public struct BrokerStateMachine {
             case .client(let request):
                 clientRequest(request, from: peer, at: now)
             case .batchClient(.submit(let session, let specs), let framing):
-                submit(specs, session: session, framing: framing, from: peer, at: now)
+                submitOrLookUp(specs, session: session, framing: framing, from: peer, at: now)
             case .batchClient(.ping(let session, let wantsFlags), let framing):
                 ping(session: session, wantsFlags: wantsFlags, framing: framing, from: peer)
             case .batchClient(.attach(let session, let cursor, let options), let framing):
-                attach(session: session, after: cursor, options: options, framing: framing, from: peer)
+                attachOrLookUp(session: session, after: cursor, options: options, framing: framing, from: peer)
             case .batchClient(.more(let session), _):
                 more(session: session, from: peer)
             case .batchClient(.query(let query), let framing):
-                actions.append(.send(.batch(framing, .report(report(query, at: now))), to: peer))
+                answer(query, framing: framing, from: peer, at: now)
             case .batchClient(.cancel(let request), let framing):
                 cancelRequested(request, framing: framing, from: peer, at: now)
             case .batchClient(.shutdown(let request), let framing):

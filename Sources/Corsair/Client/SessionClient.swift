@@ -23,37 +23,28 @@ public final class SessionClient: Sendable {
         case detach
     }
 
-    /// How the client talks to the broker.
+    /// How the client talks to the broker: the link's options (``BrokerLinkOptions``, readable and writable as the
+    /// options' own), what to do, and the window.
+    @dynamicMemberLookup
     public struct Options: Sendable {
-        /// The broker endpoint, for example `tcp://localhost:5555`.
-        public var broker: String
-        /// The session (batch name) submitted to or followed.
-        public var session: [UInt8]
+        /// The broker, the session (batch name) submitted to or followed, chunks, timeouts and keys.
+        public var link: BrokerLinkOptions
         /// What to do.
         public var mode: Mode
         /// Most tasks in flight: submitted and without a result (``Mode/submit``), or without an acknowledgement
         /// (``Mode/detach``).
         public var window = 10_000
-        /// Most tasks per SUBMIT message.
-        public var chunkSize = 1000
-        /// Most payload bytes per SUBMIT message; a larger task goes alone.
-        public var chunkBytes = 1 << 20
-        /// How long the broker may leave a submission or an ATTACH unanswered.
-        public var acknowledgementTimeout: Duration = .seconds(5)
-        /// How long the whole run may take; `nil` waits as long as the broker answers.
-        public var timeout: Duration?
-        /// How often the client pings a broker it is waiting on.
-        public var heartbeatInterval: Duration = .seconds(1)
-        /// Ping intervals of broker silence after which the client reconnects.
-        public var liveness = 3
-        /// The broker's public key and this client's key pair, when the broker speaks CURVE.
-        public var curve: CurveClientKeys?
 
         /// Creates options.
         public init(broker: String, session: [UInt8], mode: Mode) {
-            self.broker = broker
-            self.session = session
+            self.link = BrokerLinkOptions(broker: broker, session: session)
             self.mode = mode
+        }
+
+        /// The link's option at `keyPath`.
+        public subscript<Value>(dynamicMember keyPath: WritableKeyPath<BrokerLinkOptions, Value>) -> Value {
+            get { link[keyPath: keyPath] }
+            set { link[keyPath: keyPath] = newValue }
         }
     }
 
@@ -94,8 +85,8 @@ public final class SessionClient: Sendable {
         let thread = try SocketThread<Void>(name: "client-io")
         let handOver = SourceHandOver(source)
         thread.start { [options, logger] sockets in
-            var exchange = SessionExchange(
-                options: options, source: handOver.take(), logger: logger, onEvent: onEvent)
+            var exchange = try SessionExchange(
+                options: options, source: handOver.take(), logger: logger, sockets: sockets, onEvent: onEvent)
             try exchange.run(sockets: sockets, cancelled: thread.mailbox)
         }
         try await withTaskCancellationHandler {

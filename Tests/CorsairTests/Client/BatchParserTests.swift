@@ -161,6 +161,12 @@ import Testing
         func field(_ name: String, _ value: String) -> String {
             #"{"category":"a","payload":"p",""# + name + #"":"# + value + "}"
         }
+        /// Field `name` set to `value` on an otherwise good line, refused with `message` after the field's name.
+        func bad(_ name: String, _ value: String, _ message: String) -> Malformed {
+            .init(
+                name: "\(name) \(value)", text: field(name, value), line: 1, column: 31,
+                message: "field '\(name)' \(message)", token: name)
+        }
         return [
             .init(
                 name: "array", text: "[1,2]", line: 1, column: 1,
@@ -212,62 +218,24 @@ import Testing
                 text: #"{"id":"x","category":"a","payload":"p"}"# + "\n" + ok + "\n"
                     + #"{"category":"a", "id":"x","payload":"p"}"#,
                 line: 3, column: 18, message: "duplicate id 'x' (already used on line 1)", token: "x"),
-            .init(
-                name: "priority string", text: field("priority", #""high""#), line: 1, column: 31,
-                message: "field 'priority' must be an integer, found a string", token: "priority"),
-            .init(
-                name: "priority bool", text: field("priority", "true"), line: 1, column: 31,
-                message: "field 'priority' must be an integer, found a boolean", token: "priority"),
-            .init(
-                name: "priority fraction", text: field("priority", "1.5"), line: 1, column: 31,
-                message: "field 'priority' must be an integer, found 1.5", token: "priority"),
-            .init(
-                name: "priority over Int32", text: field("priority", "2147483648"), line: 1, column: 31,
-                message: "field 'priority' must be between -2147483648 and 2147483647", token: "priority"),
-            .init(
-                name: "priority over Int64", text: field("priority", "9223372036854775808"), line: 1, column: 31,
-                message: "field 'priority' must be between -2147483648 and 2147483647", token: "priority"),
-            .init(
-                name: "priority under Int32", text: field("priority", "-2147483649"), line: 1, column: 31,
-                message: "field 'priority' must be between -2147483648 and 2147483647", token: "priority"),
-            .init(
-                name: "max_attempts zero", text: field("max_attempts", "0"), line: 1, column: 31,
-                message: "field 'max_attempts' must be between 1 and 100", token: "max_attempts"),
-            .init(
-                name: "max_attempts 101", text: field("max_attempts", "101"), line: 1, column: 31,
-                message: "field 'max_attempts' must be between 1 and 100", token: "max_attempts"),
-            .init(
-                name: "max_attempts bool", text: field("max_attempts", "false"), line: 1, column: 31,
-                message: "field 'max_attempts' must be an integer, found a boolean", token: "max_attempts"),
-            .init(
-                name: "max_attempts string", text: field("max_attempts", #""3""#), line: 1, column: 31,
-                message: "field 'max_attempts' must be an integer, found a string", token: "max_attempts"),
-            .init(
-                name: "timeout zero", text: field("timeout", "0"), line: 1, column: 31,
-                message: "field 'timeout' must be greater than zero", token: "timeout"),
-            .init(
-                name: "timeout negative", text: field("timeout", "-1"), line: 1, column: 31,
-                message: "field 'timeout' must be greater than zero", token: "timeout"),
-            .init(
-                name: "timeout bool", text: field("timeout", "true"), line: 1, column: 31,
-                message: "field 'timeout' must be a number of seconds or a duration string, found a boolean",
-                token: "timeout"),
-            .init(
-                name: "timeout array", text: field("timeout", "[]"), line: 1, column: 31,
-                message: "field 'timeout' must be a number of seconds or a duration string, found an array",
-                token: "timeout"),
-            .init(
-                name: "timeout garbage", text: field("timeout", #""soon""#), line: 1, column: 31,
-                message: "field 'timeout' is not a valid duration: 'soon'", token: "timeout"),
-            .init(
-                name: "timeout zero string", text: field("timeout", #""0s""#), line: 1, column: 31,
-                message: "field 'timeout' must be greater than zero", token: "timeout"),
-            .init(
-                name: "timeout over a year", text: field("timeout", "40000000"), line: 1, column: 31,
-                message: "field 'timeout' must be at most one year", token: "timeout"),
-            .init(
-                name: "timeout string over a year", text: field("timeout", #""9000h""#), line: 1, column: 31,
-                message: "field 'timeout' is not a valid duration: '9000h'", token: "timeout"),
+            bad("priority", #""high""#, "must be an integer, found a string"),
+            bad("priority", "true", "must be an integer, found a boolean"),
+            bad("priority", "1.5", "must be an integer, found 1.5"),
+            bad("priority", "2147483648", "must be between -2147483648 and 2147483647"),
+            bad("priority", "9223372036854775808", "must be between -2147483648 and 2147483647"),
+            bad("priority", "-2147483649", "must be between -2147483648 and 2147483647"),
+            bad("max_attempts", "0", "must be between 1 and 100"),
+            bad("max_attempts", "101", "must be between 1 and 100"),
+            bad("max_attempts", "false", "must be an integer, found a boolean"),
+            bad("max_attempts", #""3""#, "must be an integer, found a string"),
+            bad("timeout", "0", "must be greater than zero"),
+            bad("timeout", "-1", "must be greater than zero"),
+            bad("timeout", "true", "must be a number of seconds or a duration string, found a boolean"),
+            bad("timeout", "[]", "must be a number of seconds or a duration string, found an array"),
+            bad("timeout", #""soon""#, "is not a valid duration: 'soon'"),
+            bad("timeout", #""0s""#, "must be greater than zero"),
+            bad("timeout", "40000000", "must be at most one year"),
+            bad("timeout", #""9000h""#, "is not a valid duration: '9000h'"),
             .init(
                 name: "key quoted in a value", text: #"{"payload":"\"priority\": ","category":"a","priority":"x"}"#,
                 line: 1, column: 44, message: "field 'priority' must be an integer", token: "priority"),

@@ -10,6 +10,8 @@ final class BatchSession {
     let name: String
     /// The broker's key of each task id the session submitted that it still remembers.
     var ids = TaskIDIndex()
+    /// The ids a durable broker's journal holds and its memory does not, after a restart.
+    var journaled = JournaledIDs()
     /// Where the session's client is reachable now; `nil` for a session no client submitted over the wire (the HTTP
     /// gateway's batches), whose results stay in the task table.
     var client: ClientSession?
@@ -48,6 +50,13 @@ final class BatchSession {
             unfinished += 1
             unfinishedKeys.append(key)
         }
+    }
+
+    /// Counts `count` finished tasks of the session that the journal holds and memory does not, the newest with
+    /// key `newest`: the session's later tasks have larger keys, and an attached client's replay reaches these.
+    func noteJournaled(count: UInt64, lastKey newest: UInt64) {
+        taskCount += count
+        lastKey = max(lastKey, newest)
     }
 
     /// The key of the oldest task that has not finished, or `nil` when all have; `isFinished` says whether a key's
