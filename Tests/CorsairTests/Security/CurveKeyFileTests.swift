@@ -36,7 +36,7 @@ import ZeroMQ
     func bareKey() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let pair = try CurveKeyPair.generate()
-        let withEquals: [UInt8] = [0, 0, 0, 68] + Array(pair.publicKey.dropFirst(4))
+        let withEquals: [UInt8] = [0, 0, 0, 66] + Array(pair.publicKey.dropFirst(4))
         let encoded = try #require(Z85.encode(withEquals))
         #expect(encoded.hasPrefix("0000="))
         for key in [pair.publicKey, withEquals] {
