@@ -284,6 +284,8 @@ public final class BrokerLoop: Sendable {
             try driver.handOverJournal(at: .now)
             driver.flushOutbox()
             if driver.machine.hasFinishedShutdown {
+                // The last results wait for their commit like any other: release them before the loop ends.
+                driver.finishJournal()
                 driver.flushOutbox(everything: true)
                 logger.info("broker stopping: every worker told to shut down has left", metadata: driver.summary)
                 return
