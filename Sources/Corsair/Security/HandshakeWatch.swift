@@ -11,7 +11,7 @@ package struct HandshakeWatch {
     package let socket: Socket
     private let broker: String
     private let curve: CurveClientKeys?
-    private var succeeded = false
+    private var verdict = HandshakeVerdict()
 
     private static let serial = Atomic<Int>(0)
 
@@ -32,16 +32,16 @@ package struct HandshakeWatch {
         self.curve = curve
     }
 
-    /// The failure among the events waiting, if the connection has not completed a handshake since; reads every
-    /// waiting event without blocking.
+    /// The failure among the events waiting, as ``HandshakeVerdict`` concludes it; reads every waiting event
+    /// without blocking.
     package mutating func failure() throws(ZeroMQError) -> HandshakeFailure? {
         var failure: HandshakeFailure?
         while let frames = try socket.receive(blocking: false) {
             guard let event = MonitorEvent(frames: frames) else { continue }
             if event.kind == .handshakeSucceeded {
-                succeeded = true
                 failure = nil
-            } else if !succeeded, MonitorEvent.Kinds.handshakes.contains(event.kind) {
+            }
+            if verdict.concludes(event) {
                 failure = HandshakeFailure(
                     broker: broker, event: event, usingCurve: curve != nil, fingerprint: curve?.fingerprint)
             }
