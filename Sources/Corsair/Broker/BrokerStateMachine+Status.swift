@@ -26,26 +26,44 @@ extension BrokerStateMachine {
             badMessages: statistics.badMessages)
     }
 
-    /// The tracked tasks that match `query`, newest first.
+    /// The tracked tasks that match `query`, newest first: with a state, the most recent to enter it first.
+    ///
+    /// Reads tasks from the newest until it has `query.limit` of them, through ``TaskStateIndex`` when the query
+    /// names a state, so a query whose matches are recent costs O(limit), however many tasks the broker tracks.
     public func tasks(matching query: TaskQuery) -> [TaskStatus] {
-        tasks.values
-            .filter { task in
-                (query.state == nil || task.state.rawValue == query.state)
-                    && (query.category == nil || task.category == query.category)
-                    && (query.batch == nil || task.batch == query.batch)
-                    && (query.id == nil || task.id == query.id)
+        let matches = { (task: TaskRecord) in
+            (query.category == nil || task.category == query.category)
+                && (query.batch == nil || task.batch == query.batch)
+                && (query.id == nil || task.id == query.id)
+        }
+        var found: [TaskRecord] = []
+        let limit = max(0, query.limit)
+        if let name = query.state {
+            guard let state = TaskState(rawValue: name) else { return [] }
+            var seen: Set<TaskKey> = []
+            for key in stateIndex.newest(in: state) {
+                guard found.count < limit else { break }
+                if let task = tasks[key], task.state == state, matches(task), seen.insert(key).inserted {
+                    found.append(task)
+                }
             }
-            .sorted { $0.key > $1.key }
-            .prefix(max(0, query.limit))
-            .map { task in
-                TaskStatus(
-                    id: task.id, category: task.category, state: task.state.rawValue, worker: task.workerName,
-                    started: task.startedAt.map { anchor.unixMilliseconds(at: $0) },
-                    finished: task.finishedAt.map { anchor.unixMilliseconds(at: $0) }, attempts: task.attempts,
-                    lastError: task.lastError, batch: task.batch,
-                    result: query.id == nil ? nil : task.output.map { String(decoding: $0, as: UTF8.self) },
-                    notBefore: task.notBefore.map { anchor.unixMilliseconds(at: $0) })
+        } else {
+            for task in tasks.newestFirst {
+                guard found.count < limit else { break }
+                if matches(task) {
+                    found.append(task)
+                }
             }
+        }
+        return found.map { task in
+            TaskStatus(
+                id: task.id, category: task.category, state: task.state.rawValue, worker: task.workerName,
+                started: task.startedAt.map { anchor.unixMilliseconds(at: $0) },
+                finished: task.finishedAt.map { anchor.unixMilliseconds(at: $0) }, attempts: task.attempts,
+                lastError: task.lastError, batch: task.batch,
+                result: query.id == nil ? nil : task.output.map { String(decoding: $0, as: UTF8.self) },
+                notBefore: task.notBefore.map { anchor.unixMilliseconds(at: $0) })
+        }
     }
 
     /// Answers a status query. A durable broker's driver answers a query for tasks by batch or id, since the journal

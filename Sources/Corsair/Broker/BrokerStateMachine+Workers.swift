@@ -133,7 +133,8 @@ extension BrokerStateMachine {
     /// The queue of `category`, created when first needed.
     mutating func queue(for category: String) -> CategoryQueue {
         if let queue = categories[category] { return queue }
-        let queue = CategoryQueue(name: category, isOrdered: configuration.orderedCategories.contains(category))
+        let queue = CategoryQueue(
+            name: category, isOrdered: configuration.orderedCategories.contains(category), stateIndex: stateIndex)
         categories[category] = queue
         return queue
     }

@@ -39,6 +39,8 @@ public struct BrokerStateMachine {
     /// requeues and everything else are always reported.
     public var reportsEveryTask = true
     var tasks = TaskTable()
+    /// The tracked tasks by state, for status queries (``tasks(matching:)``).
+    let stateIndex = TaskStateIndex()
     /// Batch sessions: their task ids, for de-duplication, and where their results go.
     var sessions: [SessionID: BatchSession] = [:]
     /// Sessions with results in ``BatchSession/outgoing`` or their attachments' ``Attachment/outgoing``, sent when
@@ -233,6 +235,9 @@ public struct BrokerStateMachine {
             session.hasResultsToSend = false
         }
         sessionsWithResults.removeAll(keepingCapacity: true)
+        if stateIndex.needsCompaction {
+            stateIndex.compact(against: tasks)
+        }
         defer { actions.removeAll(keepingCapacity: true) }
         return actions
     }

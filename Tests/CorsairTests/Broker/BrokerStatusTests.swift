@@ -55,6 +55,23 @@ import Testing
         #expect(broker.machine.tasks(matching: TaskQuery(limit: 1)).map(\.id) == ["a3"])
     }
 
+    @Test("lists by state the most recent to enter it first, a requeued task once, behind thousands queued")
+    func taskListByState() throws {
+        var broker = BrokerHarness()
+        broker.plainWorker(w1, category: "a")
+        broker.submit([task("a1"), task("a2")])
+        #expect(broker.machine.tasks(matching: TaskQuery(state: "running")).map(\.id) == ["a1"])
+        // w1 is gone: a1, which it ran, is queued a second time, behind a2.
+        broker.machine.peerUnreachable(w1, at: broker.t0)
+        broker.submit((3...2000).map { task("a\($0)") })
+        #expect(broker.machine.tasks(matching: TaskQuery(state: "queued", limit: 2)).map(\.id) == ["a2000", "a1999"])
+        #expect(broker.machine.tasks(matching: TaskQuery(state: "running")).isEmpty)
+        let queued = broker.machine.tasks(matching: TaskQuery(state: "queued", limit: 5000)).map(\.id)
+        #expect(queued.count == 2000)
+        #expect(queued.suffix(2) == ["a1", "a2"])
+        #expect(broker.machine.tasks(matching: TaskQuery(state: "bogus")).isEmpty)
+    }
+
     @Test("takes in-process submissions into a named batch, de-duplicated, and finds tasks by batch and id")
     func localSubmission() throws {
         var broker = BrokerHarness()

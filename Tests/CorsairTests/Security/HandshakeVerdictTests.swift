@@ -13,38 +13,35 @@ import ZeroMQ
         return try #require(MonitorEvent(frames: [header, Array("tcp://127.0.0.1:5555".utf8)]))
     }
 
+    /// What a new verdict concludes after each of `events`, in turn.
+    func verdicts(_ events: [MonitorEvent]) -> [Bool] {
+        var verdict = HandshakeVerdict()
+        return events.map { verdict.concludes($0) }
+    }
+
     @Test("a broker that drops the handshake concludes only on the third drop in a row")
     func dropsConcludeOnTheThird() throws {
-        var verdict = HandshakeVerdict()
         let drop = try event(.handshakeFailedNoDetail)
-        #expect(!verdict.concludes(drop))
-        #expect(!verdict.concludes(drop))
-        #expect(verdict.concludes(drop))
+        #expect(verdicts([drop, drop, drop]) == [false, false, true])
     }
 
     @Test("a refused key and a mechanism mismatch conclude at once")
     func refusalsConcludeAtOnce() throws {
-        var refused = HandshakeVerdict()
-        #expect(refused.concludes(try event(.handshakeFailedAuth, value: 400)))
-        var mismatch = HandshakeVerdict()
-        #expect(mismatch.concludes(try event(.handshakeFailedProtocol, value: MonitorEvent.mechanismMismatch)))
+        #expect(verdicts([try event(.handshakeFailedAuth, value: 400)]) == [true])
+        #expect(verdicts([try event(.handshakeFailedProtocol, value: MonitorEvent.mechanismMismatch)]) == [true])
     }
 
     @Test("after a handshake succeeded, no drop or refusal concludes: the broker restarted or a link flapped")
     func nothingConcludesAfterSuccess() throws {
-        var verdict = HandshakeVerdict()
-        #expect(!verdict.concludes(try event(.handshakeFailedNoDetail)))
-        #expect(!verdict.concludes(try event(.handshakeSucceeded)))
-        for _ in 0..<HandshakeVerdict.dropsToConclude {
-            #expect(!verdict.concludes(try event(.handshakeFailedNoDetail)))
-        }
-        #expect(!verdict.concludes(try event(.handshakeFailedAuth, value: 400)))
+        let drop = try event(.handshakeFailedNoDetail)
+        let events = [
+            drop, try event(.handshakeSucceeded), drop, drop, drop, try event(.handshakeFailedAuth, value: 400),
+        ]
+        #expect(verdicts(events) == Array(repeating: false, count: events.count))
     }
 
     @Test("events that are not handshake outcomes conclude nothing")
     func otherEventsConcludeNothing() throws {
-        var verdict = HandshakeVerdict()
-        #expect(!verdict.concludes(try event(.connected)))
-        #expect(!verdict.concludes(try event(.disconnected)))
+        #expect(verdicts([try event(.connected), try event(.disconnected)]) == [false, false])
     }
 }

@@ -19,10 +19,13 @@ final class CategoryQueue {
     /// How many of the category's tracked tasks are in each state, kept as they change so a status report does not
     /// visit every task.
     var counts = TaskCounts()
+    /// The broker's index of tasks by state, which each of the category's tasks tells of its changes.
+    let stateIndex: TaskStateIndex
 
-    init(name: String, isOrdered: Bool) {
+    init(name: String, isOrdered: Bool, stateIndex: TaskStateIndex = TaskStateIndex()) {
         self.name = name
         self.isOrdered = isOrdered
+        self.stateIndex = stateIndex
     }
 }
 

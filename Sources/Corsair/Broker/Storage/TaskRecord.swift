@@ -49,7 +49,10 @@ final class TaskRecord {
     private var timeoutMilliseconds: UInt32
     private var attemptLimit: UInt8
     var state: TaskState = .queued {
-        didSet { queue.counts.move(from: oldValue, to: state) }
+        didSet {
+            queue.counts.move(from: oldValue, to: state)
+            queue.stateIndex.entered(state, key)
+        }
     }
     private var started = Moment.none
     private var queued = Moment.none

@@ -28,6 +28,7 @@ struct TaskTable {
         }
         slots.append(task)
         count += 1
+        task.queue.stateIndex.entered(task.state, task.key)
     }
 
     /// Removes the task with `key`, if the table holds it.
@@ -55,6 +56,11 @@ struct TaskTable {
     /// Every task, oldest first.
     var values: some Sequence<TaskRecord> {
         slots.lazy.compactMap { $0 }
+    }
+
+    /// Every task, newest first.
+    var newestFirst: some Sequence<TaskRecord> {
+        slots.reversed().lazy.compactMap { $0 }
     }
 
     private func index(of key: TaskKey) -> Int? {
