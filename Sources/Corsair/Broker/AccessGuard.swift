@@ -39,12 +39,13 @@ struct AccessGuard {
         guard frames.count > base + 1 else { return .admit(identity) }
         let framing: Framing = base > start ? .delimited : .rfc18
         switch frames[base] {
-        case MDP.workerHeader:
+        case MDP.workerHeader, MDP.workerHeader01:
             guard frames[base + 1] == [MDP.WorkerCommand.ready.rawValue], !roles.contains(.worker) else {
                 return .admit(identity)
             }
-            return .refuse(.notWorker, identity, reply: .disconnect(framing))
-        case MDP.clientHeader:
+            let version: MDPVersion = frames[base] == MDP.workerHeader01 ? .v01 : .v02
+            return .refuse(.notWorker, identity, reply: .disconnect(framing, version: version))
+        case MDP.clientHeader, MDP.clientHeader01:
             return roles.contains(.client) ? .admit(identity) : .refuse(.notClient, identity, reply: nil)
         case ClientProtocol.header:
             guard !roles.contains(.client) else { return .admit(identity) }

@@ -12,7 +12,8 @@ extension BrokerDriver {
         switch verdict {
         case .admit(let identity):
             let header = frames[1].isEmpty ? 2 : 1
-            let isWorker = header < frames.count && frames[header] == MDP.workerHeader
+            let isWorker =
+                header < frames.count && (frames[header] == MDP.workerHeader || frames[header] == MDP.workerHeader01)
             received(frames)
             if let identity, isWorker {
                 machine.noteKey(identity, ofWorker: peer)
@@ -31,13 +32,14 @@ extension BrokerDriver {
         access?.access = list
         for peer in machine.workers(withKeysOutside: list) {
             let framing = machine.workers[peer]?.framing ?? .rfc18
+            let version = machine.workers[peer]?.mdpVersion ?? .v02
             logger.info(
                 "worker key no longer allowed, disconnecting",
                 metadata: [
                     "peer.identity": "\(peer)", "key.name": "\(machine.workers[peer]?.keyName ?? "")",
                     "key.fingerprint": "\(machine.workers[peer]?.keyFingerprint ?? "")",
                 ])
-            perform([.send(.disconnect(framing), to: peer)])
+            perform([.send(.disconnect(framing, version: version), to: peer)])
             perform(machine.peerUnreachable(peer, at: .now))
         }
     }

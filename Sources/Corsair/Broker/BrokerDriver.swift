@@ -203,12 +203,12 @@ struct BrokerDriver {
         switch event {
         case .taskDispatched, .taskRequeued, .taskFinished, .tasksAccepted:
             logTask(event)
-        case .workerJoined(let peer, let name, let category, let credit, let extended):
+        case .workerJoined(let peer, let name, let category, let credit, let wire):
             logger.info(
                 "worker joined",
                 metadata: [
                     "worker.id": "\(name)", "peer.identity": "\(peer)", "task.category": "\(category)",
-                    "worker.credit": "\(credit)", "worker.protocol": "\(extended ? "corsair/1" : "mdp/0.2")",
+                    "worker.credit": "\(credit)", "worker.protocol": "\(wire)",
                 ])
         case .workerLeft(let peer, let name, let category, let reason, let inFlight):
             logger.info(

@@ -1,8 +1,8 @@
 /// Something that happened in the broker that an operator may want to see: the state machine reports it, the loop
 /// logs and counts it.
 public enum BrokerEvent: Sendable, Hashable {
-    /// A worker sent READY.
-    case workerJoined(peer: PeerID, name: String, category: String, credit: Int, extended: Bool)
+    /// A worker sent READY; `protocol` is `corsair/1`, `mdp/0.2` or `mdp/0.1`.
+    case workerJoined(peer: PeerID, name: String, category: String, credit: Int, protocol: String)
     /// A worker is gone; its in-flight tasks were requeued (or failed when out of attempts).
     case workerLeft(peer: PeerID, name: String, category: String, reason: WorkerLeaveReason, inFlight: Int)
     /// A task attempt started on a worker, `waited` after it joined (or rejoined) its queue.

@@ -16,7 +16,7 @@ extension BrokerStateMachine {
     }
 
     /// Counts a message that could not be decoded and answers where an answer is possible: a batch client is told
-    /// why, and a worker is dropped and told to disconnect.
+    /// why, and a worker (MDP/0.2 or 0.1) is dropped and told to disconnect in its version.
     mutating func rejectMalformed(
         _ frames: [[UInt8]],
         error: ProtocolError,
@@ -30,9 +30,10 @@ extension BrokerStateMachine {
         switch frames[headerIndex] {
         case ClientProtocol.header:
             actions.append(.send(.batch(framing, .error(error.description)), to: peer))
-        case MDP.workerHeader:
-            // RFC 18: an invalid message makes the peer invalid; a registered worker is dropped and told so.
-            actions.append(.send(.disconnect(framing), to: peer))
+        case MDP.workerHeader, MDP.workerHeader01:
+            // RFC 18 and RFC 7: an invalid message makes the peer invalid; a registered worker is dropped and told so.
+            let version: MDPVersion = frames[headerIndex] == MDP.workerHeader01 ? .v01 : .v02
+            actions.append(.send(.disconnect(framing, version: version), to: peer))
             removeWorker(peer, reason: .protocolViolation, at: now)
         default:
             break

@@ -42,8 +42,9 @@ extension BrokerStateMachine {
             } else {
                 let header = worker.isExtended ? TaskHeader(id: task.id, attempt: task.attempts, timeout: timeout) : nil
                 send(
-                    .request(worker.framing, envelope: token.encoded, header: header, body: task.payload), to: worker,
-                    at: now)
+                    .request(
+                        worker.framing, envelope: token.encoded, header: header, body: task.payload,
+                        version: worker.mdpVersion), to: worker, at: now)
             }
             if reportsEveryTask {
                 emit(

@@ -9,7 +9,7 @@ extension BrokerStateMachine {
         let workerStatuses = workers.values.sorted { ($0.category, $0.name) < ($1.category, $1.name) }.map { worker in
             WorkerStatus(
                 id: worker.name, host: worker.host, pid: worker.pid, category: worker.category,
-                protocol: worker.isExtended ? "corsair/1" : "mdp/0.2", credit: worker.credit,
+                protocol: worker.protocolName, credit: worker.credit,
                 inFlight: worker.inFlight.count, completed: worker.completed, failed: worker.failed,
                 lastHeartbeatAgeMilliseconds: (now - worker.lastReceivedAt).wholeMilliseconds, key: worker.keyName)
         }

@@ -1,11 +1,12 @@
 /// Worker replies: PARTIAL, FINAL and RESULTS free their credit and settle the attempt they answer.
 extension BrokerStateMachine {
-    /// Forwards a PARTIAL of a current attempt to its plain MDP client; a batch task has no use for one.
+    /// Forwards a PARTIAL of a current attempt to its plain MDP/0.2 client; a batch task has no use for one, and an
+    /// MDP/0.1 client, whose protocol has one reply per request, gets only the FINAL.
     mutating func partialReceived(envelope: [UInt8], body: [[UInt8]], from worker: WorkerRecord) {
         guard let task = currentAttempt(AssignmentToken(decoding: envelope), envelope: envelope, worker: worker) else {
             return
         }
-        if case .mdp(let client, let framing, let dialect) = task.origin {
+        if case .mdp(let client, let framing, let dialect) = task.origin, dialect != .mdp01 {
             actions.append(
                 .send(.reply(framing, dialect, final: false, category: task.category, body: body), to: client))
         }
@@ -46,7 +47,7 @@ extension BrokerStateMachine {
     ) {
         guard worker.batching else {
             emit(.unexpectedMessage(peer: worker.peer, what: "RESULTS from a worker that did not agree on batches"))
-            actions.append(.send(.disconnect(worker.framing), to: worker.peer))
+            actions.append(.send(.disconnect(worker.framing, version: worker.mdpVersion), to: worker.peer))
             removeWorker(worker.peer, reason: .protocolViolation, at: now)
             return
         }

@@ -15,7 +15,7 @@ extension BrokerStateMachine {
         }
         let connections = records.map { worker in
             WorkerReport.Connection(
-                category: worker.category, protocol: worker.isExtended ? "corsair/1" : "mdp/0.2",
+                category: worker.category, protocol: worker.protocolName,
                 credit: worker.credit, inFlight: worker.inFlight.count, completed: worker.completed,
                 failed: worker.failed, uptimeMilliseconds: (now - worker.joinedAt).wholeMilliseconds,
                 lastHeartbeatAgeMilliseconds: (now - worker.lastReceivedAt).wholeMilliseconds,

@@ -1,20 +1,21 @@
 /// The worker registry: READY, heartbeats, expiry and removal.
 extension BrokerStateMachine {
-    /// Handles a message from a worker: READY registers it; anything else needs a registered worker.
+    /// Handles a message from a worker in MDP `version`: READY registers it; anything else needs a registered worker.
     mutating func workerMessage(
         _ message: WorkerMessage,
         framing: Framing,
+        version: MDPVersion,
         from peer: PeerID,
         at now: ContinuousClock.Instant
     ) {
         if case .ready(let category, let offer) = message {
-            workerReady(category: category, offer: offer, framing: framing, from: peer, at: now)
+            workerReady(category: category, offer: offer, framing: framing, version: version, from: peer, at: now)
             return
         }
         guard let worker = workers[peer] else {
             if message != .disconnect {
                 emit(.unexpectedMessage(peer: peer, what: "\(message.commandName) from a worker that sent no READY"))
-                actions.append(.send(.disconnect(framing), to: peer))
+                actions.append(.send(.disconnect(framing, version: version), to: peer))
             }
             return
         }
@@ -35,23 +36,25 @@ extension BrokerStateMachine {
         }
     }
 
-    /// Registers a worker for `category` and gives it work; a second READY or an invalid category drops it.
+    /// Registers a worker for `category` and gives it work; a second READY or an invalid category drops it. An
+    /// MDP/0.1 worker is a plain worker with one unit of credit, answered in MDP/0.1.
     private mutating func workerReady(
         category: String,
         offer: WorkerOffer?,
         framing: Framing,
+        version: MDPVersion,
         from peer: PeerID,
         at now: ContinuousClock.Instant
     ) {
         if workers[peer] != nil {
             emit(.unexpectedMessage(peer: peer, what: "a second READY"))
-            actions.append(.send(.disconnect(framing), to: peer))
+            actions.append(.send(.disconnect(framing, version: version), to: peer))
             removeWorker(peer, reason: .protocolViolation, at: now)
             return
         }
         if let reason = CategoryName.validate(category) {
             emit(.unexpectedMessage(peer: peer, what: "READY for category '\(category)': \(reason)"))
-            actions.append(.send(.disconnect(framing), to: peer))
+            actions.append(.send(.disconnect(framing, version: version), to: peer))
             return
         }
         let interval = max(configuration.heartbeatInterval, offer?.heartbeatInterval ?? .zero)
@@ -60,6 +63,7 @@ extension BrokerStateMachine {
             peer: peer, queue: queue, framing: framing, name: offer?.name ?? peer.description,
             host: offer?.host, pid: offer?.pid, credit: offer?.credit ?? 1, isExtended: offer != nil,
             batching: offer?.batching ?? false, expiry: interval * configuration.liveness, joinedAt: now)
+        worker.mdpVersion = version
         worker.takesCancel = offer?.cancels ?? false
         worker.version = offer?.version
         worker.acceptsShutdown = offer?.acceptsShutdown ?? false
@@ -67,7 +71,8 @@ extension BrokerStateMachine {
         queue.workers.insert(peer)
         emit(
             .workerJoined(
-                peer: peer, name: worker.name, category: category, credit: worker.credit, extended: worker.isExtended))
+                peer: peer, name: worker.name, category: category, credit: worker.credit,
+                protocol: worker.protocolName))
         if worker.isExtended {
             send(
                 .heartbeat(
@@ -83,19 +88,30 @@ extension BrokerStateMachine {
 
     /// Drops workers that went silent, heartbeats those due one, and sets when to check again.
     mutating func checkWorkers(at now: ContinuousClock.Instant) {
-        let expired = workers.values.filter { now - $0.lastReceivedAt >= $0.expiry }.map(\.peer)
+        let expired = workers.values.filter { now - $0.lastReceivedAt >= $0.expiry && !isSilentByProtocol($0) }
+            .map(\.peer)
         for peer in expired.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
             removeWorker(peer, reason: .expired, at: now)
         }
         for worker in workers.values where now - worker.lastSentAt >= configuration.heartbeatInterval {
-            send(.heartbeat(worker.framing, acknowledgement: nil), to: worker, at: now)
+            send(.heartbeat(worker.framing, acknowledgement: nil, version: worker.mdpVersion), to: worker, at: now)
         }
         // Wake when the next worker is due a heartbeat or would expire, so no worker waits more than an interval.
         nextCheck = now + configuration.heartbeatInterval
         for worker in workers.values {
-            nextCheck = min(
-                nextCheck, worker.lastSentAt + configuration.heartbeatInterval, worker.lastReceivedAt + worker.expiry)
+            nextCheck = min(nextCheck, worker.lastSentAt + configuration.heartbeatInterval)
+            if !isSilentByProtocol(worker) {
+                nextCheck = min(nextCheck, worker.lastReceivedAt + worker.expiry)
+            }
         }
+    }
+
+    /// Whether `worker` is an MDP/0.1 worker running its current attempt. RFC 7 workers (the Guide's mdwrkapi and its
+    /// ports) send nothing while they handle a request, so their silence then is not taken for death: the attempt's
+    /// deadline bounds the wait (after it, silence counts again), and a killed worker is found when the next
+    /// heartbeat to it cannot be routed (``peerUnreachable(_:at:)``).
+    func isSilentByProtocol(_ worker: WorkerRecord) -> Bool {
+        worker.mdpVersion == .v01 && worker.inFlight.contains { runningAttempt($0, on: worker) != nil }
     }
 
     /// Drops worker `peer`: its running attempts end as `worker_lost`, and its category's waiting tasks start their

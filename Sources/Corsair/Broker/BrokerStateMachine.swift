@@ -106,8 +106,8 @@ public struct BrokerStateMachine {
         do {
             try checkSize(of: frames)
             switch try MDPCodec.decodeAtBroker(frames) {
-            case .worker(let message, let framing):
-                workerMessage(message, framing: framing, from: peer, at: now)
+            case .worker(let message, let framing, let version):
+                workerMessage(message, framing: framing, version: version, from: peer, at: now)
             case .client(let request):
                 clientRequest(request, from: peer, at: now)
             case .batchClient(.submit(let session, let specs), let framing):

@@ -29,7 +29,7 @@ public struct WorkerStatus: Codable, Sendable, Hashable {
     public var host: String?
     public var pid: Int?
     public var category: String
-    /// `corsair/1` or `mdp/0.2`.
+    /// `corsair/1`, `mdp/0.2` or `mdp/0.1`.
     public var `protocol`: String
     public var credit: Int
     public var inFlight: Int

@@ -24,7 +24,7 @@ public struct WorkerReport: Codable, Sendable, Hashable {
     /// One connection of the worker, serving one category.
     public struct Connection: Codable, Sendable, Hashable {
         public var category: String
-        /// `corsair/1` or `mdp/0.2`.
+        /// `corsair/1`, `mdp/0.2` or `mdp/0.1`.
         public var `protocol`: String
         public var credit: Int
         public var inFlight: Int

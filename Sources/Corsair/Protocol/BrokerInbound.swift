@@ -1,8 +1,8 @@
 /// A message the broker received, decoded, with the framing the peer used.
 public enum BrokerInbound: Sendable, Hashable {
-    /// An MDP/Worker command.
-    case worker(WorkerMessage, Framing)
-    /// An MDP/Client REQUEST.
+    /// An MDP/Worker command, in the protocol version the worker spoke (an MDP/0.1 REPLY arrives as ``WorkerMessage/final(envelope:body:)``).
+    case worker(WorkerMessage, Framing, version: MDPVersion = .v02)
+    /// An MDP/Client REQUEST (MDP/0.1 or 0.2: see its ``ClientRequest/dialect``).
     case client(ClientRequest)
     /// A Corsair batch client message.
     case batchClient(ClientMessage, Framing)
@@ -67,8 +67,8 @@ public enum BrokerToWorker: Sendable, Hashable {
 
 /// A message the broker sends, before encoding.
 public enum BrokerOutbound: Sendable, Hashable {
-    /// MDP/Worker REQUEST, with the ``TaskHeader`` frame when the worker took the extension.
-    case request(Framing, envelope: [UInt8], header: TaskHeader?, body: [[UInt8]])
+    /// MDP/Worker REQUEST, with the ``TaskHeader`` frame when the worker took the extension, in the worker's version.
+    case request(Framing, envelope: [UInt8], header: TaskHeader?, body: [[UInt8]], version: MDPVersion = .v02)
     /// MDP/Worker TASKS (``TaskBatch``), to a worker whose batch offer the broker accepted.
     case tasks(Framing, [AssignedTask])
     /// MDP/Worker HEARTBEAT. With `acknowledgement` (the broker's heartbeat interval) it accepts the worker's
@@ -76,15 +76,18 @@ public enum BrokerOutbound: Sendable, Hashable {
     /// accepts the offer of batches too (`batch=1`), and says how many bytes a RESULTS message may carry
     /// (`batch-bytes=N`), so that a worker's batch never crosses the broker's `--max-message-size`. With
     /// `maxMessageBytes` it tells that limit itself (`max-message-bytes=N`), so that the worker fails a larger result
-    /// as `result_too_large` instead of sending a message the broker refuses.
-    case heartbeat(Framing, acknowledgement: Duration?, batchBytes: Int? = nil, maxMessageBytes: Int? = nil)
-    /// MDP/Worker DISCONNECT.
-    case disconnect(Framing)
+    /// as `result_too_large` instead of sending a message the broker refuses. An MDP/0.1 HEARTBEAT carries none of
+    /// these.
+    case heartbeat(
+        Framing, acknowledgement: Duration?, batchBytes: Int? = nil, maxMessageBytes: Int? = nil,
+        version: MDPVersion = .v02)
+    /// MDP/Worker DISCONNECT, in the worker's version.
+    case disconnect(Framing, version: MDPVersion = .v02)
     /// Corsair's CANCEL (``AttemptCancel``), to a worker that offered `cancel=1`: stop the attempt with `envelope`.
     case cancel(Framing, envelope: [UInt8])
     /// Corsair SHUTDOWN (``WorkerShutdown``), to a worker that offered `shutdown=1`.
     case shutdown(Framing, handBack: Bool)
-    /// MDP/Client PARTIAL or FINAL.
+    /// MDP/Client PARTIAL or FINAL (MDP/0.1: REPLY, final only).
     case reply(Framing, ClientDialect, final: Bool, category: String, body: [[UInt8]])
     /// A Corsair batch client message.
     case batch(Framing, BrokerReply)

@@ -1,9 +1,10 @@
-/// Encodes and decodes MDP/0.2 and Corsair messages. Frames exclude the ROUTER's routing id.
+/// Encodes and decodes MDP/0.2, MDP/0.1 and Corsair messages. Frames exclude the ROUTER's routing id.
 public enum MDPCodec {
     /// Decodes a message that arrived at the broker.
     ///
     /// Accepts RFC 18 framing (header first) and the Guide's (an empty delimiter first), RFC 18 client numbering
-    /// (REQUEST 0x01) and majortomo's (REQUEST 0x02).
+    /// (REQUEST 0x01) and majortomo's (REQUEST 0x02), and MDP/0.1 (RFC 7) clients and workers
+    /// (`MDPCodec+MDP01.swift`).
     /// - Throws: ``ProtocolError`` naming the frame and what was wrong.
     public static func decodeAtBroker(_ frames: [[UInt8]]) throws(ProtocolError) -> BrokerInbound {
         let count = frames.count
@@ -16,6 +17,9 @@ public enum MDPCodec {
             throw ProtocolError(frame: nil, of: count, "too short for a protocol header and a command")
         }
         let header = frames[base]
+        if header == MDP.clientHeader01 {
+            return .client(try decodeClient01(frames, base: base, framing: framing))
+        }
         let commandFrame = frames[base + 1]
         guard commandFrame.count == 1 else {
             throw ProtocolError(frame: base + 1, of: count, "command must be one byte, got \(commandFrame.count) bytes")
@@ -28,9 +32,12 @@ public enum MDPCodec {
             return .client(try decodeClient(command: command, frames, base: base, framing: framing))
         case ClientProtocol.header:
             return .batchClient(try ClientMessage.decode(command: command, frames, base: base + 2), framing)
+        case MDP.workerHeader01:
+            return .worker(try decodeWorker01(command: command, frames, base: base), framing, version: .v01)
         default:
             throw ProtocolError(
-                frame: base, of: count, "expected protocol MDPW02, MDPC02 or CRSC01, got \(header.printable)")
+                frame: base, of: count,
+                "expected protocol MDPW02, MDPC02, CRSC01, MDPW01 or MDPC01, got \(header.printable)")
         }
     }
 
@@ -102,7 +109,7 @@ public enum MDPCodec {
     }
 
     /// Frame `index` as a non-empty UTF-8 name of at most 255 bytes.
-    private static func text(_ frames: [[UInt8]], _ index: Int, _ what: String) throws(ProtocolError) -> String {
+    static func text(_ frames: [[UInt8]], _ index: Int, _ what: String) throws(ProtocolError) -> String {
         guard index < frames.count else {
             throw ProtocolError(frame: nil, of: frames.count, "missing \(what) (frame \(index))")
         }
@@ -121,10 +128,10 @@ public enum MDPCodec {
     /// Encodes a message from the broker, without the routing id.
     public static func encode(_ message: BrokerOutbound) -> [[UInt8]] {
         switch message {
-        case .request(let framing, let envelope, let header, let body):
+        case .request(let framing, let envelope, let header, let body, let version):
             var frames = framing.prefix
             frames.reserveCapacity(6 + body.count)
-            frames.append(MDP.workerHeader)
+            frames.append(version.workerHeader)
             frames.append([MDP.WorkerCommand.request.rawValue])
             frames.append(envelope)
             frames.append([])
@@ -133,7 +140,9 @@ public enum MDPCodec {
             return frames
         case .tasks(let framing, let tasks):
             return framing.prefix + [MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode(tasks)]
-        case .heartbeat(let framing, let acknowledgement, let batchBytes, let maxMessageBytes):
+        case .heartbeat(let framing, _, _, _, .v01):
+            return framing.prefix + [MDP.workerHeader01, [MDP.WorkerCommand01.heartbeat.rawValue]]
+        case .heartbeat(let framing, let acknowledgement, let batchBytes, let maxMessageBytes, .v02):
             var frames = framing.prefix + [MDP.workerHeader, [MDP.WorkerCommand.heartbeat.rawValue]]
             if let interval = acknowledgement {
                 frames.append(WorkerExtension.marker)
@@ -147,13 +156,17 @@ public enum MDPCodec {
                 frames.append(Array(lines.utf8))
             }
             return frames
-        case .disconnect(let framing):
+        case .disconnect(let framing, .v01):
+            return framing.prefix + [MDP.workerHeader01, [MDP.WorkerCommand01.disconnect.rawValue]]
+        case .disconnect(let framing, .v02):
             return framing.prefix + [MDP.workerHeader, [MDP.WorkerCommand.disconnect.rawValue]]
         case .cancel(let framing, let envelope):
             return framing.prefix + [MDP.workerHeader, [AttemptCancel.command], envelope]
         case .shutdown(let framing, let handBack):
             let mode = handBack ? WorkerShutdown.handBack : WorkerShutdown.finishTasks
             return framing.prefix + [MDP.workerHeader, [WorkerShutdown.command], [mode]]
+        case .reply(let framing, .mdp01, _, let category, let body):
+            return framing.prefix + [MDP.clientHeader01, Array(category.utf8)] + body
         case .reply(let framing, let dialect, let final, let category, let body):
             var frames = framing.prefix
             frames.append(MDP.clientHeader)
@@ -161,7 +174,7 @@ public enum MDPCodec {
             case .rfc18:
                 frames.append([final ? MDP.ClientCommand.final.rawValue : MDP.ClientCommand.partial.rawValue])
                 frames.append(Array(category.utf8))
-            case .majortomo:
+            case .majortomo, .mdp01:
                 frames.append([final ? MDP.WorkerCommand.final.rawValue : MDP.WorkerCommand.partial.rawValue])
             }
             frames.append(contentsOf: body)

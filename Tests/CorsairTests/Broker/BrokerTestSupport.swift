@@ -107,7 +107,7 @@ struct SentRequest: Hashable {
 extension [BrokerAction] {
     var requests: [SentRequest] {
         compactMap {
-            guard case .send(.request(_, let envelope, let header, let body), let peer) = $0 else { return nil }
+            guard case .send(.request(_, let envelope, let header, let body, _), let peer) = $0 else { return nil }
             return SentRequest(worker: peer, envelope: envelope, header: header, body: body)
         }
     }

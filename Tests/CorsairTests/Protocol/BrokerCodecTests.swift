@@ -129,7 +129,7 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
     static let malformed: [Malformed] = [
         Malformed(name: "empty message", frames: [], frame: nil, message: "empty message"),
         Malformed(name: "only a delimiter", frames: [[]], frame: nil, message: "too short"),
-        Malformed(name: "unknown protocol", frames: [text("MDPW01"), [0x01]], frame: 0, message: "got 'MDPW01'"),
+        Malformed(name: "unknown protocol", frames: [text("MDPW03"), [0x01]], frame: 0, message: "got 'MDPW03'"),
         Malformed(name: "binary protocol", frames: [[0xff, 0x00], [0x01]], frame: 0, message: "got 0xff00"),
         Malformed(
             name: "two-byte command", frames: [W, [0x01, 0x02], text("a")], frame: 1, message: "one byte, got 2"),

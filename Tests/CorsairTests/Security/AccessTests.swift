@@ -61,7 +61,7 @@ import ZeroMQ
         var guardian = AccessGuard(access: access)
         let ready: [[UInt8]] = [[0x01], [], MDP.workerHeader, [MDP.WorkerCommand.ready.rawValue], Array("a".utf8)]
         guard
-            case .refuse(.notWorker, _, .disconnect(.delimited)?) = guardian.check(
+            case .refuse(.notWorker, _, .disconnect(.delimited, .v02)?) = guardian.check(
                 ready, from: 1, userID: userID(client, name: "c1"))
         else {
             Issue.record("a client key's READY was not refused with DISCONNECT")

@@ -15,6 +15,8 @@ final class WorkerRecord {
     let credit: Int
     /// Whether it took the Corsair extension (task headers down, outcome frames up).
     let isExtended: Bool
+    /// The MDP version it spoke in READY, to send it commands in; an MDP/0.1 worker is never extended.
+    var mdpVersion = MDPVersion.v02
     /// Whether it takes TASKS and sends RESULTS (``TaskBatch``).
     let batching: Bool
     /// Whether it offered `cancel=1`: the broker sends it CANCEL (``AttemptCancel``) for a cancelled task's attempt.
@@ -50,6 +52,9 @@ final class WorkerRecord {
     var keyFingerprint: String?
 
     var hasCredit: Bool { inFlight.count < credit }
+
+    /// The protocol it speaks, as `corsair workers` lists it: `corsair/1`, `mdp/0.2` or `mdp/0.1`.
+    var protocolName: String { isExtended ? "corsair/1" : mdpVersion.description }
 
     init(
         peer: PeerID,
