@@ -20,7 +20,8 @@ public enum ExitStatus {
     public static let cannotCreate = ExitCode(73)
     /// The broker's journal cannot be read or written: corrupt, truncated, an I/O error (EX_IOERR).
     public static let ioError = ExitCode(74)
-    /// A temporary failure, worth retrying later: the broker's journal is full (EX_TEMPFAIL).
+    /// A temporary failure, worth retrying later: the broker's journal is full, or the batch holds as many unfinished
+    /// tasks as the broker allows one client (EX_TEMPFAIL).
     public static let temporaryFailure = ExitCode(75)
     /// The broker was reached but refused this key: not in its allow lists, or not in this role (EX_NOPERM).
     public static let noPermission = ExitCode(77)
@@ -38,7 +39,8 @@ public enum ExitStatus {
           70  internal error
           73  the broker's journal cannot be created, or another broker holds it
           74  the broker's journal is corrupt or cannot be read or written
-          75  temporary failure: the broker refused tasks because its journal is full (journal_full)
+          75  temporary failure: the broker refused tasks because its journal is full (journal_full) or the
+              batch holds as many unfinished tasks as it allows one client (client_queue_full)
           77  the broker refused this client's CURVE key: in neither allow directory, or a worker's key
         """
 }
@@ -63,7 +65,7 @@ extension ExitStatus {
             ExitCode(error.exitCode)
         case BatchClient.Failure.brokerError:
             dataError
-        case BatchClient.Failure.journalFull:
+        case BatchClient.Failure.journalFull, BatchClient.Failure.clientQueueFull:
             temporaryFailure
         case is BatchClient.Failure, is StatusClient.Failure:
             unavailable

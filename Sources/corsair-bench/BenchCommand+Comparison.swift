@@ -39,7 +39,7 @@ extension BenchCommand {
     }
 
     /// Tasks used to warm each side up before the timed run: connections made, code paged in.
-    private var warmUp: Int { min(max(tasks / 10, window), 20_000) }
+    var warmUp: Int { min(max(tasks / 10, window), 20_000) }
 
     /// A broker and K workers of ``mode``, sent tasks by ``submit``; with `journal`, the broker keeps one; with
     /// `keys`, everything speaks CURVE and the broker checks keys against allow lists.

@@ -14,7 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
         usage: """
             corsair-bench [--workers <K>] [--tasks <N>] [--bytes <B>] [--window <W>] [--mode <mode>] \
             [--submit <submission>] [--runs <runs>] [--journal full|normal] [--preload <Q> | --idle-workers <M>] \
-            [--curve] [--json]
+            [--curve] [--late-batch <L>] [--json]
             """,
         discussion: """
             Each run starts a broker and K echo workers on loopback, sends N tasks of B bytes with at most W in \
@@ -26,7 +26,10 @@ struct BenchCommand: AsyncParsableCommand {
             worker exists, reports the broker's resident memory once it is idle, then starts the K workers, keeps \
             about Q tasks queued while they run, and reports how fast the broker dispatches and its CPU time per \
             task meanwhile; --idle-workers M \
-            connects M plain MDP workers that only heartbeat and reports the broker's CPU over 10 s.
+            connects M plain MDP workers that only heartbeat and reports the broker's CPU over 10 s; --late-batch L \
+            runs N tasks with W in flight on K echo workers alone, then again while a second client submits L tasks \
+            a quarter of the way in, and reports the small batch's time and the big batch's throughput against the \
+            run without it.
 
             Interrupted (SIGINT or SIGTERM), it kills every process it started and exits with 128 plus the signal's \
             number.
@@ -99,6 +102,13 @@ struct BenchCommand: AsyncParsableCommand {
             discussion: "--json then adds curve_ratio: CURVE tasks per second over plaintext, run by run."))
     var curve = false
 
+    @Option(
+        help: """
+            Instead: run --tasks alone, then again while a second client submits this many a quarter of the way in; \
+            report how long those took and the big batch's throughput against the run alone.
+            """)
+    var lateBatch: Int?
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -111,9 +121,13 @@ struct BenchCommand: AsyncParsableCommand {
         guard !curve || (preload == nil && idleWorkers == nil) else {
             throw ValidationError("--curve goes with the comparison, not --preload or --idle-workers")
         }
-        guard preload == nil || idleWorkers == nil else {
-            throw ValidationError("--preload and --idle-workers are separate measurements; give one")
+        guard [preload, idleWorkers, lateBatch].compactMap({ $0 }).count <= 1 else {
+            throw ValidationError("--preload, --idle-workers and --late-batch are separate measurements; give one")
         }
+        guard lateBatch == nil || (!curve && journal == nil) else {
+            throw ValidationError("--late-batch runs in memory without CURVE; leave out --journal and --curve")
+        }
+        if let lateBatch, lateBatch < 1 { throw ValidationError("--late-batch must be at least 1") }
         guard journal == nil || !curve else {
             throw ValidationError("--journal and --curve each compare against plaintext in memory; give one")
         }
@@ -142,7 +156,9 @@ struct BenchCommand: AsyncParsableCommand {
         defer { watcher.cancel() }
         let text: String
         do {
-            if preload != nil || idleWorkers != nil {
+            if let lateBatch {
+                text = ScaleReport(command: self, figures: try await runLateBatches(lateBatch)).text
+            } else if preload != nil || idleWorkers != nil {
                 text = ScaleReport(command: self, figures: try await runScale()).text
             } else {
                 let report = try await runComparison()

@@ -1,8 +1,8 @@
 import CorsairCLI
 import Foundation
 
-/// The figures of a `--preload` or `--idle-workers` measurement, as a table or one JSON object: medians over the
-/// runs, with their ranges in the table.
+/// The figures of a `--preload`, `--idle-workers` or `--late-batch` measurement, as a table or one JSON object:
+/// medians over the runs, with their ranges in the table.
 struct ScaleReport {
     let command: BenchCommand
     /// Each figure's values over the runs, by its JSON key.
@@ -21,12 +21,19 @@ struct ScaleReport {
         "dispatch_queued_median": "queued while dispatching, median of samples",
         "dispatch_queued_min": "queued while dispatching, fewest sampled",
         "broker_cpu_percent": "broker CPU, % of a core",
+        "late_batch_ms": "late batch, first task sent to last result, ms",
+        "big_batch_tasks_per_second_alone": "big batch alone, tasks per second",
+        "big_batch_tasks_per_second_with_late": "big batch with the late batch, tasks per second",
+        "big_batch_throughput_ratio": "big batch throughput, with the late batch over alone",
     ]
 
     private var json: String {
         var object: [String: Any] = ["runs": command.runs, "workers": command.workerCount, "bytes": command.bytes]
         object["preload"] = command.preload
         object["idle_workers"] = command.idleWorkers
+        object["late_batch"] = command.lateBatch
+        object["tasks"] = command.tasks
+        object["window"] = command.window
         for (key, values) in figures {
             object[key] = (Spread(values).median * 100).rounded() / 100
         }
@@ -35,8 +42,12 @@ struct ScaleReport {
     }
 
     private var table: String {
+        let lateBatch = command.lateBatch.map {
+            "\(command.tasks) tasks of \(command.bytes) B, \(command.window) in flight, on \(command.workerCount) echo "
+                + "workers, alone and with \($0) tasks of a second client submitted a quarter of the way in"
+        }
         let what =
-            command.preload.map {
+            lateBatch ?? command.preload.map {
                 "\($0) tasks of \(command.bytes) B queued (plus \(BenchCommand.preloadCredit) per worker for their "
                     + "credit) before \(command.workerCount) echo workers start, and about that many kept queued for "
                     + "\(command.tasks) more"

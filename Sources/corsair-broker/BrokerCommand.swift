@@ -59,8 +59,22 @@ struct BrokerCommand: AsyncParsableCommand {
         name: .customLong("ordered"),
         help: ArgumentHelp(
             "Run this category strictly in order, one task at a time, retries included; repeatable.",
+            discussion: """
+                In other categories batches take turns within each priority; an ordered category keeps submission \
+                order across batches.
+                """,
             valueName: "category"))
     var orderedCategories: [String] = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Reject new tasks of a batch holding this many unfinished ones, with client_queue_full (default: none).",
+            discussion: """
+                Counts queued, scheduled and running tasks of one batch session. Tasks that fit are accepted and the \
+                rest of the submission is rejected task by task, never dropped; corsair submit then exits 75.
+                """,
+            valueName: "count"))
+    var maxQueuedPerClient: Int?
 
     @Option(
         help: ArgumentHelp(
@@ -174,6 +188,9 @@ struct BrokerCommand: AsyncParsableCommand {
         guard queueTimeout > .zero else { throw ValidationError("--queue-timeout must be positive") }
         guard resultTTL >= .seconds(1) else { throw ValidationError("--result-ttl must be at least 1s") }
         guard !journal.isEmpty else { throw ValidationError("--journal needs a path, or 'none'") }
+        if let maxQueuedPerClient, maxQueuedPerClient < 1 {
+            throw ValidationError("--max-queued-per-client must be at least 1, got \(maxQueuedPerClient)")
+        }
         for category in orderedCategories {
             if let reason = CategoryName.validate(category) {
                 throw ValidationError("--ordered '\(category)': \(reason)")
@@ -190,6 +207,7 @@ struct BrokerCommand: AsyncParsableCommand {
         configuration.maxAttempts = maxAttempts
         configuration.queueTimeout = queueTimeout
         configuration.orderedCategories = Set(orderedCategories)
+        configuration.maxQueuedPerClient = maxQueuedPerClient
         configuration.maxMessageSize = maxMessageSize
         configuration.retainFinished = retainFinished
         configuration.journaled = journal != "none"

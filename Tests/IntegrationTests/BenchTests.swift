@@ -38,7 +38,7 @@ struct BenchTests {
     }
 
     @Test(
-        "measures the memory of a preloaded queue and the dispatch rate with it, and the CPU idle workers cost",
+        "measures a preloaded queue's memory and dispatch rate, idle workers' CPU, and a late batch beside a big one",
         arguments: [
             (
                 ["--preload", "2000", "--tasks", "3000"],
@@ -48,6 +48,13 @@ struct BenchTests {
                 ]
             ),
             (["--idle-workers", "20"], ["broker_cpu_percent"]),
+            (
+                ["--late-batch", "10", "--tasks", "3000", "--window", "500"],
+                [
+                    "late_batch_ms", "big_batch_tasks_per_second_alone", "big_batch_tasks_per_second_with_late",
+                    "big_batch_throughput_ratio",
+                ]
+            ),
         ])
     func scale(arguments: [String], keys: [String]) throws {
         let harness = try ProcessHarness()

@@ -14,8 +14,14 @@ public struct BrokerConfiguration: Sendable, Hashable {
     /// Tasks wait indefinitely while workers exist, however busy.
     public var queueTimeout: Duration = .seconds(60)
     /// Categories that run strictly in order: one attempt in flight at a time (including a timed-out attempt its
-    /// worker has not answered yet), in queue order, retries included.
+    /// worker has not answered yet), in submission order across batches (other categories' batches take turns),
+    /// retries included.
     public var orderedCategories: Set<String> = []
+    /// The most unfinished tasks (queued, scheduled or running) one batch session may hold, or `nil` for no limit.
+    /// A submission's new tasks past it are rejected one by one with reason `client_queue_full`, never dropped:
+    /// those that fit are accepted, so the client may send the same submission again later and the accepted ones are
+    /// duplicates. Duplicates of known tasks are always acknowledged. Plain MDP requests are not counted.
+    public var maxQueuedPerClient: Int?
     /// How many finished batch tasks the broker keeps (for `corsair tasks`, `GET /v1/tasks/{id}` and answering a
     /// resubmission without running it again); past this the oldest finished ones are forgotten.
     public var retainFinished: Int = 100_000

@@ -1,4 +1,5 @@
-/// Clients: plain MDP requests and MMI, batch sessions (SUBMIT, PING, acceptance) and de-duplication of task ids.
+/// Clients: plain MDP requests and MMI, batch sessions (SUBMIT, PING, acceptance), de-duplication of task ids and
+/// the per-client limit.
 extension BrokerStateMachine {
     /// Queues a plain MDP client's request, or answers it at once when it is for an MMI service.
     mutating func clientRequest(_ request: ClientRequest, from peer: PeerID, at now: ContinuousClock.Instant) {
@@ -104,8 +105,14 @@ extension BrokerStateMachine {
                 receipt.rejected.append(TaskRejection(id: spec.id, reason: reason))
                 continue
             }
-            receipt.accepted.append(spec.id)
             let hash = TaskIDIndex.hash(spec.id)
+            if let limit = configuration.maxQueuedPerClient, batch.unfinished >= limit,
+                !isKnown(spec.id, hash: hash, in: batch)
+            {
+                receipt.rejected.append(TaskRejection(id: spec.id, reason: Self.clientQueueFull(batch, limit: limit)))
+                continue
+            }
+            receipt.accepted.append(spec.id)
             if batch.journaled.state == .read, let stored = journaledDuplicate(spec.id, hash: hash, in: batch) {
                 receipt.duplicates += 1
                 deliver(stored, of: batch)
@@ -180,6 +187,19 @@ extension BrokerStateMachine {
             return "max attempts \(attempts) is outside 1…100"
         }
         return nil
+    }
+
+    /// Whether `session` has had a task `id` that the broker still knows, in memory or in its journal: a duplicate,
+    /// acknowledged even when the session is at its limit.
+    private func isKnown(_ id: String, hash: UInt64, in session: BatchSession) -> Bool {
+        session.ids.key(of: id, hash: hash) { tasks[$0]?.id } != nil
+            || (session.journaled.state == .read && session.journaled.key(ofHash: hash) != nil)
+    }
+
+    /// The reason a new task of `session`, which holds `limit` unfinished tasks, is rejected.
+    private static func clientQueueFull(_ session: BatchSession, limit: Int) -> String {
+        "\(BatchClient.clientQueueFullReason): batch '\(session.name)' already has \(limit) unfinished "
+            + "tasks (--max-queued-per-client \(limit)); try again once some have finished"
     }
 
     /// The key for a new task.

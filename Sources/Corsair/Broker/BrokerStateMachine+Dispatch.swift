@@ -1,13 +1,15 @@
 import DequeModule
 
-/// Dispatch: waiting tasks go to workers with free credit, best task first, least recently used worker first.
+/// Dispatch: waiting tasks go to workers with free credit, least recently used worker first. A higher priority goes
+/// first; within a priority the category's batches take turns, one task each, and each batch's tasks go in
+/// submission order (``WaitingQueue``); an ordered category keeps submission order across batches.
 extension BrokerStateMachine {
     /// Adds `task` to the table and its category's queue; in a category without workers its queue timeout starts.
     mutating func enqueue(_ task: TaskRecord, at now: ContinuousClock.Instant) {
         task.queuedAt = now
         tasks.insert(task)
         task.queue.counts[task.state] += 1
-        task.queue.waiting.insert(QueueEntry(priority: task.priority, key: task.key))
+        task.queue.waiting.insert(task)
         if task.queue.workers.isEmpty {
             startQueueTimeout(task, at: now)
         }

@@ -1,6 +1,7 @@
 /// The requeue rule: an attempt that ends without a result (its worker failed it, was lost or handed it back, or its
-/// deadline passed) puts the task back in its queue, in its old place, until its attempts run out; then the task
-/// fails with the last reason and the history of every attempt.
+/// deadline passed) puts the task back in its queue, in its old place among its batch's tasks (ahead of the batch's
+/// later ones; its batch's turn comes as any other's), until its attempts run out; then the task fails with the last
+/// reason and the history of every attempt.
 extension BrokerStateMachine {
     /// Ends every attempt whose deadline has passed. The worker keeps the attempt's unit of credit until it answers,
     /// since it may still be busy with it; its late answer is ignored.
@@ -40,7 +41,7 @@ extension BrokerStateMachine {
         task.state = .queued
         task.queuedAt = now
         let queue = task.queue
-        queue.waiting.insert(QueueEntry(priority: task.priority, key: key))
+        queue.waiting.insert(task)
         emit(.taskRequeued(id: task.id, category: task.category, reason: reason, attempt: task.attempts))
         dispatch(queue, at: now)
     }

@@ -26,7 +26,7 @@ extension BrokerStateMachine {
             task.state = .queued
             task.queueDeadline = nil
             task.queuedAt = now
-            task.queue.waiting.insert(QueueEntry(priority: task.priority, key: task.key))
+            task.queue.waiting.insert(task)
             if task.queue.workers.isEmpty {
                 startQueueTimeout(task, at: now)
             }

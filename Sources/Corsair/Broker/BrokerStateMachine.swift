@@ -7,8 +7,10 @@ import DequeModule
 /// by passing messages and instants in and looking at the actions that come out.
 ///
 /// The rules it keeps, and the file that holds each:
-/// - A task's category picks its workers; within a category, higher priority first, then submission order
-///   (`+Dispatch`).
+/// - A task's category picks its workers; within a category, higher priority first, then batches take turns, each
+///   batch's tasks in submission order; an ordered category keeps submission order across batches (`+Dispatch`).
+/// - A batch session holds at most ``BrokerConfiguration/maxQueuedPerClient`` unfinished tasks; further new tasks
+///   are rejected with `client_queue_full` (`+Clients`).
 /// - Work goes only to workers that sent READY and have free credit, least recently used first (`+Workers`,
 ///   `+Dispatch`).
 /// - A worker that disconnects, goes silent or becomes unreachable is dropped and its tasks are requeued (`+Workers`).

@@ -35,6 +35,9 @@ public final class BatchClient: Sendable {
         case unknownBatch(String)
         /// The broker refused tasks because its journal is full (reason `journal_full`): try again later.
         case journalFull(String)
+        /// The broker refused tasks because the batch holds as many unfinished tasks as it allows one client
+        /// (reason `client_queue_full`, `--max-queued-per-client`): try again once some have finished.
+        case clientQueueFull(String)
 
         public var description: String {
             switch self {
@@ -44,6 +47,9 @@ public final class BatchClient: Sendable {
                 "the broker does not know batch '\(name)' (never submitted, or lost in a restart without a journal)"
             case .journalFull(let reason):
                 "the broker's journal is full, submission refused (try again later): \(reason)"
+            case .clientQueueFull(let reason):
+                "the broker holds as many unfinished tasks of this batch as it allows, submission refused "
+                    + "(try again later): \(reason)"
             case .timedOut(let unfinished):
                 "timed out with \(unfinished.count) task\(unfinished.count == 1 ? "" : "s") unfinished: "
                     + unfinished.prefix(20).joined(separator: " ") + (unfinished.count > 20 ? " …" : "")
@@ -55,6 +61,18 @@ public final class BatchClient: Sendable {
 
     /// The start of a rejection's reason when the broker's journal is full.
     public static let journalFullReason = "journal_full"
+    /// The start of a rejection's reason when the batch holds as many unfinished tasks as the broker allows one client.
+    public static let clientQueueFullReason = "client_queue_full"
+
+    /// The temporary refusal among `rejections` (``Failure/journalFull(_:)`` or ``Failure/clientQueueFull(_:)``),
+    /// which ends the batch: its tasks would never run.
+    static func temporaryRefusal(among rejections: [TaskRejection]) -> Failure? {
+        for rejection in rejections {
+            if rejection.reason.hasPrefix(journalFullReason) { return .journalFull(rejection.reason) }
+            if rejection.reason.hasPrefix(clientQueueFullReason) { return .clientQueueFull(rejection.reason) }
+        }
+        return nil
+    }
 
     private let options: Options
     private let logger: Logger
@@ -159,8 +177,8 @@ private struct Exchange {
             unacknowledged.subtract(ids)
             events.yield(.accepted(ids))
         case .rejected(let rejections):
-            if let full = rejections.first(where: { $0.reason.hasPrefix(BatchClient.journalFullReason) }) {
-                throw BatchClient.Failure.journalFull(full.reason)
+            if let refusal = BatchClient.temporaryRefusal(among: rejections) {
+                throw refusal
             }
             for rejection in rejections {
                 unacknowledged.remove(rejection.id)

@@ -175,8 +175,8 @@ extension SessionExchange {
         for rejection in rejections where unacknowledged.removeValue(forKey: rejection.id) != nil {
             inFlight -= 1
         }
-        if let full = rejections.first(where: { $0.reason.hasPrefix(BatchClient.journalFullReason) }) {
-            throw BatchClient.Failure.journalFull(full.reason)
+        if let refusal = BatchClient.temporaryRefusal(among: rejections) {
+            throw refusal
         }
         try onEvent(.rejected(rejections))
     }

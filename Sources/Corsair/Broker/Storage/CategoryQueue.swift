@@ -7,8 +7,8 @@ final class CategoryQueue {
     let name: String
     /// Whether the category runs one attempt at a time (`--ordered`).
     let isOrdered: Bool
-    /// Waiting tasks, best first (see ``QueueEntry``).
-    var waiting = WaitingQueue()
+    /// Waiting tasks: higher priority first; within a priority batches take turns, unless the category is ordered.
+    var waiting: WaitingQueue
     /// Workers with free credit, least recently used first. Entries of workers that left or filled up are skipped
     /// when popped, so removal never scans.
     var available = Deque<WorkerRecord>()
@@ -26,6 +26,7 @@ final class CategoryQueue {
         self.name = name
         self.isOrdered = isOrdered
         self.stateIndex = stateIndex
+        self.waiting = WaitingQueue(isFair: !isOrdered)
     }
 }
 

@@ -1,9 +1,5 @@
-/// A place in a category's queue: higher priority first, then submission order. Requeued tasks keep their place.
-struct QueueEntry: Comparable, Sendable {
+/// A waiting task's priority and key, as a category's ``WaitingQueue`` gives them out.
+struct QueueEntry: Hashable, Sendable {
     let priority: Int32
     let key: TaskKey
-
-    static func < (lhs: QueueEntry, rhs: QueueEntry) -> Bool {
-        lhs.priority != rhs.priority ? lhs.priority > rhs.priority : lhs.key < rhs.key
-    }
 }

@@ -1,66 +1,98 @@
 import DequeModule
-import HeapModule
 
-/// A category's waiting tasks, best first: higher priority, then lower key (submission order).
+/// A category's waiting tasks: a higher priority always first; within a priority, batches take turns (round robin),
+/// one task each, and each batch's tasks go in submission order. A queue that is not fair (an `--ordered` category)
+/// keeps one line per priority, so that all its tasks go in submission order.
 ///
-/// New tasks arrive with ever larger keys, so within one priority they form a FIFO: a deque per priority takes them
-/// in O(1). Only a task that goes back to its queue (a retry, which keeps its place by its older key) can arrive out
-/// of order; those few go to a small heap, and the best of both is taken. A single heap over a million waiting tasks
-/// spent its time in cache misses.
-struct WaitingQueue: Sendable {
-    /// Tasks in key order, per priority.
-    private var fresh: [Int32: Deque<TaskKey>] = [:]
-    /// The priorities in ``fresh`` with tasks, highest first.
-    private var priorities: [Int32] = []
-    /// Tasks that arrived behind a newer task of their priority.
-    private var requeued = Heap<QueueEntry>()
+/// Every operation costs O(1) amortised, however many tasks wait: each batch waits in its own ``WaitingLine``, a
+/// FIFO; the lines of a priority wait in a ring, and a line that has just given a task goes to the back of it. A
+/// batch that arrives behind a million queued tasks of another therefore gives its first task within one turn of
+/// the ring: one task of every other batch of its priority.
+struct WaitingQueue {
+    /// The lines of one priority, in turn order: the first gives the next task.
+    private struct Level {
+        let priority: Int32
+        var ring: Deque<WaitingLine>
+        /// Whether the ring's one line gave the last task: a line that arrives then goes ahead of it. (With more
+        /// lines, the one that gave a task has gone to the back already.)
+        var soleLineServed = false
+    }
+
+    /// Whether batches take turns; `false` keeps submission order across batches.
+    let isFair: Bool
+    /// Every line with tasks, to find a task's line when it arrives.
+    private var lines: [WaitingLine.ID: WaitingLine] = [:]
+    /// The priorities with tasks, highest first.
+    private var levels: [Level] = []
     /// How many entries the queue holds.
     private(set) var count = 0
 
-    mutating func insert(_ entry: QueueEntry) {
+    init(isFair: Bool) {
+        self.isFair = isFair
+    }
+
+    /// Adds `task` to its batch's line (``TaskRecord/waitingOwner``), in its place by key: a requeued task keeps
+    /// the place its older key gives it in that line.
+    mutating func insert(_ task: TaskRecord) {
+        insert(task.key, priority: task.priority, owner: task.waitingOwner)
+    }
+
+    /// Adds the task `key` of `owner`'s batch at `priority`.
+    mutating func insert(_ key: TaskKey, priority: Int32, owner: WaitingLine.Owner) {
         count += 1
-        if let last = fresh[entry.priority]?.last, last > entry.key {
-            requeued.insert(entry)
+        let id = WaitingLine.ID(priority: priority, owner: isFair ? owner : .everyone)
+        if let line = lines[id] {
+            line.insert(key)
             return
         }
-        if fresh[entry.priority] == nil {
-            let index = priorities.firstIndex { $0 < entry.priority } ?? priorities.endIndex
-            priorities.insert(entry.priority, at: index)
+        let line = WaitingLine(id: id)
+        line.insert(key)
+        lines[id] = line
+        if let index = levels.firstIndex(where: { $0.priority <= priority }), levels[index].priority == priority {
+            if levels[index].soleLineServed {
+                levels[index].ring.prepend(line)
+                levels[index].soleLineServed = false
+            } else {
+                levels[index].ring.append(line)
+            }
+        } else {
+            let index = levels.firstIndex { $0.priority < priority } ?? levels.endIndex
+            levels.insert(Level(priority: priority, ring: [line]), at: index)
         }
-        fresh[entry.priority, default: []].append(entry.key)
     }
 
-    /// The best entry.
+    /// The entry that goes next.
     var min: QueueEntry? {
-        let head = priorities.first.flatMap { priority in
-            fresh[priority]?.first.map { QueueEntry(priority: priority, key: $0) }
-        }
-        switch (head, requeued.min) {
-        case (let head?, let retry?): return retry < head ? retry : head
-        case (let head?, nil): return head
-        case (nil, let retry): return retry
-        }
+        guard !levels.isEmpty, let key = levels[0].ring.first?.head else { return nil }
+        return QueueEntry(priority: levels[0].priority, key: key)
     }
 
-    /// Removes and returns the best entry.
+    /// Removes and returns the entry that goes next; its line goes to the back of its ring.
     @discardableResult
     mutating func removeMin() -> QueueEntry? {
-        guard let best = min else { return nil }
+        // Reached through `levels[0]` each time: a copy of the level would make the ring's changes copy it.
+        guard !levels.isEmpty, let line = levels[0].ring.first, let key = line.removeHead() else { return nil }
+        let priority = levels[0].priority
         count -= 1
-        if let retry = requeued.min, retry == best {
-            requeued.removeMin()
-            return best
+        if line.isEmpty {
+            lines[line.id] = nil
+            levels[0].ring.removeFirst()
+            if levels[0].ring.isEmpty {
+                levels.removeFirst()
+            }
+        } else if levels[0].ring.count > 1 {
+            levels[0].ring.removeFirst()
+            levels[0].ring.append(line)
+        } else {
+            levels[0].soleLineServed = true
         }
-        fresh[best.priority]!.removeFirst()
-        if fresh[best.priority]!.isEmpty {
-            fresh[best.priority] = nil
-            priorities.removeFirst()
-        }
-        return best
+        return QueueEntry(priority: priority, key: key)
     }
 
     /// Every entry, in no particular order.
     var unordered: [QueueEntry] {
-        requeued.unordered + fresh.flatMap { priority, keys in keys.map { QueueEntry(priority: priority, key: $0) } }
+        levels.flatMap { level in
+            level.ring.flatMap { line in line.keys.map { QueueEntry(priority: level.priority, key: $0) } }
+        }
     }
 }
