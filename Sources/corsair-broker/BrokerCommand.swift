@@ -231,8 +231,12 @@ struct BrokerCommand: AsyncParsableCommand {
             defer { options.journal?.close() }
             let registry = PrometheusCollectorRegistry()
             let metrics = httpAddress == nil ? nil : HTTPGateway.metricsFactory(for: registry)
-            let loop = try BrokerLoop(configuration: configuration, options: options, logger: logger, metrics: metrics)
             let zap = try security.access.map { try ZAPHandler(access: $0, logger: logger, metrics: metrics) }
+            if let zap {
+                // The loop owns the ROUTER's one monitor and hands the failed handshakes to the ZAP thread.
+                options.handshakeFailures = { zap.handshakeFailed($0) }
+            }
+            let loop = try BrokerLoop(configuration: configuration, options: options, logger: logger, metrics: metrics)
             try await zap?.start()
             defer { zap?.requestStop() }
             let announcer = try announce.map { name in

@@ -4,10 +4,13 @@ import Foundation
 public import Logging
 public import ZeroMQ
 
-/// Runs a ``BrokerStateMachine`` on its own thread, `broker-io`, which owns the broker's ROUTER socket.
+/// Runs a ``BrokerStateMachine`` on its own thread, `broker-io`, which owns the broker's ROUTER socket and the PAIR
+/// socket that reads the ROUTER's monitor (``ConnectionWatch``).
 ///
 /// The thread binds the ROUTER, then loops: poll until the machine's next deadline or a message, drain every waiting
 /// message into the machine, let time pass, and carry out the actions that come back (encode and send, log and count).
+/// When the monitor reports a lost connection, the loop reads everything waiting on the ROUTER and then tells the
+/// machine, which probes the workers.
 /// Other threads talk to it only through its methods, which post commands to the thread: ``start()``,
 /// ``requestStop()``, ``finished()``, and for programs in the broker's process (the HTTP gateway) ``submit(_:batch:)``,
 /// ``status()``, ``tasks(matching:)`` and ``cancel(_:)``.
@@ -45,6 +48,9 @@ public final class BrokerLoop: Sendable {
         /// The keys allowed in each role (`--allow-workers`, `--allow-clients`), checked by a ``ZAPHandler`` that
         /// must run before ``BrokerLoop/start()``; `nil` lets any CURVE key in, in any role.
         public var access: AccessList?
+        /// Where the handshakes the ROUTER's monitor sees fail go, to be logged and counted (the ZAP handler's
+        /// ``ZAPHandler/handshakeFailed(_:)``); called on the broker I/O thread. `nil` watches no handshakes.
+        public var handshakeFailures: (@Sendable (MonitorEvent) -> Void)?
 
         /// Creates options.
         public init(
@@ -52,13 +58,15 @@ public final class BrokerLoop: Sendable {
             journal: (any Journal)? = nil,
             resultTTL: Duration = .seconds(86_400),
             curve: CurveKeyPair? = nil,
-            access: AccessList? = nil
+            access: AccessList? = nil,
+            handshakeFailures: (@Sendable (MonitorEvent) -> Void)? = nil
         ) {
             self.endpoints = endpoints
             self.journal = journal
             self.resultTTL = resultTTL
             self.curve = curve
             self.access = access
+            self.handshakeFailures = handshakeFailures
         }
     }
 
@@ -179,11 +187,7 @@ public final class BrokerLoop: Sendable {
         let restored = try options.journal.map { try machine.restore(from: $0, at: now) }
         let router = try sockets.open(
             .router, .brokerRouter(maxMessageSize: configuration.maxMessageSize, curve: options.curve))
-        if options.curve != nil, options.access != nil {
-            // Read by the ZAP thread, which logs and counts the handshakes that fail.
-            try router.monitor(
-                ZAPHandler.monitorEndpoint, events: [.handshakeFailedNoDetail, .handshakeFailedProtocol])
-        }
+        let watch = try ConnectionWatch(router, handshakeFailures: options.handshakeFailures, sockets: sockets)
         var bound: [String] = []
         for endpoint in options.endpoints {
             try router.bind(endpoint)
@@ -198,7 +202,7 @@ public final class BrokerLoop: Sendable {
         }
         logger.info("broker listening", metadata: metadata)
         ready.complete(.success(bound))
-        try serve(router, machine: machine, restored: restored?.actions ?? [])
+        try serve(router, watch: watch, machine: machine, restored: restored?.actions ?? [])
     }
 
     private var securityDescription: String {
@@ -239,6 +243,7 @@ public final class BrokerLoop: Sendable {
 
     private func serve(
         _ router: Socket,
+        watch: ConnectionWatch,
         machine: consuming BrokerStateMachine,
         restored: [BrokerAction]
     ) throws {
@@ -252,12 +257,15 @@ public final class BrokerLoop: Sendable {
         driver.perform(restored)
         let poller = Poller()
         let routerItem = poller.add(router)
+        let watchItem = poller.add(watch.socket)
         let mailboxItem = poller.add(fileDescriptor: thread.mailbox.fileDescriptor)
         var trimmer = HeapTrimmer()
+        // A connection was lost and the probe waits until the ROUTER's waiting messages are read.
+        var connectionLost = false
         while true {
             var deadline = min(driver.machine.nextDeadline, driver.outbox.nextDeadline ?? driver.machine.nextDeadline)
-            if !driver.lookups.isEmpty {
-                // A journal look-up in slices goes on at once.
+            if !driver.lookups.isEmpty || connectionLost {
+                // A journal look-up in slices goes on at once, as does a probe still waiting for the reads.
                 deadline = .now
             }
             if try poller.poll(timeout: deadline - .now) == 0 {
@@ -277,8 +285,16 @@ public final class BrokerLoop: Sendable {
                     return
                 }
             }
-            if poller.isReadable(routerItem) {
-                try Self.drain(router, into: &driver)
+            if poller.isReadable(watchItem) {
+                connectionLost = try watch.read() > 0 || connectionLost
+            }
+            if poller.isReadable(routerItem) || connectionLost {
+                // Read before probing: a worker's last results, sent just before it exited, are still waiting on
+                // the ROUTER, and the probe would otherwise declare it lost with them unread.
+                if try Self.drain(router, into: &driver), connectionLost {
+                    connectionLost = false
+                    driver.perform(driver.machine.connectionLost(at: .now))
+                }
             }
             driver.perform(driver.machine.tick(at: .now))
             try driver.handOverJournal(at: .now)
@@ -294,7 +310,10 @@ public final class BrokerLoop: Sendable {
     }
 
     /// Hands the messages waiting on `router` to `driver`, at most 10 000, so that timers run at least that often.
-    private static func drain(_ router: Socket, into driver: inout BrokerDriver) throws {
+    ///
+    /// - Returns: whether it read every waiting message.
+    @discardableResult
+    private static func drain(_ router: Socket, into driver: inout BrokerDriver) throws -> Bool {
         var budget = 10_000
         if driver.access == nil {
             while budget > 0, let frames = try router.receive(blocking: false) {
@@ -308,5 +327,6 @@ public final class BrokerLoop: Sendable {
                 driver.received(frames, userID: userID)
             }
         }
+        return budget > 0
     }
 }

@@ -13,7 +13,9 @@ import DequeModule
 ///   are rejected with `client_queue_full` (`+Clients`).
 /// - Work goes only to workers that sent READY and have free credit, least recently used first (`+Workers`,
 ///   `+Dispatch`).
-/// - A worker that disconnects, goes silent or becomes unreachable is dropped and its tasks are requeued (`+Workers`).
+/// - A worker that disconnects, goes silent or becomes unreachable is dropped and its tasks are requeued (`+Workers`);
+///   when the ROUTER loses a connection every worker is probed at once, so a dead one is found in milliseconds
+///   (`+Probes`).
 /// - An attempt past its deadline is requeued; the worker's late answer is ignored but frees its credit (`+Requeue`,
 ///   `+WorkerReplies`).
 /// - A task whose category has had no worker for the queue timeout fails with `no_worker` (`+QueueTimeout`).
@@ -62,6 +64,8 @@ public struct BrokerStateMachine {
     var queueDeadlines = QueueDeadlines()
     /// Delayed tasks, until their not-before time (`+Schedule`).
     var scheduledTasks = ScheduledTasks()
+    /// When to heartbeat every worker because the ROUTER lost a connection (`+Probes`).
+    var probes = ProbeSchedule()
     /// Whether a restart left finished tasks in the journal that memory does not hold, so that a session the
     /// machine does not know may still have ids there (`+JournalLookup`).
     var journalMayHoldMore = false
@@ -94,7 +98,7 @@ public struct BrokerStateMachine {
     public var nextDeadline: ContinuousClock.Instant {
         min(
             nextCheck, attemptDeadlines.earliest ?? nextCheck, queueDeadlines.earliest ?? nextCheck,
-            scheduledTasks.earliest ?? nextCheck)
+            scheduledTasks.earliest ?? nextCheck, probes.due ?? nextCheck)
     }
 
     // MARK: - Events
@@ -134,12 +138,14 @@ public struct BrokerStateMachine {
     }
 
     /// Lets time pass: requeues attempts past their deadline, queues delayed tasks whose time has come, fails tasks
-    /// past their queue timeout, heartbeats workers that are due one and drops those that went silent.
+    /// past their queue timeout, probes the workers when a round is due (`+Probes`), heartbeats workers that are due
+    /// one and drops those that went silent.
     public mutating func tick(at now: ContinuousClock.Instant) -> [BrokerAction] {
         attemptDeadlines.dropEnded(in: tasks)
         expireAttempts(at: now)
         releaseScheduled(at: now)
         expireWaiting(at: now)
+        probeIfDue(at: now)
         if now >= nextCheck {
             checkWorkers(at: now)
         }

@@ -2,26 +2,26 @@ public import CoreMetrics
 import DequeModule
 import Foundation
 public import Logging
-import ZeroMQ
+public import ZeroMQ
 
 /// The broker's ZAP handler (RFC 27): decides, during each CURVE handshake, whether the client's key may connect.
 ///
 /// It runs on a thread of its own, `broker-zap`, which owns the REP socket bound at `inproc://zeromq.zap.01` in the
 /// process's context, where libzmq sends every ZAP request of every CURVE server socket. A key in the
 /// ``AccessList`` gets status 200 and a `User-Id` (``PeerIdentity``) that the broker reads from message metadata; any
-/// other gets 400. The thread also reads the broker ROUTER's handshake monitor, to log and count the peers that fail
-/// before ZAP is asked (plaintext peers, garbage, wrong server keys).
+/// other gets 400. The thread also logs and counts the peers that fail before ZAP is asked (plaintext peers, garbage,
+/// wrong server keys): the broker loop, which owns the ROUTER's one monitor, hands them over with
+/// ``handshakeFailed(_:)``.
 ///
 /// Start it before the broker binds, so that no handshake finds the handler missing (libzmq would then let every
 /// key in).
 public final class ZAPHandler: Sendable {
     /// The endpoint libzmq sends ZAP requests to (RFC 27).
     public static let endpoint = "inproc://zeromq.zap.01"
-    /// The endpoint the broker's ROUTER publishes its handshake events on.
-    public static let monitorEndpoint = "inproc://corsair-broker-handshakes"
 
     enum Command: Sendable {
         case reload(CheckedContinuation<AccessList, any Error>)
+        case handshakeFailed(MonitorEvent)
         case stop
     }
 
@@ -67,6 +67,12 @@ public final class ZAPHandler: Sendable {
         }
     }
 
+    /// Logs and counts a handshake the broker's ROUTER saw fail before or without ZAP; what
+    /// ``BrokerLoop/Options/handshakeFailures`` is given. Callable from any thread.
+    public func handshakeFailed(_ event: MonitorEvent) {
+        thread.post(.handshakeFailed(event))
+    }
+
     /// Asks the thread to stop; ``finished()`` returns once its sockets are closed.
     public func requestStop() {
         thread.post(.stop)
@@ -85,34 +91,32 @@ public final class ZAPHandler: Sendable {
 
     // MARK: - The ZAP thread
 
-    /// Serves ZAP requests until told to stop; runs on the `broker-zap` thread, which owns both sockets.
+    /// Serves ZAP requests until told to stop; runs on the `broker-zap` thread, which owns the REP socket.
     private func run(_ sockets: ThreadSockets) throws {
         let replies = try sockets.open(.rep, .inproc)
         try replies.bind(Self.endpoint)
-        let handshakes = try sockets.open(.pair, .inproc)
-        try handshakes.connect(Self.monitorEndpoint)
         ready.complete(.success(()))
         var state = ZAPState(access: initial, logger: logger, metrics: metrics.map(AuthMetrics.init))
         let poller = Poller()
         let replyItem = poller.add(replies)
-        let monitorItem = poller.add(handshakes)
         let mailboxItem = poller.add(fileDescriptor: thread.mailbox.fileDescriptor)
         while true {
             try poller.poll(timeout: nil)
             if poller.isReadable(mailboxItem) {
                 for command in thread.mailbox.drain() {
-                    guard case .reload(let continuation) = command else { return }
-                    continuation.resume(with: Result { () throws(KeyFileError) in try state.reload() })
+                    switch command {
+                    case .reload(let continuation):
+                        continuation.resume(with: Result { () throws(KeyFileError) in try state.reload() })
+                    case .handshakeFailed(let event):
+                        state.handshakeFailed(event)
+                    case .stop:
+                        return
+                    }
                 }
             }
             if poller.isReadable(replyItem) {
                 while let request = try replies.receive(blocking: false) {
                     try replies.send(state.answer(request))
-                }
-            }
-            if poller.isReadable(monitorItem) {
-                while let frames = try handshakes.receive(blocking: false) {
-                    if let event = MonitorEvent(frames: frames) { state.handshakeFailed(event) }
                 }
             }
         }
