@@ -214,6 +214,10 @@ struct BrokerDriver {
         switch event {
         case .taskDispatched, .taskRequeued, .taskFinished, .tasksAccepted:
             logTask(event)
+        case .requestQueued(let id, let category):
+            if logger.logLevel <= .debug {
+                logger.debug("request queued", metadata: ["task.id": "\(id)", "task.category": "\(category)"])
+            }
         case .workerJoined(let peer, let name, let category, let credit, let extended):
             logger.info(
                 "worker joined",

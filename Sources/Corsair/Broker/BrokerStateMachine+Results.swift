@@ -39,13 +39,15 @@ extension BrokerStateMachine {
         }
         switch task.origin {
         case .mdp(let client, let framing, let dialect):
-            forget(task)
             var body = Array(output)
             if outcome != .succeeded {
                 body.insert(Array("corsair.error".utf8), at: 0)
             }
             let reply = BrokerOutbound.reply(framing, dialect, final: true, category: task.category, body: body)
             actions.append(.send(reply, to: client))
+            // Kept like a batch task, so that `corsair tasks` lists it with its outcome until retention drops it.
+            task.output = output.count == 1 ? output.first! : output.reduce(into: []) { $0.append(contentsOf: $1) }
+            retain(key)
         case .batch(let session):
             task.output = output.count == 1 ? output.first! : output.reduce(into: []) { $0.append(contentsOf: $1) }
             session.unfinished -= 1
