@@ -33,7 +33,8 @@ public enum ExitStatus {
           1   the batch finished but some tasks failed permanently or were cancelled (corsair submit,
               corsair wait); some id was not found (corsair cancel); no such worker (corsair workers ID)
           64  usage error
-          65  bad input data (batch file, JSON lines, a submission the broker refused, a bad key file)
+          65  bad input data (batch file, JSON lines, a submission the broker refused, a task too large for
+              the wire, a bad key file)
           69  broker unavailable, an endpoint could not be bound, or the CURVE handshake failed (a plaintext
               client of a CURVE broker, a wrong --curve-server-key)
           70  internal error
@@ -59,7 +60,7 @@ extension ExitStatus {
             unavailable
         case let error as ZeroMQError:
             error.isEndpointProblem ? usage : unavailable
-        case is BatchFileError, is KeyFileError:
+        case is BatchFileError, is KeyFileError, is WireLengthError:
             dataError
         case let error as JournalError:
             ExitCode(error.exitCode)

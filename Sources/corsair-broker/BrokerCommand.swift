@@ -84,10 +84,15 @@ struct BrokerCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Largest message handled, all frames together, in bytes; a larger one is counted, logged and answered as bad input.",
-            discussion:
-                "A single frame over twice this size is refused by libzmq, which closes the sender's connection."))
-    var maxMessageSize: Int = 16 << 20
+            "Largest message handled, all frames together, e.g. 16M; a larger one is counted, logged and answered as bad input.",
+            discussion: """
+                Bytes, or a size with K, M or G (KiB, MiB, GiB: powers of 1024). At most 4294967295 bytes (4 GiB \
+                less one byte), what the wire's 32-bit length of a payload or result carries. A single frame over \
+                twice this size is refused by libzmq, which closes the sender's connection.
+                """,
+            valueName: "bytes"),
+        transform: { try ByteCount(parsing: $0) })
+    var maxMessageSize = ByteCount(bytes: 16 << 20)
 
     @Option(
         help: ArgumentHelp(
@@ -166,8 +171,10 @@ struct BrokerCommand: AsyncParsableCommand {
         }
         guard heartbeat >= .milliseconds(10) else { throw ValidationError("--heartbeat must be at least 10ms") }
         guard taskTimeout >= .milliseconds(1) else { throw ValidationError("--task-timeout must be positive") }
-        guard (1024...(1 << 40)).contains(maxMessageSize) else {
-            throw ValidationError("--max-message-size must be in 1024…\(1 << 40), got \(maxMessageSize)")
+        guard (1024...WireLengthError.maximumU32Length).contains(maxMessageSize.bytes) else {
+            throw ValidationError(
+                "--max-message-size must be 1024…\(WireLengthError.maximumU32Length) bytes (the most a 32-bit length "
+                    + "field carries), got \(maxMessageSize.bytes)")
         }
         if let http {
             do {
@@ -208,7 +215,7 @@ struct BrokerCommand: AsyncParsableCommand {
         configuration.queueTimeout = queueTimeout
         configuration.orderedCategories = Set(orderedCategories)
         configuration.maxQueuedPerClient = maxQueuedPerClient
-        configuration.maxMessageSize = maxMessageSize
+        configuration.maxMessageSize = maxMessageSize.bytes
         configuration.retainFinished = retainFinished
         configuration.journaled = journal != "none"
         return configuration

@@ -83,13 +83,15 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "Largest result a task may return, e.g. 4M (default: the broker's --max-message-size less 1 KiB).",
-            valueName: "bytes"))
+            valueName: "bytes"),
+        transform: { try ByteCount(parsing: $0) })
     var maxResultSize: ByteCount?
 
     @Option(
         help: ArgumentHelp(
             "With --exec: limit each command's address space (RLIMIT_AS), e.g. 512M; allocations past it fail.",
-            valueName: "bytes"))
+            valueName: "bytes"),
+        transform: { try ByteCount(parsing: $0) })
     var execMemoryLimit: ByteCount?
 
     @Option(help: "With --exec: limit each command's CPU time (RLIMIT_CPU, whole seconds): SIGXCPU, SIGKILL 1s later.")

@@ -191,7 +191,7 @@ struct TasksCommand: AsyncParsableCommand {
             [["ID", "CATEGORY", "BATCH", "STATE", "WORKER", "STARTED", "ATTEMPTS", "LAST ERROR"]]
                 + tasks.map { task in
                     [
-                        task.id, task.category, task.batch ?? "", task.state, task.worker ?? "",
+                        task.id, task.category, task.batch ?? task.client ?? "", task.state, task.worker ?? "",
                         task.started.map { formatter.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) }
                             ?? "",
                         "\(task.attempts)",

@@ -318,6 +318,15 @@ struct ClusterTests {
         #expect(badWorkerEndpoint.errors.contains("zmq_connect(nowhere)"))
         let badClientEndpoint = try harness.run(binary: "corsair", ["submit", "--broker", "nowhere"], input: "a1")
         #expect(badClientEndpoint.status == 64)
+        let overWire = try harness.run(binary: "corsair-broker", ["--max-message-size", "4G"])
+        #expect(overWire.status == 64)
+        #expect(overWire.errors.contains("1024…4294967295 bytes"), "\(overWire.errors)")
+        let badSize = try harness.run(binary: "corsair-broker", ["--max-message-size", "16Q"])
+        #expect(badSize.status == 64)
+        #expect(badSize.errors.contains("'16Q' has unknown unit 'Q'"), "\(badSize.errors)")
+        let badResultSize = try harness.run(binary: "corsair-worker", ["--echo", "--max-result-size", "x"])
+        #expect(badResultSize.status == 64)
+        #expect(badResultSize.errors.contains("'x' does not start with a whole number"), "\(badResultSize.errors)")
     }
 
     @Test("writes one JSON object per event to --log-file with --log-format json")

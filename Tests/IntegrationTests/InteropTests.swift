@@ -55,7 +55,7 @@ struct InteropTests {
         #expect(!worker.errors.contains("corsair/1"), "a plain MDP broker must not see the extension accepted")
     }
 
-    @Test("an RFC 18 client with 200 requests in flight on one socket gets every reply")
+    @Test("an RFC 18 client with 200 requests in flight on one socket gets every reply, each a task listed and counted")
     func rfc18ClientManyInFlight() throws {
         defer { harness.shutdown() }
         let (_, endpoint) = try harness.startBroker()
@@ -64,5 +64,16 @@ struct InteropTests {
             harness, [Python.peers.appendingPathComponent("rfc18_client.py").path, endpoint, "echo", "200"])
         #expect(client.waitForExit() == 0, "\(client.errors)")
         #expect(client.output == "ok 200\n")
+        let status = try harness.run(binary: "corsair", ["status", "--broker", endpoint, "--json"])
+        let counts = try #require(try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any])
+        #expect(counts["submitted"] as? Int == 200 && counts["succeeded"] as? Int == 200, "\(status.output)")
+        let tasks = try harness.run(binary: "corsair", ["tasks", "--broker", endpoint, "--json", "--limit", "300"])
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(tasks.output.utf8)) as? [[String: Any]])
+        #expect(listed.count == 200, "\(tasks.output.prefix(500))")
+        #expect(
+            listed.allSatisfy {
+                $0["category"] as? String == "echo" && $0["state"] as? String == "succeeded"
+                    && ($0["client"] as? String)?.hasPrefix("mdp:") == true
+            })
     }
 }

@@ -33,6 +33,11 @@ public struct BrokerConfiguration: Sendable, Hashable {
     /// finished results to an attached client from the journal, not only from memory.
     public var journaled = false
 
+    /// The most bytes of a result the broker relays to a batch client: what a RESULT entry's `u32` length carries.
+    /// A larger result (possible only from a worker under a message limit the wire cannot carry) fails its task
+    /// with `result_too_large`. Tests lower it to try that without gigabytes.
+    var maxResultBytes = WireLengthError.maximumU32Length
+
     /// The most bytes a batching worker may put in one RESULTS message: well under ``maxMessageSize``, so that
     /// results that each fit never add up to a message the broker refuses.
     var resultBatchBytes: Int { min(TaskBatch.limit.bytes, maxMessageSize / 2) }

@@ -184,8 +184,19 @@ struct BrokerDriver {
     }
 
     private mutating func transmit(_ message: BrokerOutbound, to peer: PeerID) {
+        let frames: [[UInt8]]
         do {
-            if try !router.send(MDPCodec.encode(message), routingID: peer.bytes, blocking: false) {
+            frames = try MDPCodec.encode(message)
+        } catch {
+            // The state machine fails a result the wire cannot carry (result_too_large) and refuses any input larger
+            // than --max-message-size, which is within every length field: should a message still not fit, it is
+            // dropped and logged rather than the broker stopped.
+            counters.dropped += 1
+            logger.error("message not encoded, dropped", metadata: ["peer.identity": "\(peer)", "error": "\(error)"])
+            return
+        }
+        do {
+            if try !router.send(frames, routingID: peer.bytes, blocking: false) {
                 counters.dropped += 1
                 logger.info("send queue full, message dropped", metadata: ["peer.identity": "\(peer)"])
             }
@@ -203,6 +214,10 @@ struct BrokerDriver {
         switch event {
         case .taskDispatched, .taskRequeued, .taskFinished, .tasksAccepted:
             logTask(event)
+        case .requestQueued(let id, let category):
+            if logger.logLevel <= .debug {
+                logger.debug("request queued", metadata: ["task.id": "\(id)", "task.category": "\(category)"])
+            }
         case .workerJoined(let peer, let name, let category, let credit, let wire):
             logger.info(
                 "worker joined",

@@ -11,6 +11,8 @@ public enum BrokerEvent: Sendable, Hashable {
     case taskRequeued(id: String, category: String, reason: String, attempt: Int)
     /// A task finished for good.
     case taskFinished(id: String, category: String, outcome: TaskOutcome, attempts: Int, reason: String?)
+    /// A plain MDP client's request was queued as task `mdp-N` (sent only when every task is reported).
+    case requestQueued(id: String, category: String)
     /// A batch client submitted tasks.
     case tasksAccepted(session: String, accepted: Int, duplicates: Int, rejected: Int)
     /// A message broke the protocol; it was dropped (and answered where the protocol allows).

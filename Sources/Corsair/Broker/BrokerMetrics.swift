@@ -31,6 +31,8 @@ struct BrokerMetrics {
         switch event {
         case .tasksAccepted(_, let accepted, _, _):
             submitted.increment(by: accepted)
+        case .requestQueued:
+            submitted.increment()
         case .taskDispatched(_, _, _, _, let waited):
             dispatchLatency.recordNanoseconds(waited.nanoseconds)
         case .taskFinished(_, _, let outcome, _, _):

@@ -9,12 +9,12 @@ extension BrokerStateMachine {
         }
         let key = nextTaskKey()
         let queue = self.queue(for: request.category)
-        enqueue(
-            TaskRecord(
-                key: key, id: "mdp-\(key.rawValue)", queue: queue, priority: 0,
-                origin: .mdp(peer, request.framing, request.dialect), timeout: nil, maxAttempts: nil,
-                body: .init(frames: request.body)),
-            at: now)
+        let task = TaskRecord(
+            key: key, id: "mdp-\(key.rawValue)", queue: queue, priority: 0,
+            origin: .mdp(peer, request.framing, request.dialect), timeout: nil, maxAttempts: nil,
+            body: .init(frames: request.body))
+        countRequest(id: task.id, category: request.category)
+        enqueue(task, at: now)
         dispatch(queue, at: now)
     }
 

@@ -11,6 +11,22 @@ extension BrokerStateMachine {
         at now: ContinuousClock.Instant
     ) {
         guard let task = tasks[key] else { return }
+        if case .batch = task.origin, let tooLarge = unrelayable(output) {
+            task.lastError = tooLarge
+            end(task, outcome: .failed, output: CollectionOfOne(Array(tooLarge.utf8)), at: now)
+        } else {
+            end(task, outcome: outcome, output: output, at: now)
+        }
+    }
+
+    /// Ends `task` with `outcome` and `output`, which its client can be sent.
+    private mutating func end(
+        _ task: TaskRecord,
+        outcome: TaskOutcome,
+        output: some Collection<[UInt8]>,
+        at now: ContinuousClock.Instant
+    ) {
+        let key = task.key
         task.state = TaskState(finishedWith: outcome)
         task.finishedAt = now
         if outcome == .succeeded && !reportsEveryTask {
@@ -23,13 +39,15 @@ extension BrokerStateMachine {
         }
         switch task.origin {
         case .mdp(let client, let framing, let dialect):
-            forget(task)
             var body = Array(output)
             if outcome != .succeeded {
                 body.insert(Array("corsair.error".utf8), at: 0)
             }
             let reply = BrokerOutbound.reply(framing, dialect, final: true, category: task.category, body: body)
             actions.append(.send(reply, to: client))
+            // Kept like a batch task, so that `corsair tasks` lists it with its outcome until retention drops it.
+            task.output = output.count == 1 ? output.first! : output.reduce(into: []) { $0.append(contentsOf: $1) }
+            retain(key)
         case .batch(let session):
             task.output = output.count == 1 ? output.first! : output.reduce(into: []) { $0.append(contentsOf: $1) }
             session.unfinished -= 1
@@ -48,6 +66,16 @@ extension BrokerStateMachine {
             follow(task, of: session)
             retain(key)
         }
+    }
+
+    /// The failure of a batch task whose result (`output`'s frames together) is longer than a RESULT entry carries
+    /// (``BrokerConfiguration/maxResultBytes``), or `nil` when it fits: such a task fails for good instead of its
+    /// result stopping the broker or being dropped.
+    private func unrelayable(_ output: some Collection<[UInt8]>) -> String? {
+        let bytes = output.reduce(0) { $0 + $1.count }
+        guard bytes > configuration.maxResultBytes else { return nil }
+        return "result_too_large: the result is \(bytes) bytes, over the \(configuration.maxResultBytes) bytes a "
+            + "RESULT entry carries"
     }
 
     /// Keeps finished task `key`, forgetting the oldest finished tasks beyond the retention limit.

@@ -62,7 +62,7 @@ extension BrokerStateMachine {
                 finished: task.finishedAt.map { anchor.unixMilliseconds(at: $0) }, attempts: task.attempts,
                 lastError: task.lastError, batch: task.batch,
                 result: query.id == nil ? nil : task.output.map { String(decoding: $0, as: UTF8.self) },
-                notBefore: task.notBefore.map { anchor.unixMilliseconds(at: $0) })
+                notBefore: task.notBefore.map { anchor.unixMilliseconds(at: $0) }, client: task.client)
         }
     }
 

@@ -229,6 +229,15 @@ public struct BrokerStateMachine {
         statistics.succeeded += 1
     }
 
+    /// Counts a plain MDP request as submitted; the driver hears of it only when it reports every task.
+    mutating func countRequest(id: String, category: String) {
+        if reportsEveryTask {
+            emit(.requestQueued(id: id, category: category))
+        } else {
+            statistics.submitted += 1
+        }
+    }
+
     /// The current event's actions, each session's results last, leaving the machine ready for the next event.
     mutating func takeActions() -> [BrokerAction] {
         for session in sessionsWithResults {

@@ -26,6 +26,8 @@ struct BrokerStatistics: Sendable, Hashable {
         switch event {
         case .tasksAccepted(_, let accepted, _, _):
             submitted += accepted
+        case .requestQueued:
+            submitted += 1
         case .taskFinished(_, _, let outcome, _, _):
             switch outcome {
             case .succeeded: succeeded += 1

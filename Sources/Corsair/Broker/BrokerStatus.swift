@@ -73,6 +73,8 @@ public struct TaskStatus: Codable, Sendable, Hashable {
     public var result: String?
     /// When a scheduled task joins its queue, in Unix milliseconds; `nil` for any other state.
     public var notBefore: UInt64? = nil
+    /// The plain MDP client that sent the request, as `mdp:` and its routing id in hex; `nil` for a batch task.
+    public var client: String? = nil
 }
 
 /// Which tasks `corsair tasks` asks for.

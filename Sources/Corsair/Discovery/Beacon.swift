@@ -25,12 +25,16 @@ public struct Beacon: Sendable, Hashable {
     }
 
     /// The datagram.
+    ///
+    /// - Throws: ``WireLengthError`` when the name is over 255 bytes or the endpoint over 65 535.
     public var encoded: [UInt8] {
-        var writer = WireWriter(capacity: 8 + name.utf8.count + endpoint.utf8.count)
-        writer.write(Self.version)
-        writer.write(name, lengthAs: UInt8.self)
-        writer.write(endpoint, lengthAs: UInt16.self)
-        return Self.magic + writer.bytes
+        get throws(WireLengthError) {
+            var writer = WireWriter(capacity: 8 + name.utf8.count + endpoint.utf8.count)
+            writer.write(Self.version)
+            try writer.write(name, lengthAs: UInt8.self, field: "beacon name")
+            try writer.write(endpoint, lengthAs: UInt16.self, field: "beacon endpoint")
+            return Self.magic + writer.bytes
+        }
     }
 
     /// Decodes a datagram; throws when it is not a beacon of this version, saying where it went wrong.

@@ -2,7 +2,10 @@
 extension BrokerReply {
     /// The STREAM frame: flags `u8` (bit 0 complete, bit 1 more), cursor `u64`, unfinished `u64`, count `u32`, then
     /// each result as its key `u64` and a RESULT entry.
-    static func encodeStream(_ progress: StreamProgress, _ results: [KeyedResult]) -> [UInt8] {
+    static func encodeStream(
+        _ progress: StreamProgress,
+        _ results: [KeyedResult]
+    ) throws(WireLengthError) -> [UInt8] {
         var writer = WireWriter(capacity: 21 + results.reduce(0) { $0 + 8 + $1.result.entrySize })
         writer.write(UInt8((progress.complete ? 1 : 0) | (progress.more ? 2 : 0)))
         writer.write(progress.cursor)
@@ -10,7 +13,7 @@ extension BrokerReply {
         writer.write(UInt32(clamping: results.count))
         for keyed in results {
             writer.write(keyed.key)
-            writer.write(result: keyed.result)
+            try writer.write(result: keyed.result)
         }
         return writer.bytes
     }

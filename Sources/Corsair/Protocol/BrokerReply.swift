@@ -21,7 +21,10 @@ public enum BrokerReply: Sendable, Hashable {
 
 extension BrokerReply {
     /// The message's frames in `framing`.
-    public func encoded(framing: Framing) -> [[UInt8]] {
+    ///
+    /// - Throws: ``WireLengthError`` naming the task whose id, category, worker name or output is longer than its
+    ///   length field carries.
+    public func encoded(framing: Framing) throws(WireLengthError) -> [[UInt8]] {
         var frames = framing.prefix
         frames.append(ClientProtocol.header)
         switch self {
@@ -30,7 +33,7 @@ extension BrokerReply {
             var writer = WireWriter(capacity: 4 + ids.reduce(0) { $0 + 2 + $1.utf8.count })
             writer.write(UInt32(clamping: ids.count))
             for id in ids {
-                writer.write(id, lengthAs: UInt16.self)
+                try writer.write(id, lengthAs: UInt16.self, field: "\(WireLengthError.task(id)) id")
             }
             frames.append(writer.bytes)
         case .rejected(let rejections):
@@ -45,7 +48,7 @@ extension BrokerReply {
                 capacity: 4 + results.reduce(0) { $0 + $1.entrySize })
             writer.write(UInt32(clamping: results.count))
             for result in results {
-                writer.write(result: result)
+                try writer.write(result: result)
             }
             frames.append(writer.bytes)
         case .pong(let known, let flags):
@@ -56,7 +59,7 @@ extension BrokerReply {
             frames.append(status.encoded)
         case .stream(let progress, let results):
             frames.append([ClientProtocol.Command.stream.rawValue])
-            frames.append(Self.encodeStream(progress, results))
+            frames.append(try Self.encodeStream(progress, results))
         case .report(let json):
             frames.append([ClientProtocol.Command.report.rawValue])
             frames.append(json)
@@ -69,16 +72,21 @@ extension BrokerReply {
 }
 
 extension WireWriter {
-    /// Writes one RESULT entry (docs/PROTOCOL.md §6).
-    mutating func write(result: TaskResult) {
+    /// Writes one RESULT entry (docs/PROTOCOL.md §6); `limit` lowers the most bytes of its output below what its
+    /// `u32` length carries (for tests).
+    mutating func write(
+        result: TaskResult,
+        limit: Int = WireLengthError.maximumU32Length
+    ) throws(WireLengthError) {
+        let task = WireLengthError.task(result.id)
         write(result.outcome.rawValue)
         write(UInt16(clamping: result.attempts))
         write(result.started ?? 0)
         write(result.finished)
-        write(result.id, lengthAs: UInt16.self)
-        write(result.category, lengthAs: UInt8.self)
-        write(result.worker ?? "", lengthAs: UInt16.self)
-        write(bytes: result.output, lengthAs: UInt32.self)
+        try write(result.id, lengthAs: UInt16.self, field: "\(task) id")
+        try write(result.category, lengthAs: UInt8.self, field: "\(task) category")
+        try write(result.worker ?? "", lengthAs: UInt16.self, field: "\(task) worker name")
+        try write(bytes: result.output, lengthAs: UInt32.self, field: "\(task) result", limit: limit)
     }
 }
 

@@ -22,7 +22,16 @@ public enum ClientMessage: Sendable, Hashable {
 
 extension ClientMessage {
     /// The message's frames, delimiter first.
+    ///
+    /// - Throws: ``WireLengthError`` naming the task of a SUBMIT whose category, id or payload is longer than its
+    ///   length field carries.
     public var encoded: [[UInt8]] {
+        get throws(WireLengthError) {
+            try frames()
+        }
+    }
+
+    private func frames() throws(WireLengthError) -> [[UInt8]] {
         switch self {
         case .submit(let session, let tasks):
             let capacity = tasks.reduce(4) { $0 + 17 + $1.id.utf8.count + $1.category.utf8.count + $1.payload.count }
@@ -32,9 +41,10 @@ extension ClientMessage {
                 writer.write(task.priority)
                 writer.write(UInt32(clamping: task.timeout.map(\.wholeMilliseconds) ?? 0))
                 writer.write(UInt16(clamping: task.maxAttempts ?? 0))
-                writer.write(task.category, lengthAs: UInt8.self)
-                writer.write(task.id, lengthAs: UInt16.self)
-                writer.write(bytes: task.payload, lengthAs: UInt32.self)
+                let name = WireLengthError.task(task.id)
+                try writer.write(task.category, lengthAs: UInt8.self, field: "\(name) category")
+                try writer.write(task.id, lengthAs: UInt16.self, field: "\(name) id")
+                try writer.write(bytes: task.payload, lengthAs: UInt32.self, field: "\(name) payload")
             }
             Self.writeSchedules(of: tasks, into: &writer)
             return [[], ClientProtocol.header, [ClientProtocol.Command.submit.rawValue], session, writer.bytes]

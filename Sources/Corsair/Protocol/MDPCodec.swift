@@ -126,7 +126,10 @@ public enum MDPCodec {
     }
 
     /// Encodes a message from the broker, without the routing id.
-    public static func encode(_ message: BrokerOutbound) -> [[UInt8]] {
+    ///
+    /// - Throws: ``WireLengthError`` when a length-prefixed field (a task id, a payload, a result) is longer than its
+    ///   length carries; the message is not sent.
+    public static func encode(_ message: BrokerOutbound) throws(WireLengthError) -> [[UInt8]] {
         switch message {
         case .request(let framing, let envelope, let header, let body, let version):
             var frames = framing.prefix
@@ -135,11 +138,11 @@ public enum MDPCodec {
             frames.append([MDP.WorkerCommand.request.rawValue])
             frames.append(envelope)
             frames.append([])
-            if let header { frames.append(header.encoded) }
+            if let header { frames.append(try header.encoded) }
             frames.append(contentsOf: body)
             return frames
         case .tasks(let framing, let tasks):
-            return framing.prefix + [MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode(tasks)]
+            return framing.prefix + [MDP.workerHeader, [TaskBatch.tasksCommand], try TaskBatch.encode(tasks)]
         case .heartbeat(let framing, _, _, _, .v01):
             return framing.prefix + [MDP.workerHeader01, [MDP.WorkerCommand01.heartbeat.rawValue]]
         case .heartbeat(let framing, let acknowledgement, let batchBytes, let maxMessageBytes, .v02):
@@ -180,12 +183,14 @@ public enum MDPCodec {
             frames.append(contentsOf: body)
             return frames
         case .batch(let framing, let reply):
-            return reply.encoded(framing: framing)
+            return try reply.encoded(framing: framing)
         }
     }
 
     /// Encodes a worker's command, with the empty delimiter first (every MDP/0.2 broker we know accepts it).
-    public static func encodeFromWorker(_ message: WorkerMessage) -> [[UInt8]] {
+    ///
+    /// - Throws: ``WireLengthError`` when a result of a RESULTS message is longer than its `u32` length carries.
+    public static func encodeFromWorker(_ message: WorkerMessage) throws(WireLengthError) -> [[UInt8]] {
         var frames: [[UInt8]] = [[], MDP.workerHeader]
         switch message {
         case .ready(let category, let offer):
@@ -203,7 +208,7 @@ public enum MDPCodec {
             frames.append(contentsOf: body)
         case .results(let results):
             frames.append([TaskBatch.resultsCommand])
-            frames.append(TaskBatch.encode(results))
+            frames.append(try TaskBatch.encode(results))
         case .heartbeat:
             frames.append([MDP.WorkerCommand.heartbeat.rawValue])
         case .disconnect:

@@ -20,7 +20,9 @@ public enum TaskBatch {
     public static let limit = (count: 1000, bytes: 1 << 20)
 
     /// Encodes tasks as the one frame of a TASKS message.
-    public static func encode(_ tasks: [AssignedTask]) -> [UInt8] {
+    ///
+    /// - Throws: ``WireLengthError`` naming the task whose id or payload is longer than its length field carries.
+    public static func encode(_ tasks: [AssignedTask]) throws(WireLengthError) -> [UInt8] {
         var writer = WireWriter(capacity: 5 + tasks.reduce(0) { $0 + 22 + $1.id.utf8.count + $1.payload.count })
         writer.write(version)
         writer.write(UInt32(tasks.count))
@@ -28,8 +30,9 @@ public enum TaskBatch {
             writer.write(task.token.task.rawValue)
             writer.write(UInt32(clamping: task.token.attempt))
             writer.write(UInt32(clamping: task.timeout.wholeMilliseconds))
-            writer.write(task.id, lengthAs: UInt16.self)
-            writer.write(bytes: task.payload, lengthAs: UInt32.self)
+            try writer.write(task.id, lengthAs: UInt16.self, field: "\(WireLengthError.task(task.id)) id")
+            try writer.write(
+                bytes: task.payload, lengthAs: UInt32.self, field: "\(WireLengthError.task(task.id)) payload")
         }
         return writer.bytes
     }
@@ -57,8 +60,14 @@ public enum TaskBatch {
         return tasks
     }
 
-    /// Encodes results as the one frame of a RESULTS message.
-    public static func encode(_ results: [WorkerResult]) -> [UInt8] {
+    /// Encodes results as the one frame of a RESULTS message; `limit` lowers the most bytes of an output below what
+    /// its `u32` length carries (for tests).
+    ///
+    /// - Throws: ``WireLengthError`` naming the task whose output is longer than that.
+    public static func encode(
+        _ results: [WorkerResult],
+        limit: Int = WireLengthError.maximumU32Length
+    ) throws(WireLengthError) -> [UInt8] {
         var writer = WireWriter(capacity: 5 + results.reduce(0) { $0 + 17 + $1.output.count })
         writer.write(version)
         writer.write(UInt32(results.count))
@@ -66,7 +75,9 @@ public enum TaskBatch {
             writer.write(result.token.task.rawValue)
             writer.write(UInt32(clamping: result.token.attempt))
             writer.write(result.outcome.rawValue)
-            writer.write(bytes: result.output, lengthAs: UInt32.self)
+            try writer.write(
+                bytes: result.output, lengthAs: UInt32.self, field: "result of task \(result.token.task) output",
+                limit: limit)
         }
         return writer.bytes
     }

@@ -10,19 +10,44 @@ struct WireWriter {
         withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
-    /// Writes `text` as UTF-8 after a length of type `Length`; the caller has checked that it fits.
-    mutating func write<Length: FixedWidthInteger & UnsignedInteger>(_ text: String, lengthAs: Length.Type) {
+    /// Writes `text` as UTF-8 after a length of type `Length`, or throws when it has more bytes than that length
+    /// carries (or than `limit`, when smaller). `field` names it in the error, e.g. `task 'a' id`.
+    mutating func write<Length: FixedWidthInteger & UnsignedInteger>(
+        _ text: String,
+        lengthAs: Length.Type,
+        field: @autoclosure () -> String,
+        limit: Int = .max
+    ) throws(WireLengthError) {
         let count = text.utf8.count
-        precondition(count <= Int(Length.max), "string of \(count) bytes does not fit its length prefix")
+        try Self.check(count, fits: Length.self, limit: limit, field)
         write(Length(count))
         bytes.append(contentsOf: text.utf8)
     }
 
-    /// Writes `data` after a length of type `Length`; the caller has checked that it fits.
-    mutating func write<Length: FixedWidthInteger & UnsignedInteger>(bytes data: [UInt8], lengthAs: Length.Type) {
-        precondition(data.count <= Int(Length.max), "\(data.count) bytes do not fit their length prefix")
+    /// Writes `data` after a length of type `Length`, or throws when it has more bytes than that length carries (or
+    /// than `limit`, when smaller). `field` names it in the error, e.g. `task 'a' payload`.
+    mutating func write<Length: FixedWidthInteger & UnsignedInteger>(
+        bytes data: [UInt8],
+        lengthAs: Length.Type,
+        field: @autoclosure () -> String,
+        limit: Int = .max
+    ) throws(WireLengthError) {
+        try Self.check(data.count, fits: Length.self, limit: limit, field)
         write(Length(data.count))
         bytes.append(contentsOf: data)
+    }
+
+    /// Throws unless `count` bytes fit a length of type `Length` and `limit`.
+    private static func check<Length: FixedWidthInteger & UnsignedInteger>(
+        _ count: Int,
+        fits: Length.Type,
+        limit: Int,
+        _ field: () -> String
+    ) throws(WireLengthError) {
+        let most = min(limit, Int(clamping: Length.max))
+        guard count <= most else {
+            throw WireLengthError(field: field(), length: count, limit: most)
+        }
     }
 }
 

@@ -155,13 +155,19 @@ public struct TaskHeader: Sendable, Hashable {
     static let version: UInt8 = 1
 
     /// The header as one frame.
+    ///
+    /// - Throws: ``WireLengthError`` when the task id is longer than its `u16` length carries.
     public var encoded: [UInt8] {
+        get throws(WireLengthError) { try frame() }
+    }
+
+    private func frame() throws(WireLengthError) -> [UInt8] {
         var writer = WireWriter(capacity: 9 + id.utf8.count)
         writer.write(Self.version)
         writer.write(UInt16(clamping: attempt))
         let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
         writer.write(UInt32(clamping: milliseconds))
-        writer.write(id, lengthAs: UInt16.self)
+        try writer.write(id, lengthAs: UInt16.self, field: "\(WireLengthError.task(id)) id")
         return writer.bytes
     }
 

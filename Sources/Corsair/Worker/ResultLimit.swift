@@ -13,10 +13,11 @@ public enum ResultLimit {
     public static let defaultMessageBytes = 16 << 20
 
     /// The result limit under a broker whose message limit is `messageBytes` (``defaultMessageBytes`` when `nil`),
-    /// lowered to `workerLimit` when that is given and smaller.
+    /// lowered to `workerLimit` when that is given and smaller, and never over what a result's `u32` length carries
+    /// (``WireLengthError/maximumU32Length``), whatever an older broker says its limit is.
     public static func bytes(messageBytes: Int?, workerLimit: Int?) -> Int {
         let broker = max(0, (messageBytes ?? defaultMessageBytes) - framingAllowance)
-        return min(broker, workerLimit ?? .max)
+        return min(broker, workerLimit ?? .max, WireLengthError.maximumU32Length)
     }
 
     /// The failure for a result over `limit` bytes; `what` says what was too large, e.g. "the result is 20 MB".

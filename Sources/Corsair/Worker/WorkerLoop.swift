@@ -274,6 +274,8 @@ private struct WorkerIO {
             logger.info("request handed back while draining", metadata: metadata)
         case .resultDropped:
             logger.debug("result for an earlier connection dropped", metadata: metadata)
+        case .unsendable(let error):
+            logger.error("message not sent", metadata: metadata.merging(["error": "\(error)"]) { $1 })
         case .shutdownByBroker(let handBack):
             logger.info(
                 "broker asked this worker to shut down",

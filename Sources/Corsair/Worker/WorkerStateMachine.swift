@@ -123,7 +123,7 @@ public struct WorkerStateMachine: Sendable {
         offer.version = CorsairVersion.current
         offer.acceptsShutdown = true
         return [
-            send(MDPCodec.encodeFromWorker(.ready(category: configuration.category, offer: offer)), at: now),
+            send(.ready(category: configuration.category, offer: offer), at: now),
             .event(.connecting(broker: configuration.broker, category: configuration.category)),
         ]
     }
@@ -306,7 +306,7 @@ public struct WorkerStateMachine: Sendable {
     }
 
     private mutating func final(_ envelope: [UInt8], body: [[UInt8]], at now: ContinuousClock.Instant) -> Action {
-        send(MDPCodec.encodeFromWorker(.final(envelope: envelope, body: body)), at: now)
+        send(.final(envelope: envelope, body: body), at: now)
     }
 
     /// Sends the results gathered since the last call as one RESULTS message; the driver calls this after each pass
@@ -315,7 +315,7 @@ public struct WorkerStateMachine: Sendable {
         guard !pendingResults.isEmpty, phase == .connected else { return [] }
         let results = pendingResults
         dropPendingResults()
-        return [send(MDPCodec.encodeFromWorker(.results(results)), at: now)]
+        return [send(.results(results), at: now)]
     }
 
     private mutating func dropPendingResults() {
@@ -339,7 +339,7 @@ public struct WorkerStateMachine: Sendable {
                 return reconnect(at: now, event: .brokerSilent(for: now - lastReceivedAt))
             }
             if now - lastSentAt >= configuration.heartbeatInterval {
-                return [send(MDPCodec.encodeFromWorker(.heartbeat), at: now)]
+                return [send(.heartbeat, at: now)]
             }
             return []
         }
@@ -392,7 +392,7 @@ public struct WorkerStateMachine: Sendable {
         }
         inFlight.removeAll()
         actions += [
-            send(MDPCodec.encodeFromWorker(.disconnect), at: now), .event(.drained(abandoned: abandoned)), .stopped,
+            send(.disconnect, at: now), .event(.drained(abandoned: abandoned)), .stopped,
         ]
         return actions
     }
@@ -413,9 +413,17 @@ public struct WorkerStateMachine: Sendable {
         return [.event(event), .closeSocket, .event(.reconnecting(after: delay))]
     }
 
-    private mutating func send(_ frames: [[UInt8]], at now: ContinuousClock.Instant) -> Action {
-        lastSentAt = now
-        return .send(frames)
+    /// Encodes `message` to send it. A RESULTS message fails to encode only if a result is over the wire's `u32`
+    /// length, which ``maxResultBytes`` rules out (``ResultLimit``); should it happen, the results are dropped and
+    /// reported, and the broker retries their tasks after their timeout, rather than the worker stopping.
+    private mutating func send(_ message: WorkerMessage, at now: ContinuousClock.Instant) -> Action {
+        do {
+            let frames = try MDPCodec.encodeFromWorker(message)
+            lastSentAt = now
+            return .send(frames)
+        } catch {
+            return .event(.unsendable(error))
+        }
     }
 }
 
@@ -449,6 +457,8 @@ public enum WorkerEvent: Sendable, Hashable {
     case requestHandedBack
     /// A result for a task from an earlier connection was dropped: that broker session is gone.
     case resultDropped
+    /// A message could not be encoded (a result over its length field) and was not sent.
+    case unsendable(WireLengthError)
     /// Draining ended with DISCONNECT; `abandoned` tasks were still running (handed back, or requeued by the broker).
     case drained(abandoned: Int)
     /// The broker sent SHUTDOWN (`corsair shutdown`): the connection drains, or with `handBack` hands its tasks back

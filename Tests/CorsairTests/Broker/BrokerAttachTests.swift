@@ -29,16 +29,17 @@ import Testing
     }
 
     @Test("answers ATTACH for an unknown session as unknown and creates nothing, unless asked to create it")
-    func unknownSession() {
+    func unknownSession() throws {
         var broker = BrokerHarness()
-        let unknown = broker.receive(ClientMessage.attach(session: [9], after: 0, options: []).encoded, from: watcher)
+        let unknown = broker.receive(
+            try ClientMessage.attach(session: [9], after: 0, options: []).encoded, from: watcher)
         #expect(
             unknown.sent(to: watcher) == [
                 .batch(.delimited, .attached(AttachStatus(flags: [], tasks: 0, unfinished: 0)))
             ])
         #expect(broker.machine.sessions[SessionID([9])] == nil)
         let created = broker.receive(
-            ClientMessage.attach(session: [9], after: 0, options: .create).encoded, from: watcher)
+            try ClientMessage.attach(session: [9], after: 0, options: .create).encoded, from: watcher)
         let progress = StreamProgress(cursor: 0, unfinished: 0, complete: true, more: false)
         #expect(
             created.sent(to: watcher) == [
@@ -51,7 +52,8 @@ import Testing
         "replays finished results by pages in key order, holds back later ones the replay will reach, sends each once")
     func replayThenLive() throws {
         var (broker, held) = try finishedBatch(1500, unanswered: [1, 1200])
-        let attached = broker.receive(ClientMessage.attach(session: [7], after: 0, options: []).encoded, from: watcher)
+        let attached = broker.receive(
+            try ClientMessage.attach(session: [7], after: 0, options: []).encoded, from: watcher)
         let status = AttachStatus(flags: .sessionKnown, tasks: 1500, unfinished: 2)
         #expect(attached.sent(to: watcher).first == .batch(.delimited, .attached(status)))
         var received = attached.streams(to: watcher)
@@ -64,7 +66,7 @@ import Testing
         #expect(live.flatMap { $0.results.map(\.key) } == [1])
         #expect(live.first?.progress.cursor == 1001)
         received += live
-        let rest = broker.receive(ClientMessage.more(session: [7]).encoded, from: watcher).streams(to: watcher)
+        let rest = broker.receive(try ClientMessage.more(session: [7]).encoded, from: watcher).streams(to: watcher)
         #expect(rest.first?.progress == StreamProgress(cursor: 1500, unfinished: 0, complete: true, more: false))
         received += rest
         let keys = received.flatMap { $0.results.map(\.key) }
@@ -75,7 +77,8 @@ import Testing
     @Test("attaches after a cursor and replays only the keys above it")
     func resumesAfterCursor() throws {
         var (broker, _) = try finishedBatch(30)
-        let actions = broker.receive(ClientMessage.attach(session: [7], after: 25, options: []).encoded, from: watcher)
+        let actions = broker.receive(
+            try ClientMessage.attach(session: [7], after: 25, options: []).encoded, from: watcher)
         let streams = actions.streams(to: watcher)
         #expect(streams.flatMap { $0.results.map(\.key) } == [26, 27, 28, 29, 30])
         #expect(streams.first?.progress == StreamProgress(cursor: 30, unfinished: 0, complete: true, more: false))
@@ -85,7 +88,7 @@ import Testing
     @Test("follows a session it submits to: results come as STREAM only, with a cursor below the oldest unfinished")
     func submitWhileAttached() throws {
         var broker = BrokerHarness()
-        broker.receive(ClientMessage.attach(session: [7], after: 0, options: .create).encoded, from: client)
+        broker.receive(try ClientMessage.attach(session: [7], after: 0, options: .create).encoded, from: client)
         broker.corsairWorker(w1, category: "a", credit: 10, batching: true)
         let sent = broker.submit([task("a1"), task("a2"), task("a3")])
         #expect(
@@ -105,24 +108,25 @@ import Testing
     }
 
     @Test("says in PONG, when asked, whether the attachment is known and the broker durable")
-    func pongFlags() {
+    func pongFlags() throws {
         var broker = BrokerHarness { $0.journaled = true }
-        broker.receive(ClientMessage.attach(session: [7], after: 0, options: .create).encoded, from: watcher)
-        let attached = broker.receive(ClientMessage.ping(session: [7], wantsFlags: true).encoded, from: watcher)
+        broker.receive(try ClientMessage.attach(session: [7], after: 0, options: .create).encoded, from: watcher)
+        let attached = broker.receive(try ClientMessage.ping(session: [7], wantsFlags: true).encoded, from: watcher)
         #expect(
             attached.sent(to: watcher) == [
                 .batch(.delimited, .pong(sessionKnown: true, flags: [.sessionKnown, .durable]))
             ])
-        let other = broker.receive(ClientMessage.ping(session: [7], wantsFlags: true).encoded, from: client)
+        let other = broker.receive(try ClientMessage.ping(session: [7], wantsFlags: true).encoded, from: client)
         #expect(other.sent(to: client) == [.batch(.delimited, .pong(sessionKnown: false, flags: .durable))])
-        let plain = broker.receive(ClientMessage.ping(session: [7]).encoded, from: client)
+        let plain = broker.receive(try ClientMessage.ping(session: [7]).encoded, from: client)
         #expect(plain.sent(to: client) == [.batch(.delimited, .pong(sessionKnown: false))])
     }
 
     @Test("asks a journaled driver for each replay page and sends what it reads")
     func journalReplay() throws {
         var (broker, _) = try finishedBatch(3) { $0.journaled = true }
-        let attached = broker.receive(ClientMessage.attach(session: [7], after: 1, options: []).encoded, from: watcher)
+        let attached = broker.receive(
+            try ClientMessage.attach(session: [7], after: 1, options: []).encoded, from: watcher)
         #expect(attached.contains(.replayResults(session: [7], after: 1, limit: 1000, to: watcher)))
         #expect(attached.streams(to: watcher).isEmpty)
         let read = [2, 3].map {
@@ -141,10 +145,10 @@ import Testing
     @Test("detaches a peer the ROUTER can no longer reach")
     func unreachableDetaches() throws {
         var (broker, held) = try finishedBatch(2, unanswered: [2])
-        broker.receive(ClientMessage.attach(session: [7], after: 0, options: []).encoded, from: watcher)
+        broker.receive(try ClientMessage.attach(session: [7], after: 0, options: []).encoded, from: watcher)
         _ = broker.machine.peerUnreachable(watcher, at: broker.t0)
         #expect(broker.results([answer(try #require(held.first))], from: w1).streams(to: watcher).isEmpty)
-        let more = broker.receive(ClientMessage.more(session: [7]).encoded, from: watcher)
+        let more = broker.receive(try ClientMessage.more(session: [7]).encoded, from: watcher)
         #expect(
             more.events.contains(
                 .unexpectedMessage(peer: watcher, what: "MORE from a peer not attached to that session")))

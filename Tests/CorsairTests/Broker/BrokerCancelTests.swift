@@ -127,13 +127,13 @@ import Testing
     func attachedBatchCancelled() throws {
         var broker = BrokerHarness()
         let watcher = PeerID([0xa8])
-        broker.receive(ClientMessage.attach(session: [7], after: 0, options: .create).encoded, from: watcher)
+        broker.receive(try ClientMessage.attach(session: [7], after: 0, options: .create).encoded, from: watcher)
         broker.submit([task("a1"), task("a2")])
         let live = broker.cancel(CancelRequest(batch: "07", all: true)).streams(to: watcher)
         #expect(live.flatMap(\.results).map(\.result.outcome) == [.cancelled, .cancelled])
         #expect(live.last?.progress == StreamProgress(cursor: 2, unfinished: 0, complete: true, more: false))
         let later = PeerID([0xa9])
-        let replay = broker.receive(ClientMessage.attach(session: [7], after: 0, options: []).encoded, from: later)
+        let replay = broker.receive(try ClientMessage.attach(session: [7], after: 0, options: []).encoded, from: later)
             .streams(to: later)
         #expect(replay.flatMap(\.results).map(\.key) == [1, 2])
         #expect(replay.flatMap(\.results).allSatisfy { $0.result.outcome == .cancelled })
@@ -155,14 +155,15 @@ extension BrokerHarness {
     /// Sends a CRSC01 CANCEL from the client.
     @discardableResult
     mutating func cancel(_ request: CancelRequest, after offset: Duration = .zero) -> [BrokerAction] {
-        receive(ClientMessage.cancel(request).encoded, from: client, after: offset)
+        receive(wire(try ClientMessage.cancel(request).encoded), from: client, after: offset)
     }
 
     /// Registers a Corsair worker for category `a` that offers `cancel=1`.
     @discardableResult
     mutating func cancellingWorker(_ peer: PeerID, credit: Int, after offset: Duration = .zero) -> [BrokerAction] {
         let offer = WorkerOffer(credit: credit, heartbeatInterval: .seconds(1), name: "w-\(peer)", cancels: true)
-        return receive(MDPCodec.encodeFromWorker(.ready(category: "a", offer: offer)), from: peer, after: offset)
+        return receive(
+            wire(try MDPCodec.encodeFromWorker(.ready(category: "a", offer: offer))), from: peer, after: offset)
     }
 }
 

@@ -36,7 +36,7 @@ extension BrokerHarness {
             Issue.record("expected an MDP/0.1 REQUEST, got \(sent)")
             return
         }
-        #expect(MDPCodec.encode(sent[0]) == [[], W1, [0x02], envelope, [], text("hi")])
+        #expect(wire(try MDPCodec.encode(sent[0])) == [[], W1, [0x02], envelope, [], text("hi")])
         #expect(body == [text("hi")])
     }
 
@@ -47,7 +47,10 @@ extension BrokerHarness {
         let first = try #require(broker.request01("echo", "a").requests.first)
         #expect(broker.request01("echo", "b", from: PeerID([0xc2])).requests.isEmpty)
         let replied = broker.reply01(first, body: "A")
-        #expect(MDPCodec.encode(try #require(replied.sent(to: client).first)) == [[], C1, text("echo"), text("A")])
+        #expect(
+            wire(try MDPCodec.encode(try #require(replied.sent(to: client).first))) == [
+                [], C1, text("echo"), text("A"),
+            ])
         let second = try #require(replied.requests.first)
         #expect(second.worker == w1)
         #expect(second.payload == "b")
@@ -77,18 +80,18 @@ extension BrokerHarness {
         broker.corsairWorker(w1, category: "echo", credit: 4)
         let request = try #require(broker.request01("echo", "hi").requests.first)
         let partial = broker.receive(
-            MDPCodec.encodeFromWorker(.partial(envelope: request.envelope, body: [text("part")])), from: w1)
+            wire(try MDPCodec.encodeFromWorker(.partial(envelope: request.envelope, body: [text("part")]))), from: w1)
         #expect(partial.sent(to: client).isEmpty)
         let reply = broker.final(request, outcome: .succeeded, body: "hi").sent(to: client)
-        #expect(reply.map(MDPCodec.encode) == [[[], C1, text("echo"), text("hi")]])
+        #expect(try reply.map { try MDPCodec.encode($0) } == [[[], C1, text("echo"), text("hi")]])
     }
 
     @Test("answers an MDP/0.1 client's mmi.service in MDPC01")
-    func mmi() {
+    func mmi() throws {
         var broker = BrokerHarness()
         broker.mdp01Worker(w1, category: "echo")
         let reply = broker.request01("mmi.service", "echo").sent(to: client)
-        #expect(reply.map(MDPCodec.encode) == [[[], C1, text("mmi.service"), text("200")]])
+        #expect(try reply.map { try MDPCodec.encode($0) } == [[[], C1, text("mmi.service"), text("200")]])
     }
 
     @Test("heartbeats an MDP/0.1 worker in MDP/0.1 and drops it when it goes silent while idle")
@@ -97,7 +100,7 @@ extension BrokerHarness {
         broker.mdp01Worker(w1, category: "a")
         let beat = broker.tick(after: .seconds(1)).sent(to: w1)
         #expect(beat == [.heartbeat(.delimited, acknowledgement: nil, version: .v01)])
-        #expect(MDPCodec.encode(beat[0]) == [[], W1, [0x04]])
+        #expect(wire(try MDPCodec.encode(beat[0])) == [[], W1, [0x04]])
         let expired = broker.tick(after: .seconds(3))
         #expect(
             expired.events.contains(.workerLeft(peer: w1, name: "\(w1)", category: "a", reason: .expired, inFlight: 0)))
@@ -132,7 +135,9 @@ extension BrokerHarness {
         #expect(gone.requeueReasons == ["worker_lost"])
         #expect(gone.requests.first?.worker == (first.worker == w1 ? w2 : w1))
         #expect(
-            gone.sent(to: gone.requests.first?.worker ?? w1).first.map { Array(MDPCodec.encode($0).prefix(3)) } == [
+            try gone.sent(to: gone.requests.first?.worker ?? w1).first.map {
+                Array(try MDPCodec.encode($0).prefix(3))
+            } == [
                 [], W1, [0x02],
             ])
     }

@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test("lets a task wait while its category has workers, however busy")
-    func busyWorkersKeepTasks() {
+    func busyWorkersKeepTasks() throws {
         var broker = BrokerHarness {
             $0.queueTimeout = .seconds(5)
             $0.taskTimeout = .seconds(60)
@@ -39,7 +39,8 @@ import Testing
         broker.plainWorker(w1, category: "a")
         broker.submit([task("a1"), task("a2")])
         for second in 1...10 {
-            broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(second) - .milliseconds(1))
+            broker.receive(
+                try MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(second) - .milliseconds(1))
             #expect(broker.tick(after: .seconds(second)).results.isEmpty)
         }
         #expect(broker.machine.queueDepth(category: "a") == 1)
@@ -50,7 +51,7 @@ import Testing
         var broker = BrokerHarness { $0.queueTimeout = .seconds(10) }
         broker.submit([task("a1"), task("a2")])
         broker.plainWorker(w1, category: "a", after: .seconds(5))
-        broker.receive(MDPCodec.encodeFromWorker(.disconnect), from: w1, after: .seconds(8))
+        broker.receive(try MDPCodec.encodeFromWorker(.disconnect), from: w1, after: .seconds(8))
         // The first timeout (at 10 s) no longer counts; the clock restarted when w1 left at 8 s.
         #expect(broker.tick(after: .seconds(10)).results.isEmpty)
         #expect(broker.tick(after: .seconds(17)).results.isEmpty)
@@ -86,7 +87,7 @@ import Testing
         broker.corsairWorker(w2, category: "a", credit: 2)
         let first = try #require(broker.submit([task("a1"), task("a2")]).requests.first)
         for peer in [w1, w2] {
-            broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: peer, after: .seconds(2))
+            broker.receive(try MDPCodec.encodeFromWorker(.heartbeat), from: peer, after: .seconds(2))
         }
         let expired = broker.tick(after: .seconds(2))
         #expect(expired.requeueReasons == ["timeout"])

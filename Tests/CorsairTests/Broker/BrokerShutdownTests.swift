@@ -13,14 +13,14 @@ import Testing
         var offer = WorkerOffer(credit: credit, heartbeatInterval: .seconds(1), name: "w-\(peer)")
         offer.acceptsShutdown = true
         return broker.receive(
-            MDPCodec.encodeFromWorker(.ready(category: category, offer: offer)), from: peer, after: offset)
+            wire(try MDPCodec.encodeFromWorker(.ready(category: category, offer: offer))), from: peer, after: offset)
     }
 
     /// Sends SHUTDOWN from the client and returns the actions and the broker's decoded report.
     func shutdown(
         _ broker: inout BrokerHarness, _ request: ShutdownRequest, after offset: Duration = .zero
     ) throws -> ([BrokerAction], ShutdownReport) {
-        let actions = broker.receive(ClientMessage.shutdown(request).encoded, from: client, after: offset)
+        let actions = broker.receive(try ClientMessage.shutdown(request).encoded, from: client, after: offset)
         guard case .batch(_, .report(let json)) = try #require(actions.sent(to: client).first) else {
             throw UnexpectedReply("expected a REPORT, got \(actions)")
         }
@@ -41,7 +41,7 @@ import Testing
         #expect(broker.submit([task("a2")]).requests.isEmpty, "a worker told to stop gets no more work")
         #expect(broker.final(running, outcome: .succeeded).results.map(\.id) == ["a1"])
         #expect(!broker.machine.hasFinishedShutdown, "the worker has not left yet")
-        broker.receive(MDPCodec.encodeFromWorker(.disconnect), from: w1)
+        broker.receive(try MDPCodec.encodeFromWorker(.disconnect), from: w1)
         #expect(broker.machine.hasFinishedShutdown, "the plain worker is not waited for")
     }
 
@@ -56,7 +56,7 @@ import Testing
         let back = broker.final(first, outcome: .handedBack, body: "worker shutting down")
         #expect(back.requeueReasons == ["handed_back"])
         #expect(back.requests.isEmpty)
-        broker.receive(MDPCodec.encodeFromWorker(.disconnect), from: w1)
+        broker.receive(try MDPCodec.encodeFromWorker(.disconnect), from: w1)
         #expect(!broker.machine.hasFinishedShutdown, "a category shutdown leaves the broker running")
         let retry = try #require(stoppableWorker(&broker, w3).requests.first, "a new worker of a is not told to stop")
         #expect(retry.header?.attempt == 1)
@@ -73,9 +73,9 @@ import Testing
         #expect(joined.sent(to: w3).contains(.shutdown(.delimited, handBack: false)))
         #expect(joined.requests.isEmpty)
         _ = try shutdown(&broker, ShutdownRequest(now: true))
-        broker.receive(MDPCodec.encodeFromWorker(.disconnect), from: w1)
+        broker.receive(try MDPCodec.encodeFromWorker(.disconnect), from: w1)
         #expect(!broker.machine.hasFinishedShutdown)
-        broker.receive(MDPCodec.encodeFromWorker(.disconnect), from: w3)
+        broker.receive(try MDPCodec.encodeFromWorker(.disconnect), from: w3)
         #expect(broker.machine.hasFinishedShutdown)
     }
 
@@ -89,7 +89,7 @@ import Testing
         let (now, report) = try shutdown(&broker, ShutdownRequest(now: true, workersOnly: true))
         #expect(now.sent(to: w1) == [.shutdown(.delimited, handBack: true)])
         #expect(!report.brokerStops)
-        broker.receive(MDPCodec.encodeFromWorker(.disconnect), from: w1)
+        broker.receive(try MDPCodec.encodeFromWorker(.disconnect), from: w1)
         #expect(!broker.machine.hasFinishedShutdown, "--workers-only keeps the broker")
     }
 

@@ -12,7 +12,7 @@ import Testing
                 .first)
         let reply = broker.final(request, body: "hi").sent(to: client)
         #expect(reply == [.reply(.rfc18, .rfc18, final: true, category: "echo", body: [Array("hi".utf8)])])
-        let encoded = MDPCodec.encode(try #require(reply.first))
+        let encoded = try MDPCodec.encode(try #require(reply.first))
         #expect(encoded == [MDP.clientHeader, [0x03], Array("echo".utf8), Array("hi".utf8)])
     }
 
@@ -24,7 +24,7 @@ import Testing
             broker.receive([[], MDP.clientHeader, [0x02], Array("echo".utf8), Array("hi".utf8)], from: client)
                 .requests.first)
         let reply = broker.final(request, body: "hi").sent(to: client)
-        #expect(MDPCodec.encode(try #require(reply.first)) == [[], MDP.clientHeader, [0x04], Array("hi".utf8)])
+        #expect(try MDPCodec.encode(try #require(reply.first)) == [[], MDP.clientHeader, [0x04], Array("hi".utf8)])
     }
 
     @Test("serves many requests in flight from one client socket")
@@ -75,7 +75,7 @@ import Testing
         let request = try #require(
             broker.receive([MDP.clientHeader, [0x01], Array("a".utf8), [1]], from: client).requests.first)
         let partial = broker.receive(
-            MDPCodec.encodeFromWorker(.partial(envelope: request.envelope, body: [Array("half".utf8)])), from: w1)
+            try MDPCodec.encodeFromWorker(.partial(envelope: request.envelope, body: [Array("half".utf8)])), from: w1)
         #expect(
             partial.sent(to: client) == [
                 .reply(.rfc18, .rfc18, final: false, category: "a", body: [Array("half".utf8)])
@@ -103,12 +103,12 @@ import Testing
     @Test("answers PING with whether it knows the session, and routes results to the pinging peer")
     func ping() throws {
         var broker = BrokerHarness()
-        let unknown = broker.receive(ClientMessage.ping(session: [7]).encoded, from: client)
+        let unknown = broker.receive(try ClientMessage.ping(session: [7]).encoded, from: client)
         #expect(unknown.sent(to: client) == [.batch(.delimited, .pong(sessionKnown: false))])
         broker.plainWorker(w1, category: "a")
         let request = try #require(broker.submit([task("a1")]).requests.first)
         let newPeer = PeerID([0xc9])
-        let known = broker.receive(ClientMessage.ping(session: [7]).encoded, from: newPeer)
+        let known = broker.receive(try ClientMessage.ping(session: [7]).encoded, from: newPeer)
         #expect(known.sent(to: newPeer) == [.batch(.delimited, .pong(sessionKnown: true))])
         #expect(broker.final(request).sent(to: newPeer).count == 1)
     }

@@ -11,7 +11,7 @@ import Testing
         #expect(first.worker == w1)
         broker.plainWorker(w2, category: "a", after: .seconds(1))
         // w2 heartbeats; w1 stays silent.
-        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w2, after: .milliseconds(2500))
+        broker.receive(try MDPCodec.encodeFromWorker(.heartbeat), from: w2, after: .milliseconds(2500))
         #expect(broker.tick(after: .milliseconds(2900)).requests.isEmpty)
         let expired = broker.tick(after: .milliseconds(3100))
         #expect(
@@ -28,7 +28,7 @@ import Testing
         broker.plainWorker(w1, category: "a")
         let first = try #require(broker.submit([task("a1")]).requests.first)
         broker.plainWorker(w2, category: "a", after: .seconds(1))
-        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w2, after: .milliseconds(2500))
+        broker.receive(try MDPCodec.encodeFromWorker(.heartbeat), from: w2, after: .milliseconds(2500))
         let retry = try #require(broker.tick(after: .milliseconds(3100)).requests.first)
         #expect(retry.worker == w2)
 
@@ -78,7 +78,7 @@ import Testing
         var broker = BrokerHarness()
         broker.corsairWorker(w1, category: "a", credit: 2)
         broker.submit([task("a1"), task("a2")])
-        let left = broker.receive(MDPCodec.encodeFromWorker(.disconnect), from: w1)
+        let left = broker.receive(try MDPCodec.encodeFromWorker(.disconnect), from: w1)
         #expect(left.requeueReasons == ["worker_lost", "worker_lost"])
         #expect(left.sent(to: w1).isEmpty)
         #expect(broker.machine.queueDepth(category: "a") == 2)
@@ -140,7 +140,7 @@ import Testing
         var broker = BrokerHarness()
         broker.corsairWorker(w1, category: "a", credit: 1)
         let first = try #require(broker.submit([task("a1")]).requests.first)
-        broker.receive(MDPCodec.encodeFromWorker(.disconnect), from: w1)
+        broker.receive(try MDPCodec.encodeFromWorker(.disconnect), from: w1)
         broker.corsairWorker(w2, category: "a", credit: 1)
         // A FINAL carrying attempt 1 arrives from w2, which holds attempt 2.
         let late = broker.final(
@@ -160,7 +160,7 @@ import Testing
         // The first attempt's FINAL arrives again: ignored, and the second attempt is still tracked on w1.
         #expect(broker.final(first, outcome: .succeeded).results.isEmpty)
         #expect(broker.submit([task("a2")]).requests.isEmpty, "w1 has no free credit while it holds attempt 2")
-        let left = broker.receive(MDPCodec.encodeFromWorker(.disconnect), from: w1)
+        let left = broker.receive(try MDPCodec.encodeFromWorker(.disconnect), from: w1)
         #expect(left.requeueReasons == ["worker_lost"])
         #expect(broker.machine.state(ofTask: "a1", session: [7]) == "queued")
     }
@@ -172,10 +172,10 @@ import Testing
         let first = try #require(broker.submit([task("a1")]).requests.first)
         broker.plainWorker(w2, category: "a")
         #expect(broker.machine.nextDeadline == broker.t0 + .seconds(1))
-        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(2))
-        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w2, after: .seconds(2))
-        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(4))
-        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w2, after: .seconds(4))
+        broker.receive(try MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(2))
+        broker.receive(try MDPCodec.encodeFromWorker(.heartbeat), from: w2, after: .seconds(2))
+        broker.receive(try MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(4))
+        broker.receive(try MDPCodec.encodeFromWorker(.heartbeat), from: w2, after: .seconds(4))
         #expect(broker.tick(after: .milliseconds(4999)).requeueReasons.isEmpty)
         let expired = broker.tick(after: .seconds(5))
         #expect(expired.requeueReasons == ["timeout"])
@@ -195,7 +195,7 @@ import Testing
         var broker = BrokerHarness { $0.taskTimeout = .seconds(2) }
         broker.plainWorker(w1, category: "a")
         let first = try #require(broker.submit([task("a1")]).requests.first)
-        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(2))
+        broker.receive(try MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(2))
         let expired = broker.tick(after: .seconds(2))
         #expect(expired.requeueReasons == ["timeout"])
         #expect(expired.requests.isEmpty, "w1 is still busy with the first attempt")
@@ -212,7 +212,7 @@ import Testing
         let request = try #require(broker.submit([spec]).requests.first)
         #expect(request.header?.timeout == .milliseconds(1500))
         #expect(broker.machine.nextDeadline == broker.t0 + .seconds(1))
-        broker.receive(MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(1))
+        broker.receive(try MDPCodec.encodeFromWorker(.heartbeat), from: w1, after: .seconds(1))
         _ = broker.tick(after: .seconds(1))
         #expect(broker.machine.nextDeadline == broker.t0 + .milliseconds(1500))
         let failed = broker.tick(after: .milliseconds(1500))

@@ -8,7 +8,7 @@ import Testing
     func status() throws {
         var broker = BrokerHarness { $0.orderedCategories = ["b"] }
         let offer = WorkerOffer(credit: 2, heartbeatInterval: .seconds(1), name: "w-one", host: "h1", pid: 42)
-        broker.receive(MDPCodec.encodeFromWorker(.ready(category: "a", offer: offer)), from: w1)
+        broker.receive(try MDPCodec.encodeFromWorker(.ready(category: "a", offer: offer)), from: w1)
         broker.plainWorker(w2, category: "a")
         let requests = broker.submit([task("a1"), task("a2"), task("a3"), task("a4"), task("b1")]).requests
         let onW1 = requests.filter { $0.worker == w1 }
@@ -133,7 +133,7 @@ import Testing
         expectCountsMatchTasks(broker)
         broker.tick(after: .seconds(17))
         expectCountsMatchTasks(broker)
-        broker.receive(MDPCodec.encodeFromWorker(.disconnect), from: w1, after: .seconds(17))
+        broker.receive(try MDPCodec.encodeFromWorker(.disconnect), from: w1, after: .seconds(17))
         expectCountsMatchTasks(broker)
         var pending = broker.corsairWorker(w2, category: "a", credit: 10, heartbeat: .seconds(60), after: .seconds(17))
             .requests
@@ -179,14 +179,14 @@ import Testing
     func queryOverTheWire() throws {
         var broker = BrokerHarness()
         broker.submit([task("a1")])
-        let sent = broker.receive(ClientMessage.query(.status).encoded, from: client).sent(to: client)
+        let sent = broker.receive(try ClientMessage.query(.status).encoded, from: client).sent(to: client)
         guard case .batch(.delimited, .report(let json))? = sent.first else {
             Issue.record("expected a REPORT, got \(sent)")
             return
         }
         let status = try JSONDecoder().decode(BrokerStatus.self, from: Data(json))
         #expect(status.tasks["queued"] == 1)
-        let tasks = broker.receive(ClientMessage.query(.tasks(TaskQuery(state: "queued"))).encoded, from: client)
+        let tasks = broker.receive(try ClientMessage.query(.tasks(TaskQuery(state: "queued"))).encoded, from: client)
         guard case .batch(_, .report(let list))? = tasks.sent(to: client).first else {
             Issue.record("expected a REPORT")
             return
@@ -196,8 +196,8 @@ import Testing
 
     @Test("encodes queries as the JSON docs/PROTOCOL.md shows")
     func queryJSON() throws {
-        #expect(ClientMessage.query(.status).encoded.last == Array(#"{"status":{}}"#.utf8))
-        let tasks = try #require(ClientMessage.query(.tasks(TaskQuery(state: "failed", limit: 5))).encoded.last)
+        #expect(try ClientMessage.query(.status).encoded.last == Array(#"{"status":{}}"#.utf8))
+        let tasks = try #require(try ClientMessage.query(.tasks(TaskQuery(state: "failed", limit: 5))).encoded.last)
         let object = try #require(
             try JSONSerialization.jsonObject(with: Data(tasks)) as? [String: [String: [String: Any]]])
         #expect(object["tasks"]?["_0"]?["state"] as? String == "failed")

@@ -26,7 +26,7 @@ struct BrokerHarness {
     /// Registers a plain MDP worker (delimited framing, as majortomo sends).
     @discardableResult
     mutating func plainWorker(_ peer: PeerID, category: String, after offset: Duration = .zero) -> [BrokerAction] {
-        receive(MDPCodec.encodeFromWorker(.ready(category: category, offer: nil)), from: peer, after: offset)
+        receive(wire(try MDPCodec.encodeFromWorker(.ready(category: category, offer: nil))), from: peer, after: offset)
     }
 
     /// Registers a Corsair worker offering `credit`.
@@ -40,7 +40,8 @@ struct BrokerHarness {
         after offset: Duration = .zero
     ) -> [BrokerAction] {
         let offer = WorkerOffer(credit: credit, heartbeatInterval: heartbeat, name: "w-\(peer)", batching: batching)
-        return receive(MDPCodec.encodeFromWorker(.ready(category: category, offer: offer)), from: peer, after: offset)
+        return receive(
+            wire(try MDPCodec.encodeFromWorker(.ready(category: category, offer: offer))), from: peer, after: offset)
     }
 
     /// Submits a batch over CRSC01 in session `session`.
@@ -51,7 +52,7 @@ struct BrokerHarness {
         from peer: PeerID = client,
         after offset: Duration = .zero
     ) -> [BrokerAction] {
-        receive(ClientMessage.submit(session: session, tasks: tasks).encoded, from: peer, after: offset)
+        receive(wire(try ClientMessage.submit(session: session, tasks: tasks).encoded), from: peer, after: offset)
     }
 
     /// A worker's FINAL for `request`, plain or extended.
@@ -64,7 +65,7 @@ struct BrokerHarness {
     ) -> [BrokerAction] {
         let frames: [[UInt8]] = outcome.map { [[$0.rawValue], Array(body.utf8)] } ?? [Array(body.utf8)]
         return receive(
-            MDPCodec.encodeFromWorker(.final(envelope: request.envelope, body: frames)), from: request.worker,
+            wire(try MDPCodec.encodeFromWorker(.final(envelope: request.envelope, body: frames))), from: request.worker,
             after: offset)
     }
 
@@ -73,7 +74,7 @@ struct BrokerHarness {
     mutating func results(
         _ results: [WorkerResult], from peer: PeerID, after offset: Duration = .zero
     ) -> [BrokerAction] {
-        receive(MDPCodec.encodeFromWorker(.results(results)), from: peer, after: offset)
+        receive(wire(try MDPCodec.encodeFromWorker(.results(results))), from: peer, after: offset)
     }
 }
 

@@ -11,7 +11,7 @@ import Testing
             var offer = WorkerOffer(credit: credit, heartbeatInterval: .seconds(1), name: "box", host: "h", pid: 7)
             offer.version = "1.2.3"
             broker.receive(
-                MDPCodec.encodeFromWorker(.ready(category: category, offer: offer)), from: peer,
+                wire(try MDPCodec.encodeFromWorker(.ready(category: category, offer: offer))), from: peer,
                 after: category == "a" ? .zero : .seconds(2))
         }
         return broker
@@ -44,17 +44,17 @@ import Testing
     }
 
     @Test("an unknown worker has no page, and its query answers JSON null")
-    func unknown() {
+    func unknown() throws {
         var broker = twoConnections()
         #expect(broker.machine.workerReport(named: "nobody", at: broker.t0) == nil)
-        let reply = broker.receive(ClientMessage.query(.worker("nobody")).encoded, from: client)
+        let reply = broker.receive(try ClientMessage.query(.worker("nobody")).encoded, from: client)
         #expect(reply.sent(to: client) == [.batch(.delimited, .report(Array("null".utf8)))])
     }
 
     @Test("the worker query decodes at the broker and its report round-trips as JSON")
     func query() throws {
         var broker = twoConnections()
-        let reply = broker.receive(ClientMessage.query(.worker("box")).encoded, from: client)
+        let reply = broker.receive(try ClientMessage.query(.worker("box")).encoded, from: client)
         guard case .batch(_, .report(let json)) = try #require(reply.sent(to: client).first) else {
             Issue.record("expected a REPORT, got \(reply)")
             return

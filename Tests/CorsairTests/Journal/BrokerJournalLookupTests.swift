@@ -101,7 +101,7 @@ import Testing
     func attachUnrestoredBatch() throws {
         var broker = Self.restarted()
         let watcher = PeerID([0xa1])
-        let held = broker.receive(ClientMessage.attach(session: [7], after: 0, options: []).encoded, from: watcher)
+        let held = broker.receive(try ClientMessage.attach(session: [7], after: 0, options: []).encoded, from: watcher)
         let actions = Self.lookUp(held, in: &broker)
         #expect(
             actions.sent(to: watcher).first
@@ -109,7 +109,7 @@ import Testing
                     .delimited, .attached(AttachStatus(flags: [.durable, .sessionKnown], tasks: 3, unfinished: 0))))
         #expect(actions.contains(.replayResults(session: [7], after: 0, limit: 1000, to: watcher)))
         let unknown = Self.lookUp(
-            broker.receive(ClientMessage.attach(session: [8], after: 0, options: []).encoded, from: watcher),
+            broker.receive(try ClientMessage.attach(session: [8], after: 0, options: []).encoded, from: watcher),
             in: &broker)
         #expect(
             unknown.sent(to: watcher) == [
@@ -133,9 +133,9 @@ import Testing
     func tasksQuery() throws {
         var broker = BrokerHarness { $0.journaled = true }
         let query = TaskQuery(batch: "night", limit: 5)
-        let asked = broker.receive(ClientMessage.query(.tasks(query)).encoded, from: client)
+        let asked = broker.receive(try ClientMessage.query(.tasks(query)).encoded, from: client)
         #expect(asked == [.answerTasks(query, framing: .delimited, to: client)])
-        let status = broker.receive(ClientMessage.query(.status).encoded, from: client)
+        let status = broker.receive(try ClientMessage.query(.status).encoded, from: client)
         guard case .send(.batch(_, .report), client)? = status.first else {
             Issue.record("the status is answered from memory, got \(status)")
             return

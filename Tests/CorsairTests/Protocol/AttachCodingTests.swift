@@ -103,7 +103,7 @@ import Testing
             try BrokerReply(decoding: stream + [[0] + Array(repeating: 0, count: 16) + [0, 0, 0, 2]])
         }
         #expect(overlong.message.contains("STREAM count 2 does not fit its 0 bytes"))
-        var truncated = BrokerReply.stream(
+        var truncated = try BrokerReply.stream(
             StreamProgress(cursor: 1, unfinished: 0, complete: false, more: false),
             [KeyedResult(key: 1, result: Self.result)]
         ).encoded(framing: .rfc18)

@@ -25,7 +25,7 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
     @Test("decodes a READY that offers corsair/1")
     func readyWithOffer() throws {
         let offer = WorkerOffer(credit: 8, heartbeatInterval: .milliseconds(500), name: "host-1")
-        let frames = MDPCodec.encodeFromWorker(.ready(category: "a", offer: offer))
+        let frames = try MDPCodec.encodeFromWorker(.ready(category: "a", offer: offer))
         #expect(
             frames == [
                 [], W, [0x01], text("a"), WorkerExtension.marker, text("credit=8\nheartbeat-ms=500\nname=host-1"),
@@ -57,44 +57,44 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
     @Test("round-trips a ping and refuses one with extra frames")
     func pingRoundTrip() throws {
         let ping = ClientMessage.ping(session: [9, 9])
-        #expect(ping.encoded == [[], B, [0x02], [9, 9]])
+        #expect(try ping.encoded == [[], B, [0x02], [9, 9]])
         #expect(try MDPCodec.decodeAtBroker(ping.encoded) == .batchClient(ping, .delimited))
         let error = try #require(throws: ProtocolError.self) { try MDPCodec.decodeAtBroker([B, [0x02], [9], [2]]) }
         #expect(error.frame == 3)
     }
 
     @Test("encodes what the broker sends, frame by frame")
-    func encodesOutbound() {
+    func encodesOutbound() throws {
         #expect(
-            MDPCodec.encode(.request(.rfc18, envelope: [7], header: nil, body: [text("p")])) == [
+            try MDPCodec.encode(.request(.rfc18, envelope: [7], header: nil, body: [text("p")])) == [
                 W, [0x02], [7], [], text("p"),
             ])
         let header = TaskHeader(id: "t", attempt: 2, timeout: .seconds(1))
         #expect(
-            MDPCodec.encode(.request(.delimited, envelope: [7], header: header, body: [text("p")]))
+            try MDPCodec.encode(.request(.delimited, envelope: [7], header: header, body: [text("p")]))
                 == [[], W, [0x02], [7], [], header.encoded, text("p")])
-        #expect(MDPCodec.encode(.heartbeat(.rfc18, acknowledgement: nil)) == [W, [0x05]])
+        #expect(try MDPCodec.encode(.heartbeat(.rfc18, acknowledgement: nil)) == [W, [0x05]])
         #expect(
-            MDPCodec.encode(.heartbeat(.delimited, acknowledgement: .seconds(2)))
+            try MDPCodec.encode(.heartbeat(.delimited, acknowledgement: .seconds(2)))
                 == [[], W, [0x05], WorkerExtension.marker, text("heartbeat-ms=2000")])
-        #expect(MDPCodec.encode(.disconnect(.delimited)) == [[], W, [0x06]])
+        #expect(try MDPCodec.encode(.disconnect(.delimited)) == [[], W, [0x06]])
         #expect(
-            MDPCodec.encode(.reply(.rfc18, .rfc18, final: false, category: "a", body: [text("x")])) == [
+            try MDPCodec.encode(.reply(.rfc18, .rfc18, final: false, category: "a", body: [text("x")])) == [
                 C, [0x02], text("a"), text("x"),
             ])
         #expect(
-            MDPCodec.encode(.reply(.rfc18, .rfc18, final: true, category: "a", body: [text("x")])) == [
+            try MDPCodec.encode(.reply(.rfc18, .rfc18, final: true, category: "a", body: [text("x")])) == [
                 C, [0x03], text("a"), text("x"),
             ])
         #expect(
-            MDPCodec.encode(.reply(.delimited, .majortomo, final: false, category: "a", body: [text("x")])) == [
+            try MDPCodec.encode(.reply(.delimited, .majortomo, final: false, category: "a", body: [text("x")])) == [
                 [], C, [0x03], text("x"),
             ])
         #expect(
-            MDPCodec.encode(.reply(.delimited, .majortomo, final: true, category: "a", body: [text("x")])) == [
+            try MDPCodec.encode(.reply(.delimited, .majortomo, final: true, category: "a", body: [text("x")])) == [
                 [], C, [0x04], text("x"),
             ])
-        #expect(MDPCodec.encode(.batch(.rfc18, .error("no"))) == [B, [0x1f], text("no")])
+        #expect(try MDPCodec.encode(.batch(.rfc18, .error("no"))) == [B, [0x1f], text("no")])
     }
 
     @Test("decodes what a worker receives in either framing")

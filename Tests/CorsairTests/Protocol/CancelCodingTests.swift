@@ -34,7 +34,7 @@ import Testing
     @Test("a SUBMIT without schedules has no section, as before")
     func noSection() throws {
         let tasks = [TaskSpec(id: "a1", category: "a", payload: [1])]
-        let frame = try #require(ClientMessage.submit(session: [1], tasks: tasks).encoded.last)
+        let frame = try #require(try ClientMessage.submit(session: [1], tasks: tasks).encoded.last)
         // count, priority, timeout, attempts, category, id, payload: nothing after the payload byte.
         #expect(frame.count == 4 + 4 + 4 + 2 + 2 + 4 + 5)
     }
@@ -47,7 +47,7 @@ import Testing
             ([0x01, 0, 0, 0, 1, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 1], "schedule 0 has unknown kind 0x07"),
         ] as [([UInt8], String)])
     func malformedSection(section: [UInt8], message: String) throws {
-        let encoded = ClientMessage.submit(session: [1], tasks: [TaskSpec(id: "a1", category: "a", payload: [])])
+        let encoded = try ClientMessage.submit(session: [1], tasks: [TaskSpec(id: "a1", category: "a", payload: [])])
             .encoded
         let frames = encoded.dropLast() + [(try #require(encoded.last)) + section]
         let error = try #require(throws: ProtocolError.self) { try MDPCodec.decodeAtBroker(Array(frames)) }
@@ -57,7 +57,7 @@ import Testing
     @Test("the worker's CANCEL carries the attempt's envelope")
     func workerCancel() throws {
         let envelope = AssignmentToken(task: TaskKey(rawValue: 9), attempt: 2).encoded
-        let frames = MDPCodec.encode(.cancel(.delimited, envelope: envelope))
+        let frames = try MDPCodec.encode(.cancel(.delimited, envelope: envelope))
         #expect(frames == [[], MDP.workerHeader, [AttemptCancel.command], envelope])
         #expect(try MDPCodec.decodeAtWorker(frames) == .cancel(envelope: envelope))
         let error = try #require(throws: ProtocolError.self) {

@@ -21,7 +21,7 @@ import Testing
         #expect(truncated.frame == 5)
         #expect(truncated.message.contains("truncated"))
         #expect(throws: ProtocolError.self) { try TaskHeader(decoding: header.encoded + [0], frame: 5, of: 7) }
-        let wrongVersion = [9] + header.encoded.dropFirst()
+        let wrongVersion = try [9] + header.encoded.dropFirst()
         let version = try #require(throws: ProtocolError.self) {
             try TaskHeader(decoding: wrongVersion, frame: 5, of: 7)
         }
@@ -68,7 +68,7 @@ import Testing
 
     @Test("refuses a result with an unknown outcome")
     func unknownOutcome() throws {
-        var frames = BrokerReply.results([
+        var frames = try BrokerReply.results([
             TaskResult(
                 id: "a", category: "a", outcome: .succeeded, attempts: 1, worker: nil, started: nil, finished: 1,
                 output: [])

@@ -38,21 +38,27 @@ private func text(_ string: String) -> [UInt8] { Array(string.utf8) }
     @Test("encodes REQUEST, HEARTBEAT and DISCONNECT to an MDP/0.1 worker with RFC 7 numbers")
     func encodeToWorker() {
         #expect(
-            MDPCodec.encode(.request(.delimited, envelope: [7], header: nil, body: [text("p")], version: .v01)) == [
-                [], W1, [0x02], [7], [], text("p"),
-            ])
+            wire(
+                try MDPCodec.encode(.request(.delimited, envelope: [7], header: nil, body: [text("p")], version: .v01)))
+                == [
+                    [], W1, [0x02], [7], [], text("p"),
+                ])
         #expect(
-            MDPCodec.encode(.heartbeat(.delimited, acknowledgement: .seconds(1), version: .v01)) == [[], W1, [0x04]])
-        #expect(MDPCodec.encode(.disconnect(.delimited, version: .v01)) == [[], W1, [0x05]])
+            wire(try MDPCodec.encode(.heartbeat(.delimited, acknowledgement: .seconds(1), version: .v01))) == [
+                [], W1, [0x04],
+            ])
+        #expect(wire(try MDPCodec.encode(.disconnect(.delimited, version: .v01))) == [[], W1, [0x05]])
     }
 
     @Test("encodes the reply to an MDP/0.1 client as MDPC01, the service name and the body")
     func encodeReply() {
         #expect(
-            MDPCodec.encode(.reply(.delimited, .mdp01, final: true, category: "echo", body: [text("x"), text("y")]))
+            wire(
+                try MDPCodec.encode(
+                    .reply(.delimited, .mdp01, final: true, category: "echo", body: [text("x"), text("y")])))
                 == [[], C1, text("echo"), text("x"), text("y")])
         #expect(
-            MDPCodec.encode(.reply(.rfc18, .mdp01, final: true, category: "echo", body: [text("x")])) == [
+            wire(try MDPCodec.encode(.reply(.rfc18, .mdp01, final: true, category: "echo", body: [text("x")]))) == [
                 C1, text("echo"), text("x"),
             ])
     }

@@ -7,7 +7,7 @@ import Testing
     func workerShutdown() throws {
         for handBack in [false, true] {
             for framing in [Framing.delimited, .rfc18] {
-                let frames = MDPCodec.encode(.shutdown(framing, handBack: handBack))
+                let frames = try MDPCodec.encode(.shutdown(framing, handBack: handBack))
                 #expect(frames.suffix(3) == [MDP.workerHeader, [0x18], [handBack ? 1 : 0]])
                 #expect(try MDPCodec.decodeAtWorker(frames) == .shutdown(handBack: handBack))
             }
@@ -50,9 +50,9 @@ import Testing
             #expect(command.rawValue == byte, "\(command)")
         }
         #expect(Set(commands.map(\.0.rawValue)).count == commands.count)
-        let shutdown = ClientMessage.shutdown(ShutdownRequest()).encoded
+        let shutdown = try ClientMessage.shutdown(ShutdownRequest()).encoded
         #expect(shutdown.dropFirst(2).first == [0x09])
-        let cancel = ClientMessage.cancel(CancelRequest(batch: "b", all: true)).encoded
+        let cancel = try ClientMessage.cancel(CancelRequest(batch: "b", all: true)).encoded
         #expect(cancel.dropFirst(2).first == [0x08])
     }
 }

@@ -20,11 +20,11 @@ import Testing
 
     @Test("round-trips TASKS and RESULTS through the codec, empty batches included")
     func roundTrips() throws {
-        let down = MDPCodec.encode(.tasks(.delimited, tasks))
+        let down = try MDPCodec.encode(.tasks(.delimited, tasks))
         #expect(down.count == 4)
         #expect(try MDPCodec.decodeAtWorker(down) == .tasks(tasks))
         #expect(try MDPCodec.decodeAtWorker(MDPCodec.encode(.tasks(.rfc18, []))) == .tasks([]))
-        let up = MDPCodec.encodeFromWorker(.results(results))
+        let up = try MDPCodec.encodeFromWorker(.results(results))
         #expect(up.count == 4)
         #expect(try MDPCodec.decodeAtBroker(up) == .worker(.results(results), .delimited))
     }
@@ -52,7 +52,7 @@ import Testing
 
     @Test("refuses a result with an unknown outcome and a RESULTS message with extra frames")
     func refusesBadResults() throws {
-        var frame = TaskBatch.encode(results)
+        var frame = try TaskBatch.encode(results)
         frame[5 + 12] = 9
         let outcome = try #require(throws: ProtocolError.self) {
             try MDPCodec.decodeAtBroker([MDP.workerHeader, [TaskBatch.resultsCommand], frame])
@@ -68,11 +68,11 @@ import Testing
     func negotiation() throws {
         let offer = WorkerOffer(credit: 3, heartbeatInterval: .seconds(2), name: "w", batching: true)
         #expect(try WorkerOffer(decoding: offer.encoded, frame: 4, of: 5) == offer)
-        let acknowledgement = MDPCodec.encode(.heartbeat(.rfc18, acknowledgement: .seconds(2), batchBytes: 4096))
+        let acknowledgement = try MDPCodec.encode(.heartbeat(.rfc18, acknowledgement: .seconds(2), batchBytes: 4096))
         #expect(
             try MDPCodec.decodeAtWorker(acknowledgement)
                 == .heartbeat(extensionAccepted: true, brokerInterval: .seconds(2), batchBytes: 4096))
-        let plain = MDPCodec.encode(.heartbeat(.rfc18, acknowledgement: .seconds(2)))
+        let plain = try MDPCodec.encode(.heartbeat(.rfc18, acknowledgement: .seconds(2)))
         #expect(
             try MDPCodec.decodeAtWorker(plain)
                 == .heartbeat(extensionAccepted: true, brokerInterval: .seconds(2), batchBytes: nil))

@@ -19,7 +19,7 @@ import Testing
     }
 
     func firstTask(_ worker: inout WorkerStateMachine) throws -> (TaskTicket, WorkerTask) {
-        let header = TaskHeader(id: "a1", attempt: 1, timeout: .seconds(3)).encoded
+        let header = try TaskHeader(id: "a1", attempt: 1, timeout: .seconds(3)).encoded
         let actions = worker.messageReceived([MDP.workerHeader, [0x02], [8], [], header, Array("p".utf8)], at: t0)
         let runs = actions.compactMap { if case .run(let ticket, let task) = $0 { (ticket, task) } else { nil } }
         return try #require(runs.first)
@@ -27,7 +27,7 @@ import Testing
 
     @Test("sends and reads the broker's message limit in the acknowledgement")
     func acknowledgementField() throws {
-        let frames = MDPCodec.encode(.heartbeat(.rfc18, acknowledgement: .seconds(1), maxMessageBytes: 5000))
+        let frames = try MDPCodec.encode(.heartbeat(.rfc18, acknowledgement: .seconds(1), maxMessageBytes: 5000))
         #expect(frames.last == Array("heartbeat-ms=1000\nmax-message-bytes=5000".utf8))
         #expect(
             try MDPCodec.decodeAtWorker(frames)
@@ -65,7 +65,7 @@ import Testing
         let reason = String(decoding: try #require(frames.last), as: UTF8.self)
         #expect(reason.hasPrefix("result_too_large: the result is 101 bytes, over the 100-byte result limit"))
 
-        let header = TaskHeader(id: "a2", attempt: 1, timeout: .seconds(3)).encoded
+        let header = try TaskHeader(id: "a2", attempt: 1, timeout: .seconds(3)).encoded
         let actions = worker.messageReceived([MDP.workerHeader, [0x02], [9], [], header, []], at: t0)
         let second = try #require(actions.compactMap { if case .run(let ticket, _) = $0 { ticket } else { nil } }.first)
         let fits = worker.taskFinished(second, result: .success([UInt8](repeating: 1, count: 100)), at: t0)

@@ -19,7 +19,7 @@ import Testing
         _ = worker.messageReceived(
             [MDP.workerHeader, [0x05], WorkerExtension.marker, Array("heartbeat-ms=1000".utf8)], at: t0)
         let envelope = AssignmentToken(task: TaskKey(rawValue: 1), attempt: 1).encoded
-        let header = TaskHeader(id: "t1", attempt: 1, timeout: .seconds(5)).encoded
+        let header = try TaskHeader(id: "t1", attempt: 1, timeout: .seconds(5)).encoded
         let actions = worker.messageReceived(
             [MDP.workerHeader, [MDP.WorkerCommand.request.rawValue], envelope, [], header, [1]], at: t0)
         let ticket = try #require(actions.compactMap { if case .run(let ticket, _) = $0 { ticket } else { nil } }.first)
@@ -29,10 +29,10 @@ import Testing
     @Test("CANCEL for a task the worker runs asks its driver to stop it; for any other it does nothing")
     func machine() throws {
         var (worker, ticket) = try running()
-        let cancel = worker.messageReceived(MDPCodec.encode(.cancel(.rfc18, envelope: ticket.envelope)), at: t0)
+        let cancel = worker.messageReceived(try MDPCodec.encode(.cancel(.rfc18, envelope: ticket.envelope)), at: t0)
         #expect(cancel == [.cancel(ticket)])
         let other = AssignmentToken(task: TaskKey(rawValue: 2), attempt: 1).encoded
-        #expect(worker.messageReceived(MDPCodec.encode(.cancel(.rfc18, envelope: other)), at: t0).isEmpty)
+        #expect(try worker.messageReceived(MDPCodec.encode(.cancel(.rfc18, envelope: other)), at: t0).isEmpty)
         // The answer goes out as usual, and frees the slot.
         let answered = worker.taskFinished(ticket, result: .failure(TaskFailure("cancelled")), at: t0)
         #expect(answered.contains { if case .send = $0 { true } else { false } })

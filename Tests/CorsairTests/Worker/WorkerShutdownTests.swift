@@ -12,7 +12,7 @@ import Testing
         var worker = WorkerStateMachine(configuration: configuration, now: t0)
         _ = worker.connected(at: t0)
         _ = worker.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker], at: t0)
-        let header = TaskHeader(id: "a1", attempt: 1, timeout: .seconds(9)).encoded
+        let header = try TaskHeader(id: "a1", attempt: 1, timeout: .seconds(9)).encoded
         let actions = worker.messageReceived([MDP.workerHeader, [0x02], [1], [], header, [0]], at: t0)
         let ticket = try #require(actions.compactMap { if case .run(let ticket, _) = $0 { ticket } else { nil } }.first)
         return (worker, ticket)
@@ -34,14 +34,14 @@ import Testing
         var (worker, ticket) = try busyWorker()
         let told = worker.messageReceived([MDP.workerHeader, [0x18], [0]], at: t0)
         #expect(told == [.event(.shutdownByBroker(handBack: false))])
-        let header = TaskHeader(id: "a2", attempt: 1, timeout: .seconds(9)).encoded
+        let header = try TaskHeader(id: "a2", attempt: 1, timeout: .seconds(9)).encoded
         #expect(
             sent(worker.messageReceived([MDP.workerHeader, [0x02], [2], [], header, [0]], at: t0)) == [handBack(2)])
         let finished = worker.taskFinished(ticket, result: .success(Array("done".utf8)), at: t0 + .seconds(1))
         #expect(
             sent(finished) == [
                 [[], MDP.workerHeader, [0x04], [1], [], [0], Array("done".utf8)],
-                MDPCodec.encodeFromWorker(.disconnect),
+                try MDPCodec.encodeFromWorker(.disconnect),
             ])
         #expect(finished.last == .stopped)
         #expect(worker.isStopped)
@@ -54,7 +54,7 @@ import Testing
         var (worker, _) = try busyWorker()
         let told = worker.messageReceived([MDP.workerHeader, [0x18], [1]], at: t0)
         #expect(told.first == .event(.shutdownByBroker(handBack: true)))
-        #expect(sent(told) == [handBack(1), MDPCodec.encodeFromWorker(.disconnect)])
+        #expect(try sent(told) == [handBack(1), MDPCodec.encodeFromWorker(.disconnect)])
         #expect(told.last == .stopped)
     }
 

@@ -43,7 +43,7 @@ import Testing
 
     /// The TASKS message carrying `tasks`.
     func tasksMessage(_ tasks: [AssignedTask]) -> [[UInt8]] {
-        [MDP.workerHeader, [TaskBatch.tasksCommand], TaskBatch.encode(tasks)]
+        [MDP.workerHeader, [TaskBatch.tasksCommand], wire(try TaskBatch.encode(tasks))]
     }
 
     @Test("connects at once and registers with READY offering corsair/1")
@@ -55,7 +55,7 @@ import Testing
             credit: 2, heartbeatInterval: .seconds(1), name: "w1", batching: true, cancels: true)
         offer.version = CorsairVersion.current
         offer.acceptsShutdown = true
-        #expect(ready == MDPCodec.encodeFromWorker(.ready(category: "a", offer: offer)))
+        #expect(try ready == MDPCodec.encodeFromWorker(.ready(category: "a", offer: offer)))
     }
 
     @Test("speaks plain MDP until the broker acknowledges the extension")
@@ -73,7 +73,7 @@ import Testing
             worker.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker], at: t0) == [
                 .event(.extensionAccepted)
             ])
-        let header = TaskHeader(id: "a1", attempt: 2, timeout: .seconds(3)).encoded
+        let header = try TaskHeader(id: "a1", attempt: 2, timeout: .seconds(3)).encoded
         let extended = runs(
             worker.messageReceived([MDP.workerHeader, [0x02], [8], [], header, Array("p".utf8)], at: t0))
         let (ticket2, task2) = try #require(extended.first)
@@ -86,11 +86,11 @@ import Testing
     }
 
     @Test("heartbeats after an interval of sending nothing")
-    func heartbeats() {
+    func heartbeats() throws {
         var worker = machine()
         _ = worker.connected(at: t0)
         #expect(worker.tick(at: t0 + .milliseconds(500)).isEmpty)
-        #expect(sent(worker.tick(at: t0 + .seconds(1))) == [MDPCodec.encodeFromWorker(.heartbeat)])
+        #expect(try sent(worker.tick(at: t0 + .seconds(1))) == [MDPCodec.encodeFromWorker(.heartbeat)])
     }
 
     @Test("reconnects with doubling backoff when the broker goes silent, capped at the maximum")
@@ -156,7 +156,7 @@ import Testing
         #expect(worker.drain(at: t0).isEmpty)
         #expect(runs(worker.messageReceived([MDP.workerHeader, [0x02], [2], [], [0]], at: t0)).isEmpty)
         let finished = worker.taskFinished(ticket, result: .success([1]), at: t0)
-        #expect(sent(finished).last == MDPCodec.encodeFromWorker(.disconnect))
+        #expect(try sent(finished).last == MDPCodec.encodeFromWorker(.disconnect))
         #expect(finished.last == .stopped)
         #expect(worker.isStopped)
     }
@@ -166,7 +166,7 @@ import Testing
         var worker = machine()
         _ = worker.connected(at: t0)
         _ = worker.messageReceived([MDP.workerHeader, [0x05], WorkerExtension.marker], at: t0)
-        let header = TaskHeader(id: "a1", attempt: 1, timeout: .seconds(9)).encoded
+        let header = try TaskHeader(id: "a1", attempt: 1, timeout: .seconds(9)).encoded
         _ = worker.messageReceived([MDP.workerHeader, [0x02], [1], [], header, [0]], at: t0)
         #expect(worker.drain(at: t0).isEmpty)
         let handBack: (UInt8) -> [[UInt8]] = { envelope in
@@ -175,11 +175,11 @@ import Testing
                 Array("worker shutting down".utf8),
             ]
         }
-        let header2 = TaskHeader(id: "a2", attempt: 1, timeout: .seconds(9)).encoded
+        let header2 = try TaskHeader(id: "a2", attempt: 1, timeout: .seconds(9)).encoded
         let refused = worker.messageReceived([MDP.workerHeader, [0x02], [2], [], header2, [0]], at: t0)
         #expect(sent(refused) == [handBack(2)])
         let stopped = worker.stop(at: t0 + .seconds(30))
-        #expect(sent(stopped) == [handBack(1), MDPCodec.encodeFromWorker(.disconnect)])
+        #expect(try sent(stopped) == [handBack(1), MDPCodec.encodeFromWorker(.disconnect)])
         #expect(stopped.last == .stopped)
     }
 
@@ -218,7 +218,7 @@ import Testing
             (.succeeded, [10]), (.rejected, Array("no".utf8)), (.failed, Array("again".utf8)),
         ]
         let expected = zip(assigned, answers).map { WorkerResult(token: $0.token, outcome: $1.0, output: $1.1) }
-        #expect(sent(worker.flushResults(at: t0)) == [MDPCodec.encodeFromWorker(.results(expected))])
+        #expect(try sent(worker.flushResults(at: t0)) == [MDPCodec.encodeFromWorker(.results(expected))])
         #expect(worker.flushResults(at: t0).isEmpty)
         #expect(worker.tasksInFlight == 0)
     }
@@ -233,9 +233,9 @@ import Testing
         let finished = worker.taskFinished(ticket, result: .success([1]), at: t0)
         #expect(
             sent(finished) == [
-                MDPCodec.encodeFromWorker(
+                try MDPCodec.encodeFromWorker(
                     .results([WorkerResult(token: task.token, outcome: .succeeded, output: [1])])),
-                MDPCodec.encodeFromWorker(.disconnect),
+                try MDPCodec.encodeFromWorker(.disconnect),
             ])
 
         var lost = batchingMachine()
@@ -264,7 +264,7 @@ import Testing
         #expect(runs(refused).isEmpty)
         #expect(worker.tasksInFlight == 2)
         let stopped = worker.stop(at: t0 + .seconds(30))
-        #expect(sent(stopped) == running.map(handBack) + [MDPCodec.encodeFromWorker(.disconnect)])
+        #expect(try sent(stopped) == running.map(handBack) + [MDPCodec.encodeFromWorker(.disconnect)])
         #expect(stopped.last == .stopped)
     }
 

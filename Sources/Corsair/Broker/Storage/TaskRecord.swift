@@ -159,6 +159,12 @@ final class TaskRecord {
         set { body = .output(newValue ?? []) }
     }
 
+    /// The plain MDP client it came from, as ``TaskStatus/client`` shows it.
+    var client: String? {
+        guard case .mdp(let peer, _, _) = origin else { return nil }
+        return "mdp:\(peer)"
+    }
+
     /// The batch it came in, as ``TaskStatus/batch`` shows it.
     var batch: String? {
         guard case .batch(let session) = origin else { return nil }
