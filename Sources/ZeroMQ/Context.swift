@@ -23,6 +23,25 @@ public final class Context: @unchecked Sendable {
         _ = try? zeroMQCall("zmq_ctx_term") { zmq_ctx_term(handle) }
     }
 
+    /// The most sockets this context may hold open at once (`ZMQ_MAX_SOCKETS`): libzmq's default is 1 023, past which
+    /// creating a socket fails with `EMFILE`.
+    ///
+    /// Raise it before the context's first socket is created: libzmq sizes the context's socket table then, and a
+    /// later change has no effect. Every socket also costs a file descriptor, and each of its connections another, so
+    /// the process's `RLIMIT_NOFILE` must allow as many.
+    ///
+    /// - Throws: ``ZeroMQError`` with ``ZeroMQError/Code/invalidArgument`` for a count below 1.
+    public func setMaxSockets(_ count: Int) throws(ZeroMQError) {
+        try zeroMQCall("zmq_ctx_set(ZMQ_MAX_SOCKETS, \(count))") {
+            zmq_ctx_set(handle, ZMQ_MAX_SOCKETS, Int32(clamping: count))
+        }
+    }
+
+    /// The most sockets this context may hold open at once (`ZMQ_MAX_SOCKETS`), as set or by default.
+    public var maxSockets: Int {
+        Int(zmq_ctx_get(handle, ZMQ_MAX_SOCKETS))
+    }
+
     /// The process's one context, created on first use.
     ///
     /// - Throws: ``ZeroMQError`` when libzmq could not create it (out of file descriptors), on every access.

@@ -38,6 +38,9 @@ extension BenchCommand {
             curve: curveRuns)
     }
 
+    /// Each `corsair-worker --echo`'s credit: the window shared out among the K workers, at most 1 000.
+    var echoCredit: Int { max(1, min(1000, (window + workerCount - 1) / workerCount)) }
+
     /// Tasks used to warm each side up before the timed run: connections made, code paged in.
     var warmUp: Int { min(max(tasks / 10, window), 20_000) }
 
@@ -53,8 +56,7 @@ extension BenchCommand {
         for _ in 0..<workerCount {
             switch mode {
             case .credit:
-                let credit = max(1, min(1000, (window + workerCount - 1) / workerCount))
-                try processes.startEchoWorker(endpoint, credit: credit, keys?.workerArguments ?? [])
+                try processes.startEchoWorker(endpoint, credit: echoCredit, keys?.workerArguments ?? [])
             case .plain:
                 try processes.startPeer(["mdp-echo", endpoint, "--category", "bench"])
             }

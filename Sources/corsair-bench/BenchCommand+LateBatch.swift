@@ -31,9 +31,8 @@ extension BenchCommand {
         let processes = BenchProcesses()
         defer { processes.stopAll() }
         let (_, endpoint) = try processes.startBroker()
-        let credit = max(1, min(1000, (window + workerCount - 1) / workerCount))
         for _ in 0..<workerCount {
-            try processes.startEchoWorker(endpoint, credit: credit)
+            try processes.startEchoWorker(endpoint, credit: echoCredit)
         }
         try await waitUntilRegistered(
             workerCount, at: endpoint, within: .seconds(15), polling: .milliseconds(20),

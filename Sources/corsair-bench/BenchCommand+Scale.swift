@@ -66,14 +66,22 @@ extension BenchCommand {
             cpuMicroseconds: (outcome.brokerCPU / .microseconds(1)) / Double(outcome.count), queued: outcome.queued)
     }
 
-    /// Connects `count` idle workers and measures the broker's CPU over 10 s.
+    /// The most idle workers one peer process holds: more are spread over several processes, as a real fleet would be.
+    static let idleWorkersPerProcess = 1000
+
+    /// Connects `count` idle workers, in processes of up to ``idleWorkersPerProcess``, and measures the broker's CPU
+    /// over 10 s.
     private func runIdle(_ count: Int) async throws -> Double {
         let processes = BenchProcesses()
         defer { processes.stopAll() }
         let (broker, endpoint) = try processes.startBroker()
-        try processes.startPeer(["idle-workers", endpoint, "--count", "\(count)", "--category", "idle"])
+        let peers = (count + Self.idleWorkersPerProcess - 1) / Self.idleWorkersPerProcess
+        for peer in 0..<peers {
+            let share = count * (peer + 1) / peers - count * peer / peers
+            try processes.startPeer(["idle-workers", endpoint, "--count", "\(share)", "--category", "idle"])
+        }
         try await waitUntilRegistered(
-            count, at: endpoint, within: .seconds(30), polling: .milliseconds(100),
+            count, at: endpoint, within: .seconds(60), polling: .milliseconds(100),
             else: "the idle workers did not all register")
         let before = try ProcessUsage(of: broker.processIdentifier)
         let start = ContinuousClock.now

@@ -14,7 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
         usage: """
             corsair-bench [--workers <K>] [--tasks <N>] [--bytes <B>] [--window <W>] [--mode <mode>] \
             [--submit <submission>] [--runs <runs>] [--journal full|normal] [--preload <Q> | --idle-workers <M>] \
-            [--curve] [--late-batch <L>] [--json]
+            [--curve] [--late-batch <L>] [--clients <C> [--tasks-per-client <M>]] [--json]
             """,
         discussion: """
             Each run starts a broker and K echo workers on loopback, sends N tasks of B bytes with at most W in \
@@ -26,7 +26,10 @@ struct BenchCommand: AsyncParsableCommand {
             worker exists, reports the broker's resident memory once it is idle, then starts the K workers, keeps \
             about Q tasks queued while they run, and reports how fast the broker dispatches and its CPU time per \
             task meanwhile; --idle-workers M \
-            connects M plain MDP workers that only heartbeat and reports the broker's CPU over 10 s; --late-batch L \
+            connects M plain MDP workers that only heartbeat, in processes of up to 1000, and reports the broker's \
+            CPU over 10 s; --clients C has C clients, each its own session, submit --tasks-per-client M tasks each \
+            at once to K echo workers and reports the time until every result is back (each exactly once) and the \
+            broker's peak RSS; --late-batch L \
             runs N tasks with W in flight on K echo workers alone, then again while a second client submits L tasks \
             a quarter of the way in, and reports the small batch's time and the big batch's throughput against the \
             run without it.
@@ -87,7 +90,11 @@ struct BenchCommand: AsyncParsableCommand {
             """)
     var preload: Int?
 
-    @Option(help: "Instead: connect this many idle plain MDP workers and report the broker's CPU over 10 s.")
+    @Option(
+        help: """
+            Instead: connect this many idle plain MDP workers, in processes of up to 1000, and report the broker's \
+            CPU over 10 s.
+            """)
     var idleWorkers: Int?
 
     @Option(
@@ -109,6 +116,16 @@ struct BenchCommand: AsyncParsableCommand {
             """)
     var lateBatch: Int?
 
+    @Option(
+        help: """
+            Instead: have this many clients (each its own session) submit --tasks-per-client tasks each at once to \
+            the K workers; report the time until every result is back, each exactly once, and the broker's peak RSS.
+            """)
+    var clients: Int?
+
+    @Option(help: "With --clients: tasks in each client's batch (M).")
+    var tasksPerClient = 100
+
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -121,9 +138,11 @@ struct BenchCommand: AsyncParsableCommand {
         guard !curve || (preload == nil && idleWorkers == nil) else {
             throw ValidationError("--curve goes with the comparison, not --preload or --idle-workers")
         }
-        guard [preload, idleWorkers, lateBatch].compactMap({ $0 }).count <= 1 else {
-            throw ValidationError("--preload, --idle-workers and --late-batch are separate measurements; give one")
+        guard [preload, idleWorkers, lateBatch, clients].compactMap({ $0 }).count <= 1 else {
+            throw ValidationError(
+                "--preload, --idle-workers, --late-batch and --clients are separate measurements; give one")
         }
+        try validateClients()
         guard lateBatch == nil || (!curve && journal == nil) else {
             throw ValidationError("--late-batch runs in memory without CURVE; leave out --journal and --curve")
         }
@@ -137,6 +156,15 @@ struct BenchCommand: AsyncParsableCommand {
         if let preload, preload < 1 { throw ValidationError("--preload must be at least 1") }
         if let idleWorkers, !(1...10_000).contains(idleWorkers) {
             throw ValidationError("--idle-workers must be in 1…10000")
+        }
+    }
+
+    /// Checks `--clients` and `--tasks-per-client`.
+    private func validateClients() throws {
+        if let clients, !(1...5000).contains(clients) { throw ValidationError("--clients must be in 1…5000") }
+        guard tasksPerClient >= 1 else { throw ValidationError("--tasks-per-client must be at least 1") }
+        guard clients == nil || (!curve && journal == nil) else {
+            throw ValidationError("--clients runs in memory without CURVE; leave out --journal and --curve")
         }
     }
 
@@ -156,7 +184,10 @@ struct BenchCommand: AsyncParsableCommand {
         defer { watcher.cancel() }
         let text: String
         do {
-            if let lateBatch {
+            try Self.raiseSocketLimit()
+            if let clients {
+                text = ScaleReport(command: self, figures: try await runClientBursts(clients)).text
+            } else if let lateBatch {
                 text = ScaleReport(command: self, figures: try await runLateBatches(lateBatch)).text
             } else if preload != nil || idleWorkers != nil {
                 text = ScaleReport(command: self, figures: try await runScale()).text

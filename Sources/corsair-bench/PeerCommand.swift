@@ -34,6 +34,7 @@ struct PeerCommand: AsyncParsableCommand {
 
     /// Serves the role on a socket thread named `bench-peer`, which owns every socket of the role.
     func run() async throws {
+        try BenchCommand.raiseSocketLimit()
         try await SocketThread.run(named: "bench-peer") { sockets in
             try serve(sockets)
         }

@@ -1,7 +1,7 @@
 import CorsairCLI
 import Foundation
 
-/// The figures of a `--preload`, `--idle-workers` or `--late-batch` measurement, as a table or one JSON object:
+/// The figures of a `--preload`, `--idle-workers`, `--late-batch` or `--clients` measurement, as a table or one JSON object:
 /// medians over the runs, with their ranges in the table.
 struct ScaleReport {
     let command: BenchCommand
@@ -25,6 +25,10 @@ struct ScaleReport {
         "big_batch_tasks_per_second_alone": "big batch alone, tasks per second",
         "big_batch_tasks_per_second_with_late": "big batch with the late batch, tasks per second",
         "big_batch_throughput_ratio": "big batch throughput, with the late batch over alone",
+        "all_results_ms": "SUBMITs sent to every result back, ms",
+        "results_per_second": "results per second over that time",
+        "broker_cpu_us_per_task": "broker CPU meanwhile, µs per task",
+        "broker_peak_rss_mb": "broker peak RSS, MB",
     ]
 
     private var json: String {
@@ -32,6 +36,10 @@ struct ScaleReport {
         object["preload"] = command.preload
         object["idle_workers"] = command.idleWorkers
         object["late_batch"] = command.lateBatch
+        object["clients"] = command.clients
+        if command.clients != nil {
+            object["tasks_per_client"] = command.tasksPerClient
+        }
         object["tasks"] = command.tasks
         object["window"] = command.window
         for (key, values) in figures {
@@ -46,8 +54,12 @@ struct ScaleReport {
             "\(command.tasks) tasks of \(command.bytes) B, \(command.window) in flight, on \(command.workerCount) echo "
                 + "workers, alone and with \($0) tasks of a second client submitted a quarter of the way in"
         }
+        let clients = command.clients.map {
+            "\($0) clients, each its own session, submitting \(command.tasksPerClient) tasks of \(command.bytes) B each "
+                + "at once to \(command.workerCount) echo workers; every result came back exactly once"
+        }
         let what =
-            lateBatch ?? command.preload.map {
+            clients ?? lateBatch ?? command.preload.map {
                 "\($0) tasks of \(command.bytes) B queued (plus \(BenchCommand.preloadCredit) per worker for their "
                     + "credit) before \(command.workerCount) echo workers start, and about that many kept queued for "
                     + "\(command.tasks) more"

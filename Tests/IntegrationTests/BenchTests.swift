@@ -38,7 +38,7 @@ struct BenchTests {
     }
 
     @Test(
-        "measures a preloaded queue's memory and dispatch rate, idle workers' CPU, and a late batch beside a big one",
+        "measures a preloaded queue, idle workers' CPU past 1 023 sockets, a late batch, and many clients at once",
         arguments: [
             (
                 ["--preload", "2000", "--tasks", "3000"],
@@ -47,13 +47,17 @@ struct BenchTests {
                     "dispatch_queued_median", "dispatch_queued_min",
                 ]
             ),
-            (["--idle-workers", "20"], ["broker_cpu_percent"]),
+            (["--idle-workers", "1200"], ["broker_cpu_percent"]),
             (
                 ["--late-batch", "10", "--tasks", "3000", "--window", "500"],
                 [
                     "late_batch_ms", "big_batch_tasks_per_second_alone", "big_batch_tasks_per_second_with_late",
                     "big_batch_throughput_ratio",
                 ]
+            ),
+            (
+                ["--clients", "300", "--tasks-per-client", "10"],
+                ["all_results_ms", "results_per_second", "broker_cpu_us_per_task", "broker_peak_rss_mb"]
             ),
         ])
     func scale(arguments: [String], keys: [String]) throws {
@@ -75,6 +79,12 @@ struct BenchTests {
         {
             #expect(fewest <= median)
             #expect(median <= 2000 + 2 * 250 + 3000, "no more than all the tasks submitted wait")
+        }
+        if arguments.contains("--clients") {
+            #expect(report["clients"] as? Int == 300, "over two socket threads of 250 clients at most")
+            #expect(report["tasks_per_client"] as? Int == 10)
+            #expect(try #require(report["all_results_ms"] as? Double) > 0)
+            #expect(try #require(report["broker_peak_rss_mb"] as? Double) > 1)
         }
     }
 
@@ -138,7 +148,7 @@ struct BenchTests {
         #expect(!bench.output.contains("subcommand"), "\(bench.output)")
     }
 
-    @Test("refuses a window of zero and payloads too small for the task number")
+    @Test("refuses a window of zero, payloads too small for the task number and no clients")
     func usage() throws {
         let harness = try ProcessHarness()
         defer { harness.shutdown() }
@@ -148,5 +158,8 @@ struct BenchTests {
         let bytes = try harness.run(binary: "corsair-bench", ["--bytes", "4"])
         #expect(bytes.status == 64)
         #expect(bytes.errors.contains("--bytes must be at least 8"))
+        let clients = try harness.run(binary: "corsair-bench", ["--clients", "0"])
+        #expect(clients.status == 64)
+        #expect(clients.errors.contains("--clients must be in 1…5000"))
     }
 }
