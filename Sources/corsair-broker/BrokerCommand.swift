@@ -233,7 +233,7 @@ struct BrokerCommand: AsyncParsableCommand {
             options.curve = security.curve
             options.access = security.access
             if configuration.journaled {
-                options.journal = try SQLiteJournal(path: journal, sync: journalSync)
+                options.journal = try SQLiteJournal(path: journal, sync: journalSync, check: .besideRestore)
             }
             defer { options.journal?.close() }
             let registry = PrometheusCollectorRegistry()

@@ -183,7 +183,8 @@ public final class BrokerLoop: Sendable {
             instant: now, unixMilliseconds: UInt64(Date().timeIntervalSince1970 * 1000))
         var machine = BrokerStateMachine(configuration: configuration, anchor: anchor, now: now)
         // Read the journal before binding, so no peer meets a broker that has not got its tasks back yet. Its tasks
-        // go into the machine as they are read, so they are never held twice.
+        // go into the machine as they are read, so they are never held twice. A journal checked beside the read
+        // (`SQLiteJournal.IntegrityCheck.besideRestore`) returns from it once its check has passed too, or throws.
         let restored = try options.journal.map { try machine.restore(from: $0, at: now) }
         let router = try sockets.open(
             .router, .brokerRouter(maxMessageSize: configuration.maxMessageSize, curve: options.curve))

@@ -13,7 +13,9 @@ public protocol Journal: AnyObject, Sendable, FinishedResultReader {
     func snapshot(retainFinished: Int) throws(JournalError) -> JournalSnapshot
 
     /// What ``snapshot(retainFinished:)`` holds, handed to `body` one task at a time by increasing key, so a
-    /// restart need not hold every task twice; returns the newest key handed out.
+    /// restart need not hold every task twice; returns the newest key handed out. A backend may check its store
+    /// while this reads it (``SQLiteJournal/IntegrityCheck/besideRestore``): it returns once the check has passed,
+    /// and throws what the check found if it failed.
     func restore(retainFinished: Int, into body: (JournaledTask) -> Void) throws(JournalError) -> UInt64
 
     /// How many committed records wait to be moved into the form reads use (SQLite: log rows not yet folded into

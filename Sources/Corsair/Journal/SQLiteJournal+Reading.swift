@@ -16,36 +16,76 @@ extension SQLiteJournal {
     /// Folds the log, then hands each unfinished task and the newest `retainFinished` finished ones to `body`, by
     /// increasing key, one row at a time: a restart on a million queued tasks never holds them all as values beside
     /// the machine's own records. Returns the newest key handed out.
+    ///
+    /// While SQLite's check of the file runs beside it (``IntegrityCheck/besideRestore``), the fold, the read and this
+    /// broker's pid are one transaction, committed once the check has passed and rolled back if it failed; the
+    /// restore then throws what the check found, as the initializer would have, whatever the read met meanwhile.
     public func restore(
+        retainFinished: Int,
+        into body: (JournaledTask) -> Void
+    ) throws(JournalError) -> UInt64 {
+        guard let check else { return try read(retainFinished: retainFinished, into: body) }
+        do {
+            var newest: UInt64 = 0
+            try database.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    try Self.notePID(db)
+                    newest = try read(db, retainFinished: retainFinished, into: body)
+                    try check.wait()
+                    return .commit
+                }
+            }
+            return newest
+        } catch {
+            do throws(DatabaseError) {
+                try check.wait()
+            } catch {
+                throw Self.journalError(error, path: location, doing: "open")
+            }
+            throw Self.journalError(error, path: location, doing: "read")
+        }
+    }
+
+    /// ``restore(retainFinished:into:)`` of a journal with no check running beside it.
+    private func read(
         retainFinished: Int,
         into body: (JournaledTask) -> Void
     ) throws(JournalError) -> UInt64 {
         do {
             return try database.writeWithoutTransaction { db in
-                try foldAll(db)
-                let lastKey = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'last_key'") ?? 0
-                var finished = try Self.fetch(
-                    db, "SELECT \(Self.columns) FROM tasks WHERE state >= 2 ORDER BY key DESC LIMIT ?",
-                    bind: { $0.bind(1, Int64(retainFinished)) })
-                finished.reverse()
-                var next = finished.startIndex
-                var newest = max(UInt64(bitPattern: lastKey), finished.last?.accepted.key ?? 0)
-                try Self.stream(db, "SELECT \(Self.columns) FROM tasks WHERE state < 2 ORDER BY key") { task in
-                    while next < finished.endIndex, finished[next].accepted.key < task.accepted.key {
-                        body(finished[next])
-                        next += 1
-                    }
-                    newest = max(newest, task.accepted.key)
-                    body(task)
-                }
-                for task in finished[next...] {
-                    body(task)
-                }
-                return newest
+                try read(db, retainFinished: retainFinished, into: body)
             }
         } catch {
             throw Self.journalError(error, path: location, doing: "read")
         }
+    }
+
+    /// The fold and the reads of ``restore(retainFinished:into:)``, on `db`.
+    private func read(
+        _ db: Database,
+        retainFinished: Int,
+        into body: (JournaledTask) -> Void
+    ) throws -> UInt64 {
+        try foldAll(db)
+        let lastKey = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'last_key'") ?? 0
+        var finished = try Self.fetch(
+            db, "SELECT \(Self.columns) FROM tasks WHERE state >= 2 ORDER BY key DESC LIMIT ?",
+            bind: { $0.bind(1, Int64(retainFinished)) })
+        finished.reverse()
+        var next = finished.startIndex
+        var newest = max(UInt64(bitPattern: lastKey), finished.last?.accepted.key ?? 0)
+        try Self.stream(db, "SELECT \(Self.columns) FROM tasks WHERE state < 2 ORDER BY key") { task in
+            while next < finished.endIndex, finished[next].accepted.key < task.accepted.key {
+                body(finished[next])
+                next += 1
+            }
+            newest = max(newest, task.accepted.key)
+            body(task)
+        }
+        for task in finished[next...] {
+            body(task)
+        }
+        return newest
     }
 
     public func finishedResults(

@@ -43,10 +43,11 @@ extension SQLiteJournal {
     }
 
     /// Folds the oldest log rows, `limit` records' worth or a little more (whole rows), into `tasks` in one
-    /// transaction; returns how many records it folded.
+    /// transaction, or in the one already open (a restore beside the journal's check); returns how many records it
+    /// folded.
     private func foldStep(_ db: Database, limit: Int) throws -> Int {
         var folded = 0
-        try db.inTransaction(.immediate) {
+        try db.inTransaction(ifNoneOpen: .immediate) {
             let select = try SQLiteCall(db, "SELECT seq, records FROM log ORDER BY seq")
             var records: [JournalRecord] = []
             var last: Int64?
@@ -107,6 +108,21 @@ extension SQLiteJournal {
             }
         } catch {
             throw Self.journalError(error, path: location, doing: "delete expired results")
+        }
+    }
+}
+
+extension Database {
+    /// Runs `body` in a new transaction of `kind`, or, inside a transaction already, as part of it (whose owner then
+    /// commits or rolls back).
+    fileprivate func inTransaction(
+        ifNoneOpen kind: TransactionKind,
+        _ body: () throws -> TransactionCompletion
+    ) throws {
+        if isInsideTransaction {
+            _ = try body()
+        } else {
+            try inTransaction(kind, body)
         }
     }
 }

@@ -26,13 +26,30 @@ public final class SQLiteJournal: Journal {
     private let lock: JournalLock
     /// How many records the log holds, not yet folded into `tasks`.
     let backlogCount = Mutex(0)
+    /// SQLite's check of an existing file while ``restore(retainFinished:into:)`` reads it
+    /// (``IntegrityCheck/besideRestore``); `nil` when the file was new or checked at open.
+    let check: JournalCheck?
 
-    /// Opens (creating if need be) the journal at `path`, takes its lock and checks it.
+    /// When an existing journal gets SQLite's `PRAGMA quick_check`.
+    public enum IntegrityCheck: Sendable {
+        /// Before the initializer returns: a damaged file is refused by it.
+        case atOpen
+        /// On a thread of its own (``JournalCheck``), started by the initializer, beside the first
+        /// ``restore(retainFinished:into:)``, which returns only once the check has finished and throws if it failed.
+        /// Call the restore first (the broker does): until the check has passed it commits nothing of its own to the
+        /// file, not even this broker's pid, and ``close()`` of a file that failed folds nothing into it, so a
+        /// damaged file holds what it held (as when checked at open, opening it in WAL mode is all that is written).
+        /// A file at an older schema version is checked at open, before the migration writes.
+        case besideRestore
+    }
+
+    /// Opens (creating if need be) the journal at `path`, takes its lock and checks it, at open or, with
+    /// ``IntegrityCheck/besideRestore``, while the restore reads it.
     ///
     /// - Throws: ``JournalError``: ``JournalError/Kind/cannotCreate`` for a missing directory or no permission,
     ///   ``JournalError/Kind/inUse(pid:)`` when another broker holds it, ``JournalError/Kind/corrupt`` when it is
     ///   not a Corsair journal or fails SQLite's check.
-    public init(path: String, sync: JournalSync) throws(JournalError) {
+    public init(path: String, sync: JournalSync, check timing: IntegrityCheck = .atOpen) throws(JournalError) {
         location = path
         switch try JournalLock.acquire(path: path) {
         case .heldElsewhere:
@@ -50,7 +67,7 @@ public final class SQLiteJournal: Journal {
             configuration.busyMode = .timeout(2)
             configuration.label = "corsair.journal"
             database = try DatabaseQueue(path: path, configuration: configuration)
-            try database.writeWithoutTransaction { db in
+            let (checkLater, backlog) = try database.writeWithoutTransaction { db in
                 // After GRDB's own WAL set-up, which sets NORMAL.
                 try db.execute(sql: "PRAGMA synchronous = \(sync == .full ? "FULL" : "NORMAL")")
                 try db.execute(sql: "PRAGMA journal_size_limit = \(64 << 20)")
@@ -58,12 +75,15 @@ public final class SQLiteJournal: Journal {
                 // is copied back once. A 16 MB page cache keeps the pages that inserts and finishes touch in memory.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
                 try db.execute(sql: "PRAGMA cache_size = -16384")
-                try Self.prepareSchema(db, path: path)
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO meta(name, value) VALUES ('pid', ?)", arguments: [Int(getpid())])
+                let checkLater = try Self.prepareSchema(db, path: path, check: timing)
+                if !checkLater {
+                    try Self.notePID(db)
+                }
                 let backlog = try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM log") ?? 0
-                backlogCount.withLock { $0 = backlog }
+                return (checkLater, backlog)
             }
+            check = checkLater ? JournalCheck(path: path) : nil
+            backlogCount.withLock { $0 = backlog }
         } catch {
             lock.release()
             throw Self.journalError(error, path: path, doing: "open")
@@ -78,7 +98,18 @@ public final class SQLiteJournal: Journal {
         return (UInt64(info.f_bavail) * block, UInt64(info.f_blocks) * block)
     }
 
+    /// Writes this broker's pid, for a second broker's refusal to name.
+    static func notePID(_ db: Database) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO meta(name, value) VALUES ('pid', ?)", arguments: [Int(getpid())])
+    }
+
     public func close() {
+        // A file that failed its check gets nothing more of ours: no fold, no pid deleted, no forced checkpoint.
+        guard check?.failed != true else {
+            try? database.close()
+            lock.release()
+            return
+        }
         try? database.writeWithoutTransaction { db in
             // A restart then finds every task in `tasks`, with no log to fold before it can read them.
             try? foldAll(db)
@@ -89,14 +120,15 @@ public final class SQLiteJournal: Journal {
         lock.release()
     }
 
-    /// Creates the schema in a new file; checks an existing one's mark, version and integrity.
-    private static func prepareSchema(_ db: Database, path: String) throws {
+    /// Creates the schema in a new file; checks an existing one's mark, version and integrity. Returns whether the
+    /// integrity check is still to be run, beside the restore.
+    private static func prepareSchema(_ db: Database, path: String, check timing: IntegrityCheck) throws -> Bool {
         let application = try Int.fetchOne(db, sql: "PRAGMA application_id") ?? 0
         let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
         let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
         if application == 0 && version == 0 && tables == 0 {
             try createSchema(db)
-            return
+            return false
         }
         guard application == applicationID else {
             throw JournalError(
@@ -107,6 +139,9 @@ public final class SQLiteJournal: Journal {
             throw JournalError(
                 .corrupt, path: path,
                 "has schema version \(version), newer than this broker's \(schemaVersion); run a newer corsair-broker")
+        }
+        if timing == .besideRestore && version == schemaVersion {
+            return true
         }
         let check = try String.fetchAll(db, sql: "PRAGMA quick_check")
         guard check == ["ok"] else {
@@ -119,6 +154,7 @@ public final class SQLiteJournal: Journal {
                 return .commit
             }
         }
+        return false
     }
 
     /// The log of commits not yet folded into `tasks` (schema version 2): one row per commit, `count` records in

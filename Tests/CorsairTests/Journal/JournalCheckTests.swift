@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import Corsair
+
+/// SQLite's check of a journal on its own thread beside the restore (`SQLiteJournal.IntegrityCheck.besideRestore`,
+/// as the broker opens its journal): a good file restores as before, a damaged one is still refused, and nothing of
+/// the refused broker's is committed to it.
+@Suite struct JournalCheckTests {
+    let directory: URL
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("corsair-check-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    private var path: String { directory.appendingPathComponent("corsair.journal").path }
+
+    /// A closed journal of `count` queued tasks whose batch names are 64 bytes long, so that the index by batch
+    /// spans many pages.
+    private func writeJournal(count: UInt64) throws {
+        let journal = try SQLiteJournal(path: path, sync: .normal)
+        defer { journal.close() }
+        let batch = [UInt8](repeating: 0x62, count: 64)
+        try journal.commit(
+            (1...count).map {
+                .accepted(
+                    AcceptedTask(
+                        key: $0, batch: batch, id: "t\($0)", category: "a", payload: [UInt8(truncatingIfNeeded: $0)],
+                        priority: 0, timeoutMilliseconds: nil, maxAttempts: nil, submitted: 1000))
+            }, lastKey: count)
+    }
+
+    @Test("a good journal checked beside its restore gives back every task, its log folded, and notes the pid")
+    func goodJournal() throws {
+        try writeJournal(count: 2000)
+        // A commit left in the log, as by a broker that was killed before folding it.
+        let raw = try DatabaseQueue(path: path)
+        try raw.write { db in
+            let records: [JournalRecord] = [
+                .accepted(
+                    AcceptedTask(
+                        key: 2001, batch: [1], id: "late", category: "a", payload: [], priority: 0,
+                        timeoutMilliseconds: nil, maxAttempts: nil, submitted: 1000))
+            ]
+            try db.execute(
+                sql: "INSERT INTO log(count, records) VALUES (1, ?)",
+                arguments: [Data(JournalRecordCodec.encode(records))])
+            try db.execute(sql: "UPDATE meta SET value = 2001 WHERE name = 'last_key'")
+        }
+        try raw.close()
+
+        let journal = try SQLiteJournal(path: path, sync: .normal, check: .besideRestore)
+        #expect(journal.check != nil)
+        var keys: [UInt64] = []
+        let newest = try journal.restore(retainFinished: 10) { keys.append($0.accepted.key) }
+        #expect(newest == 2001 && keys == Array(1...2001))
+        let (pid, log) = try journal.database.read { db in
+            try (
+                Int.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'pid'"),
+                Int.fetchOne(db, sql: "SELECT count(*) FROM log")
+            )
+        }
+        #expect(pid == Int(getpid()) && log == 0)
+        journal.close()
+
+        let reopened = try SQLiteJournal(path: path, sync: .normal)
+        defer { reopened.close() }
+        #expect(try reopened.snapshot(retainFinished: 10).tasks.count == 2001)
+    }
+
+    @Test("a damaged journal checked beside its restore is refused with exit code 74 and SQLite's complaint")
+    func damagedJournal() throws {
+        try writeJournal(count: 3000)
+        // Overwrite the root page of the index by batch, which a restore does not read but SQLite's check does.
+        let raw = try DatabaseQueue(path: path)
+        let (pageSize, root) = try raw.read { db in
+            try (
+                Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0,
+                Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'tasks_by_batch'") ?? 0
+            )
+        }
+        try raw.close()
+        #expect(pageSize > 0 && root > 1)
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try handle.seek(toOffset: UInt64((root - 1) * pageSize))
+        try handle.write(contentsOf: Data(repeating: 0xff, count: pageSize))
+        try handle.close()
+
+        // Checked at open, the file is refused there.
+        let atOpen = try #require(throws: JournalError.self) { try SQLiteJournal(path: path, sync: .full) }
+        #expect(atOpen.kind == .corrupt)
+
+        // Checked beside the restore, the read goes through and the check's failure refuses it.
+        let journal = try SQLiteJournal(path: path, sync: .full, check: .besideRestore)
+        var restored = 0
+        var refusal: JournalError?
+        do throws(JournalError) {
+            _ = try journal.restore(retainFinished: 10) { _ in restored += 1 }
+        } catch {
+            refusal = error
+        }
+        journal.close()
+        #expect(restored == 3000)
+        let error = try #require(refusal)
+        #expect(error.kind == .corrupt && error.exitCode == 74)
+        #expect(error.description.contains(path) && error.description.contains(".recover"))
+        #expect(error.message == atOpen.message)
+        // The pid, written in the restore's transaction, was rolled back with the fold.
+        var configuration = Configuration()
+        configuration.readonly = true
+        let reader = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? reader.close() }
+        #expect(try reader.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM meta WHERE name = 'pid'") } == 0)
+    }
+}
