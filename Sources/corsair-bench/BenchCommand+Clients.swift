@@ -34,13 +34,7 @@ extension BenchCommand {
     private func runClientBurst(_ clients: Int) async throws -> (ClientBurst.Outcome, Int) {
         let processes = BenchProcesses()
         defer { processes.stopAll() }
-        let (broker, endpoint) = try processes.startBroker()
-        for _ in 0..<workerCount {
-            try processes.startEchoWorker(endpoint, credit: echoCredit)
-        }
-        try await waitUntilRegistered(
-            workerCount, at: endpoint, within: .seconds(15), polling: .milliseconds(20),
-            else: "the workers did not register")
+        let (broker, endpoint) = try await startEchoCluster(processes)
         let burst = ClientBurst(
             endpoint: endpoint, clients: clients, tasksPerClient: tasksPerClient, payloadSize: bytes)
         let brokerID = broker.processIdentifier

@@ -96,6 +96,21 @@ extension BenchCommand {
         return RunFigures(outcome: outcome, brokerCPU: after.cpu - before.cpu, brokerPeakResident: after.peakResident)
     }
 
+    /// Starts a broker and K `corsair-worker --echo` of ``echoCredit`` each under `processes`, and returns once the
+    /// workers have registered: the cluster of the `--clients` and `--late-batch` runs.
+    ///
+    /// - Returns: the broker's process and endpoint.
+    func startEchoCluster(_ processes: BenchProcesses) async throws -> (Process, String) {
+        let (broker, endpoint) = try processes.startBroker()
+        for _ in 0..<workerCount {
+            try processes.startEchoWorker(endpoint, credit: echoCredit)
+        }
+        try await waitUntilRegistered(
+            workerCount, at: endpoint, within: .seconds(15), polling: .milliseconds(20),
+            else: "the workers did not register")
+        return (broker, endpoint)
+    }
+
     /// Asks the broker at `endpoint` every `interval` until `count` workers have registered.
     ///
     /// - Throws: a ``BenchError`` saying `failure` when `limit` passes first.

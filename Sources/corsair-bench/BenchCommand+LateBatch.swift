@@ -30,13 +30,7 @@ extension BenchCommand {
     private func runLateBatch(_ count: Int) async throws -> LateBatchFigures {
         let processes = BenchProcesses()
         defer { processes.stopAll() }
-        let (_, endpoint) = try processes.startBroker()
-        for _ in 0..<workerCount {
-            try processes.startEchoWorker(endpoint, credit: echoCredit)
-        }
-        try await waitUntilRegistered(
-            workerCount, at: endpoint, within: .seconds(15), polling: .milliseconds(20),
-            else: "the workers did not register")
+        let (_, endpoint) = try await startEchoCluster(processes)
         let big = LoadGenerator(
             endpoint: endpoint, wire: .corsairBatch(category: "bench"), payloadSize: bytes, window: window)
         let late = LoadGenerator(
