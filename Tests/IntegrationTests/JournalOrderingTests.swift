@@ -13,6 +13,8 @@ struct JournalOrderingTests {
         struct State {
             var committed: [JournalRecord] = []
             var full = false
+            /// Commits refused because the disk was full.
+            var refused = 0
         }
         let state = Mutex(State())
         let location = "gated"
@@ -25,7 +27,10 @@ struct JournalOrderingTests {
             // Slow enough that a receipt sent before the commit ended would be seen first.
             usleep(100_000)
             try state.withLock { (state: inout State) throws(JournalError) in
-                if state.full { throw JournalError(.full, path: location, "the disk is full") }
+                if state.full {
+                    state.refused += 1
+                    throw JournalError(.full, path: location, "the disk is full")
+                }
                 state.committed += records
             }
         }
@@ -74,7 +79,13 @@ struct JournalOrderingTests {
         let held = Task {
             try await loop.submit([TaskSpec(id: "b", category: "c", payload: [2])], batch: Array("b".utf8))
         }
-        try await Task.sleep(for: .milliseconds(500))
+        // The loop refuses submissions once the writer has reported a failed commit. Waiting for the writer's
+        // second try (a second later) makes sure the first failure was reported before "c" is sent: a fixed sleep
+        // let "c" join the failing pass on a busy machine, where it waited, held, for a commit that the test would
+        // allow only after "c" was answered, and the run hung.
+        while journal.state.withLock({ $0.refused }) < 2 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         let refused = try await loop.submit([TaskSpec(id: "c", category: "c", payload: [3])], batch: Array("b".utf8))
         #expect(refused.rejected == [TaskRejection(id: "c", reason: "journal_full")])
         #expect(journal.acceptedIDs == ["a"])
