@@ -257,7 +257,7 @@ public final class BrokerLoop: Sendable {
         defer { _ = driver.journal?.writer.finish() }
         driver.perform(restored)
         let poller = Poller()
-        let routerItem = poller.add(router)
+        _ = poller.add(router)
         let watchItem = poller.add(watch.socket)
         let mailboxItem = poller.add(fileDescriptor: thread.mailbox.fileDescriptor)
         var trimmer = HeapTrimmer()
@@ -289,13 +289,13 @@ public final class BrokerLoop: Sendable {
             if poller.isReadable(watchItem) {
                 connectionLost = try watch.read() > 0 || connectionLost
             }
-            if poller.isReadable(routerItem) || connectionLost {
-                // Read before probing: a worker's last results, sent just before it exited, are still waiting on
-                // the ROUTER, and the probe would otherwise declare it lost with them unread.
-                if try Self.drain(router, into: &driver), connectionLost {
-                    connectionLost = false
-                    driver.perform(driver.machine.connectionLost(at: .now))
-                }
+            // Read before anything probes, whatever woke the loop: a worker's last messages (results, a task
+            // handed back), sent just before it exited, may have arrived since the poll, and a probe, at once or
+            // the follow-up the tick sends, would otherwise declare it lost with them unread (ShutdownTests saw a
+            // handed-back attempt counted as lost).
+            if try Self.drain(router, into: &driver), connectionLost {
+                connectionLost = false
+                driver.perform(driver.machine.connectionLost(at: .now))
             }
             driver.perform(driver.machine.tick(at: .now))
             try driver.handOverJournal(at: .now)
