@@ -21,7 +21,7 @@ extension BrokerStateMachine {
     mutating func probeIfDue(at now: ContinuousClock.Instant) {
         guard probes.takeRound(at: now, workers: workers.count) else { return }
         for worker in workers.values {
-            send(.heartbeat(worker.framing, acknowledgement: nil), to: worker, at: now)
+            sendHeartbeat(to: worker, at: now)
         }
     }
 }

@@ -94,7 +94,7 @@ extension BrokerStateMachine {
             removeWorker(peer, reason: .expired, at: now)
         }
         for worker in workers.values where now - worker.lastSentAt >= configuration.heartbeatInterval {
-            send(.heartbeat(worker.framing, acknowledgement: nil, version: worker.mdpVersion), to: worker, at: now)
+            sendHeartbeat(to: worker, at: now)
         }
         // Wake when the next worker is due a heartbeat or would expire, so no worker waits more than an interval.
         nextCheck = now + configuration.heartbeatInterval
@@ -104,6 +104,11 @@ extension BrokerStateMachine {
                 nextCheck = min(nextCheck, worker.lastReceivedAt + worker.expiry)
             }
         }
+    }
+
+    /// Sends `worker` a plain HEARTBEAT in its own MDP version: the regular one, and a probe's.
+    mutating func sendHeartbeat(to worker: WorkerRecord, at now: ContinuousClock.Instant) {
+        send(.heartbeat(worker.framing, acknowledgement: nil, version: worker.mdpVersion), to: worker, at: now)
     }
 
     /// Whether `worker` is an MDP/0.1 worker running its current attempt. RFC 7 workers (the Guide's mdwrkapi and its

@@ -106,6 +106,14 @@ extension BrokerHarness {
             expired.events.contains(.workerLeft(peer: w1, name: "\(w1)", category: "a", reason: .expired, inFlight: 0)))
     }
 
+    @Test("probes an MDP/0.1 worker in MDP/0.1 when the ROUTER loses a connection")
+    func probedInItsVersion() {
+        var broker = BrokerHarness()
+        broker.mdp01Worker(w1, category: "a")
+        let probe = broker.machine.connectionLost(at: broker.t0 + .milliseconds(10)).sent(to: w1)
+        #expect(probe == [.heartbeat(.delimited, acknowledgement: nil, version: .v01)])
+    }
+
     @Test("keeps a busy, silent MDP/0.1 worker until its attempt's deadline, then requeues the task and drops it")
     func busySilence() throws {
         var broker = BrokerHarness { $0.taskTimeout = .seconds(5) }
