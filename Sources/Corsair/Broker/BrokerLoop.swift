@@ -293,7 +293,9 @@ public final class BrokerLoop: Sendable {
             // handed back), sent just before it exited, may have arrived since the poll, and a probe, at once or
             // the follow-up the tick sends, would otherwise declare it lost with them unread (ShutdownTests saw a
             // handed-back attempt counted as lost).
-            if try Self.drain(router, into: &driver), connectionLost {
+            let readAll = try Self.drain(router, into: &driver)
+            driver.perform(driver.machine.readPassEnded(at: .now))
+            if readAll, connectionLost {
                 connectionLost = false
                 driver.perform(driver.machine.connectionLost(at: .now))
             }

@@ -1,7 +1,8 @@
 /// Clients: plain MDP requests and MMI, batch sessions (SUBMIT, PING, acceptance), de-duplication of task ids and
 /// the per-client limit.
 extension BrokerStateMachine {
-    /// Queues a plain MDP client's request, or answers it at once when it is for an MMI service.
+    /// Queues a plain MDP client's request, or answers it at once when it is for an MMI service. The request is
+    /// dispatched when the read pass ends (``readPassEnded(at:)``), with the others read in that pass.
     mutating func clientRequest(_ request: ClientRequest, from peer: PeerID, at now: ContinuousClock.Instant) {
         if request.category.hasPrefix(MDP.mmiPrefix) {
             mmiRequest(request, from: peer)
@@ -15,7 +16,10 @@ extension BrokerStateMachine {
             body: .init(frames: request.body))
         countRequest(id: task.id, category: request.category)
         enqueue(task, at: now)
-        dispatch(queue, at: now)
+        if !queue.hasRequestsToDispatch {
+            queue.hasRequestsToDispatch = true
+            requestsToDispatch.append(queue)
+        }
     }
 
     /// Answers an MMI request (RFC 8): `mmi.service` says 200 when the named category has a worker, else 404; any

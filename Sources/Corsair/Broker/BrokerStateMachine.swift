@@ -75,6 +75,9 @@ public struct BrokerStateMachine {
     var nextCheck: ContinuousClock.Instant
     /// The current event's actions so far.
     var actions: [BrokerAction] = []
+    /// Categories with plain MDP requests queued since the driver last read its socket dry; dispatched by
+    /// ``readPassEnded(at:)`` so that requests read together leave together (`+Clients`).
+    var requestsToDispatch: [CategoryQueue] = []
     /// Why new submissions are refused now (`journal_full` while the journal cannot be written), or `nil` when they
     /// are taken; set by the driver through ``refuseSubmissions(_:)``.
     private(set) var submissionsRefused: String?
@@ -94,9 +97,11 @@ public struct BrokerStateMachine {
         self.nextCheck = now + configuration.heartbeatInterval
     }
 
-    /// When ``tick(at:)`` next has work to do: the loop must not sleep past this.
+    /// When ``tick(at:)`` next has work to do: the loop must not sleep past this. Requests still waiting for
+    /// ``readPassEnded(at:)`` make it the broker's start, so that the loop does not sleep at all.
     public var nextDeadline: ContinuousClock.Instant {
-        min(
+        guard requestsToDispatch.isEmpty else { return startedAt }
+        return min(
             nextCheck, attemptDeadlines.earliest ?? nextCheck, queueDeadlines.earliest ?? nextCheck,
             scheduledTasks.earliest ?? nextCheck, probes.due ?? nextCheck)
     }
@@ -134,6 +139,18 @@ public struct BrokerStateMachine {
         } catch {
             rejectMalformed(frames, error: error, from: peer, at: now)
         }
+        return takeActions()
+    }
+
+    /// Tells the machine that the driver has read the messages waiting for now: the plain MDP requests read since the
+    /// last call are dispatched, so that a batching worker gets those it takes in one TASKS message rather than one
+    /// message each. A driver calls it after every read pass, before it sleeps.
+    public mutating func readPassEnded(at now: ContinuousClock.Instant) -> [BrokerAction] {
+        for queue in requestsToDispatch {
+            queue.hasRequestsToDispatch = false
+            dispatch(queue, at: now)
+        }
+        requestsToDispatch.removeAll(keepingCapacity: true)
         return takeActions()
     }
 

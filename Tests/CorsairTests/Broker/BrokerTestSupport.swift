@@ -12,10 +12,23 @@ struct BrokerHarness {
             configuration: configuration, anchor: WallClockAnchor(instant: t0, unixMilliseconds: 1_000_000), now: t0)
     }
 
-    /// Feeds `frames` from `peer` at `t0 + offset`.
+    /// Feeds `frames` from `peer` at `t0 + offset`, as a read pass of its own: the broker loop's pass ends with
+    /// ``BrokerStateMachine/readPassEnded(at:)``, so its actions come too.
     @discardableResult
     mutating func receive(_ frames: [[UInt8]], from peer: PeerID, after offset: Duration = .zero) -> [BrokerAction] {
-        machine.messageReceived(frames, from: peer, at: t0 + offset)
+        receive([(frames, peer)], after: offset)
+    }
+
+    /// Feeds `messages` at `t0 + offset` as one read pass.
+    @discardableResult
+    mutating func receive(
+        _ messages: [(frames: [[UInt8]], peer: PeerID)], after offset: Duration = .zero
+    )
+        -> [BrokerAction]
+    {
+        var actions = messages.flatMap { machine.messageReceived($0.frames, from: $0.peer, at: t0 + offset) }
+        actions += machine.readPassEnded(at: t0 + offset)
+        return actions
     }
 
     @discardableResult

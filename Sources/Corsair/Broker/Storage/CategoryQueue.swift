@@ -19,6 +19,9 @@ final class CategoryQueue {
     /// How many of the category's tracked tasks are in each state, kept as they change so a status report does not
     /// visit every task.
     var counts = TaskCounts()
+    /// Whether the category is in the machine's list of those with plain MDP requests to dispatch when the read pass
+    /// ends.
+    var hasRequestsToDispatch = false
     /// The broker's index of tasks by state, which each of the category's tasks tells of its changes.
     let stateIndex: TaskStateIndex
 
