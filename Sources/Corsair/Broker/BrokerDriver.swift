@@ -22,6 +22,8 @@ struct BrokerDriver {
     var lookups: [(lookup: JournalLookup, message: PendingMessage)] = []
     /// The durable broker's journal and what waits for its next commit; `nil` for an in-memory broker.
     var journal: JournalState?
+    /// Peers a send found gone since the machine was last told (``settleUnreachable()``).
+    var unreachable: [PeerID] = []
     /// The role check under CURVE with allow lists (`BrokerDriver+Access`); `nil` otherwise.
     var access: AccessGuard? = nil
     var authMetrics: AuthMetrics? = nil
@@ -124,12 +126,14 @@ struct BrokerDriver {
     mutating func flushOutbox(everything: Bool = false) {
         runLookups()
         replayResults()
+        settleUnreachable()
         while case let due = outbox.due(at: .now, everything: everything), !due.isEmpty {
             for (peer, messages) in due {
                 for message in messages {
                     transmit(message, to: peer)
                 }
             }
+            settleUnreachable()
         }
     }
 
@@ -203,7 +207,8 @@ struct BrokerDriver {
         } catch let error where error.code == .hostUnreachable {
             counters.unreachable += 1
             logger.debug("peer unreachable", metadata: ["peer.identity": "\(peer)"])
-            perform(machine.peerUnreachable(peer, at: .now))
+            // The machine hears of it once the ROUTER has been read (`settleUnreachable`).
+            unreachable.append(peer)
         } catch {
             counters.dropped += 1
             logger.info("send failed", metadata: ["peer.identity": "\(peer)", "error": "\(error)"])

@@ -293,13 +293,12 @@ public final class BrokerLoop: Sendable {
             // handed back), sent just before it exited, may have arrived since the poll, and a probe, at once or
             // the follow-up the tick sends, would otherwise declare it lost with them unread (ShutdownTests saw a
             // handed-back attempt counted as lost).
-            let readAll = try Self.drain(router, into: &driver)
-            driver.perform(driver.machine.readPassEnded(at: .now))
-            if readAll, connectionLost {
+            if try driver.readRouter(), connectionLost {
                 connectionLost = false
                 driver.perform(driver.machine.connectionLost(at: .now))
             }
             driver.perform(driver.machine.tick(at: .now))
+            driver.settleUnreachable()
             try driver.handOverJournal(at: .now)
             driver.flushOutbox()
             if driver.machine.hasFinishedShutdown {
@@ -312,24 +311,4 @@ public final class BrokerLoop: Sendable {
         }
     }
 
-    /// Hands the messages waiting on `router` to `driver`, at most 10 000, so that timers run at least that often.
-    ///
-    /// - Returns: whether it read every waiting message.
-    @discardableResult
-    private static func drain(_ router: Socket, into driver: inout BrokerDriver) throws -> Bool {
-        var budget = 10_000
-        if driver.access == nil {
-            while budget > 0, let frames = try router.receive(blocking: false) {
-                budget -= 1
-                driver.received(frames)
-            }
-        } else {
-            // Only a broker checking roles reads each message's User-Id.
-            while budget > 0, let (frames, userID) = try router.receive(blocking: false, metadata: "User-Id") {
-                budget -= 1
-                driver.received(frames, userID: userID)
-            }
-        }
-        return budget > 0
-    }
 }
