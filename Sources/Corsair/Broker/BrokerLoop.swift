@@ -7,8 +7,9 @@ public import ZeroMQ
 /// Runs a ``BrokerStateMachine`` on its own thread, `broker-io`, which owns the broker's ROUTER socket and the PAIR
 /// socket that reads the ROUTER's monitor (``ConnectionWatch``).
 ///
-/// The thread binds the ROUTER, then loops: poll until the machine's next deadline or a message, drain every waiting
-/// message into the machine, let time pass, and carry out the actions that come back (encode and send, log and count).
+/// The thread binds the ROUTER, then loops: poll until the machine's next deadline or a message, drain the waiting
+/// messages into the machine (as many as a ``PassBudget`` allows), let time pass, and carry out the actions that come
+/// back (encode and send, log and count).
 /// When the monitor reports a lost connection, the loop reads everything waiting on the ROUTER and then tells the
 /// machine, which probes the workers.
 /// Other threads talk to it only through its methods, which post commands to the thread: ``start()``,
@@ -293,7 +294,9 @@ public final class BrokerLoop: Sendable {
             // handed back), sent just before it exited, may have arrived since the poll, and a probe, at once or
             // the follow-up the tick sends, would otherwise declare it lost with them unread (ShutdownTests saw a
             // handed-back attempt counted as lost).
-            if try Self.drain(router, into: &driver), connectionLost {
+            // A lost connection's probe waits for a pass that reads every waiting message; such a pass is bounded
+            // by the count alone, as it was before passes were timed.
+            if try Self.drain(router, into: &driver, timed: !connectionLost), connectionLost {
                 connectionLost = false
                 driver.perform(driver.machine.connectionLost(at: .now))
             }
@@ -310,24 +313,27 @@ public final class BrokerLoop: Sendable {
         }
     }
 
-    /// Hands the messages waiting on `router` to `driver`, at most 10 000, so that timers run at least that often.
+    /// Hands the messages waiting on `router` to `driver`, as many as a ``PassBudget`` allows: at most 10 000, and
+    /// for at most 5 ms unless `timed` is false, so that timers run and held replies leave at least that often.
     ///
     /// - Returns: whether it read every waiting message.
     @discardableResult
-    private static func drain(_ router: Socket, into driver: inout BrokerDriver) throws -> Bool {
-        var budget = 10_000
+    private static func drain(_ router: Socket, into driver: inout BrokerDriver, timed: Bool) throws -> Bool {
+        var budget = PassBudget(startingAt: .now, timed: timed)
         if driver.access == nil {
-            while budget > 0, let frames = try router.receive(blocking: false) {
-                budget -= 1
+            while budget.allowsRead(at: .now) {
+                guard let frames = try router.receive(blocking: false) else { return true }
                 driver.received(frames)
             }
         } else {
             // Only a broker checking roles reads each message's User-Id.
-            while budget > 0, let (frames, userID) = try router.receive(blocking: false, metadata: "User-Id") {
-                budget -= 1
+            while budget.allowsRead(at: .now) {
+                guard let (frames, userID) = try router.receive(blocking: false, metadata: "User-Id") else {
+                    return true
+                }
                 driver.received(frames, userID: userID)
             }
         }
-        return budget > 0
+        return false
     }
 }
