@@ -38,6 +38,9 @@ extension LoadGenerator {
         ///
         /// - Throws: a ``BenchError`` when no reply comes for 30 s, a task fails or the broker refuses one.
         mutating func complete() throws -> Outcome {
+            if generator.connectsFirst {
+                try connect()
+            }
             let start = ContinuousClock.now
             while done < count {
                 try send(min(generator.window - (next - done), count - next))
@@ -49,6 +52,21 @@ extension LoadGenerator {
                 }
             }
             return Outcome(elapsed: ContinuousClock.now - start, latencies: latencies, count: count)
+        }
+
+        /// PINGs the broker and waits for its PONG: the connection is up before anything is timed.
+        ///
+        /// - Throws: a ``BenchError`` when no PONG comes for 30 s.
+        private func connect() throws {
+            try socket.send(ClientMessage.ping(session: session).encoded)
+            while true {
+                guard try poller.poll(timeout: .seconds(30)) > 0, poller.isReadable(item) else {
+                    throw BenchError("no PONG for 30 s from \(generator.endpoint)")
+                }
+                while let frames = try socket.receive(blocking: false) {
+                    if case .pong = try BrokerReply(decoding: frames) { return }
+                }
+            }
         }
 
         /// Sends the next `room` tasks, if any: in SUBMITs split by ``submits(_:category:session:payload:)``, or one
