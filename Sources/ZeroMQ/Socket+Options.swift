@@ -41,6 +41,21 @@ extension Socket {
         try setOption(ZMQ_IPV6, int: on ? 1 : 0, name: "ZMQ_IPV6")
     }
 
+    /// Sets `ZMQ_BACKLOG`: how many connections the kernel holds for a TCP endpoint this socket binds until libzmq
+    /// accepts them (libzmq's default is 100; Linux caps it at `net.core.somaxconn`). A connection that finds the
+    /// queue full has its SYN dropped and retries after 1, 3, 7… s. Set it before ``bind(_:)``.
+    public func setBacklog(_ connections: Int) throws(ZeroMQError) {
+        try setOption(ZMQ_BACKLOG, int: Int32(clamping: connections), name: "ZMQ_BACKLOG")
+    }
+
+    /// The `ZMQ_BACKLOG` of this socket: see ``setBacklog(_:)``.
+    public func backlog() throws(ZeroMQError) -> Int {
+        var value: Int32 = 0
+        var size = MemoryLayout<Int32>.size
+        try zeroMQCall("zmq_getsockopt(ZMQ_BACKLOG)") { zmq_getsockopt(handle, ZMQ_BACKLOG, &value, &size) }
+        return Int(value)
+    }
+
     /// Sets `ZMQ_IMMEDIATE`: queue messages only to completed connections.
     public func setImmediate(_ on: Bool) throws(ZeroMQError) {
         try setOption(ZMQ_IMMEDIATE, int: on ? 1 : 0, name: "ZMQ_IMMEDIATE")

@@ -113,7 +113,10 @@ extension BenchCommand {
 
     /// Asks the broker at `endpoint` every `interval` until `count` workers have registered.
     ///
-    /// - Throws: a ``BenchError`` saying `failure` when `limit` passes first.
+    /// A query that goes unanswered (``Corsair/BrokerUnavailable``) counts as not yet: while thousands of peers connect
+    /// at once, the query's own connection waits among theirs, and `limit` is what decides.
+    ///
+    /// - Throws: a ``BenchError`` saying `failure`, and how many had registered, when `limit` passes first.
     func waitUntilRegistered(
         _ count: Int, at endpoint: String, within limit: Duration, polling interval: Duration, else failure: String,
         curve: CurveClientKeys? = nil
@@ -121,8 +124,16 @@ extension BenchCommand {
         let deadline = ContinuousClock.now + limit
         var client = StatusClient(broker: endpoint)
         client.curve = curve
-        while try await client.status().workers.count < count {
-            guard ContinuousClock.now < deadline else { throw BenchError(failure) }
+        var seen = "no answer"
+        while true {
+            do {
+                let registered = try await client.status().workers.count
+                guard registered < count else { return }
+                seen = "\(registered) of \(count) registered"
+            } catch let silence as BrokerUnavailable {
+                seen = "\(silence)"
+            }
+            guard ContinuousClock.now < deadline else { throw BenchError("\(failure) within \(limit): \(seen)") }
             try await Task.sleep(for: interval)
         }
     }

@@ -5,7 +5,7 @@ import Foundation
 extension BenchCommand {
     /// What one `--late-batch` run measured.
     struct LateBatchFigures {
-        /// The small batch's time, from its first task sent to its last result back.
+        /// The small batch's time, from its first task sent, on a connection already up, to its last result back.
         var lateBatchMilliseconds: Double
         /// The big batch's tasks per second alone, then with the small batch beside it.
         var alonePerSecond: Double
@@ -33,8 +33,9 @@ extension BenchCommand {
         let (_, endpoint) = try await startEchoCluster(processes)
         let big = LoadGenerator(
             endpoint: endpoint, wire: .corsairBatch(category: "bench"), payloadSize: bytes, window: window)
-        let late = LoadGenerator(
+        var late = LoadGenerator(
             endpoint: endpoint, wire: .corsairBatch(category: "bench"), payloadSize: bytes, window: count)
+        late.connectsFirst = true
         _ = try await big.run(tasks: warmUp)
         _ = try await late.run(tasks: count)
         let alone = try await big.run(tasks: tasks)

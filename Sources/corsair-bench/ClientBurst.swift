@@ -56,6 +56,14 @@ struct ClientBurst: Sendable {
         return (0..<threads).map { (clients * $0 / threads)..<(clients * ($0 + 1) / threads) }
     }
 
+    /// One client's batch of ``tasksPerClient`` tasks (ids `0`, `1`, …) as encoded SUBMITs, split as a real client
+    /// splits them (``Corsair/SubmitChunker``): at most 1 000 tasks and about 1 MiB each.
+    func submits(session: [UInt8]) throws -> [[[UInt8]]] {
+        let payload = [UInt8](repeating: UInt8(ascii: "x"), count: payloadSize)
+        let tasks = (0..<tasksPerClient).map { TaskSpec(id: String($0), category: category, payload: payload) }
+        return try SubmitChunker.chunks(of: tasks).map { try ClientMessage.submit(session: session, tasks: $0).encoded }
+    }
+
     /// Connects the clients, sends every batch at once and waits until every result has come back exactly once.
     ///
     /// - Parameter brokerCPU: read here when the SUBMITs go out and when the last result is back.

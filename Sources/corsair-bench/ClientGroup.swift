@@ -13,7 +13,7 @@ struct ClientGroup {
     private let sockets: [Socket]
     /// Each client's session, in the order of `clients`.
     private let sessions: [[UInt8]]
-    /// Each client's SUBMITs (up to 1 000 tasks each), encoded before the burst.
+    /// Each client's SUBMITs (``ClientBurst/submits(session:)``), encoded before the burst.
     private let submits: [[[[UInt8]]]]
     private let mailbox: Mailbox<ClientBurst.Command>
     private let poller = Poller()
@@ -44,16 +44,8 @@ struct ClientGroup {
         }
         self.sockets = opened
         mailboxItem = poller.add(fileDescriptor: mailbox.fileDescriptor)
-        let payload = [UInt8](repeating: UInt8(ascii: "x"), count: plan.payloadSize)
         sessions = clients.map { _ in ClientProtocol.randomSession() }
-        submits = try sessions.map { session in
-            try stride(from: 0, to: plan.tasksPerClient, by: 1000).map { first in
-                let tasks = (first..<min(first + 1000, plan.tasksPerClient)).map {
-                    TaskSpec(id: String($0), category: plan.category, payload: payload)
-                }
-                return try ClientMessage.submit(session: session, tasks: tasks).encoded
-            }
-        }
+        submits = try sessions.map { try plan.submits(session: $0) }
         received = [Bool](repeating: false, count: clients.count * plan.tasksPerClient)
         missing = received.count
     }

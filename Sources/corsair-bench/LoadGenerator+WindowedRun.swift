@@ -38,6 +38,9 @@ extension LoadGenerator {
         ///
         /// - Throws: a ``BenchError`` when no reply comes for 30 s, a task fails or the broker refuses one.
         mutating func complete() throws -> Outcome {
+            if generator.connectsFirst {
+                try connect()
+            }
             let start = ContinuousClock.now
             while done < count {
                 try send(min(generator.window - (next - done), count - next))
@@ -51,20 +54,36 @@ extension LoadGenerator {
             return Outcome(elapsed: ContinuousClock.now - start, latencies: latencies, count: count)
         }
 
-        /// Sends the next `room` tasks, if any: as one SUBMIT of up to 1000, or one message each.
+        /// PINGs the broker and waits for its PONG: the connection is up before anything is timed.
+        ///
+        /// - Throws: a ``BenchError`` when no PONG comes for 30 s.
+        private func connect() throws {
+            try socket.send(ClientMessage.ping(session: session).encoded)
+            while true {
+                guard try poller.poll(timeout: .seconds(30)) > 0, poller.isReadable(item) else {
+                    throw BenchError("no PONG for 30 s from \(generator.endpoint)")
+                }
+                while let frames = try socket.receive(blocking: false) {
+                    if case .pong = try BrokerReply(decoding: frames) { return }
+                }
+            }
+        }
+
+        /// Sends the next `room` tasks, if any: in SUBMITs split by ``submits(_:category:session:payload:)``, or one
+        /// message each.
         private mutating func send(_ room: Int) throws {
             guard room > 0 else { return }
             switch generator.wire {
             case .corsairBatch(let category):
-                let end = next + min(room, 1000)
-                var tasks: [TaskSpec] = []
-                tasks.reserveCapacity(end - next)
-                for index in next..<end {
-                    tasks.append(TaskSpec(id: String(index), category: category, payload: payload(index)))
+                let range = next..<(next + room)
+                let messages = Self.submits(range, category: category, session: session) { payload($0) }
+                for index in range {
                     sentAt[index] = .now
                 }
-                try socket.send(ClientMessage.submit(session: session, tasks: tasks).encoded)
-                next = end
+                for message in messages {
+                    try socket.send(message.encoded)
+                }
+                next += room
             case .mdpRequests(let category):
                 for index in next..<(next + room) {
                     sentAt[index] = .now
@@ -80,6 +99,16 @@ extension LoadGenerator {
                 }
                 next += room
             }
+        }
+
+        /// SUBMITs of the tasks numbered `range` (ids their numbers, payloads by `payload`), split as a real client
+        /// splits them (``Corsair/SubmitChunker``): at most 1 000 tasks and about 1 MiB each, so that a window of large
+        /// tasks does not cross the broker's `--max-message-size`.
+        static func submits(
+            _ range: Range<Int>, category: String, session: [UInt8], payload: (Int) -> [UInt8]
+        ) -> [ClientMessage] {
+            let tasks = range.map { TaskSpec(id: String($0), category: category, payload: payload($0)) }
+            return SubmitChunker.chunks(of: tasks).map { ClientMessage.submit(session: session, tasks: $0) }
         }
 
         /// Task `index`'s payload: its number, little-endian, then the padding.

@@ -33,6 +33,9 @@ struct LoadGenerator: Sendable {
     let window: Int
     /// The broker's public key and the generator's key pair, against a CURVE broker.
     var curve: CurveClientKeys? = nil
+    /// Whether a run PINGs the broker and waits for its PONG before its timed span starts, so that connecting (the
+    /// TCP and ZMTP handshakes, which libzmq holds the first SUBMIT behind) is not timed. Corsair's batch protocol only.
+    var connectsFirst = false
 
     /// The name of the thread that owns a run's socket, as `top -H` and `perf` show it.
     static let threadName = "bench-load"

@@ -88,6 +88,24 @@ struct BenchTests {
         }
     }
 
+    @Test(
+        "sends a window or a batch of 1 MiB tasks that together pass the broker's 16 MiB message limit",
+        arguments: [
+            ["--window", "17", "--tasks", "34"],
+            ["--clients", "2", "--tasks-per-client", "17"],
+        ])
+    func largeTasks(arguments: [String]) throws {
+        let harness = try ProcessHarness()
+        defer { harness.shutdown() }
+        let run = try harness.run(
+            binary: "corsair-bench", ["--bytes", "1048576", "--workers", "2", "--runs", "1", "--json"] + arguments,
+            timeout: .seconds(90))
+        #expect(run.status == 0, "\(run.errors)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+        let key = arguments.contains("--clients") ? "results_per_second" : "tasks_per_second"
+        #expect(try #require(report[key] as? Double, "missing \(key) in \(report)") > 0)
+    }
+
     @Test("kills every process it started when interrupted, and exits with 128 plus the signal's number")
     func interrupted() throws {
         let harness = try ProcessHarness()

@@ -2,31 +2,38 @@ import Logging
 import ZeroMQ
 
 extension BrokerDriver {
-    /// The most messages one read pass hands over, so that timers run at least this often.
-    static let readBudget = 10_000
-
-    /// Hands the messages waiting on the ROUTER to the machine, at most ``readBudget``, then ends the read pass
+    /// Hands the messages waiting on the ROUTER to the machine, as many as a ``PassBudget`` allows (at most 10 000,
+    /// and for at most 5 ms unless `timed` is false), then ends the read pass
     /// (``BrokerStateMachine/readPassEnded(at:)``). On the broker I/O thread.
     ///
     /// - Returns: whether it read every waiting message.
     /// - Throws: ``ZeroMQError`` when the socket cannot be read.
     @discardableResult
-    mutating func readRouter() throws(ZeroMQError) -> Bool {
-        var budget = Self.readBudget
+    mutating func readRouter(timed: Bool = true) throws(ZeroMQError) -> Bool {
+        var budget = PassBudget(startingAt: .now, timed: timed)
+        let readAll = try readMessages(within: &budget)
+        perform(machine.readPassEnded(at: .now))
+        return readAll
+    }
+
+    /// Hands messages to the machine until the ROUTER has none waiting or `budget` is spent; returns whether the
+    /// ROUTER ran dry.
+    private mutating func readMessages(within budget: inout PassBudget) throws(ZeroMQError) -> Bool {
         if access == nil {
-            while budget > 0, let frames = try router.receive(blocking: false) {
-                budget -= 1
+            while budget.allowsRead(at: .now) {
+                guard let frames = try router.receive(blocking: false) else { return true }
                 received(frames)
             }
         } else {
             // Only a broker checking roles reads each message's User-Id.
-            while budget > 0, let (frames, userID) = try router.receive(blocking: false, metadata: "User-Id") {
-                budget -= 1
+            while budget.allowsRead(at: .now) {
+                guard let (frames, userID) = try router.receive(blocking: false, metadata: "User-Id") else {
+                    return true
+                }
                 received(frames, userID: userID)
             }
         }
-        perform(machine.readPassEnded(at: .now))
-        return budget > 0
+        return false
     }
 
     /// Tells the machine of the peers sends found gone, once the ROUTER has been read: a worker that sent its
@@ -36,7 +43,7 @@ extension BrokerDriver {
     mutating func settleUnreachable() {
         while !unreachable.isEmpty {
             do {
-                try readRouter()
+                try readRouter(timed: false)
             } catch {
                 logger.error("cannot read the ROUTER", metadata: ["error": "\(error)"])
             }

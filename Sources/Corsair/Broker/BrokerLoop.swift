@@ -7,8 +7,9 @@ public import ZeroMQ
 /// Runs a ``BrokerStateMachine`` on its own thread, `broker-io`, which owns the broker's ROUTER socket and the PAIR
 /// socket that reads the ROUTER's monitor (``ConnectionWatch``).
 ///
-/// The thread binds the ROUTER, then loops: poll until the machine's next deadline or a message, drain every waiting
-/// message into the machine, let time pass, and carry out the actions that come back (encode and send, log and count).
+/// The thread binds the ROUTER, then loops: poll until the machine's next deadline or a message, drain the waiting
+/// messages into the machine (as many as a ``PassBudget`` allows), let time pass, and carry out the actions that come
+/// back (encode and send, log and count).
 /// When the monitor reports a lost connection, the loop reads everything waiting on the ROUTER and then tells the
 /// machine, which probes the workers.
 /// Other threads talk to it only through its methods, which post commands to the thread: ``start()``,
@@ -293,7 +294,9 @@ public final class BrokerLoop: Sendable {
             // handed back), sent just before it exited, may have arrived since the poll, and a probe, at once or
             // the follow-up the tick sends, would otherwise declare it lost with them unread (ShutdownTests saw a
             // handed-back attempt counted as lost).
-            if try driver.readRouter(), connectionLost {
+            // A lost connection's probe waits for a pass that reads every waiting message; such a pass is bounded
+            // by the count alone, as it was before passes were timed.
+            if try driver.readRouter(timed: !connectionLost), connectionLost {
                 connectionLost = false
                 driver.perform(driver.machine.connectionLost(at: .now))
             }

@@ -98,21 +98,15 @@ struct BrokerLink {
     }
 
     /// Sends `tasks` in SUBMITs of at most ``BrokerLinkOptions/chunkSize`` tasks and
-    /// ``BrokerLinkOptions/chunkBytes`` bytes each (a larger task alone).
+    /// ``BrokerLinkOptions/chunkBytes`` bytes each (a larger task alone), split by ``SubmitChunker``.
     mutating func submit(_ tasks: some Sequence<TaskSpec>) throws {
-        var chunk: [TaskSpec] = []
-        var bytes = 0
+        var chunker = SubmitChunker(maxCount: options.chunkSize, maxBytes: options.chunkBytes)
         for task in tasks {
-            let size = task.payload.count + task.id.utf8.count + task.category.utf8.count
-            if !chunk.isEmpty, chunk.count == options.chunkSize || bytes + size > options.chunkBytes {
+            if let chunk = chunker.add(task) {
                 try send(.submit(session: options.session, tasks: chunk))
-                chunk.removeAll(keepingCapacity: true)
-                bytes = 0
             }
-            chunk.append(task)
-            bytes += size
         }
-        if !chunk.isEmpty {
+        if let chunk = chunker.finish() {
             try send(.submit(session: options.session, tasks: chunk))
         }
     }

@@ -5,10 +5,10 @@ public struct BrokerLinkOptions: Sendable {
     /// The session (batch name, or random bytes) the broker files the tasks under.
     public var session: [UInt8]
     /// Most tasks per SUBMIT message.
-    public var chunkSize = 1000
+    public var chunkSize = SubmitChunker.standardCount
     /// Most payload bytes per SUBMIT message, so a batch of large tasks stays far below the broker's
     /// `--max-message-size`; a task larger than this goes alone.
-    public var chunkBytes = 1 << 20
+    public var chunkBytes = SubmitChunker.standardBytes
     /// How long the broker may leave a submission (or an ATTACH) unanswered before the client gives up.
     public var acknowledgementTimeout: Duration = .seconds(5)
     /// How long the whole run may take; `nil` waits as long as the broker answers.
