@@ -54,6 +54,8 @@ public struct BrokerStateMachine {
     var attachedSessions: [PeerID: BatchSession] = [:]
     /// Finished batch tasks still kept, oldest first; see ``BrokerConfiguration/retainFinished``.
     var finishedOrder = Deque<TaskKey>()
+    /// The output bytes the tasks in ``finishedOrder`` hold; see ``BrokerConfiguration/retainFinishedBytes``.
+    var retainedBytes = 0
     var workers: [PeerID: WorkerRecord] = [:]
     var categories: [String: CategoryQueue] = [:]
     /// Running totals for status reports.
@@ -222,6 +224,11 @@ public struct BrokerStateMachine {
     mutating func emit(_ event: BrokerEvent) {
         statistics.record(event)
         actions.append(.event(event))
+    }
+
+    /// Counts a result withheld from a client that is not reading (`+Withhold`).
+    mutating func countWithheld() {
+        statistics.resultsWithheld += 1
     }
 
     /// Counts a success the driver is not told of (``reportsEveryTask`` is off).
