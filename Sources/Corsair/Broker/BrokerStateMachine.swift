@@ -24,8 +24,10 @@ import DequeModule
 /// - An ordered category has one attempt in flight at a time (`+Dispatch`).
 /// - Each attempt counts; after the task's attempts run out it fails with the last reason (`+Requeue`).
 /// - A batch task id seen before in the same session is acknowledged, not queued again (`+Clients`).
-/// - Finished batch tasks are kept up to the retention limit and their results delivered to the session's current
-///   peer (`+Results`); malformed and oversized messages are counted and answered where possible (`+BadInput`).
+/// - Finished batch tasks are kept up to the retention limits (a count and bytes) and their results delivered to the
+///   session's current peer (`+Results`), at most ``BrokerConfiguration/unreadResultBytes`` between two messages from
+///   it; the rest wait until it sends again (`+Withhold`); malformed and oversized messages are counted and answered
+///   where possible (`+BadInput`).
 ///
 /// A value holding one broker's state, kept by one thread (the broker loop's, or a test's). Being a value, its own
 /// properties are checked for exclusive access when compiled, not at run time on every access as a class's are. The
