@@ -14,7 +14,7 @@ swift format lint --strict --recursive Sources Tests
 # 3. the suites that wait on real processes for most of a minute each.
 awaiting='CorsairHTTPTests|EmbeddedTests|JournalOrderingTests|StuckHandlerTests|GatewayClusterTests|HTTPTokenTests'
 awaiting+='|DashboardChartsTests|WorkerPageTests|DetachTests|IntegrationTests.CurveTests'
-long='DetachCrashTests|CurveTrafficTests|WorkerLossTests'
+long='DetachCrashTests|CurveTrafficTests|WorkerLossTests|StalledClientTests'
 swift build --build-tests "$@"
 swift test --skip-build --filter "$awaiting" "$@"
 swift test --skip-build --skip "$awaiting|$long" "$@"

@@ -84,6 +84,31 @@ struct BrokerCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Most output bytes the finished tasks kept in memory hold, e.g. 256M; past it the oldest are forgotten.",
+            discussion: """
+                Bytes, or a size with K, M or G (powers of 1024). Applies together with --retain-finished: whichever \
+                is reached first forgets the oldest finished tasks. A durable broker still has their results in its \
+                journal (corsair wait, corsair tasks, a resubmission); an in-memory one runs a resubmitted forgotten \
+                id again.
+                """,
+            valueName: "bytes"),
+        transform: { try ByteCount(parsing: $0) })
+    var retainFinishedBytes = ByteCount(bytes: 256 << 20)
+
+    @Option(
+        help: ArgumentHelp(
+            "Most result bytes sent to a client between two messages from it, e.g. 64M; past it results are withheld.",
+            discussion: """
+                A client that stops reading its socket then costs the broker at most this much in its send queue. \
+                Withheld results stay finished in the task table and the journal, and go out once the client sends \
+                again (corsair clients ping every second while they wait, and after every 8 MiB of results).
+                """,
+            valueName: "bytes"),
+        transform: { try ByteCount(parsing: $0) })
+    var clientUnreadBytes = ByteCount(bytes: 64 << 20)
+
+    @Option(
+        help: ArgumentHelp(
             "Largest message handled, all frames together, e.g. 16M; a larger one is counted, logged and answered as bad input.",
             discussion: """
                 Bytes, or a size with K, M or G (KiB, MiB, GiB: powers of 1024). At most 4294967295 bytes (4 GiB \
@@ -192,6 +217,7 @@ struct BrokerCommand: AsyncParsableCommand {
         }
         _ = try AnnounceAddress(parsing: announceTo)
         guard retainFinished >= 0 else { throw ValidationError("--retain-finished must not be negative") }
+        guard clientUnreadBytes.bytes >= 1 else { throw ValidationError("--client-unread-bytes must be at least 1") }
         guard queueTimeout > .zero else { throw ValidationError("--queue-timeout must be positive") }
         guard resultTTL >= .seconds(1) else { throw ValidationError("--result-ttl must be at least 1s") }
         guard !journal.isEmpty else { throw ValidationError("--journal needs a path, or 'none'") }
@@ -217,6 +243,8 @@ struct BrokerCommand: AsyncParsableCommand {
         configuration.maxQueuedPerClient = maxQueuedPerClient
         configuration.maxMessageSize = maxMessageSize.bytes
         configuration.retainFinished = retainFinished
+        configuration.retainFinishedBytes = retainFinishedBytes.bytes
+        configuration.unreadResultBytes = clientUnreadBytes.bytes
         configuration.journaled = journal != "none"
         return configuration
     }

@@ -25,6 +25,14 @@ public struct BrokerConfiguration: Sendable, Hashable {
     /// How many finished batch tasks the broker keeps (for `corsair tasks`, `GET /v1/tasks/{id}` and answering a
     /// resubmission without running it again); past this the oldest finished ones are forgotten.
     public var retainFinished: Int = 100_000
+    /// The most output bytes the finished tasks kept in memory hold together; past it the oldest finished ones are
+    /// forgotten, as past ``retainFinished``. A durable broker still has their results in its journal.
+    public var retainFinishedBytes: Int = 256 << 20
+    /// The most result output bytes the broker sends one client between two messages from it. Past it, further
+    /// results for that client are withheld: not sent, kept in the task table (and the journal), and sent once the
+    /// client next sends something (a PING, a SUBMIT, MORE), which shows that it reads again. So a client that stops
+    /// reading costs the broker at most this much queued in its socket, whatever it is owed.
+    public var unreadResultBytes: Int = 64 << 20
     /// The largest message the broker handles, counting every frame after the routing id. A larger one is counted,
     /// logged and answered as bad input (DISCONNECT for a worker, ERROR for a batch client) without being decoded.
     public var maxMessageSize: Int = 16 << 20

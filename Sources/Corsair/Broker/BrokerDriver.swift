@@ -36,7 +36,7 @@ struct BrokerDriver {
             "tasks.failed": "\(statistics.failed)", "tasks.requeued": "\(statistics.requeued.values.reduce(0, +))",
             "messages.bad": "\(statistics.badMessages + counters.emptyMessages)",
             "replies.late": "\(statistics.lateReplies)", "peers.unreachable": "\(counters.unreachable)",
-            "messages.dropped": "\(counters.dropped)",
+            "messages.dropped": "\(counters.dropped)", "results.withheld": "\(statistics.resultsWithheld)",
         ]
     }
 
@@ -241,6 +241,17 @@ struct BrokerDriver {
             logger.info("bad message dropped", metadata: ["peer.identity": "\(peer)", "error": "\(error)"])
         case .unexpectedMessage(let peer, let what):
             logger.info("unexpected message", metadata: ["peer.identity": "\(peer)", "error": "\(what)"])
+        case .resultsWithheld(let session, let peer, let unread):
+            logger.warning(
+                "client not reading, results withheld",
+                metadata: ["client.session": "\(session)", "peer.identity": "\(peer)", "unread.bytes": "\(unread)"])
+        case .resultsResumed(let session, let peer, let sent, let forgotten):
+            logger.info(
+                "client reading again, withheld results resumed",
+                metadata: [
+                    "client.session": "\(session)", "peer.identity": "\(peer)", "results.sent": "\(sent)",
+                    "results.forgotten": "\(forgotten)",
+                ])
         case .lateReply(let peer, let envelope):
             logger.debug("late reply ignored", metadata: ["peer.identity": "\(peer)", "envelope": "\(envelope)"])
         case .shutdownRequested(let category, let handBack, let stopping, let skipped, let brokerStops):

@@ -21,6 +21,12 @@ public enum BrokerEvent: Sendable, Hashable {
     case unexpectedMessage(peer: PeerID, what: String)
     /// A reply for an attempt that is no longer current; ignored.
     case lateReply(peer: PeerID, envelope: String)
+    /// A client was sent `unreadBytes` of results without sending anything since: the broker withholds its further
+    /// results until it does (`+Withhold`).
+    case resultsWithheld(session: String, peer: PeerID, unreadBytes: Int)
+    /// A client that had results withheld sent something: `sent` of them went to it (the rest wait for its next
+    /// message, or, for an attachment, its replay), `forgotten` were no longer held in memory.
+    case resultsResumed(session: String, peer: PeerID, sent: Int, forgotten: Int)
     /// `corsair shutdown`: `stopping` worker connections were sent SHUTDOWN, `skipped` cannot be told.
     case shutdownRequested(category: String?, handBack: Bool, stopping: Int, skipped: Int, brokerStops: Bool)
 }

@@ -47,7 +47,7 @@ struct BrokerMetrics {
             badMessages.increment()
         case .lateReply:
             lateReplies.increment()
-        case .workerJoined, .workerLeft, .shutdownRequested:
+        case .workerJoined, .workerLeft, .shutdownRequested, .resultsWithheld, .resultsResumed:
             break
         }
     }

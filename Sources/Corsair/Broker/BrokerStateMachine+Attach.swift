@@ -6,6 +6,8 @@ import DequeModule
 /// The rule that makes each result reach an attachment once: the attachment's replay position
 /// (``Attachment/replayed``) only grows; every finished result with a key up to it has been sent. A result that
 /// finishes with a key up to it goes out at once; one with a larger key waits, because the replay will reach it.
+/// The one exception is a result withheld from a client that was not reading (`+Withhold`): the position then goes
+/// back below it, and the client drops by key what the replay sends it again.
 extension BrokerStateMachine {
     /// The most results, and output bytes, one replay page carries; the client asks for the next with MORE, so a
     /// large batch never floods its socket. A page looks at no more than ``replayScanLimit`` keys.
@@ -54,6 +56,7 @@ extension BrokerStateMachine {
             emit(.unexpectedMessage(peer: peer, what: "MORE from a peer not attached to that session"))
             return
         }
+        _ = resume(attachment, of: session)
         replayPage(attachment, of: session)
     }
 
@@ -83,7 +86,7 @@ extension BrokerStateMachine {
     }
 
     /// Sends the next page of `attachment`'s replay: from the journal when there is one, else from memory.
-    private mutating func replayPage(_ attachment: Attachment, of session: BatchSession) {
+    mutating func replayPage(_ attachment: Attachment, of session: BatchSession) {
         if session.lastKey <= attachment.replayed {
             // No task of the session has a key above the position (a new session, an up-to-date cursor).
             attachment.replayed = .max
@@ -123,8 +126,12 @@ extension BrokerStateMachine {
     mutating func follow(_ task: TaskRecord, of session: BatchSession) {
         var result: KeyedResult?
         for attachment in session.attachments where task.key.rawValue <= attachment.replayed {
+            if withholds(task, from: attachment, of: session) {
+                continue
+            }
             let keyed = result ?? keyedResult(of: task)
             result = keyed
+            attachment.unread += keyed.result.output.count
             attachment.outgoing.append(keyed)
         }
         if result != nil, !session.hasResultsToSend {
@@ -145,9 +152,14 @@ extension BrokerStateMachine {
         if let lowest {
             cursor = min(cursor, lowest - 1)
         }
+        // A withheld result keeps the cursor below it, and asks the client for MORE, which sends it.
+        if let withheld = attachment.withheldFrom {
+            cursor = min(cursor, withheld - 1)
+        }
         let progress = StreamProgress(
             cursor: cursor, unfinished: session.unfinished,
-            complete: attachment.caughtUp && session.unfinished == 0, more: more)
+            complete: attachment.caughtUp && attachment.withheldFrom == nil && session.unfinished == 0,
+            more: more || attachment.withheldFrom != nil)
         actions.append(.send(.batch(attachment.framing, .stream(progress, results)), to: attachment.peer))
     }
 

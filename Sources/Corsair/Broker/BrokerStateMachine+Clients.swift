@@ -40,19 +40,29 @@ extension BrokerStateMachine {
     /// Answers a batch client's PING, saying whether the broker knows its session (and with `wantsFlags` whether it
     /// is durable). For a peer attached to the session that means the attachment; otherwise a session some client
     /// submitted to, whose results go to this peer from now on.
+    ///
+    /// A PING also shows that the client reads again: results withheld from it go out (`+Withhold`). If some of them
+    /// were forgotten meanwhile, the answer is PONG 0, so that the client submits again what it lacks.
     mutating func ping(session: [UInt8], wantsFlags: Bool, framing: Framing, from peer: PeerID) {
         let batch = sessions[SessionID(session)]
-        let known: Bool
+        var known = false
+        var replaying: Attachment?
         if let batch, attachedSessions[peer] === batch {
             known = true
-        } else {
-            known = batch?.client != nil
-            if known {
-                batch?.client = ClientSession(peer: peer, framing: framing)
+            if let attachment = batch.attachment(of: peer), resume(attachment, of: batch) {
+                replaying = attachment
             }
+        } else if let batch, batch.client != nil {
+            batch.client = ClientSession(peer: peer, framing: framing)
+            resumeWithheld(of: batch)
+            known = !batch.withheldForgotten
+            batch.withheldForgotten = false
         }
         let flags = brokerFlags.union(known ? .sessionKnown : [])
         actions.append(.send(.batch(framing, .pong(sessionKnown: known, flags: wantsFlags ? flags : nil)), to: peer))
+        if let batch, let replaying {
+            replayPage(replaying, of: batch)
+        }
     }
 
     /// Accepts a batch client's SUBMIT and acknowledges it ahead of any result it causes.
@@ -67,6 +77,7 @@ extension BrokerStateMachine {
         // An attached peer follows its results through the attachment; binding it as the client would send them twice.
         if attachedSessions[peer] !== batch {
             batch.client = ClientSession(peer: peer, framing: framing)
+            resumeWithheld(of: batch)
         }
         let receipt = accept(specs, session: session, at: now)
         // Acknowledge before any result of this submission goes out.
@@ -81,7 +92,11 @@ extension BrokerStateMachine {
         // An attached submitter learns after each SUBMIT whether its batch is complete: results alone would not tell
         // it when every task of a SUBMIT was a duplicate of a finished one.
         if attachedSessions[peer] === batch, let attachment = batch.attachment(of: peer) {
-            sendStream([], to: attachment, of: batch, more: false)
+            if resume(attachment, of: batch) {
+                replayPage(attachment, of: batch)
+            } else {
+                sendStream([], to: attachment, of: batch, more: false)
+            }
         }
     }
 
@@ -119,7 +134,7 @@ extension BrokerStateMachine {
             receipt.accepted.append(spec.id)
             if batch.journaled.state == .read, let stored = journaledDuplicate(spec.id, hash: hash, in: batch) {
                 receipt.duplicates += 1
-                deliver(stored, of: batch)
+                deliver(stored, key: nil, of: batch)
                 continue
             }
             // One probe for a new id, the common case: it claims the next key.

@@ -12,7 +12,10 @@ extension BrokerStateMachine {
     /// Notes, once ``restore(_:at:)`` has taken back `finished` finished tasks, whether the journal may hold more
     /// that it did not restore: then every session's ids are read from it when a client first uses the session.
     mutating func noteRestored(finished: Int) {
-        guard configuration.journaled, finished >= configuration.retainFinished else { return }
+        // The journal hands back the newest --retain-finished; their outputs may hold more than the byte limit.
+        let overBytes = retainedBytes > configuration.retainFinishedBytes
+        forgetBeyondRetention()
+        guard configuration.journaled, finished >= configuration.retainFinished || overBytes else { return }
         journalMayHoldMore = true
         for session in sessions.values {
             session.journaled.state = .unread

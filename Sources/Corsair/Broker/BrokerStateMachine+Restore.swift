@@ -110,6 +110,7 @@ extension BrokerStateMachine {
             task.finishedAt = anchor.instant(atUnixMilliseconds: journaled.finished ?? 0)
             task.output = journaled.output ?? []
             finishedOrder.append(key)
+            retainedBytes += task.output?.count ?? 0
         }
     }
 }

@@ -78,11 +78,22 @@ extension BrokerStateMachine {
             + "RESULT entry carries"
     }
 
-    /// Keeps finished task `key`, forgetting the oldest finished tasks beyond the retention limit.
+    /// Keeps finished task `key`, forgetting the oldest finished tasks beyond the retention limits.
     private mutating func retain(_ key: TaskKey) {
         finishedOrder.append(key)
-        while finishedOrder.count > configuration.retainFinished, let oldest = finishedOrder.popFirst() {
+        retainedBytes += tasks[key]?.output?.count ?? 0
+        forgetBeyondRetention()
+    }
+
+    /// Forgets the oldest finished tasks while more than ``BrokerConfiguration/retainFinished`` are kept or their
+    /// outputs hold more than ``BrokerConfiguration/retainFinishedBytes``. A result withheld from a client that was
+    /// not reading may go too: memory stays bounded; a durable broker still has it in its journal (`+Withhold`).
+    mutating func forgetBeyondRetention() {
+        while finishedOrder.count > configuration.retainFinished || retainedBytes > configuration.retainFinishedBytes,
+            let oldest = finishedOrder.popFirst()
+        {
             guard let task = tasks[oldest] else { continue }
+            retainedBytes -= task.output?.count ?? 0
             forget(task)
             if case .batch(let session) = task.origin {
                 let hash = TaskIDIndex.hash(task.id)
@@ -104,13 +115,24 @@ extension BrokerStateMachine {
     /// results of one event together.
     mutating func deliver(_ task: TaskRecord) {
         guard case .batch(let session) = task.origin, session.client != nil else { return }
-        deliver(result(of: task), of: session)
+        deliver(result(of: task), key: task.key.rawValue, of: session)
     }
 
-    /// Queues `result` for `session`'s current peer, if it has one; an attached peer has a result of the journal
-    /// from its replay, which reaches every key up to the session's newest.
-    mutating func deliver(_ result: TaskResult, of session: BatchSession) {
-        guard session.client != nil else { return }
+    /// Queues `result` (of the task with `key`, or `nil` for one read from the journal) for `session`'s current
+    /// peer, if it has one, or withholds it while that peer is not reading (`+Withhold`); an attached peer has a
+    /// result of the journal from its replay, which reaches every key up to the session's newest.
+    mutating func deliver(_ result: TaskResult, key: UInt64?, of session: BatchSession) {
+        guard let client = session.client else { return }
+        guard session.withheld.isEmpty, client.unread < configuration.unreadResultBytes else {
+            withhold(key, from: client, of: session)
+            return
+        }
+        send(result, toClientOf: session)
+    }
+
+    /// Queues `result` for `session`'s client, counting its output against the client's unread limit.
+    mutating func send(_ result: TaskResult, toClientOf session: BatchSession) {
+        session.client?.unread += result.output.count
         session.outgoing.append(result)
         if !session.hasResultsToSend {
             session.hasResultsToSend = true

@@ -24,8 +24,10 @@ import DequeModule
 /// - An ordered category has one attempt in flight at a time (`+Dispatch`).
 /// - Each attempt counts; after the task's attempts run out it fails with the last reason (`+Requeue`).
 /// - A batch task id seen before in the same session is acknowledged, not queued again (`+Clients`).
-/// - Finished batch tasks are kept up to the retention limit and their results delivered to the session's current
-///   peer (`+Results`); malformed and oversized messages are counted and answered where possible (`+BadInput`).
+/// - Finished batch tasks are kept up to the retention limits (a count and bytes) and their results delivered to the
+///   session's current peer (`+Results`), at most ``BrokerConfiguration/unreadResultBytes`` between two messages from
+///   it; the rest wait until it sends again (`+Withhold`); malformed and oversized messages are counted and answered
+///   where possible (`+BadInput`).
 ///
 /// A value holding one broker's state, kept by one thread (the broker loop's, or a test's). Being a value, its own
 /// properties are checked for exclusive access when compiled, not at run time on every access as a class's are. The
@@ -54,6 +56,8 @@ public struct BrokerStateMachine {
     var attachedSessions: [PeerID: BatchSession] = [:]
     /// Finished batch tasks still kept, oldest first; see ``BrokerConfiguration/retainFinished``.
     var finishedOrder = Deque<TaskKey>()
+    /// The output bytes the tasks in ``finishedOrder`` hold; see ``BrokerConfiguration/retainFinishedBytes``.
+    var retainedBytes = 0
     var workers: [PeerID: WorkerRecord] = [:]
     var categories: [String: CategoryQueue] = [:]
     /// Running totals for status reports.
@@ -239,6 +243,11 @@ public struct BrokerStateMachine {
     mutating func emit(_ event: BrokerEvent) {
         statistics.record(event)
         actions.append(.event(event))
+    }
+
+    /// Counts a result withheld from a client that is not reading (`+Withhold`).
+    mutating func countWithheld() {
+        statistics.resultsWithheld += 1
     }
 
     /// Counts a success the driver is not told of (``reportsEveryTask`` is off).

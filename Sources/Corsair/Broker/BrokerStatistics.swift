@@ -12,6 +12,8 @@ struct BrokerStatistics: Sendable, Hashable {
     /// Messages that broke the protocol or made no sense in the peer's state.
     var badMessages = 0
     var lateReplies = 0
+    /// Results not sent when they finished because their client was not reading (`+Withhold`).
+    var resultsWithheld = 0
 
     /// The reasons retries are counted under.
     static let retryReasons = ["worker_lost", "timeout", "handed_back", "failed"]
@@ -40,7 +42,7 @@ struct BrokerStatistics: Sendable, Hashable {
             badMessages += 1
         case .lateReply:
             lateReplies += 1
-        case .workerJoined, .workerLeft, .taskDispatched, .shutdownRequested:
+        case .workerJoined, .workerLeft, .taskDispatched, .shutdownRequested, .resultsWithheld, .resultsResumed:
             break
         }
     }

@@ -19,6 +19,12 @@ struct BrokerLink {
     private var hasContact = false
     private var lastHeard = ContinuousClock.now
     private var lastSent = ContinuousClock.now
+    /// Bytes received since the client last sent something: past ``acknowledgementBytes`` a ping is due, which tells
+    /// the broker the client reads (it withholds results from a client that sends nothing for too many bytes).
+    private var receivedSinceSent = 0
+    /// Bytes of replies after which the client pings the broker even when it pinged less than a second ago: well
+    /// under the broker's default `--client-unread-bytes` (64 MiB), so a reading client is never held up.
+    static let acknowledgementBytes = 8 << 20
 
     /// Connects to the broker.
     init(options: BrokerLinkOptions, logger: Logger, sockets: ThreadSockets) throws {
@@ -79,6 +85,7 @@ struct BrokerLink {
     /// The next reply waiting, without blocking; a message that does not decode is logged and dropped.
     mutating func receive() throws -> BrokerReply? {
         while let frames = try socket.receive(blocking: false) {
+            receivedSinceSent += frames.reduce(0) { $0 + $1.count }
             do {
                 let reply = try BrokerReply(decoding: frames)
                 hasContact = true
@@ -95,6 +102,7 @@ struct BrokerLink {
     mutating func send(_ message: ClientMessage) throws {
         try watch.send(message.encoded, on: socket, timeout: options.acknowledgementTimeout)
         lastSent = .now
+        receivedSinceSent = 0
     }
 
     /// Sends `tasks` in SUBMITs of at most ``BrokerLinkOptions/chunkSize`` tasks and
@@ -118,7 +126,7 @@ struct BrokerLink {
 
     /// Whether a ping is due: nothing was sent for a ping interval.
     func pingIsDue(at now: ContinuousClock.Instant) -> Bool {
-        hasContact && now - lastSent >= options.heartbeatInterval
+        hasContact && (now - lastSent >= options.heartbeatInterval || receivedSinceSent >= Self.acknowledgementBytes)
     }
 
     /// Throws ``BrokerUnavailable`` when the broker left something unacknowledged too long, and `timedOut()` when

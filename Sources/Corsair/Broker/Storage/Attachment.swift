@@ -12,6 +12,12 @@ final class Attachment {
     var replayed: UInt64
     /// Results finished during the current event, sent as one STREAM message when the event's actions are taken.
     var outgoing: [KeyedResult] = []
+    /// Result output bytes sent live to ``peer`` since it last sent something
+    /// (``BrokerConfiguration/unreadResultBytes``).
+    var unread = 0
+    /// The lowest key of a result withheld from this attachment because its client was not reading, or `nil` when
+    /// none is: the cursor stays below it, and the replay starts below it once the client sends again (`+Withhold`).
+    var withheldFrom: UInt64?
 
     init(peer: PeerID, framing: Framing, after cursor: UInt64) {
         self.peer = peer

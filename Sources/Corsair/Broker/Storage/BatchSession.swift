@@ -17,6 +17,12 @@ final class BatchSession {
     var client: ClientSession?
     /// Results finished during the current event, sent as one RESULT message when the event's actions are taken.
     var outgoing: [TaskResult] = []
+    /// Keys of finished tasks whose results were withheld from ``client`` because it was not reading, oldest first
+    /// (`+Withhold`).
+    var withheld = Deque<UInt64>()
+    /// Whether a result withheld from ``client`` could not be sent later, because the broker no longer held it: the
+    /// client's next PING is answered PONG 0, so that it submits again what it lacks.
+    var withheldForgotten = false
     /// Whether the session is in the machine's list of sessions with results to send for the current event.
     var hasResultsToSend = false
     /// Clients following the session's results (ATTACH); usually none or one.
@@ -101,4 +107,6 @@ final class BatchSession {
 struct ClientSession: Sendable {
     var peer: PeerID
     var framing: Framing
+    /// Result output bytes sent to ``peer`` since it last sent something (``BrokerConfiguration/unreadResultBytes``).
+    var unread = 0
 }
