@@ -71,7 +71,8 @@ extension BenchCommand {
         return try await measure(generator, broker)
     }
 
-    /// A `zmq_proxy` and K echo workers behind it, sent bare messages.
+    /// A `zmq_proxy` and K echo workers behind it, sent bare messages; with `--submit single`, the same MDP/0.2
+    /// REQUESTs the Corsair side is sent, echoed whole: the same client through a bare proxy.
     private func runBaseline() async throws -> RunFigures {
         let processes = BenchProcesses()
         defer { processes.stopAll() }
@@ -83,7 +84,8 @@ extension BenchCommand {
         }
         // Until every worker has connected, the proxy deals only to those that have: warm up first.
         try await Task.sleep(for: .milliseconds(300))
-        let generator = LoadGenerator(endpoint: frontend, wire: .raw, payloadSize: bytes, window: window)
+        let wire: LoadGenerator.Wire = submit == .batch ? .raw : .mdpRequests(category: "bench")
+        let generator = LoadGenerator(endpoint: frontend, wire: wire, payloadSize: bytes, window: window)
         return try await measure(generator, proxy)
     }
 
