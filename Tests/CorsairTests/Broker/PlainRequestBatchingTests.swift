@@ -50,4 +50,29 @@ import Testing
         #expect(actions.requests.map(\.worker) == [w3])
         #expect(broker.machine.tasks(matching: TaskQuery(state: "queued", limit: 10)).count == 2)
     }
+
+    @Test("requests in either framing and any numbering share a pass's TASKS message; each reply keeps its dialect")
+    func everyDialect() throws {
+        var broker = BrokerHarness()
+        broker.corsairWorker(w1, category: "echo", credit: 10, batching: true)
+        let clients = (0..<5).map { PeerID([0xd0 + UInt8($0)]) }
+        let echo = Array("echo".utf8)
+        let requests: [[[UInt8]]] = [
+            [MDP.clientHeader, [0x01], echo, Array("rfc18".utf8)],
+            [[], MDP.clientHeader, [0x01], echo, Array("delimited rfc18".utf8)],
+            [MDP.clientHeader, [0x02], echo, Array("majortomo".utf8)],
+            [[], MDP.clientHeader, [0x02], echo, Array("delimited majortomo".utf8)],
+            [[], Array("MDPC01".utf8), echo, Array("mdp01".utf8)],
+        ]
+        let actions = broker.receive(zip(requests, clients).map { ($0, $1) })
+        let batch = try #require(actions.batches.first)
+        #expect(actions.batches.count == 1 && batch.tasks.count == 5)
+        let replied = broker.results(batch.tasks.map { answer($0, .succeeded, "done") }, from: w1)
+        let dialects = clients.map { peer -> (Framing, ClientDialect)? in
+            guard case .reply(let framing, let dialect, true, _, _) = replied.sent(to: peer).first else { return nil }
+            return (framing, dialect)
+        }
+        #expect(dialects.map { $0?.0 } == [.rfc18, .delimited, .rfc18, .delimited, .delimited])
+        #expect(dialects.map { $0?.1 } == [.rfc18, .rfc18, .majortomo, .majortomo, .mdp01])
+    }
 }
