@@ -187,6 +187,12 @@ public final class BrokerLoop: Sendable {
         // go into the machine as they are read, so they are never held twice. A journal checked beside the read
         // (`SQLiteJournal.IntegrityCheck.besideRestore`) returns from it once its check has passed too, or throws.
         let restored = try options.journal.map { try machine.restore(from: $0, at: now) }
+        if restored != nil {
+            // The read's buffers and the page cache it filled are free now: give them back before the broker takes
+            // work (1 000 000 restored tasks: 368-370 MiB resident at the first dispatch instead of 403,
+            // Deploy/bench/journal-restart.sh).
+            HeapTrimmer.trimNow()
+        }
         let router = try sockets.open(
             .router, .brokerRouter(maxMessageSize: configuration.maxMessageSize, curve: options.curve))
         let watch = try ConnectionWatch(router, handshakeFailures: options.handshakeFailures, sockets: sockets)

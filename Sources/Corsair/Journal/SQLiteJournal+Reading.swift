@@ -24,6 +24,8 @@ extension SQLiteJournal {
         retainFinished: Int,
         into body: (JournaledTask) -> Void
     ) throws(JournalError) -> UInt64 {
+        // The read filled SQLite's page cache with rows no pass touches again: the machine holds them now.
+        defer { database.releaseMemory() }
         guard let check else { return try read(retainFinished: retainFinished, into: body) }
         do {
             var newest: UInt64 = 0

@@ -19,7 +19,13 @@ struct HeapTrimmer {
         guard active, now - lastTrim >= interval else { return }
         active = false
         lastTrim = now
-        _ = Self.mallocTrim?(0)
+        Self.trimNow()
+    }
+
+    /// Trims now: after a one-off burst of allocation that the loop's idle trims would reach only later, such as the
+    /// restore from a journal, whose row buffers are freed by the time the broker listens.
+    static func trimNow() {
+        _ = mallocTrim?(0)
     }
 
     /// glibc's `malloc_trim`, looked up at run time: Swift's Glibc module does not export `<malloc.h>`, and other C
