@@ -53,7 +53,7 @@ public enum BrokerAction: Sendable, Hashable {
     /// pass's acknowledgements and results. Only emitted when ``BrokerConfiguration/journaled`` is on.
     case journal(JournalRecord)
     /// Read up to `limit` finished results of `session` with keys above `after`, oldest key first, from the journal
-    /// (``FinishedResultReader``) and hand them to ``BrokerStateMachine/resultsReplayed(_:session:to:limit:)``. The
+    /// (``FinishedResultReader``) and hand them to ``BrokerStateMachine/resultsReplayed(_:session:after:to:limit:)``. The
     /// driver does this after committing the journal records of the current pass, so the read sees every result
     /// the machine has finished. Only a journaled machine asks for it.
     case replayResults(session: [UInt8], after: UInt64, limit: Int, to: PeerID)
