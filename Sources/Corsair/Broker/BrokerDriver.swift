@@ -221,6 +221,9 @@ struct BrokerDriver {
         switch event {
         case .taskDispatched, .taskRequeued, .taskFinished, .tasksAccepted:
             logTask(event)
+        case .resultWithheld:
+            // Counted only: the first of a run is logged as `resultsWithheld`.
+            break
         case .requestQueued(let id, let category):
             if logger.logLevel <= .debug {
                 logger.debug("request queued", metadata: ["task.id": "\(id)", "task.category": "\(category)"])

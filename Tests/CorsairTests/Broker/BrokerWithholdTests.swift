@@ -32,6 +32,11 @@ import Testing
         let finished = try finish(5, broker: &broker)
         #expect(finished.results.map(\.id) == ["a1"])
         #expect(broker.machine.statistics.resultsWithheld == 4)
+        let each = finished.events.filter {
+            if case .resultWithheld(_, client) = $0 { return true }
+            return false
+        }
+        #expect(each.count == 4, "one event per withheld result: corsair_results_withheld_total counts them")
         let withheld = finished.events.filter {
             if case .resultsWithheld(_, client, 10) = $0 { return true }
             return false
