@@ -154,7 +154,9 @@ struct BrokerDriver {
             do {
                 let results = try reader.finishedResults(batch: session, afterKey: after, limit: limit)
                 // Read after this pass's commit, the replayed results are journaled: their STREAM need not wait.
-                for action in machine.resultsReplayed(results, session: session, to: peer, limit: limit) {
+                for action in machine.resultsReplayed(
+                    results, session: session, after: after, to: peer, limit: limit)
+                {
                     if case .send(let message, let peer) = action {
                         send(message, to: peer)
                     } else {
@@ -219,6 +221,9 @@ struct BrokerDriver {
         switch event {
         case .taskDispatched, .taskRequeued, .taskFinished, .tasksAccepted:
             logTask(event)
+        case .resultWithheld:
+            // Counted only: the first of a run is logged as `resultsWithheld`.
+            break
         case .requestQueued(let id, let category):
             if logger.logLevel <= .debug {
                 logger.debug("request queued", metadata: ["task.id": "\(id)", "task.category": "\(category)"])

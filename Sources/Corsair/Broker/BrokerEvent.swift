@@ -24,6 +24,9 @@ public enum BrokerEvent: Sendable, Hashable {
     /// A client was sent `unreadBytes` of results without sending anything since: the broker withholds its further
     /// results until it does (`+Withhold`).
     case resultsWithheld(session: String, peer: PeerID, unreadBytes: Int)
+    /// One result of `session` was withheld from `peer` (sent only when every task is reported); the first of a run
+    /// also comes as ``resultsWithheld(session:peer:unreadBytes:)``.
+    case resultWithheld(session: String, peer: PeerID)
     /// A client that had results withheld sent something: `sent` of them went to it (the rest wait for its next
     /// message, or, for an attachment, its replay), `forgotten` were no longer held in memory.
     case resultsResumed(session: String, peer: PeerID, sent: Int, forgotten: Int)
@@ -53,7 +56,7 @@ public enum BrokerAction: Sendable, Hashable {
     /// pass's acknowledgements and results. Only emitted when ``BrokerConfiguration/journaled`` is on.
     case journal(JournalRecord)
     /// Read up to `limit` finished results of `session` with keys above `after`, oldest key first, from the journal
-    /// (``FinishedResultReader``) and hand them to ``BrokerStateMachine/resultsReplayed(_:session:to:limit:)``. The
+    /// (``FinishedResultReader``) and hand them to ``BrokerStateMachine/resultsReplayed(_:session:after:to:limit:)``. The
     /// driver does this after committing the journal records of the current pass, so the read sees every result
     /// the machine has finished. Only a journaled machine asks for it.
     case replayResults(session: [UInt8], after: UInt64, limit: Int, to: PeerID)

@@ -10,6 +10,7 @@ struct BrokerMetrics {
     private let cancelled: Counter
     private let badMessages: Counter
     private let lateReplies: Counter
+    private let resultsWithheld: Counter
     private let dispatchLatency: Timer
     private let retried: [String: Counter]
 
@@ -20,6 +21,7 @@ struct BrokerMetrics {
         cancelled = Counter(label: "corsair_tasks_cancelled_total", factory: factory)
         badMessages = Counter(label: "corsair_messages_bad_total", factory: factory)
         lateReplies = Counter(label: "corsair_replies_late_total", factory: factory)
+        resultsWithheld = Counter(label: "corsair_results_withheld_total", factory: factory)
         dispatchLatency = Timer(label: "corsair_dispatch_latency_seconds", factory: factory)
         retried = Dictionary(
             uniqueKeysWithValues: BrokerStatistics.retryReasons.map {
@@ -47,6 +49,8 @@ struct BrokerMetrics {
             badMessages.increment()
         case .lateReply:
             lateReplies.increment()
+        case .resultWithheld:
+            resultsWithheld.increment()
         case .workerJoined, .workerLeft, .shutdownRequested, .resultsWithheld, .resultsResumed:
             break
         }

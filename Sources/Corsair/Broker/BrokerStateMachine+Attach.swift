@@ -66,19 +66,27 @@ extension BrokerStateMachine {
         session.attachments.removeAll { $0.peer == peer }
     }
 
-    /// Hands the driver's journal read back: `results` are the finished results after the attachment's replay
-    /// position, oldest key first, at most `limit`; fewer means the replay has caught up.
+    /// Hands the driver's journal read back: `results` are the finished results with keys above `after` (the replay
+    /// position when the read was asked for), oldest key first, at most `limit`; fewer means the read reached the end.
+    ///
+    /// The read vouches for the keys above `after` only. The position may have gone back below `after` while the read
+    /// waited (a result withheld behind it, and the client sent again: a newer read from lower down is queued), and
+    /// then this read must not move it, or the position would jump over the withheld results that only the newer
+    /// read covers. Its results are sent all the same; the client drops by key what the newer read sends again.
     public mutating func resultsReplayed(
         _ results: [KeyedResult],
         session bytes: [UInt8],
+        after: UInt64,
         to peer: PeerID,
         limit: Int
     ) -> [BrokerAction] {
         if let session = attachedSessions[peer], session.bytes == bytes, let attachment = session.attachment(of: peer) {
-            if results.count < limit {
-                attachment.replayed = .max
-            } else if let last = results.last {
-                attachment.replayed = max(attachment.replayed, last.key)
+            if after <= attachment.replayed {
+                if results.count < limit {
+                    attachment.replayed = .max
+                } else if let last = results.last {
+                    attachment.replayed = max(attachment.replayed, last.key)
+                }
             }
             sendStream(results, to: attachment, of: session, more: !attachment.caughtUp)
         }

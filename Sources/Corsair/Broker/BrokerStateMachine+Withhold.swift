@@ -12,8 +12,8 @@
 ///   first, within the limit again; if some were forgotten meanwhile (retention), its next PING is answered PONG 0, so
 ///   that it submits again what it lacks (de-duplication answers what the broker or its journal still holds, and runs
 ///   the rest again). An attachment's replay restarts below its lowest withheld key and reads memory or the journal.
-/// - Each result withheld is counted (`results.withheld`), and a peer's first withheld result and its resumption are
-///   reported as events.
+/// - Each result withheld is counted (`results.withheld` in the stop summary, `corsair_results_withheld_total`), and a
+///   peer's first withheld result and its resumption are reported as events.
 extension BrokerStateMachine {
     /// Withholds the result of the task with `key` (`nil`: a result read from the journal, which memory does not
     /// hold) from `client`, the session's peer, which has not read what it was sent.
@@ -21,7 +21,7 @@ extension BrokerStateMachine {
         if session.withheld.isEmpty && !session.withheldForgotten {
             emit(.resultsWithheld(session: session.name, peer: client.peer, unreadBytes: client.unread))
         }
-        countWithheld()
+        countWithheld(session: session, peer: client.peer)
         if let key {
             session.withheld.append(key)
         } else {
@@ -38,7 +38,7 @@ extension BrokerStateMachine {
         if attachment.withheldFrom == nil {
             emit(.resultsWithheld(session: session.name, peer: attachment.peer, unreadBytes: attachment.unread))
         }
-        countWithheld()
+        countWithheld(session: session, peer: attachment.peer)
         attachment.withheldFrom = min(attachment.withheldFrom ?? .max, task.key.rawValue)
         return true
     }

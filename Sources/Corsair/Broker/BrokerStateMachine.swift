@@ -245,9 +245,14 @@ public struct BrokerStateMachine {
         actions.append(.event(event))
     }
 
-    /// Counts a result withheld from a client that is not reading (`+Withhold`).
-    mutating func countWithheld() {
-        statistics.resultsWithheld += 1
+    /// Counts a result of `session` withheld from `peer`, a client that is not reading (`+Withhold`); the driver
+    /// hears of each only when it reports every task.
+    mutating func countWithheld(session: BatchSession, peer: PeerID) {
+        if reportsEveryTask {
+            emit(.resultWithheld(session: session.name, peer: peer))
+        } else {
+            statistics.resultsWithheld += 1
+        }
     }
 
     /// Counts a success the driver is not told of (``reportsEveryTask`` is off).

@@ -42,6 +42,8 @@ struct BrokerStatistics: Sendable, Hashable {
             badMessages += 1
         case .lateReply:
             lateReplies += 1
+        case .resultWithheld:
+            resultsWithheld += 1
         case .workerJoined, .workerLeft, .taskDispatched, .shutdownRequested, .resultsWithheld, .resultsResumed:
             break
         }

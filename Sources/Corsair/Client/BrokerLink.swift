@@ -18,19 +18,15 @@ struct BrokerLink {
     /// Whether the broker has answered at all; before that, only the acknowledgement deadline applies.
     private var hasContact = false
     private var lastHeard = ContinuousClock.now
-    private var lastSent = ContinuousClock.now
-    /// Bytes received since the client last sent something: past ``acknowledgementBytes`` a ping is due, which tells
-    /// the broker the client reads (it withholds results from a client that sends nothing for too many bytes).
-    private var receivedSinceSent = 0
-    /// Bytes of replies after which the client pings the broker even when it pinged less than a second ago: well
-    /// under the broker's default `--client-unread-bytes` (64 MiB), so a reading client is never held up.
-    static let acknowledgementBytes = 8 << 20
+    /// When a ping is due: a ping interval after the client last sent, or once it received 8 MiB since.
+    private var pings: PingSchedule
 
     /// Connects to the broker.
     init(options: BrokerLinkOptions, logger: Logger, sockets: ThreadSockets) throws {
         self.options = options
         self.logger = logger
         self.runDeadline = options.timeout.map { ContinuousClock.now + $0 }
+        self.pings = PingSchedule(interval: options.heartbeatInterval, now: .now)
         (socket, watch) = try Self.connect(options, sockets: sockets)
     }
 
@@ -70,7 +66,7 @@ struct BrokerLink {
         let watchItem = poller.add(watch.socket)
         var deadlines = [acknowledgementDeadline, runDeadline].compactMap { $0 }
         if hasContact {
-            deadlines += [lastSent + options.heartbeatInterval, lastHeard + silenceLimit]
+            deadlines += [pings.nextPing, lastHeard + silenceLimit]
         }
         try poller.poll(timeout: (deadlines.min() ?? .now + options.heartbeatInterval) - .now)
         if poller.isReadable(cancelItem) {
@@ -85,7 +81,7 @@ struct BrokerLink {
     /// The next reply waiting, without blocking; a message that does not decode is logged and dropped.
     mutating func receive() throws -> BrokerReply? {
         while let frames = try socket.receive(blocking: false) {
-            receivedSinceSent += frames.reduce(0) { $0 + $1.count }
+            pings.received(frames.reduce(0) { $0 + $1.count })
             do {
                 let reply = try BrokerReply(decoding: frames)
                 hasContact = true
@@ -101,8 +97,7 @@ struct BrokerLink {
     /// Sends `message`, never blocking on a connection the broker refused (``HandshakeWatch/send(_:on:timeout:)``).
     mutating func send(_ message: ClientMessage) throws {
         try watch.send(message.encoded, on: socket, timeout: options.acknowledgementTimeout)
-        lastSent = .now
-        receivedSinceSent = 0
+        pings.sent(at: .now)
     }
 
     /// Sends `tasks` in SUBMITs of at most ``BrokerLinkOptions/chunkSize`` tasks and
@@ -124,9 +119,9 @@ struct BrokerLink {
         hasContact && now - lastHeard >= silenceLimit
     }
 
-    /// Whether a ping is due: nothing was sent for a ping interval.
+    /// Whether a ping is due (``PingSchedule``), once the broker has answered at all.
     func pingIsDue(at now: ContinuousClock.Instant) -> Bool {
-        hasContact && (now - lastSent >= options.heartbeatInterval || receivedSinceSent >= Self.acknowledgementBytes)
+        hasContact && pings.isDue(at: now)
     }
 
     /// Throws ``BrokerUnavailable`` when the broker left something unacknowledged too long, and `timedOut()` when

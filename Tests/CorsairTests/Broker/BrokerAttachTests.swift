@@ -136,7 +136,7 @@ import Testing
                     id: "a\($0)", category: "a", outcome: .succeeded, attempts: 1, worker: nil, started: nil,
                     finished: 1, output: []))
         }
-        let replayed = broker.machine.resultsReplayed(read, session: [7], to: watcher, limit: 1000)
+        let replayed = broker.machine.resultsReplayed(read, session: [7], after: 1, to: watcher, limit: 1000)
         let stream = try #require(replayed.streams(to: watcher).first)
         #expect(stream.results == read)
         #expect(stream.progress == StreamProgress(cursor: 3, unfinished: 0, complete: true, more: false))

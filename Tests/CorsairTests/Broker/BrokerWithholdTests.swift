@@ -32,6 +32,11 @@ import Testing
         let finished = try finish(5, broker: &broker)
         #expect(finished.results.map(\.id) == ["a1"])
         #expect(broker.machine.statistics.resultsWithheld == 4)
+        let each = finished.events.filter {
+            if case .resultWithheld(_, client) = $0 { return true }
+            return false
+        }
+        #expect(each.count == 4, "one event per withheld result: corsair_results_withheld_total counts them")
         let withheld = finished.events.filter {
             if case .resultsWithheld(_, client, 10) = $0 { return true }
             return false
@@ -114,5 +119,95 @@ import Testing
         ).streams(to: other)
         #expect(replay.flatMap { $0.results.map(\.key) } == [2, 3])
         #expect(replay.last?.progress.complete == true)
+    }
+
+    @Test(
+        "a journal read that the replay position went back below while it waited skips no result withheld behind it")
+    func staleReplayRead() throws {
+        var broker = BrokerHarness {
+            $0.journaled = true
+            $0.unreadResultBytes = 10
+        }
+        let late: [UInt64] = [10, 20, 1040, 1050, 1060]
+        let held = try finishAllBut(late, of: 1100, broker: &broker)
+        // The watcher replays the 1 095 finished results (two journal pages) and catches up.
+        var streams = replay(
+            broker.receive(try ClientMessage.attach(session: [7], after: 0, options: []).encoded, from: watcher),
+            broker: &broker)
+        streams += replay(broker.receive(try ClientMessage.more(session: [7]).encoded, from: watcher), broker: &broker)
+        try #require(streams.last?.progress.more == false)
+        // Live: a1050 fills its allowance, a1060 is withheld.
+        let live = broker.results(
+            try [1050, 1060].map { answer(try #require(held[$0]), .succeeded, tenBytes) }, from: w1)
+        try #require(live.streams(to: watcher).flatMap { $0.results.map(\.key) } == [1050])
+        // One pass: MORE queues a read from above 1059; a10 goes out live and a20 and a1040 are withheld behind it;
+        // PING takes the position back to 19 and queues a read from there while the first still waits.
+        let answers = try [10, 20, 1040].map { answer(try #require(held[$0]), .succeeded, tenBytes) }
+        let pass = broker.receive([
+            (try ClientMessage.more(session: [7]).encoded, watcher),
+            (wire(try MDPCodec.encodeFromWorker(.results(answers))), w1),
+            (try ClientMessage.ping(session: [7]).encoded, watcher),
+        ])
+        #expect(pass.contains(.replayResults(session: [7], after: 1059, limit: 1000, to: watcher)))
+        #expect(pass.contains(.replayResults(session: [7], after: 19, limit: 1000, to: watcher)))
+        streams = pass.streams(to: watcher) + replay(pass, broker: &broker)
+        var received = Set(streams.flatMap { $0.results.map(\.key) })
+        var asked = 0
+        while streams.last?.progress.more == true, asked < 10 {
+            asked += 1
+            streams = replay(
+                broker.receive(try ClientMessage.more(session: [7]).encoded, from: watcher), broker: &broker)
+            received.formUnion(streams.flatMap { $0.results.map(\.key) })
+        }
+        #expect([20, 1040, 1060].filter { !received.contains($0) } == [], "every withheld result reaches the watcher")
+        #expect(streams.last?.progress == StreamProgress(cursor: 1100, unfinished: 0, complete: true, more: false))
+    }
+
+    /// Submits `count` tasks `a1…` from `client` to a batching worker and answers all but those with a key in `late`
+    /// (task `aN` has key N); returns the held-back tasks by key.
+    func finishAllBut(
+        _ late: [UInt64],
+        of count: Int,
+        broker: inout BrokerHarness
+    ) throws -> [UInt64: AssignedTask] {
+        broker.corsairWorker(w1, category: "a", credit: 10_000, batching: true)
+        let assigned = broker.submit((1...count).map { task("a\($0)") }).batches.flatMap(\.tasks)
+        try #require(assigned.count == count)
+        let answered = assigned.filter { !late.contains($0.token.task.rawValue) }
+        for start in stride(from: 0, to: answered.count, by: 1000) {
+            broker.results(answered[start..<min(start + 1000, answered.count)].map { answer($0) }, from: w1)
+        }
+        return Dictionary(
+            uniqueKeysWithValues: assigned.filter { late.contains($0.token.task.rawValue) }.map {
+                ($0.token.task.rawValue, $0)
+            })
+    }
+
+    /// Carries out the journal reads `actions` ask for, in order, as the driver does at the end of a pass, from the
+    /// results the machine holds finished (a journal holds the same); returns the STREAMs they send the watcher.
+    func replay(
+        _ actions: [BrokerAction],
+        broker: inout BrokerHarness
+    ) -> [(progress: StreamProgress, results: [KeyedResult])] {
+        var streams: [(progress: StreamProgress, results: [KeyedResult])] = []
+        for case .replayResults(let session, let after, let limit, let peer) in actions {
+            var read: [KeyedResult] = []
+            var key = after
+            while read.count < limit, key < broker.machine.lastKey {
+                key += 1
+                if broker.machine.state(ofTask: "a\(key)", session: session) == "succeeded" {
+                    read.append(
+                        KeyedResult(
+                            key: key,
+                            result: TaskResult(
+                                id: "a\(key)", category: "a", outcome: .succeeded, attempts: 1, worker: nil,
+                                started: nil,
+                                finished: 1, output: [])))
+                }
+            }
+            streams += broker.machine.resultsReplayed(read, session: session, after: after, to: peer, limit: limit)
+                .streams(to: peer)
+        }
+        return streams
     }
 }
