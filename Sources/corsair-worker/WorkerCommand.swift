@@ -44,7 +44,11 @@ struct WorkerCommand: AsyncParsableCommand {
         help: ArgumentHelp("Category to serve; repeatable (one connection each).", valueName: "name"))
     var categories: [String] = []
 
-    @Option(help: "Tasks each connection runs at once.")
+    @Option(
+        help: """
+            Tasks each connection runs at once: also how many the broker sends it ahead, so raise it for many short \
+            tasks.
+            """)
     var concurrency: Int = 1
 
     @Option(name: .customLong("id"), help: "Worker name shown by the broker. Default: HOST-PID.")
