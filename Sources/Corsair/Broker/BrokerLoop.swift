@@ -299,14 +299,15 @@ public final class BrokerLoop: Sendable {
             // Read before anything probes, whatever woke the loop: a worker's last messages (results, a task
             // handed back), sent just before it exited, may have arrived since the poll, and a probe, at once or
             // the follow-up the tick sends, would otherwise declare it lost with them unread (ShutdownTests saw a
-            // handed-back attempt counted as lost).
-            // A lost connection's probe waits for a pass that reads every waiting message; such a pass is bounded
-            // by the count alone, as it was before passes were timed.
+            // handed-back attempt counted as lost). A lost connection's probe waits for a pass that reads every
+            // waiting message; such a pass is bounded by the count alone, as it was before passes were timed.
             if try driver.readRouter(timed: !connectionLost), connectionLost {
                 connectionLost = false
                 driver.perform(driver.machine.connectionLost(at: .now))
             }
             driver.perform(driver.machine.tick(at: .now))
+            // Before the hand-over, so that the requeues of peers the tick's sends found gone are journaled in this
+            // pass, as when the machine heard of them inside the send.
             driver.settleUnreachable()
             try driver.handOverJournal(at: .now)
             driver.flushOutbox()
