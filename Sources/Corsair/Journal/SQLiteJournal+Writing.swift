@@ -25,6 +25,11 @@ extension SQLiteJournal {
             throw Self.journalError(error, path: location, doing: "commit")
         }
         backlogCount.withLock { $0 += records.count }
+        checkpointer.withLock { checkpointer in
+            if checkpointer == nil {
+                checkpointer = WALCheckpointer(path: location)
+            }
+        }
     }
 
     public var backlog: Int { backlogCount.withLock { $0 } }

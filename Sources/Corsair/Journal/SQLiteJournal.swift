@@ -29,6 +29,9 @@ public final class SQLiteJournal: Journal {
     /// SQLite's check of an existing file while ``restore(retainFinished:into:)`` reads it
     /// (``IntegrityCheck/besideRestore``); `nil` when the file was new or checked at open.
     let check: JournalCheck?
+    /// Copies the WAL back into the file beside the commits; started by the first commit, once the file is known
+    /// good.
+    let checkpointer = Mutex<WALCheckpointer?>(nil)
 
     /// When an existing journal gets SQLite's `PRAGMA quick_check`.
     public enum IntegrityCheck: Sendable {
@@ -71,8 +74,9 @@ public final class SQLiteJournal: Journal {
                 // After GRDB's own WAL set-up, which sets NORMAL.
                 try db.execute(sql: "PRAGMA synchronous = \(sync == .full ? "FULL" : "NORMAL")")
                 try db.execute(sql: "PRAGMA journal_size_limit = \(64 << 20)")
-                // Checkpoint every 10 000 pages (40 MB of WAL) rather than 1 000: a page rewritten by many commits
-                // is copied back once. A 16 MB page cache keeps the pages that inserts and finishes touch in memory.
+                // The checkpoint thread (WALCheckpointer) copies the WAL back as it grows; this connection's own
+                // checkpoint, at 10 000 pages (40 MB of WAL) rather than 1 000, is the backstop. A 16 MB page cache
+                // keeps the pages that inserts and finishes touch in memory.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
                 try db.execute(sql: "PRAGMA cache_size = -16384")
                 let checkLater = try Self.prepareSchema(db, path: path, check: timing)
@@ -104,6 +108,7 @@ public final class SQLiteJournal: Journal {
     }
 
     public func close() {
+        checkpointer.withLock { $0?.stop() }
         // A file that failed its check gets nothing more of ours: no fold, no pid deleted, no forced checkpoint.
         guard check?.failed != true else {
             try? database.close()

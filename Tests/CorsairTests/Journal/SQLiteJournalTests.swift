@@ -156,6 +156,32 @@ import Testing
         #expect(try journal.fold(limit: 10) == 0)
     }
 
+    @Test("commits reach the database file from the checkpoint thread, long before SQLite's own checkpoint would")
+    func checkpointedBeside() async throws {
+        let journal = try SQLiteJournal(path: path(), sync: .normal)
+        defer { journal.close() }
+        let before = try Self.size(of: path())
+        let payload = [UInt8](repeating: 7, count: 2000)
+        // 600 kB, some 150 pages: far below the 10 000 pages at which the writer's own commit copies the WAL back.
+        try journal.commit(
+            (1...300).map {
+                .accepted(
+                    AcceptedTask(
+                        key: $0, batch: [1], id: "t\($0)", category: "a", payload: payload, priority: 0,
+                        timeoutMilliseconds: nil, maxAttempts: nil, submitted: 0))
+            }, lastKey: 300)
+        var size = before
+        for _ in 0..<200 where size < before + 600_000 {
+            try await Task.sleep(for: .milliseconds(25))
+            size = try Self.size(of: path())
+        }
+        #expect(size >= before + 600_000, "the database file grew from \(before) to \(size) bytes only")
+    }
+
+    private static func size(of path: String) throws -> Int {
+        try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+    }
+
     @Test("a schema version 1 journal is migrated: the log table added, its tasks kept")
     func migratesVersion1() throws {
         let old = try DatabaseQueue(path: path())
