@@ -33,6 +33,17 @@ import Testing
                 lastError: nil))
     }
 
+    /// `count` accepted tasks of 2 000-byte payloads, keys from 1.
+    private static func largeTasks(_ count: UInt64) -> [JournalRecord] {
+        let payload = [UInt8](repeating: 7, count: 2000)
+        return (1...count).map {
+            .accepted(
+                AcceptedTask(
+                    key: $0, batch: [1], id: "t\($0)", category: "a", payload: payload, priority: 0,
+                    timeoutMilliseconds: nil, maxAttempts: nil, submitted: 0))
+        }
+    }
+
     @Test("a new journal is a WAL file with incremental vacuum, marked as Corsair's, at the current schema")
     func newFile() throws {
         let journal = try SQLiteJournal(path: path(), sync: .full)
@@ -161,15 +172,8 @@ import Testing
         let journal = try SQLiteJournal(path: path(), sync: .normal)
         defer { journal.close() }
         let before = try Self.size(of: path())
-        let payload = [UInt8](repeating: 7, count: 2000)
         // 600 kB, some 150 pages: far below the 10 000 pages at which the writer's own commit copies the WAL back.
-        try journal.commit(
-            (1...300).map {
-                .accepted(
-                    AcceptedTask(
-                        key: $0, batch: [1], id: "t\($0)", category: "a", payload: payload, priority: 0,
-                        timeoutMilliseconds: nil, maxAttempts: nil, submitted: 0))
-            }, lastKey: 300)
+        try journal.commit(Self.largeTasks(300), lastKey: 300)
         var size = before
         for _ in 0..<200 where size < before + 600_000 {
             try await Task.sleep(for: .milliseconds(25))
@@ -238,14 +242,7 @@ import Testing
         #expect(garbage.description.contains(".recover"))
 
         let journal = try SQLiteJournal(path: path(), sync: .normal)
-        let payload = [UInt8](repeating: 7, count: 2000)
-        try journal.commit(
-            (1...300).map {
-                .accepted(
-                    AcceptedTask(
-                        key: $0, batch: [1], id: "t\($0)", category: "a", payload: payload, priority: 0,
-                        timeoutMilliseconds: nil, maxAttempts: nil, submitted: 0))
-            }, lastKey: 300)
+        try journal.commit(Self.largeTasks(300), lastKey: 300)
         journal.close()
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path()))
         try handle.truncate(atOffset: try handle.seekToEnd() / 2)
