@@ -230,10 +230,19 @@ public final class ProcessHarness {
     }
 
     /// Waits until the broker at `endpoint` has a worker for `category` (`mmi.service` answers 200); throws if
-    /// `worker` exits first, with what it wrote to standard error.
+    /// `worker` exits first, with what it wrote to standard error, and on time-out with what the worker and the
+    /// harness's brokers wrote: whether the broker saw the worker join tells a broker that does not route it from a
+    /// probe that gets no answer.
     public func waitUntilServed(_ category: String, at endpoint: String, by worker: Child) throws {
-        try waitUntil("a worker serves \(category)") {
-            try MDPProbe.hasWorkers(category, at: endpoint) || !worker.process.isRunning
+        do {
+            try waitUntil("a worker serves \(category)") {
+                try MDPProbe.hasWorkers(category, at: endpoint) || !worker.process.isRunning
+            }
+        } catch let error as HarnessError {
+            let brokers = children.filter { $0.process.executableURL?.lastPathComponent == "corsair-broker" }
+            throw HarnessError(
+                "\(error); the worker wrote: \(worker.errors.suffix(2000)); the brokers wrote: "
+                    + brokers.map { String($0.errors.suffix(2000)) }.joined(separator: " | "))
         }
         guard worker.process.isRunning else {
             throw HarnessError("the worker for \(category) exited: \(worker.errors)")
