@@ -68,4 +68,14 @@ extension Socket {
     public func monitor(_ endpoint: String, events: MonitorEvent.Kinds) throws(ZeroMQError) {
         try zeroMQCall("zmq_socket_monitor(\(endpoint))") { zmq_socket_monitor(handle, endpoint, events.rawValue) }
     }
+
+    /// Stops this socket's monitor, if it has one, and closes the socket libzmq publishes its events on; call on this
+    /// socket's thread before the reading socket closes, and before this one does. libzmq sends each event from the
+    /// context's I/O thread with a blocking send, so an event sent once the reader is gone (a connection of a socket
+    /// being closed, or a reconnection while it lingers) blocks that thread for good, and with it every socket of the
+    /// context: a test process's probes got no answer from a broker that had logged the worker joining, while a
+    /// probe from a new context got one.
+    public func stopMonitor() {
+        zmq_socket_monitor(handle, nil, 0)
+    }
 }

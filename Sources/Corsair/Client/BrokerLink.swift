@@ -35,20 +35,27 @@ struct BrokerLink {
         sockets: ThreadSockets
     ) throws -> (Socket, HandshakeWatch) {
         let socket = try sockets.open(.dealer, .dealer(curve: options.curve))
+        let watch: HandshakeWatch
         do {
-            let watch = try HandshakeWatch(socket, broker: options.broker, curve: options.curve, sockets: sockets)
-            try socket.connect(options.broker)
-            return (socket, watch)
+            watch = try HandshakeWatch(socket, broker: options.broker, curve: options.curve, sockets: sockets)
         } catch {
             sockets.close(socket)
             throw error
         }
+        do {
+            try socket.connect(options.broker)
+        } catch {
+            watch.close(sockets)
+            sockets.close(socket)
+            throw error
+        }
+        return (socket, watch)
     }
 
     /// Replaces the socket with a new connection, after the broker fell silent (Lazy Pirate).
     mutating func reconnect(_ sockets: ThreadSockets) throws {
-        sockets.close(socket)
         watch.close(sockets)
+        sockets.close(socket)
         (socket, watch) = try Self.connect(options, sockets: sockets)
         lastHeard = .now
     }

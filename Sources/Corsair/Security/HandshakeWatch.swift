@@ -9,6 +9,8 @@ package import ZeroMQ
 package struct HandshakeWatch {
     /// The monitor's PAIR socket, for the owner's poller.
     package let socket: Socket
+    /// The socket whose handshakes this watches.
+    private let watched: Socket
     private let broker: String
     private let curve: CurveClientKeys?
     private var verdict = HandshakeVerdict()
@@ -26,6 +28,7 @@ package struct HandshakeWatch {
     ) throws(ZeroMQError) {
         let endpoint = "inproc://corsair-handshake-\(Self.serial.add(1, ordering: .relaxed).newValue)"
         try watched.monitor(endpoint, events: .handshakes)
+        self.watched = watched
         socket = try sockets.open(.pair, .inproc)
         try socket.connect(endpoint)
         self.broker = broker
@@ -68,8 +71,11 @@ package struct HandshakeWatch {
         }
     }
 
-    /// Closes the monitor's socket.
+    /// Stops the monitor and closes its socket; call before the watched socket closes, since a socket being closed
+    /// may still report handshakes, and libzmq's blocking send of an event nobody reads would stop the context's
+    /// I/O thread for good (``ZeroMQ/Socket/stopMonitor()``).
     package func close(_ sockets: ThreadSockets) {
+        watched.stopMonitor()
         sockets.close(socket)
     }
 }

@@ -104,14 +104,20 @@ package final class ThreadSockets {
         return socket
     }
 
-    /// Closes `socket` now, keeping its unsent messages for up to `linger`.
+    /// Closes `socket` now, keeping its unsent messages for up to `linger`; stops its monitor first, if it has one.
     package func close(_ socket: Socket, linger: Duration? = .zero) {
+        socket.stopMonitor()
         socket.close(linger: linger)
         open.removeAll { $0.socket === socket }
     }
 
-    /// Closes every socket still open, each with the linger its ``SocketSetup`` gave it.
+    /// Closes every socket still open, each with the linger its ``SocketSetup`` gave it. Every monitor stops before
+    /// any socket closes: a monitored socket that outlived its monitor's reader would have libzmq's I/O thread wait
+    /// for good on an event nobody reads (``ZeroMQ/Socket/stopMonitor()``).
     func closeAll() {
+        for (socket, _) in open {
+            socket.stopMonitor()
+        }
         for (socket, linger) in open {
             socket.close(linger: linger)
         }

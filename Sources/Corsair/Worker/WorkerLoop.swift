@@ -215,11 +215,11 @@ private struct WorkerIO {
     }
 
     private mutating func closeSocket(of index: Int, linger: Duration) {
+        connections[index].watch?.close(sockets)
+        connections[index].watch = nil
         if let socket = connections[index].socket {
             sockets.close(socket, linger: linger)
         }
-        connections[index].watch?.close(sockets)
-        connections[index].watch = nil
         connections[index].socket = nil
         socketsChanged = true
     }
