@@ -70,12 +70,13 @@ extension Socket {
     }
 
     /// Stops this socket's monitor, if it has one, and closes the socket libzmq publishes its events on; call on this
-    /// socket's thread before the reading socket closes, and before this one does. libzmq sends each event from the
-    /// context's I/O thread with a blocking send, so an event sent once the reader is gone (a connection of a socket
-    /// being closed, or a reconnection while it lingers) blocks that thread for good, and with it every socket of the
-    /// context: a test process's probes got no answer from a broker that had logged the worker joining, while a
-    /// probe from a new context got one.
+    /// socket's thread before the reading socket closes, and before this one does (once it is closed, this does
+    /// nothing). libzmq sends each event from the context's I/O thread with a blocking send, so an event sent once the
+    /// reader is gone (a connection of a socket being closed, or a reconnection while it lingers) blocks that thread
+    /// for good, and with it every socket of the context: a test process's probes got no answer from a broker that
+    /// had logged the worker joining, while a probe from a new context got one.
     public func stopMonitor() {
+        guard !isClosed else { return }
         zmq_socket_monitor(handle, nil, 0)
     }
 }
