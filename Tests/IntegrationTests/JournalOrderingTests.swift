@@ -23,7 +23,10 @@ struct JournalOrderingTests {
             JournalSnapshot(lastKey: 0, tasks: [])
         }
 
-        func commit(_ records: [JournalRecord], lastKey: UInt64) throws(JournalError) {
+        func commit(_ records: EncodedRecords, lastKey: UInt64) throws(JournalError) {
+            guard let records = try? records.decoded() else {
+                throw JournalError(.corrupt, path: location, "the records handed over do not decode")
+            }
             // Slow enough that a receipt sent before the commit ended would be seen first.
             usleep(100_000)
             try state.withLock { (state: inout State) throws(JournalError) in

@@ -20,8 +20,8 @@ final class JournalState {
 
     let writer: JournalWriter
     var journal: any Journal { writer.journal }
-    /// Records emitted since the last hand-over, in order.
-    var pending: [JournalRecord] = []
+    /// Records emitted since the last hand-over, in order, encoded as they came.
+    var pending = EncodedRecords()
     /// Client-bound messages of the current pass that wait for its records.
     var awaitingSends: [(BrokerOutbound, PeerID)] = []
     /// HTTP submissions' receipts of the current pass that wait likewise.
@@ -70,8 +70,7 @@ extension BrokerDriver {
         if !state.pending.isEmpty {
             state.handedPass += 1
             state.writer.commit(state.pending, lastKey: machine.lastKey, pass: state.handedPass)
-            state.pending = []
-            state.pending.reserveCapacity(256)
+            state.pending = EncodedRecords()
         }
         guard !state.awaitingSends.isEmpty || !state.awaitingReceipts.isEmpty else { return }
         let sends = state.awaitingSends

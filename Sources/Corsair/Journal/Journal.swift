@@ -30,7 +30,7 @@ public protocol Journal: AnyObject, Sendable, FinishedResultReader {
     ///
     /// - Throws: ``JournalError`` with ``JournalError/Kind/full`` when the disk is full; nothing of `records` is
     ///   stored then, and the same records may be committed again later.
-    func commit(_ records: [JournalRecord], lastKey: UInt64) throws(JournalError)
+    func commit(_ records: EncodedRecords, lastKey: UInt64) throws(JournalError)
 
     /// Finished tasks of `batch` with keys above `afterKey`, oldest first, at most `limit`.
     func finishedResults(batch: [UInt8], afterKey: UInt64?, limit: Int) throws(JournalError) -> [KeyedResult]

@@ -3,22 +3,12 @@
 /// Each record is a tag byte followed by its fields: integers as LEB128 varints (an optional one as 0 for `nil`,
 /// else its value plus one), byte strings and text as a varint length and the bytes. A commit then costs one
 /// INSERT of one blob, whatever it holds, instead of a row write per record with its indexes.
-enum JournalRecordCodec {
+public enum JournalRecordCodec {
     private enum Tag: UInt8 {
         case accepted = 1
         case attemptStarted = 2
         case attemptEnded = 3
         case finished = 4
-    }
-
-    /// `records`, encoded.
-    static func encode(_ records: [JournalRecord]) -> [UInt8] {
-        var writer = ByteWriter()
-        writer.bytes.reserveCapacity(records.count * 64)
-        for record in records {
-            writer.write(record)
-        }
-        return writer.bytes
     }
 
     /// The records `bytes` holds, appended to `records`, in order.
@@ -32,12 +22,12 @@ enum JournalRecordCodec {
     }
 
     /// The bytes end early or hold an unknown tag: the log row is damaged.
-    struct DecodingFailure: Error {
+    public struct DecodingFailure: Error {
         /// Where in the row the damage was found.
-        var offset: Int
+        public var offset: Int
     }
 
-    private struct ByteWriter {
+    struct ByteWriter: Equatable {
         var bytes: [UInt8] = []
 
         mutating func write(_ record: JournalRecord) {
@@ -77,7 +67,7 @@ enum JournalRecordCodec {
             }
         }
 
-        mutating func varint(_ value: UInt64) {
+        private mutating func varint(_ value: UInt64) {
             var value = value
             while value >= 0x80 {
                 bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
@@ -86,17 +76,17 @@ enum JournalRecordCodec {
             bytes.append(UInt8(value))
         }
 
-        mutating func optional(_ value: UInt64?) {
+        private mutating func optional(_ value: UInt64?) {
             guard let value else { return varint(0) }
             varint(value &+ 1)
         }
 
-        mutating func blob(_ value: [UInt8]) {
+        private mutating func blob(_ value: [UInt8]) {
             varint(UInt64(value.count))
             bytes.append(contentsOf: value)
         }
 
-        mutating func text(_ value: String) {
+        private mutating func text(_ value: String) {
             var value = value
             value.withUTF8 { utf8 in
                 varint(UInt64(utf8.count))
@@ -104,7 +94,7 @@ enum JournalRecordCodec {
             }
         }
 
-        mutating func optionalText(_ value: String?) {
+        private mutating func optionalText(_ value: String?) {
             guard let value else { return bytes.append(0) }
             bytes.append(1)
             text(value)
@@ -189,5 +179,62 @@ enum JournalRecordCodec {
         mutating func optionalText() throws(DecodingFailure) -> String? {
             try byte() == 0 ? nil : try text()
         }
+    }
+}
+
+/// Journal records encoded as they are made (``JournalRecordCodec``), ready to be stored as one log row.
+///
+/// The broker loop encodes each record its state machine emits and hands the writer bytes: no record's strings and
+/// buffers, shared with the tasks the loop still holds, cross to the writer's thread to be released there.
+public struct EncodedRecords: Sendable, Equatable {
+    private var writer = JournalRecordCodec.ByteWriter()
+    /// How many records ``bytes`` holds.
+    public private(set) var count = 0
+
+    /// The records, one after the other.
+    public var bytes: [UInt8] { writer.bytes }
+
+    /// No records.
+    public init() {}
+
+    /// `records`, encoded.
+    public init(_ records: [JournalRecord]) {
+        writer.bytes.reserveCapacity(records.count * 64)
+        for record in records {
+            append(record)
+        }
+    }
+
+    /// Whether it holds no record.
+    public var isEmpty: Bool { count == 0 }
+
+    /// Encodes `record` after those held.
+    public mutating func append(_ record: JournalRecord) {
+        writer.write(record)
+        count += 1
+    }
+
+    /// Appends the records `other` holds after these.
+    public mutating func append(contentsOf other: EncodedRecords) {
+        writer.bytes.append(contentsOf: other.bytes)
+        count += other.count
+    }
+
+    /// The records, decoded.
+    ///
+    /// - Throws: ``JournalRecordCodec/DecodingFailure`` when the bytes are not records the codec wrote.
+    public func decoded() throws(JournalRecordCodec.DecodingFailure) -> [JournalRecord] {
+        var records: [JournalRecord] = []
+        records.reserveCapacity(count)
+        let failure: JournalRecordCodec.DecodingFailure? = bytes.withUnsafeBytes { raw in
+            do throws(JournalRecordCodec.DecodingFailure) {
+                try JournalRecordCodec.decode(raw, into: &records)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+        return records
     }
 }

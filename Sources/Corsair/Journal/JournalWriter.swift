@@ -5,8 +5,8 @@ import Logging
 import Synchronization
 
 /// Commits a durable broker's journal on a thread of its own, `broker-journal`, so that the broker loop's thread
-/// spends no time in SQLite: it hands each pass's records over (``commit(_:lastKey:pass:)``, a move of the array) and
-/// goes on serving while they are written.
+/// spends no time in SQLite: it hands each pass's records over, encoded (``commit(_:lastKey:pass:)``, a move of the
+/// bytes), and goes on serving while they are written.
 ///
 /// **Order.** Passes are numbered by the loop, and queued and committed in that order: each commit takes every pass
 /// queued so far, as one transaction (group commit across passes), and reports ``Report/committed(through:)`` with the
@@ -48,7 +48,7 @@ final class JournalWriter: Sendable {
 
     private struct Pass {
         var number: UInt64
-        var records: [JournalRecord]
+        var records: EncodedRecords
         var lastKey: UInt64
     }
 
@@ -95,7 +95,7 @@ final class JournalWriter: Sendable {
 
     /// Queues pass `number`'s records; numbers must increase. Called by the loop's thread; costs no system call
     /// unless the writer sleeps.
-    func commit(_ records: [JournalRecord], lastKey: UInt64, pass number: UInt64) {
+    func commit(_ records: EncodedRecords, lastKey: UInt64, pass number: UInt64) {
         let wakeUp = state.withLock { state in
             state.queue.append(Pass(number: number, records: records, lastKey: lastKey))
             defer { state.sleeping = false }
@@ -167,7 +167,13 @@ final class JournalWriter: Sendable {
         /// Commits the passes `queue` holds; returns `false` when the journal is damaged and the writer must stop.
         private mutating func commit(_ queue: Deque<Pass>) -> Bool {
             guard let newest = queue.last else { return true }
-            let records = queue.count == 1 ? newest.records : queue.flatMap(\.records)
+            var records = newest.records
+            if queue.count > 1 {
+                records = EncodedRecords()
+                for pass in queue {
+                    records.append(contentsOf: pass.records)
+                }
+            }
             do {
                 try writer.journal.commit(records, lastKey: newest.lastKey)
             } catch let error where error.kind == .corrupt {

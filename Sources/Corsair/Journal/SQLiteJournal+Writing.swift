@@ -5,15 +5,14 @@ extension SQLiteJournal {
     /// The most records one fold transaction takes from the log, so a fold never holds the file long.
     static let foldLimit = 16_384
 
-    public func commit(_ records: [JournalRecord], lastKey: UInt64) throws(JournalError) {
+    public func commit(_ records: EncodedRecords, lastKey: UInt64) throws(JournalError) {
         guard !records.isEmpty else { return }
-        let blob = JournalRecordCodec.encode(records)
         do {
             try database.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     let append = try SQLiteCall(db, "INSERT INTO log(count, records) VALUES (?, ?)")
                     append.bind(1, Int64(records.count))
-                    append.bind(2, blob)
+                    append.bind(2, records.bytes)
                     try append.run()
                     let last = try SQLiteCall(db, "UPDATE meta SET value = ? WHERE name = 'last_key'")
                     last.bind(1, lastKey)

@@ -114,8 +114,8 @@ import Testing
         }
         let journal = try SQLiteJournal(path: path, sync: .normal)
         // Task 1 is cancelled in its accepting commit (folded into the INSERT), task 3 in a later one (an UPDATE).
-        try journal.commit(accepted.map(JournalRecord.accepted) + [cancel(1)], lastKey: 3)
-        try journal.commit([cancel(3)], lastKey: 3)
+        try journal.commit(EncodedRecords(accepted.map(JournalRecord.accepted) + [cancel(1)]), lastKey: 3)
+        try journal.commit(EncodedRecords([cancel(3)]), lastKey: 3)
         journal.close()
         let reopened = try SQLiteJournal(path: path, sync: .normal)
         defer { reopened.close() }

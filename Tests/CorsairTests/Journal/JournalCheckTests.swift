@@ -24,12 +24,14 @@ import Testing
         defer { journal.close() }
         let batch = [UInt8](repeating: 0x62, count: 64)
         try journal.commit(
-            (1...count).map {
-                .accepted(
-                    AcceptedTask(
-                        key: $0, batch: batch, id: "t\($0)", category: "a", payload: [UInt8(truncatingIfNeeded: $0)],
-                        priority: 0, timeoutMilliseconds: nil, maxAttempts: nil, submitted: 1000))
-            }, lastKey: count)
+            EncodedRecords(
+                (1...count).map {
+                    .accepted(
+                        AcceptedTask(
+                            key: $0, batch: batch, id: "t\($0)", category: "a",
+                            payload: [UInt8(truncatingIfNeeded: $0)],
+                            priority: 0, timeoutMilliseconds: nil, maxAttempts: nil, submitted: 1000))
+                }), lastKey: count)
     }
 
     @Test("a good journal checked beside its restore gives back every task, its log folded, and notes the pid")
@@ -46,7 +48,7 @@ import Testing
             ]
             try db.execute(
                 sql: "INSERT INTO log(count, records) VALUES (1, ?)",
-                arguments: [Data(JournalRecordCodec.encode(records))])
+                arguments: [Data(EncodedRecords(records).bytes)])
             try db.execute(sql: "UPDATE meta SET value = 2001 WHERE name = 'last_key'")
         }
         try raw.close()

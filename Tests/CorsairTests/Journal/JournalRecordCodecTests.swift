@@ -32,13 +32,13 @@ import Testing
 
     @Test("every kind of record, with its optional fields set and not, comes back as it went in")
     func roundTrip() throws {
-        #expect(try Self.decode(JournalRecordCodec.encode(Self.records)) == Self.records)
+        #expect(try Self.decode(EncodedRecords(Self.records).bytes) == Self.records)
         #expect(try Self.decode([]).isEmpty)
     }
 
     @Test("bytes cut short, or an unknown tag, are refused")
     func damage() throws {
-        let bytes = JournalRecordCodec.encode(Self.records)
+        let bytes = EncodedRecords(Self.records).bytes
         #expect(throws: JournalRecordCodec.DecodingFailure.self) { try Self.decode(Array(bytes.dropLast())) }
         #expect(throws: JournalRecordCodec.DecodingFailure.self) { try Self.decode([9, 1, 2]) }
     }

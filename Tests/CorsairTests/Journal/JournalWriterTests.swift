@@ -16,9 +16,12 @@ import Testing
             JournalSnapshot(lastKey: 0, tasks: [])
         }
 
-        func commit(_ records: [JournalRecord], lastKey: UInt64) throws(JournalError) {
+        func commit(_ records: EncodedRecords, lastKey: UInt64) throws(JournalError) {
             if let kind = failure.withLock({ $0 }) { throw JournalError(kind, path: location, "told to fail") }
-            commits.withLock { $0.append(records) }
+            guard let decoded = try? records.decoded() else {
+                throw JournalError(.corrupt, path: location, "the records handed over do not decode")
+            }
+            commits.withLock { $0.append(decoded) }
         }
 
         func finishedResults(batch: [UInt8], afterKey: UInt64?, limit: Int) throws(JournalError) -> [KeyedResult] {
@@ -47,7 +50,8 @@ import Testing
         }
         writer.start()
         for pass in UInt64(1)...50 {
-            writer.commit([Self.started(pass * 2), Self.started(pass * 2 + 1)], lastKey: pass, pass: pass)
+            writer.commit(
+                EncodedRecords([Self.started(pass * 2), Self.started(pass * 2 + 1)]), lastKey: pass, pass: pass)
         }
         guard case .committed(let through) = writer.drain() else {
             Issue.record("the commits did not succeed")
@@ -69,7 +73,7 @@ import Testing
         journal.failure.withLock { $0 = .full }
         let writer = JournalWriter(journal: journal, resultTTL: .seconds(60), logger: .init(label: "test")) { _ in }
         writer.start()
-        writer.commit([Self.started(1)], lastKey: 1, pass: 1)
+        writer.commit(EncodedRecords([Self.started(1)]), lastKey: 1, pass: 1)
         guard case .failed(let error) = writer.drain() else {
             Issue.record("a full journal was not reported")
             return

@@ -59,14 +59,14 @@ import Testing
     @Test("a snapshot holds unfinished tasks where they stand and the newest finished ones, by key")
     func snapshot() throws {
         let journal = try SQLiteJournal(path: path(), sync: .normal)
-        try journal.commit((1...5).map { Self.accepted($0) }, lastKey: 5)
+        try journal.commit(EncodedRecords((1...5).map { Self.accepted($0) }), lastKey: 5)
         try journal.commit(
-            [
+            EncodedRecords([
                 .attemptStarted(key: 2, attempt: 1, worker: "w", started: 2000),
                 .attemptStarted(key: 3, attempt: 1, worker: "w", started: 2000),
                 .attemptEnded(key: 3, attempts: 1, reason: "flaky", historyLine: "attempt 1 on w: flaky"),
                 Self.finished(1), Self.finished(4),
-            ], lastKey: 7)
+            ]), lastKey: 7)
         journal.close()
         let reopened = try SQLiteJournal(path: path(), sync: .normal)
         defer { reopened.close() }
@@ -86,13 +86,13 @@ import Testing
         let journal = try SQLiteJournal(path: path(), sync: .normal)
         defer { journal.close() }
         try journal.commit(
-            [
+            EncodedRecords([
                 Self.accepted(1), Self.accepted(2), Self.accepted(3),
                 .attemptStarted(key: 1, attempt: 1, worker: "w", started: 2000),
                 .attemptStarted(key: 2, attempt: 1, worker: "w", started: 2000),
                 .attemptEnded(key: 2, attempts: 1, reason: "flaky", historyLine: "attempt 1 on w: flaky"),
                 .attemptStarted(key: 3, attempt: 1, worker: "w", started: 2000), Self.finished(3),
-            ], lastKey: 3)
+            ]), lastKey: 3)
         let tasks = try journal.snapshot(retainFinished: 10).tasks
         #expect(tasks.map(\.state) == [.running, .queued, .succeeded])
         #expect(tasks.first?.worker == "w" && tasks.first?.started == 2000 && tasks.first?.attempts == 1)
@@ -107,8 +107,9 @@ import Testing
         let journal = try SQLiteJournal(path: path(), sync: .normal)
         defer { journal.close() }
         try journal.commit(
-            (1...6).map { Self.accepted($0, batch: $0 == 3 ? [0xff] : Array("b".utf8)) }
-                + [1, 2, 3, 5, 6].map { Self.finished($0) },
+            EncodedRecords(
+                (1...6).map { Self.accepted($0, batch: $0 == 3 ? [0xff] : Array("b".utf8)) }
+                    + [1, 2, 3, 5, 6].map { Self.finished($0) }),
             lastKey: 6)
         let first = try journal.finishedResults(batch: Array("b".utf8), afterKey: nil, limit: 2)
         #expect(first.map(\.result.id) == ["t1", "t2"])
@@ -122,7 +123,8 @@ import Testing
     func taskQueries() throws {
         let journal = try SQLiteJournal(path: path(), sync: .normal)
         defer { journal.close() }
-        try journal.commit([Self.accepted(1), Self.accepted(2, batch: [0x00, 0xab]), Self.finished(1)], lastKey: 2)
+        try journal.commit(
+            EncodedRecords([Self.accepted(1), Self.accepted(2, batch: [0x00, 0xab]), Self.finished(1)]), lastKey: 2)
         let one = try journal.tasks(matching: TaskQuery(batch: "b", id: "t1"))
         #expect(one.map(\.state) == ["succeeded"])
         #expect(one.first?.result == "r1")
@@ -135,10 +137,11 @@ import Testing
         let journal = try SQLiteJournal(path: path(), sync: .normal)
         defer { journal.close() }
         try journal.commit(
-            (1...4).map { Self.accepted($0) } + [
-                Self.finished(1, at: 100), Self.finished(2, at: 200),
-                Self.finished(3, at: 900),
-            ],
+            EncodedRecords(
+                (1...4).map { Self.accepted($0) } + [
+                    Self.finished(1, at: 100), Self.finished(2, at: 200),
+                    Self.finished(3, at: 900),
+                ]),
             lastKey: 4)
         // Only tasks folded out of the log are deleted: expiry never waits for a fold.
         #expect(try journal.deleteFinished(before: 500, limit: 10) == 0)
@@ -153,8 +156,8 @@ import Testing
     func logAndFold() throws {
         let journal = try SQLiteJournal(path: path(), sync: .normal)
         defer { journal.close() }
-        try journal.commit([Self.accepted(1), Self.accepted(2)], lastKey: 2)
-        try journal.commit([Self.finished(1), Self.accepted(3)], lastKey: 3)
+        try journal.commit(EncodedRecords([Self.accepted(1), Self.accepted(2)]), lastKey: 2)
+        try journal.commit(EncodedRecords([Self.finished(1), Self.accepted(3)]), lastKey: 3)
         #expect(journal.backlog == 4)
         let rows = { try journal.database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM tasks") } }
         #expect(try rows() == 0)
@@ -173,7 +176,7 @@ import Testing
         defer { journal.close() }
         let before = try Self.size(of: path())
         // 600 kB, some 150 pages: far below the 10 000 pages at which the writer's own commit copies the WAL back.
-        try journal.commit(Self.largeTasks(300), lastKey: 300)
+        try journal.commit(EncodedRecords(Self.largeTasks(300)), lastKey: 300)
         var size = before
         for _ in 0..<200 where size < before + 600_000 {
             try await Task.sleep(for: .milliseconds(25))
@@ -212,7 +215,7 @@ import Testing
         #expect(try journal.database.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 2)
         let snapshot = try journal.snapshot(retainFinished: 10)
         #expect(snapshot.lastKey == 4 && snapshot.tasks.map(\.accepted.id) == ["t4"])
-        try journal.commit([Self.accepted(5)], lastKey: 5)
+        try journal.commit(EncodedRecords([Self.accepted(5)]), lastKey: 5)
         #expect(try journal.snapshot(retainFinished: 10).tasks.map(\.accepted.key) == [4, 5])
     }
 
@@ -242,7 +245,7 @@ import Testing
         #expect(garbage.description.contains(".recover"))
 
         let journal = try SQLiteJournal(path: path(), sync: .normal)
-        try journal.commit(Self.largeTasks(300), lastKey: 300)
+        try journal.commit(EncodedRecords(Self.largeTasks(300)), lastKey: 300)
         journal.close()
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path()))
         try handle.truncate(atOffset: try handle.seekToEnd() / 2)
