@@ -70,7 +70,8 @@ extension BrokerDriver {
         if !state.pending.isEmpty {
             state.handedPass += 1
             state.writer.commit(state.pending, lastKey: machine.lastKey, pass: state.handedPass)
-            state.pending = EncodedRecords()
+            // Room for as much as this pass held: a pass's buffer grown by doubling is copied and faulted in anew.
+            state.pending = EncodedRecords(reservingCapacity: state.pending.bytes.count)
         }
         guard !state.awaitingSends.isEmpty || !state.awaitingReceipts.isEmpty else { return }
         let sends = state.awaitingSends

@@ -205,6 +205,11 @@ public struct EncodedRecords: Sendable, Equatable {
         }
     }
 
+    /// No records, with room for `bytes` of them.
+    public init(reservingCapacity bytes: Int) {
+        writer.bytes.reserveCapacity(bytes)
+    }
+
     /// Whether it holds no record.
     public var isEmpty: Bool { count == 0 }
 
