@@ -6,7 +6,8 @@ import Logging
 /// ``JournalWriter`` and not yet committed, and the acknowledgements, results and HTTP receipts that wait for them. A
 /// class: the driver's paths that add to it (sends that fail and drop a worker) may run while it is being emptied.
 ///
-/// Each pass of the loop with records is numbered and handed to the writer whole. Its client-bound replies wait in
+/// Each pass of the loop with records is numbered and handed to the writer whole, or, when small and the writer is
+/// idle, committed on the loop's thread (``JournalWriter/commitNow(_:lastKey:pass:)``). Its client-bound replies wait in
 /// ``held`` under that number (replies of a pass without records wait under the newest number handed over, since
 /// they may answer for records still in flight, a duplicate's acknowledgement for one), and leave in order when the
 /// writer reports the number committed. Worker-bound sends never wait.
@@ -17,6 +18,10 @@ final class JournalState {
         var sends: [(BrokerOutbound, PeerID)]
         var receipts: [() -> Void]
     }
+
+    /// The most records of a pass the loop commits itself while the writer is idle (a few clients with a task or two
+    /// in flight each); larger passes go to the writer, so that the loop goes on serving while they are written.
+    static let ownCommitLimit = 64
 
     let writer: JournalWriter
     var journal: any Journal { writer.journal }
@@ -69,7 +74,14 @@ extension BrokerDriver {
         checkSpace(state, at: now)
         if !state.pending.isEmpty {
             state.handedPass += 1
-            state.writer.commit(state.pending, lastKey: machine.lastKey, pass: state.handedPass)
+            let pass = state.handedPass
+            if state.pending.count <= JournalState.ownCommitLimit,
+                state.writer.commitNow(state.pending, lastKey: machine.lastKey, pass: pass)
+            {
+                journalReported(.committed(through: pass))
+            } else {
+                state.writer.commit(state.pending, lastKey: machine.lastKey, pass: pass)
+            }
             // Room for as much as this pass held: a pass's buffer grown by doubling is copied and faulted in anew.
             state.pending = EncodedRecords(reservingCapacity: state.pending.bytes.count)
         }

@@ -8,6 +8,10 @@ import Synchronization
 /// spends no time in SQLite: it hands each pass's records over, encoded (``commit(_:lastKey:pass:)``, a move of the
 /// bytes), and goes on serving while they are written.
 ///
+/// **Small passes.** While the writer has nothing queued and is not writing, the loop may commit a small pass itself
+/// (``commitNow(_:lastKey:pass:)``): a client with one task in flight waits for two commits a task, and each hand-over
+/// costs two thread wake-ups on top of the commit. Under load passes are large, or the writer busy, and go to it.
+///
 /// **Order.** Passes are numbered by the loop, and queued and committed in that order: each commit takes every pass
 /// queued so far, as one transaction (group commit across passes), and reports ``Report/committed(through:)`` with the
 /// newest. The loop holds each pass's client-bound replies until a report covers its number, so a reply never leaves
@@ -59,6 +63,8 @@ final class JournalWriter: Sendable {
         var sleeping = false
         /// The newest pass committed, and the failure since, if any.
         var committed: UInt64 = 0
+        /// When the newest commit ended, on either thread: the writer folds the whole backlog once it is quiet.
+        var lastCommit = ContinuousClock.now
         var failure: JournalError?
         var fatal: JournalError?
     }
@@ -68,6 +74,9 @@ final class JournalWriter: Sendable {
     private let logger: Logger
     private let report: @Sendable (Report) -> Void
     private let state = Mutex(State())
+    /// Held by whoever writes to the journal: the writer's thread for each commit, fold or expiry, the loop's for a
+    /// commit of its own.
+    private let turn = Mutex(())
     private let wake = DispatchSemaphore(value: 0)
     /// Signalled after every commit attempt, for ``drain()``.
     private let progress = DispatchSemaphore(value: 0)
@@ -106,6 +115,22 @@ final class JournalWriter: Sendable {
         }
     }
 
+    /// Commits pass `number` on the calling thread (the loop's), if no pass is queued and the writer is not writing;
+    /// returns whether it did. When it did not, or the commit failed, nothing is stored and the caller queues the
+    /// pass with ``commit(_:lastKey:pass:)`` as usual: the writer then commits it, or reports the failure and retries.
+    func commitNow(_ records: EncodedRecords, lastKey: UInt64, pass number: UInt64) -> Bool {
+        let committed = turn.withLockIfAvailable { _ in
+            let idle = state.withLock { $0.queue.isEmpty && $0.failure == nil && $0.fatal == nil && !$0.stopping }
+            guard idle, (try? journal.commit(records, lastKey: lastKey)) != nil else { return false }
+            state.withLock { state in
+                state.committed = number
+                state.lastCommit = .now
+            }
+            return true
+        }
+        return committed ?? false
+    }
+
     /// Waits until every queued pass is committed, or a commit of them has failed, and says which.
     func drain() -> Report {
         while true {
@@ -138,7 +163,6 @@ final class JournalWriter: Sendable {
     private struct Worker {
         let writer: JournalWriter
         var retryAt: ContinuousClock.Instant?
-        var lastCommit = ContinuousClock.now
         var nextExpiry = ContinuousClock.now
         var foldPausedUntil = ContinuousClock.now
 
@@ -151,15 +175,18 @@ final class JournalWriter: Sendable {
                 let (queue, stopping) = writer.state.withLock { ($0.queue, $0.stopping) }
                 let now = ContinuousClock.now
                 if !queue.isEmpty, stopping || retryAt.map({ now >= $0 }) ?? true {
-                    guard commit(queue) else { return }
-                    if writer.journal.backlog > JournalWriter.hardLimit {
-                        fold()
+                    let healthy = writer.turn.withLock { _ in
+                        guard commit(queue) else { return false }
+                        if writer.journal.backlog > JournalWriter.hardLimit {
+                            fold()
+                        }
+                        return true
                     }
-                    if stopping { return }
+                    if stopping || !healthy { return }
                     continue
                 }
                 if stopping { return }
-                if queue.isEmpty, retryAt == nil, maintain(at: now) { continue }
+                if queue.isEmpty, retryAt == nil, writer.turn.withLock({ _ in maintain(at: now) }) { continue }
                 sleep(until: nextWake(at: now))
             }
         }
@@ -189,10 +216,10 @@ final class JournalWriter: Sendable {
                 return true
             }
             retryAt = nil
-            lastCommit = .now
             writer.state.withLock { state in
                 state.queue.removeFirst(queue.count)
                 state.committed = newest.number
+                state.lastCommit = .now
                 state.failure = nil
             }
             writer.progress.signal()
@@ -207,6 +234,7 @@ final class JournalWriter: Sendable {
                 return true
             }
             let backlog = writer.journal.backlog
+            let lastCommit = writer.state.withLock { $0.lastCommit }
             guard now >= foldPausedUntil,
                 backlog > JournalWriter.lag
                     || (backlog > 0 && now - lastCommit >= JournalWriter.idleDelay)
@@ -252,6 +280,7 @@ final class JournalWriter: Sendable {
         private func nextWake(at now: ContinuousClock.Instant) -> ContinuousClock.Instant {
             var wake = retryAt ?? nextExpiry
             if retryAt == nil, writer.journal.backlog > 0 {
+                let lastCommit = writer.state.withLock { $0.lastCommit }
                 wake = min(wake, max(lastCommit + JournalWriter.idleDelay, foldPausedUntil))
             }
             return max(wake, now)

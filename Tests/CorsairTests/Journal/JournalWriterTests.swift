@@ -87,4 +87,27 @@ import Testing
         #expect(fatal.kind == .corrupt)
         #expect(journal.commits.withLock { $0.isEmpty })
     }
+
+    @Test("an idle writer lets the loop commit a pass itself; with a pass queued it refuses, so passes stay in order")
+    func ownCommit() throws {
+        let journal = ListJournal()
+        let writer = JournalWriter(journal: journal, resultTTL: .seconds(60), logger: .init(label: "test")) { _ in }
+        writer.start()
+        #expect(writer.commitNow(EncodedRecords([Self.started(1)]), lastKey: 1, pass: 1))
+        journal.failure.withLock { $0 = .full }
+        writer.commit(EncodedRecords([Self.started(2)]), lastKey: 2, pass: 2)
+        guard case .failed = writer.drain() else {
+            Issue.record("a full journal was not reported")
+            return
+        }
+        journal.failure.withLock { $0 = nil }
+        #expect(!writer.commitNow(EncodedRecords([Self.started(3)]), lastKey: 3, pass: 3))
+        writer.commit(EncodedRecords([Self.started(3)]), lastKey: 3, pass: 3)
+        guard case .committed(let through) = writer.finish() else {
+            Issue.record("the queued passes were not committed")
+            return
+        }
+        #expect(through == 3)
+        #expect(journal.commits.withLock { $0.flatMap { $0 } } == (UInt64(1)...3).map(Self.started))
+    }
 }
