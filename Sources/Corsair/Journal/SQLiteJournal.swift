@@ -84,6 +84,7 @@ public final class SQLiteJournal: Journal {
                     try Self.notePID(db)
                 }
                 let backlog = try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM log") ?? 0
+                Self.prepareLog(path: path)
                 return (checkLater, backlog)
             }
             check = checkLater ? JournalCheck(path: path) : nil

@@ -185,6 +185,26 @@ import Testing
         #expect(size >= before + 600_000, "the database file grew from \(before) to \(size) bytes only")
     }
 
+    @Test("the WAL is filled with zeros ahead of SQLite at open, and a copy taken as a crash leaves it reads its tasks")
+    func preparedLog() throws {
+        let journal = try SQLiteJournal(path: path(), sync: .full)
+        defer { journal.close() }
+        try journal.commit(EncodedRecords((1...3).map { Self.accepted($0) }), lastKey: 3)
+        var info = statvfs()
+        #expect(statvfs(directory.path, &info) == 0)
+        let roomy = UInt64(info.f_bavail) * UInt64(info.f_frsize) >= 64 * UInt64(SQLiteJournal.preparedLogBytes)
+        let logSize = try Self.size(of: path() + "-wal")
+        #expect((logSize >= SQLiteJournal.preparedLogBytes) == roomy, "WAL of \(logSize) bytes")
+        // The database file and its WAL as a SIGKILL leaves them: no shared-memory index, zeros after the frames.
+        let copy = path("copy.journal")
+        try FileManager.default.copyItem(atPath: path(), toPath: copy)
+        try FileManager.default.copyItem(atPath: path() + "-wal", toPath: copy + "-wal")
+        let reopened = try SQLiteJournal(path: copy, sync: .full)
+        defer { reopened.close() }
+        let snapshot = try reopened.snapshot(retainFinished: 10)
+        #expect(snapshot.tasks.map(\.accepted.key) == [1, 2, 3] && snapshot.lastKey == 3)
+    }
+
     private static func size(of path: String) throws -> Int {
         try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
     }
