@@ -2,9 +2,10 @@
 ///
 /// One interface for every backend (SQLite now, PostgreSQL later). The broker loop reads it once at start
 /// (``restore(retainFinished:into:)``); then its ``JournalWriter`` thread commits the records of the loop's passes,
-/// in order, each commit one transaction (group commit), and folds the backlog; the loop sends a pass's
-/// acknowledgements and results once the writer reports that pass committed. Reads (results, task queries) may come
-/// from the loop's thread meanwhile: a backend serializes them with its writes.
+/// in order, each commit one transaction (group commit), and folds the backlog (a small pass the loop may commit
+/// itself while the writer is idle); the loop sends a pass's acknowledgements and results once that pass is
+/// committed. Reads (results, task queries) may come from the loop's thread meanwhile: a backend serializes them with
+/// its writes.
 public protocol Journal: AnyObject, Sendable, FinishedResultReader {
     /// Where the journal lives, for messages.
     var location: String { get }
