@@ -27,7 +27,7 @@ public enum JournalRecordCodec {
         public var offset: Int
     }
 
-    struct ByteWriter: Equatable {
+    struct ByteWriter {
         var bytes: [UInt8] = []
 
         mutating func write(_ record: JournalRecord) {
@@ -186,7 +186,7 @@ public enum JournalRecordCodec {
 ///
 /// The broker loop encodes each record its state machine emits and hands the writer bytes: no record's strings and
 /// buffers, shared with the tasks the loop still holds, cross to the writer's thread to be released there.
-public struct EncodedRecords: Sendable, Equatable {
+public struct EncodedRecords: Sendable {
     private var writer = JournalRecordCodec.ByteWriter()
     /// How many records ``bytes`` holds.
     public private(set) var count = 0

@@ -19,11 +19,8 @@ extension SQLiteJournal {
     /// free, where the space matters more (and the disk-full rules of ``JournalWriter`` are tested); a write that
     /// fails leaves the file as it was.
     static func prepareLog(path: String) {
-        let log = path + "-wal"
-        var info = statvfs()
-        guard statvfs(log, &info) == 0, UInt64(info.f_bavail) * UInt64(info.f_frsize) >= 64 * UInt64(preparedLogBytes)
-        else { return }
-        let descriptor = open(log, O_WRONLY | O_CLOEXEC)
+        guard let space = freeSpace(besideFile: path), space.available >= 64 * UInt64(preparedLogBytes) else { return }
+        let descriptor = open(path + "-wal", O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return }
         defer { Glibc.close(descriptor) }
         let start = lseek(descriptor, 0, SEEK_END)

@@ -96,8 +96,13 @@ public final class SQLiteJournal: Journal {
     }
 
     public func freeSpace() -> (available: UInt64, total: UInt64)? {
+        Self.freeSpace(besideFile: location)
+    }
+
+    /// The space free on the file system of the directory that holds `path`, and its size, in bytes.
+    static func freeSpace(besideFile path: String) -> (available: UInt64, total: UInt64)? {
         var info = statvfs()
-        let directory = (location as NSString).deletingLastPathComponent
+        let directory = (path as NSString).deletingLastPathComponent
         guard statvfs(directory.isEmpty ? "." : directory, &info) == 0 else { return nil }
         let block = UInt64(info.f_frsize)
         return (UInt64(info.f_bavail) * block, UInt64(info.f_blocks) * block)
