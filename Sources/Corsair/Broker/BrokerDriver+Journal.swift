@@ -40,6 +40,8 @@ final class JournalState {
     var failure: JournalError?
     /// The journal is damaged: the loop must stop.
     var fatal: JournalError?
+    /// Whether the current records wait for a later pass's commit, and until when.
+    var deferral = CommitDeferral()
     /// Whether the journal's file system is nearly full, and when to look again.
     var lowOnSpace = false
     var nextSpaceCheck = ContinuousClock.now
@@ -50,6 +52,14 @@ final class JournalState {
 
     /// Whether everything handed over is committed.
     var caughtUp: Bool { committedPass == handedPass }
+
+    /// Whether every reply waiting for the current records is an acknowledgement.
+    var onlyAcknowledgementsWait: Bool {
+        awaitingReceipts.isEmpty
+            && awaitingSends.allSatisfy { send in
+                if case .batch(_, .accepted) = send.0 { true } else { false }
+            }
+    }
 }
 
 extension BrokerOutbound {
@@ -65,14 +75,23 @@ extension BrokerOutbound {
 
 extension BrokerDriver {
     /// Hands the pass's records to the journal writer and holds the pass's client-bound replies until the writer
-    /// reports them committed (``journalReported(_:)``); replies of a pass with nothing in flight go at once.
+    /// reports them committed (``journalReported(_:)``); replies of a pass with nothing in flight go at once. A few
+    /// records that only acknowledgements wait for are left for a later pass's commit (``CommitDeferral``), unless
+    /// `deferring` is false.
     ///
     /// - Throws: ``JournalError`` once the writer has found the journal damaged: the broker must stop.
-    mutating func handOverJournal(at now: ContinuousClock.Instant) throws(JournalError) {
+    mutating func handOverJournal(at now: ContinuousClock.Instant, deferring: Bool = true) throws(JournalError) {
         guard let state = journal else { return }
         if let fatal = state.fatal { throw fatal }
         checkSpace(state, at: now)
         if !state.pending.isEmpty {
+            if deferring, state.failure == nil,
+                state.deferral.defers(
+                    records: state.pending.count, onlyAcknowledgements: state.onlyAcknowledgementsWait, at: now)
+            {
+                return
+            }
+            state.deferral = CommitDeferral()
             state.handedPass += 1
             let pass = state.handedPass
             if state.pending.count <= JournalState.ownCommitLimit,
@@ -130,7 +149,7 @@ extension BrokerDriver {
     /// waited; the loop is stopping.
     mutating func finishJournal() {
         guard let state = journal else { return }
-        try? handOverJournal(at: .now)
+        try? handOverJournal(at: .now, deferring: false)
         journalReported(state.writer.drain())
         journalReported(state.writer.finish())
     }
@@ -139,7 +158,7 @@ extension BrokerDriver {
     /// sees every record the machine has emitted; returns whether it did (not while commits fail).
     mutating func catchUpJournal() -> Bool {
         guard let state = journal else { return true }
-        try? handOverJournal(at: .now)
+        try? handOverJournal(at: .now, deferring: false)
         if !state.caughtUp {
             journalReported(state.writer.drain())
         }

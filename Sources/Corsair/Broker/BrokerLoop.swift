@@ -272,6 +272,10 @@ public final class BrokerLoop: Sendable {
         var connectionLost = false
         while true {
             var deadline = min(driver.machine.nextDeadline, driver.outbox.nextDeadline ?? driver.machine.nextDeadline)
+            if let commit = driver.journal?.deferral.deadline {
+                // Records left for a later pass's commit are committed by then, whatever comes.
+                deadline = min(deadline, commit)
+            }
             if !driver.lookups.isEmpty || connectionLost {
                 // A journal look-up in slices goes on at once, as does a probe still waiting for the reads.
                 deadline = .now

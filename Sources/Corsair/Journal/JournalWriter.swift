@@ -9,8 +9,9 @@ import Synchronization
 /// bytes), and goes on serving while they are written.
 ///
 /// **Small passes.** While the writer has nothing queued and is not writing, the loop may commit a small pass itself
-/// (``commitNow(_:lastKey:pass:)``): a client with one task in flight waits for two commits a task, and each hand-over
-/// costs two thread wake-ups on top of the commit. Under load passes are large, or the writer busy, and go to it.
+/// (``commitNow(_:lastKey:pass:)``): a client with one task in flight waits for a commit a task (its acceptance waits
+/// for its result, ``CommitDeferral``), and each hand-over costs two thread wake-ups on top of the commit. Under load
+/// passes are large, or the writer busy, and go to it.
 ///
 /// **Order.** Passes are numbered by the loop, and queued and committed in that order: each commit takes every pass
 /// queued so far, as one transaction (group commit across passes), and reports ``Report/committed(through:)`` with the
