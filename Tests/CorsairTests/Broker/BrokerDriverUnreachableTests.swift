@@ -57,14 +57,7 @@ import ZeroMQ
         let (_, submitted) = driver.machine.submit(
             [TaskSpec(id: "t", category: "echo", payload: [1])], session: [7], at: start)
         driver.perform(submitted)
-        // The READY's answer (a HEARTBEAT accepting the extension) comes first.
-        var task: AssignedTask?
-        while task == nil, let frames = try worker.receive() {
-            if case .tasks(let assigned) = try MDPCodec.decodeAtWorker(frames) {
-                task = assigned.first
-            }
-        }
-        let assigned = try #require(task)
+        let assigned = try #require(try nextAssignedTask(at: worker))
         try worker.send(try MDPCodec.encodeFromWorker(.results([answer(assigned, .succeeded, "done")])))
         worker.close()
         #expect(try waitUntilGone(peer, from: router))

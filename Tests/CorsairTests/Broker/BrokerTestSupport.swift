@@ -1,3 +1,5 @@
+import ZeroMQ
+
 @testable import Corsair
 
 /// A broker state machine under test, with instants passed in and helpers to read its actions.
@@ -89,6 +91,18 @@ struct BrokerHarness {
     ) -> [BrokerAction] {
         receive(wire(try MDPCodec.encodeFromWorker(.results(results))), from: peer, after: offset)
     }
+}
+
+/// Receives on `worker` (a DEALER used by the calling thread only) until a TASKS message comes, skipping the others
+/// (the answer to its READY comes first), and returns the message's first task; `nil` when the socket has nothing
+/// more to read.
+func nextAssignedTask(at worker: Socket) throws -> AssignedTask? {
+    while let frames = try worker.receive() {
+        if case .tasks(let assigned) = try MDPCodec.decodeAtWorker(frames) {
+            return assigned.first
+        }
+    }
+    return nil
 }
 
 /// The answer `outcome` (success by default) with `output` to a task a TASKS message assigned.

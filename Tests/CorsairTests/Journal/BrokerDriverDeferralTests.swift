@@ -67,13 +67,7 @@ import ZeroMQ
 
         /// Answers the worker's next task and lets the driver read the result.
         mutating func answerTask() throws {
-            var task: AssignedTask?
-            while task == nil, let frames = try worker.receive() {
-                if case .tasks(let assigned) = try MDPCodec.decodeAtWorker(frames) {
-                    task = assigned.first
-                }
-            }
-            let assigned = try #require(task)
+            let assigned = try #require(try nextAssignedTask(at: worker))
             try worker.send(try MDPCodec.encodeFromWorker(.results([answer(assigned, .succeeded, "done")])))
             try readUntil { $0.journal?.onlyAcknowledgementsWait == false }
         }
