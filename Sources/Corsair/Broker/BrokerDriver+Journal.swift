@@ -29,6 +29,8 @@ final class JournalState {
     var pending = EncodedRecords()
     /// Client-bound messages of the current pass that wait for its records.
     var awaitingSends: [(BrokerOutbound, PeerID)] = []
+    /// How many results ``awaitingSends`` holds.
+    var awaitingResults = 0
     /// HTTP submissions' receipts of the current pass that wait likewise.
     var awaitingReceipts: [() -> Void] = []
     /// Passes handed over and not reported committed, with replies, oldest first.
@@ -49,6 +51,10 @@ final class JournalState {
     init(writer: JournalWriter) {
         self.writer = writer
     }
+
+    /// Results waiting for the current records past which the loop hands them over in the middle of a pass: as many
+    /// as leave in one RESULT message (``ClientOutbox/resultLimit``).
+    static let streamingResults = ClientOutbox.resultLimit.count
 
     /// Whether everything handed over is committed.
     var caughtUp: Bool { committedPass == handedPass }
@@ -108,11 +114,31 @@ extension BrokerDriver {
         let sends = state.awaitingSends
         let receipts = state.awaitingReceipts
         state.awaitingSends = []
+        state.awaitingResults = 0
         state.awaitingReceipts = []
         if state.caughtUp {
             release(sends, receipts)
         } else {
             state.held.append(.init(number: state.handedPass, sends: sends, receipts: receipts))
+        }
+    }
+
+    /// Between the messages of a pass: hands the records over once a RESULT message's worth of results waits for
+    /// them, and releases the replies of passes the writer has committed since, so that results flow to clients while
+    /// a long pass goes on, as an in-memory broker's do (``ClientOutbox/resultLimit``), instead of all at its end.
+    ///
+    /// Under `corsair-bench --journal normal` (W=1000) a pass's results waited for its end and then for its commit:
+    /// client, broker and workers took turns, and the journal side ran at 0.6–0.7× the in-memory one.
+    mutating func streamJournal() {
+        guard let state = journal, state.fatal == nil else { return }
+        if state.awaitingResults >= JournalState.streamingResults {
+            // A damaged journal is thrown by the pass's own hand-over, at its end.
+            try? handOverJournal(at: .now, deferring: false)
+        }
+        guard !state.held.isEmpty else { return }
+        let committed = state.writer.committedPass
+        if committed > state.committedPass {
+            journalReported(.committed(through: committed))
         }
     }
 

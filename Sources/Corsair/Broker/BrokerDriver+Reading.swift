@@ -23,6 +23,7 @@ extension BrokerDriver {
             while budget.allowsRead(at: .now) {
                 guard let frames = try router.receive(blocking: false) else { return true }
                 received(frames)
+                streamJournal()
             }
         } else {
             // Only a broker checking roles reads each message's User-Id.
@@ -31,6 +32,7 @@ extension BrokerDriver {
                     return true
                 }
                 received(frames, userID: userID)
+                streamJournal()
             }
         }
         return false

@@ -100,8 +100,11 @@ struct BrokerDriver {
         for action in actions {
             switch action {
             case .send(let message, let peer):
-                if journal != nil, message.waitsForJournal {
-                    journal?.awaitingSends.append((message, peer))
+                if let journal, message.waitsForJournal {
+                    journal.awaitingSends.append((message, peer))
+                    if case .batch(_, .results(let results)) = message {
+                        journal.awaitingResults += results.count
+                    }
                 } else {
                     send(message, to: peer)
                 }

@@ -103,6 +103,10 @@ final class JournalWriter: Sendable {
         }
     }
 
+    /// The newest pass committed so far: what the loop looks at between the messages of a long pass, to release the
+    /// replies of passes committed since (``Report/committed(through:)`` tells it the same at its next poll).
+    var committedPass: UInt64 { state.withLock { $0.committed } }
+
     /// Queues pass `number`'s records; numbers must increase. Called by the loop's thread; costs no system call
     /// unless the writer sleeps.
     func commit(_ records: EncodedRecords, lastKey: UInt64, pass number: UInt64) {
