@@ -94,15 +94,20 @@ struct BrokerHarness {
 }
 
 /// Receives on `worker` (a DEALER used by the calling thread only) until a TASKS message comes, skipping the others
-/// (the answer to its READY comes first), and returns the message's first task; `nil` when the socket has nothing
-/// more to read.
-func nextAssignedTask(at worker: Socket) throws -> AssignedTask? {
+/// (the answer to its READY comes first), and returns the message's tasks; `nil` when the socket has nothing more to
+/// read.
+func nextAssignedTasks(at worker: Socket) throws -> [AssignedTask]? {
     while let frames = try worker.receive() {
         if case .tasks(let assigned) = try MDPCodec.decodeAtWorker(frames) {
-            return assigned.first
+            return assigned
         }
     }
     return nil
+}
+
+/// The first task of the next TASKS message `worker` receives (``nextAssignedTasks(at:)``).
+func nextAssignedTask(at worker: Socket) throws -> AssignedTask? {
+    try nextAssignedTasks(at: worker)?.first
 }
 
 /// The answer `outcome` (success by default) with `output` to a task a TASKS message assigned.

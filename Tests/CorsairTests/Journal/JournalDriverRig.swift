@@ -64,10 +64,8 @@ struct JournalDriverRig {
     /// The next `count` tasks the worker was handed, from as many TASKS messages as they came in.
     func assignedTasks(_ count: Int) throws -> [AssignedTask] {
         var tasks: [AssignedTask] = []
-        while tasks.count < count, let frames = try worker.receive() {
-            if case .tasks(let assigned) = try MDPCodec.decodeAtWorker(frames) {
-                tasks += assigned
-            }
+        while tasks.count < count, let assigned = try nextAssignedTasks(at: worker) {
+            tasks += assigned
         }
         return tasks
     }
