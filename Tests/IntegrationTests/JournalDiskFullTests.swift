@@ -5,37 +5,6 @@ import Testing
 /// A durable broker whose journal's disk fills up while it runs, on a small tmpfs (needs root to mount).
 @Suite(.tags(.integration), .timeLimit(.minutes(2)))
 struct JournalDiskFullTests {
-    /// Whether this process may mount a tmpfs (tests run as root in CI; elsewhere the suite is skipped).
-    static let canMount: Bool = {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("corsair-mount-\(UUID())")
-        guard (try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)) != nil,
-            mount(directory, size: "64k")
-        else { return false }
-        unmount(directory)
-        try? FileManager.default.removeItem(at: directory)
-        return true
-    }()
-
-    @discardableResult
-    private static func mount(_ directory: URL, size: String) -> Bool {
-        run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", directory.path]) == 0
-    }
-
-    private static func unmount(_ directory: URL) {
-        run("/bin/umount", [directory.path])
-    }
-
-    @discardableResult
-    private static func run(_ path: String, _ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
     /// Writes zeros to `file` until the file system refuses more.
     private static func fill(_ file: URL) throws {
         _ = FileManager.default.createFile(atPath: file.path, contents: nil)
@@ -47,13 +16,13 @@ struct JournalDiskFullTests {
 
     @Test(
         "a full disk refuses new submissions with journal_full while accepted work finishes, and they resume",
-        .enabled(if: canMount, "mount -t tmpfs is not permitted here (the test needs root); skipped"))
+        .enabled(if: TmpfsMount.permitted, "mount -t tmpfs is not permitted here (the test needs root); skipped"))
     func diskFull() throws {
         let harness = try ProcessHarness()
         let disk = harness.path("tmpfs")
         try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
-        try #require(Self.mount(disk, size: "8m"))
-        defer { Self.unmount(disk) }
+        try #require(TmpfsMount.mount(disk, size: "8m"))
+        defer { TmpfsMount.unmount(disk) }
         let journal = disk.appendingPathComponent("corsair.journal").path
         let (broker, endpoint) = try harness.startBroker(["--journal", journal])
         try harness.startWorker(endpoint, category: "sim", ["--simulate", "100ms", "--concurrency", "4"])
