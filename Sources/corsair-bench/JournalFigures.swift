@@ -10,11 +10,11 @@ struct JournalFigures {
     let fsyncMicroseconds: Double
 }
 
-/// Removes a journal file and the SQLite files beside it.
+/// Removes a journal file and the files beside it (``SQLiteJournal/files(path:)``).
 enum JournalFiles {
     static func remove(_ path: String) {
-        for suffix in ["", "-wal", "-shm"] {
-            try? FileManager.default.removeItem(atPath: path + suffix)
+        for file in SQLiteJournal.files(path: path) {
+            try? FileManager.default.removeItem(atPath: file)
         }
     }
 }

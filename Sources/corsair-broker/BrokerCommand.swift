@@ -261,7 +261,11 @@ struct BrokerCommand: AsyncParsableCommand {
             options.curve = security.curve
             options.access = security.access
             if configuration.journaled {
-                options.journal = try SQLiteJournal(path: journal, sync: journalSync, check: .besideRestore)
+                let opened = try SQLiteJournal(path: journal, sync: journalSync, check: .besideRestore)
+                if let repair = opened.repair {
+                    logger.warning("journal repaired at open", metadata: ["repair": "\(repair)"])
+                }
+                options.journal = opened
             }
             defer { options.journal?.close() }
             let registry = PrometheusCollectorRegistry()

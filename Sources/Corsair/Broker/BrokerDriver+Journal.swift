@@ -6,8 +6,9 @@ import Logging
 /// ``JournalWriter`` and not yet committed, and the acknowledgements, results and HTTP receipts that wait for them. A
 /// class: the driver's paths that add to it (sends that fail and drop a worker) may run while it is being emptied.
 ///
-/// Each pass of the loop with records is numbered and handed to the writer whole, or, when small and the writer is
-/// idle, committed on the loop's thread (``JournalWriter/commitNow(_:lastKey:pass:)``). Its client-bound replies wait in
+/// Each pass of the loop with records is numbered and handed to the writer whole, or, when small (or a commit is
+/// cheap, ``Journal/commitsInline``) and the writer is idle, committed on the loop's thread
+/// (``JournalWriter/commitNow(_:lastKey:pass:)``). Its client-bound replies wait in
 /// ``held`` under that number (replies of a pass without records wait under the newest number handed over, since
 /// they may answer for records still in flight, a duplicate's acknowledgement for one), and leave in order when the
 /// writer reports the number committed. Worker-bound sends never wait.
@@ -100,7 +101,7 @@ extension BrokerDriver {
             state.deferral = CommitDeferral()
             state.handedPass += 1
             let pass = state.handedPass
-            if state.pending.count <= JournalState.ownCommitLimit,
+            if state.pending.count <= JournalState.ownCommitLimit || state.journal.commitsInline,
                 state.writer.commitNow(state.pending, lastKey: machine.lastKey, pass: pass)
             {
                 journalReported(.committed(through: pass))

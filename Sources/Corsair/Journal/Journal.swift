@@ -19,13 +19,18 @@ public protocol Journal: AnyObject, Sendable, FinishedResultReader {
     /// and throws what the check found if it failed.
     func restore(retainFinished: Int, into body: (JournaledTask) -> Void) throws(JournalError) -> UInt64
 
-    /// How many committed records wait to be moved into the form reads use (SQLite: log rows not yet folded into
-    /// the task table); 0 for a backend that writes records in place.
+    /// How many committed records wait to be moved into the form reads use (SQLite: frames of its log not yet folded
+    /// into the task table); 0 for a backend that writes records in place.
     var backlog: Int { get }
 
     /// Moves about `limit` of the oldest waiting records into the form reads use, in one transaction; returns how
     /// many it moved. Reads do this for the whole backlog first, so it only decides when the work is done.
     func fold(limit: Int) throws(JournalError) -> Int
+
+    /// Whether a commit costs so little that the broker loop makes each one itself while the writer has nothing
+    /// queued, large passes too (SQLite with `--journal-sync normal`: a `write` to its log, no sync); `false` by
+    /// default, when only small passes are.
+    var commitsInline: Bool { get }
 
     /// Stores `records`, in order, in one transaction, and notes `lastKey` as the newest key handed out.
     ///
@@ -59,6 +64,8 @@ extension Journal {
     }
 
     public var backlog: Int { 0 }
+
+    public var commitsInline: Bool { false }
 
     public func fold(limit: Int) throws(JournalError) -> Int { 0 }
 }

@@ -1,8 +1,8 @@
-/// Journal records as compact bytes: how ``SQLiteJournal`` stores a commit's records as one row of its log.
+/// Journal records as compact bytes: how ``SQLiteJournal`` stores a commit's records as one frame of its log.
 ///
 /// Each record is a tag byte followed by its fields: integers as LEB128 varints (an optional one as 0 for `nil`,
 /// else its value plus one), byte strings and text as a varint length and the bytes. A commit then costs one
-/// INSERT of one blob, whatever it holds, instead of a row write per record with its indexes.
+/// write, whatever it holds, instead of a row write per record with its indexes.
 public enum JournalRecordCodec {
     private enum Tag: UInt8 {
         case accepted = 1
@@ -21,7 +21,7 @@ public enum JournalRecordCodec {
         }
     }
 
-    /// The bytes end early or hold an unknown tag: the log row is damaged.
+    /// The bytes end early or hold an unknown tag: the records are damaged.
     public struct DecodingFailure: Error {
         /// Where in the row the damage was found.
         public var offset: Int
@@ -182,7 +182,7 @@ public enum JournalRecordCodec {
     }
 }
 
-/// Journal records encoded as they are made (``JournalRecordCodec``), ready to be stored as one log row.
+/// Journal records encoded as they are made (``JournalRecordCodec``), ready to be stored as one frame of the log.
 ///
 /// The broker loop encodes each record its state machine emits and hands the writer bytes: no record's strings and
 /// buffers, shared with the tasks the loop still holds, cross to the writer's thread to be released there.

@@ -11,7 +11,9 @@ import Synchronization
 /// **Small passes.** While the writer has nothing queued and is not writing, the loop may commit a small pass itself
 /// (``commitNow(_:lastKey:pass:)``): a client with one task in flight waits for a commit a task (its acceptance waits
 /// for its result, ``CommitDeferral``), and each hand-over costs two thread wake-ups on top of the commit. Under load
-/// passes are large, or the writer busy, and go to it.
+/// passes are large, or the writer busy, and go to it; but a journal whose commit is only a `write`
+/// (``Journal/commitsInline``, SQLite with `--journal-sync normal`) has the loop commit every pass itself while the
+/// writer has none queued, and the writer only folds.
 ///
 /// **Order.** Passes are numbered by the loop, and queued and committed in that order: each commit takes every pass
 /// queued so far, as one transaction (group commit across passes), and reports ``Report/committed(through:)`` with the

@@ -30,11 +30,16 @@ extension SQLiteJournal {
         do {
             var newest: UInt64 = 0
             try database.writeWithoutTransaction { db in
+                var fold: (position: CommitLog.Position, records: Int)?
                 try db.inTransaction(.immediate) {
                     try Self.notePID(db)
+                    fold = try foldAll(db)
                     newest = try read(db, retainFinished: retainFinished, into: body)
                     try check.wait()
                     return .commit
+                }
+                if let fold {
+                    folded(through: fold.position, records: fold.records)
                 }
             }
             return newest
@@ -55,20 +60,20 @@ extension SQLiteJournal {
     ) throws(JournalError) -> UInt64 {
         do {
             return try database.writeWithoutTransaction { db in
-                try read(db, retainFinished: retainFinished, into: body)
+                try foldAll(db)
+                return try read(db, retainFinished: retainFinished, into: body)
             }
         } catch {
             throw Self.journalError(error, path: location, doing: "read")
         }
     }
 
-    /// The fold and the reads of ``restore(retainFinished:into:)``, on `db`.
+    /// The reads of ``restore(retainFinished:into:)``, on `db`, once the log is folded.
     private func read(
         _ db: Database,
         retainFinished: Int,
         into body: (JournaledTask) -> Void
     ) throws -> UInt64 {
-        try foldAll(db)
         let lastKey = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'last_key'") ?? 0
         var finished = try Self.fetch(
             db, "SELECT \(Self.columns) FROM tasks WHERE state >= 2 ORDER BY key DESC LIMIT ?",

@@ -7,74 +7,88 @@ extension SQLiteJournal {
 
     public func commit(_ records: EncodedRecords, lastKey: UInt64) throws(JournalError) {
         guard !records.isEmpty else { return }
-        do {
-            try database.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
-                    let append = try SQLiteCall(db, "INSERT INTO log(count, records) VALUES (?, ?)")
-                    append.bind(1, Int64(records.count))
-                    append.bind(2, records.bytes)
-                    try append.run()
-                    let last = try SQLiteCall(db, "UPDATE meta SET value = ? WHERE name = 'last_key'")
-                    last.bind(1, lastKey)
-                    try last.run()
-                    return .commit
-                }
-            }
-        } catch {
-            throw Self.journalError(error, path: location, doing: "commit")
-        }
-        backlogCount.withLock { $0 += records.count }
-        checkpointer.withLock { checkpointer in
-            if checkpointer == nil {
-                checkpointer = WALCheckpointer(path: location)
-            }
-        }
+        try log.append(records, lastKey: lastKey)
     }
 
-    public var backlog: Int { backlogCount.withLock { $0 } }
+    public var backlog: Int { log.backlog }
+
+    public var commitsInline: Bool { log.sync == .normal }
 
     public func fold(limit: Int) throws(JournalError) -> Int {
         do {
-            return try database.writeWithoutTransaction { db in try foldStep(db, limit: limit) }
+            let folded = try database.writeWithoutTransaction { db in
+                let (records, next) = try foldStep(db, from: log.foldedPosition, limit: limit)
+                self.folded(through: next, records: records)
+                return records
+            }
+            // Copy the WAL back beside the folds from now on: the writer's fold is the first write once the file is
+            // known good (a read's fold may run before, or during the close, which stops it).
+            checkpointer.withLock { checkpointer in
+                if checkpointer == nil {
+                    checkpointer = WALCheckpointer(path: location)
+                }
+            }
+            return folded
         } catch {
             throw Self.journalError(error, path: location, doing: "fold the log")
         }
     }
 
-    /// Folds the whole log into `tasks`, a step at a time: what every read does first.
-    func foldAll(_ db: Database) throws {
-        while try foldStep(db, limit: Self.foldLimit) > 0 {}
+    /// Folds the whole log into `tasks`, a step at a time: what every read does first. Inside a transaction already
+    /// (a restore beside the journal's check), the steps are part of it and the log is told nothing: the caller tells
+    /// it where they got to (``folded(through:records:)``) once that transaction has committed.
+    @discardableResult
+    func foldAll(_ db: Database) throws -> (position: CommitLog.Position, records: Int) {
+        var position = log.foldedPosition
+        var total = 0
+        while true {
+            let (records, next) = try foldStep(db, from: position, limit: Self.foldLimit)
+            guard next != position else { break }
+            if !db.isInsideTransaction {
+                folded(through: next, records: records)
+            }
+            position = next
+            total += records
+        }
+        return (position, total)
     }
 
-    /// Folds the oldest log rows, `limit` records' worth or a little more (whole rows), into `tasks` in one
-    /// transaction, or in the one already open (a restore beside the journal's check); returns how many records it
-    /// folded.
-    private func foldStep(_ db: Database, limit: Int) throws -> Int {
-        var folded = 0
-        try db.inTransaction(ifNoneOpen: .immediate) {
-            let select = try SQLiteCall(db, "SELECT seq, records FROM log ORDER BY seq")
-            var records: [JournalRecord] = []
-            var last: Int64?
-            do {
-                while records.count < limit, try select.next() {
-                    let seq = select.int(0)
-                    last = seq
-                    try select.withBlob(1) { bytes in
-                        do throws(JournalRecordCodec.DecodingFailure) {
-                            try JournalRecordCodec.decode(bytes, into: &records)
-                        } catch {
-                            throw DatabaseError(
-                                resultCode: .SQLITE_CORRUPT,
-                                message: "log row \(seq) cannot be decoded at byte \(error.offset)")
-                        }
-                    }
+    /// Tells the log that `tasks` holds it up to `position`, committed.
+    func folded(through position: CommitLog.Position, records: Int) {
+        guard position != log.foldedPosition else { return }
+        log.folded(through: position, records: records)
+    }
+
+    /// Folds the log's frames from `start`, `limit` records' worth or a little more (whole frames), into `tasks` in
+    /// one transaction, or in the one already open, with the position after them and the newest key they name;
+    /// returns how many records it folded and that position.
+    private func foldStep(
+        _ db: Database,
+        from start: CommitLog.Position,
+        limit: Int
+    ) throws -> (records: Int, next: CommitLog.Position) {
+        let (frames, next) = try log.read(from: start, records: limit)
+        guard next != start else { return (0, start) }
+        var records: [JournalRecord] = []
+        var lastKey: UInt64 = 0
+        for frame in frames {
+            lastKey = max(lastKey, frame.lastKey)
+            let failure: JournalRecordCodec.DecodingFailure? = frame.payload.withUnsafeBytes { bytes in
+                do throws(JournalRecordCodec.DecodingFailure) {
+                    try JournalRecordCodec.decode(bytes, into: &records)
+                    return nil
+                } catch {
+                    return error
                 }
-            } catch {
-                select.reset()
-                throw error
             }
-            select.reset()
-            guard let last else { return .rollback }
+            if let error = failure {
+                throw JournalError(
+                    .corrupt, path: log.segmentPath(start.segment),
+                    "a commit after byte \(start.offset) passed its checksum but cannot be decoded at byte "
+                        + "\(error.offset) of its records: this broker cannot read what wrote it")
+            }
+        }
+        try db.inTransaction(ifNoneOpen: .immediate) {
             let writer = try RecordWriter(db)
             let (rows, updates) = NewRow.folding(records)
             for row in rows {
@@ -83,14 +97,16 @@ extension SQLiteJournal {
             for record in updates {
                 try writer.write(record)
             }
-            let delete = try SQLiteCall(db, "DELETE FROM log WHERE seq <= ?")
-            delete.bind(1, last)
-            try delete.run()
-            folded = records.count
+            try db.execute(
+                sql: """
+                    UPDATE meta SET value = CASE name
+                        WHEN 'log_segment' THEN ?1 WHEN 'log_offset' THEN ?2 ELSE max(value, ?3) END
+                    WHERE name IN ('log_segment', 'log_offset', 'last_key')
+                    """,
+                arguments: [Int64(next.segment), Int64(next.offset), Int64(bitPattern: lastKey)])
             return .commit
         }
-        backlogCount.withLock { $0 -= folded }
-        return folded
+        return (records.count, next)
     }
 
     public func deleteFinished(before cutoff: UInt64, limit: Int) throws(JournalError) -> Int {

@@ -4,28 +4,29 @@ import Synchronization
 
 /// The broker's journal in one SQLite file (through GRDB.swift and the system's SQLite), in WAL mode.
 ///
-/// A commit appends one row to `log`: its records, encoded by ``JournalRecordCodec`` into one blob. That is one
-/// INSERT however many records a pass of the broker loop produced, where writing each record into its task's row
-/// cost an INSERT or UPDATE per record with the table's indexes, which made the journal cost three times the
-/// in-memory broker's CPU per task. `tasks` holds a row per batch task: what was accepted, where it stands and, once
-/// finished, its result; ``fold(limit:)`` moves the oldest log rows into it later, where a task accepted, run and
-/// finished within the log's backlog becomes one INSERT. Every read (a snapshot, results, task queries) folds the
-/// whole log first, so it sees every commit. `meta` holds the newest key and the pid of the broker that holds the
-/// file. The schema's version is SQLite's
+/// A commit appends one frame to the journal's ``CommitLog``, segment files beside the SQLite file: its records,
+/// encoded by ``JournalRecordCodec``, in one `write` however many records a pass of the broker loop produced.
+/// `tasks` holds a row per batch task: what was accepted, where it stands and, once finished, its result;
+/// ``fold(limit:)`` moves the oldest frames into it later, where a task accepted, run and finished within the log's
+/// backlog becomes one INSERT, and notes in the same transaction how far it has read the log. Every read (a
+/// snapshot, results, task queries) folds the whole log first, so it sees every commit. `meta` holds the newest key
+/// folded, the log position and the pid of the broker that holds the file. The schema's version is SQLite's
 /// `user_version` and the file is marked with `application_id` `CRSR`, so a broker refuses files it does not know.
 /// `auto_vacuum=INCREMENTAL` lets ``deleteFinished(before:limit:)`` give space back, so under steady load the file
 /// stops growing once results start to expire.
 public final class SQLiteJournal: Journal {
     /// The schema this broker writes and reads.
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
     /// `CRSR` in ASCII: SQLite's `application_id` of a Corsair journal.
     static let applicationID = 0x4352_5352
 
     public let location: String
     let database: DatabaseQueue
     private let lock: JournalLock
-    /// How many records the log holds, not yet folded into `tasks`.
-    let backlogCount = Mutex(0)
+    /// The commits not yet folded into `tasks`.
+    let log: CommitLog
+    /// What opening the log repaired (a torn last commit cut off), for the broker to log; `nil` when nothing.
+    public let repair: String?
     /// SQLite's check of an existing file while ``restore(retainFinished:into:)`` reads it
     /// (``IntegrityCheck/besideRestore``); `nil` when the file was new or checked at open.
     let check: JournalCheck?
@@ -70,7 +71,7 @@ public final class SQLiteJournal: Journal {
             configuration.busyMode = .timeout(2)
             configuration.label = "corsair.journal"
             database = try DatabaseQueue(path: path, configuration: configuration)
-            let (checkLater, backlog) = try database.writeWithoutTransaction { db in
+            let (checkLater, folded) = try database.writeWithoutTransaction { db in
                 // After GRDB's own WAL set-up, which sets NORMAL.
                 try db.execute(sql: "PRAGMA synchronous = \(sync == .full ? "FULL" : "NORMAL")")
                 try db.execute(sql: "PRAGMA journal_size_limit = \(64 << 20)")
@@ -79,20 +80,26 @@ public final class SQLiteJournal: Journal {
                 // keeps the pages that inserts and finishes touch in memory.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
                 try db.execute(sql: "PRAGMA cache_size = -16384")
-                let checkLater = try Self.prepareSchema(db, path: path, check: timing)
+                let checkLater = try Self.prepareSchema(db, path: path, check: timing, sync: sync)
                 if !checkLater {
                     try Self.notePID(db)
                 }
-                let backlog = try Int.fetchOne(db, sql: "SELECT coalesce(sum(count), 0) FROM log") ?? 0
                 Self.prepareLog(path: path)
-                return (checkLater, backlog)
+                return (checkLater, try Self.foldedPosition(db))
             }
+            (log, repair) = try CommitLog.open(journal: path, folded: folded, sync: sync)
             check = checkLater ? JournalCheck(path: path) : nil
-            backlogCount.withLock { $0 = backlog }
         } catch {
             lock.release()
             throw Self.journalError(error, path: path, doing: "open")
         }
+    }
+
+    /// How far `tasks` holds the log: the position `meta` notes.
+    static func foldedPosition(_ db: Database) throws -> CommitLog.Position {
+        let segment = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'log_segment'") ?? 1
+        let offset = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'log_offset'") ?? 0
+        return CommitLog.Position(segment: UInt64(max(1, segment)), offset: Int(max(0, offset)))
     }
 
     public func freeSpace() -> (available: UInt64, total: UInt64)? {
@@ -108,12 +115,20 @@ public final class SQLiteJournal: Journal {
         return (UInt64(info.f_bavail) * block, UInt64(info.f_blocks) * block)
     }
 
+    /// The files the journal at `path` consists of now: the SQLite file, its WAL and shared-memory index, and the
+    /// segments of its log. Copy or remove them together.
+    public static func files(path: String) -> [String] {
+        let segments = (try? CommitLog.segments(journal: path)) ?? []
+        return [path, path + "-wal", path + "-shm"] + segments.map { CommitLog.segmentPath(journal: path, $0) }
+    }
+
     /// Writes this broker's pid, for a second broker's refusal to name.
     static func notePID(_ db: Database) throws {
         try db.execute(sql: "INSERT OR REPLACE INTO meta(name, value) VALUES ('pid', ?)", arguments: [Int(getpid())])
     }
 
     public func close() {
+        defer { log.close() }
         checkpointer.withLock { $0?.stop() }
         // A file that failed its check gets nothing more of ours: no fold, no pid deleted, no forced checkpoint.
         guard check?.failed != true else {
@@ -133,11 +148,17 @@ public final class SQLiteJournal: Journal {
 
     /// Creates the schema in a new file; checks an existing one's mark, version and integrity. Returns whether the
     /// integrity check is still to be run, beside the restore.
-    private static func prepareSchema(_ db: Database, path: String, check timing: IntegrityCheck) throws -> Bool {
+    private static func prepareSchema(
+        _ db: Database,
+        path: String,
+        check timing: IntegrityCheck,
+        sync: JournalSync
+    ) throws -> Bool {
         let application = try Int.fetchOne(db, sql: "PRAGMA application_id") ?? 0
         let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
         let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
         if application == 0 && version == 0 && tables == 0 {
+            try refuseStaleLog(path: path)
             try createSchema(db)
             return false
         }
@@ -158,21 +179,21 @@ public final class SQLiteJournal: Journal {
         guard check == ["ok"] else {
             throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: check.prefix(3).joined(separator: "; "))
         }
-        if version < 2 {
-            // Version 1 wrote records straight into `tasks`; it only lacks the log.
-            try db.inTransaction {
-                try db.execute(sql: logTable + "PRAGMA user_version = 2;")
-                return .commit
-            }
+        if version < schemaVersion {
+            try migrate(db, from: version, path: path, sync: sync)
         }
         return false
     }
 
-    /// The log of commits not yet folded into `tasks` (schema version 2): one row per commit, `count` records in
-    /// `records`.
-    private static let logTable = """
-        CREATE TABLE log(seq INTEGER PRIMARY KEY, count INTEGER NOT NULL, records BLOB NOT NULL);
-        """
+    /// Refuses to start a new journal at `path` beside log segments: they belong to an earlier journal at the same
+    /// path, whose SQLite file was removed, and may hold tasks it had not folded.
+    private static func refuseStaleLog(path: String) throws(JournalError) {
+        guard let first = try CommitLog.segments(journal: path).first else { return }
+        throw JournalError(
+            .corrupt, path: path,
+            "is a new journal, but log segments of an earlier one are beside it (\(CommitLog.segmentPath(journal: path, first)) "
+                + "and on): restore the journal file they belong to, or move them aside to start empty")
+    }
 
     private static func createSchema(_ db: Database) throws {
         // Switching WAL on wrote the header already, so auto_vacuum takes effect only through a VACUUM.
@@ -203,8 +224,7 @@ public final class SQLiteJournal: Journal {
                 );
                 CREATE INDEX tasks_by_batch ON tasks(batch, key);
                 CREATE INDEX tasks_by_finish ON tasks(finished_ms) WHERE finished_ms IS NOT NULL;
-                \(logTable)
-                INSERT INTO meta(name, value) VALUES ('last_key', 0);
+                INSERT INTO meta(name, value) VALUES ('last_key', 0), ('log_segment', 1), ('log_offset', 0);
                 PRAGMA application_id = \(applicationID);
                 PRAGMA user_version = \(schemaVersion);
                 """)

@@ -34,37 +34,46 @@ import Testing
                 }), lastKey: count)
     }
 
+    /// Appends a commit of `record` to the closed journal's log, as a broker killed before folding it leaves it;
+    /// returns the size of the segment it went to.
+    @discardableResult
+    private func leaveCommitInLog(_ record: JournalRecord, lastKey: UInt64) throws -> Int {
+        let raw = try DatabaseQueue(path: path)
+        let folded = try raw.read { try SQLiteJournal.foldedPosition($0) }
+        try raw.close()
+        let (log, _) = try CommitLog.open(journal: path, folded: folded, sync: .normal)
+        defer { log.close() }
+        try log.append(EncodedRecords([record]), lastKey: lastKey)
+        return try segmentSize(folded.segment)
+    }
+
+    private func segmentSize(_ segment: UInt64) throws -> Int {
+        try FileManager.default.attributesOfItem(atPath: CommitLog.segmentPath(journal: path, segment))[.size]
+            as? Int ?? -1
+    }
+
     @Test("a good journal checked beside its restore gives back every task, its log folded, and notes the pid")
     func goodJournal() throws {
         try writeJournal(count: 2000)
-        // A commit left in the log, as by a broker that was killed before folding it.
-        let raw = try DatabaseQueue(path: path)
-        try raw.write { db in
-            let records: [JournalRecord] = [
-                .accepted(
-                    AcceptedTask(
-                        key: 2001, batch: [1], id: "late", category: "a", payload: [], priority: 0,
-                        timeoutMilliseconds: nil, maxAttempts: nil, submitted: 1000))
-            ]
-            try db.execute(
-                sql: "INSERT INTO log(count, records) VALUES (1, ?)",
-                arguments: [Data(EncodedRecords(records).bytes)])
-            try db.execute(sql: "UPDATE meta SET value = 2001 WHERE name = 'last_key'")
-        }
-        try raw.close()
+        try leaveCommitInLog(
+            .accepted(
+                AcceptedTask(
+                    key: 2001, batch: [1], id: "late", category: "a", payload: [], priority: 0,
+                    timeoutMilliseconds: nil, maxAttempts: nil, submitted: 1000)),
+            lastKey: 2001)
 
         let journal = try SQLiteJournal(path: path, sync: .normal, check: .besideRestore)
         #expect(journal.check != nil)
         var keys: [UInt64] = []
         let newest = try journal.restore(retainFinished: 10) { keys.append($0.accepted.key) }
         #expect(newest == 2001 && keys == Array(1...2001))
-        let (pid, log) = try journal.database.read { db in
+        let (pid, lastKey) = try journal.database.read { db in
             try (
                 Int.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'pid'"),
-                Int.fetchOne(db, sql: "SELECT count(*) FROM log")
+                Int.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'last_key'")
             )
         }
-        #expect(pid == Int(getpid()) && log == 0)
+        #expect(pid == Int(getpid()) && lastKey == 2001 && journal.backlog == 0)
         journal.close()
 
         let reopened = try SQLiteJournal(path: path, sync: .normal)
@@ -75,6 +84,8 @@ import Testing
     @Test("a damaged journal checked beside its restore is refused with exit code 74 and SQLite's complaint")
     func damagedJournal() throws {
         try writeJournal(count: 3000)
+        // A commit left in the log that the fold writes without touching the damaged index.
+        let logSize = try leaveCommitInLog(.attemptStarted(key: 1, attempt: 1, worker: "w", started: 5), lastKey: 3000)
         // Overwrite the root page of the index by batch, which a restore does not read but SQLite's check does.
         let raw = try DatabaseQueue(path: path)
         let (pageSize, root) = try raw.read { db in
@@ -115,5 +126,8 @@ import Testing
         let reader = try DatabaseQueue(path: path, configuration: configuration)
         defer { try? reader.close() }
         #expect(try reader.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM meta WHERE name = 'pid'") } == 0)
+        // So was the fold of the log, whose segment is kept whole.
+        #expect(try reader.read { try SQLiteJournal.foldedPosition($0) }.offset < logSize)
+        #expect(try segmentSize(1) == logSize)
     }
 }

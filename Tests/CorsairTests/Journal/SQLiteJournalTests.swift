@@ -152,7 +152,8 @@ import Testing
         #expect(try journal.snapshot(retainFinished: 10).tasks.map(\.accepted.key) == [3, 4])
     }
 
-    @Test("a commit is one log row; a fold moves whole rows into tasks, oldest first, and reads fold the rest")
+    @Test(
+        "a commit is one frame of the log; a fold moves whole frames into tasks, oldest first, and reads fold the rest")
     func logAndFold() throws {
         let journal = try SQLiteJournal(path: path(), sync: .normal)
         defer { journal.close() }
@@ -170,13 +171,14 @@ import Testing
         #expect(try journal.fold(limit: 10) == 0)
     }
 
-    @Test("commits reach the database file from the checkpoint thread, long before SQLite's own checkpoint would")
+    @Test("folds reach the database file from the checkpoint thread, long before SQLite's own checkpoint would")
     func checkpointedBeside() async throws {
         let journal = try SQLiteJournal(path: path(), sync: .normal)
         defer { journal.close() }
         let before = try Self.size(of: path())
         // 600 kB, some 150 pages: far below the 10 000 pages at which the writer's own commit copies the WAL back.
         try journal.commit(EncodedRecords(Self.largeTasks(300)), lastKey: 300)
+        #expect(try journal.fold(limit: 1000) == 300)
         var size = before
         for _ in 0..<200 where size < before + 600_000 {
             try await Task.sleep(for: .milliseconds(25))
@@ -193,14 +195,24 @@ import Testing
         let roomy = try #require(journal.freeSpace()).available >= 64 * UInt64(SQLiteJournal.preparedLogBytes)
         let logSize = try Self.size(of: path() + "-wal")
         #expect((logSize >= SQLiteJournal.preparedLogBytes) == roomy, "WAL of \(logSize) bytes")
-        // The database file and its WAL as a SIGKILL leaves them: no shared-memory index, zeros after the frames.
+        // The database file, its WAL and its log as a SIGKILL leaves them: no shared-memory index, zeros after the
+        // WAL's frames.
         let copy = path("copy.journal")
-        try FileManager.default.copyItem(atPath: path(), toPath: copy)
-        try FileManager.default.copyItem(atPath: path() + "-wal", toPath: copy + "-wal")
+        try copyFiles(to: copy, skipping: ["-shm"])
         let reopened = try SQLiteJournal(path: copy, sync: .full)
         defer { reopened.close() }
         let snapshot = try reopened.snapshot(retainFinished: 10)
         #expect(snapshot.tasks.map(\.accepted.key) == [1, 2, 3] && snapshot.lastKey == 3)
+    }
+
+    /// Copies the journal's files to `copy` and files named after it, but for those whose names end in `skipping`.
+    private func copyFiles(to copy: String, skipping: [String] = []) throws {
+        for file in SQLiteJournal.files(path: path()) where FileManager.default.fileExists(atPath: file) {
+            let suffix = String(file.dropFirst(path().count))
+            if !skipping.contains(suffix) {
+                try FileManager.default.copyItem(atPath: file, toPath: copy + suffix)
+            }
+        }
     }
 
     private static func size(of path: String) throws -> Int {
@@ -230,11 +242,108 @@ import Testing
         try old.close()
         let journal = try SQLiteJournal(path: path(), sync: .normal)
         defer { journal.close() }
-        #expect(try journal.database.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 2)
+        #expect(try journal.database.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 3)
         let snapshot = try journal.snapshot(retainFinished: 10)
         #expect(snapshot.lastKey == 4 && snapshot.tasks.map(\.accepted.id) == ["t4"])
         try journal.commit(EncodedRecords([Self.accepted(5)]), lastKey: 5)
         #expect(try journal.snapshot(retainFinished: 10).tasks.map(\.accepted.key) == [4, 5])
+    }
+
+    @Test("a schema version 2 journal is migrated: the rows of its log table become the log's first segment")
+    func migratesVersion2() throws {
+        let journal = try SQLiteJournal(path: path(), sync: .normal)
+        try journal.commit(EncodedRecords([Self.accepted(1)]), lastKey: 1)
+        journal.close()
+        // Version 2's shape: a log table holding two commits, no log position, no segments.
+        let old = try DatabaseQueue(path: path())
+        try old.writeWithoutTransaction { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE log(seq INTEGER PRIMARY KEY, count INTEGER NOT NULL, records BLOB NOT NULL);
+                    DELETE FROM meta WHERE name IN ('log_segment', 'log_offset');
+                    UPDATE meta SET value = 3 WHERE name = 'last_key';
+                    PRAGMA user_version = 2;
+                    """)
+            for records in [[Self.accepted(2)], [Self.finished(1), Self.accepted(3)]] {
+                try db.execute(
+                    sql: "INSERT INTO log(count, records) VALUES (?, ?)",
+                    arguments: [records.count, Data(EncodedRecords(records).bytes)])
+            }
+        }
+        try old.close()
+        for segment in try CommitLog.segments(journal: path()) {
+            unlink(CommitLog.segmentPath(journal: path(), segment))
+        }
+
+        let migrated = try SQLiteJournal(path: path(), sync: .normal)
+        defer { migrated.close() }
+        let (version, tables) = try migrated.database.read { db in
+            try (
+                Int.fetchOne(db, sql: "PRAGMA user_version"),
+                Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE name = 'log'")
+            )
+        }
+        #expect(version == 3 && tables == 0 && migrated.backlog == 3)
+        let snapshot = try migrated.snapshot(retainFinished: 10)
+        #expect(snapshot.lastKey == 3 && snapshot.tasks.map(\.state) == [.succeeded, .queued, .queued])
+    }
+
+    @Test("a copy of the journal's files as a SIGKILL leaves them gives back the commits still in the log")
+    func restoresUnfoldedCommits() throws {
+        let journal = try SQLiteJournal(path: path(), sync: .full)
+        defer { journal.close() }
+        try journal.commit(EncodedRecords([Self.accepted(1), Self.accepted(2)]), lastKey: 2)
+        #expect(try journal.fold(limit: 1) == 2)
+        try journal.commit(EncodedRecords([Self.finished(1), Self.accepted(3)]), lastKey: 3)
+        let copy = path("copy.journal")
+        try copyFiles(to: copy)
+        let reopened = try SQLiteJournal(path: copy, sync: .full)
+        defer { reopened.close() }
+        #expect(reopened.backlog == 2 && reopened.repair == nil)
+        let snapshot = try reopened.snapshot(retainFinished: 10)
+        #expect(snapshot.lastKey == 3 && snapshot.tasks.map(\.state) == [.succeeded, .queued, .queued])
+    }
+
+    @Test(
+        "a backup as the README takes it (the log, then the database) has every commit the log or the database held",
+        arguments: [false, true])
+    func backupWhileRunning(foldedPastCopy: Bool) throws {
+        let journal = try SQLiteJournal(path: path(), sync: .full)
+        defer { journal.close() }
+        try journal.commit(EncodedRecords([Self.accepted(1), Self.accepted(2)]), lastKey: 2)
+        #expect(try journal.fold(limit: 1) == 2)
+        try journal.commit(EncodedRecords([Self.finished(1)]), lastKey: 2)
+        let copy = path("copy.journal")
+        for file in SQLiteJournal.files(path: path()) where file.contains("-log-") {
+            try FileManager.default.copyItem(atPath: file, toPath: copy + file.dropFirst(path().count))
+        }
+        // Between the two steps the broker goes on: a commit, folded or not before the backup.
+        try journal.commit(EncodedRecords([Self.accepted(3)]), lastKey: 3)
+        if foldedPastCopy {
+            #expect(try journal.fold(limit: 100) == 2)
+        }
+        let source = try DatabaseQueue(path: path())
+        try source.backup(to: DatabaseQueue(path: copy))
+        try source.close()
+
+        let restored = try SQLiteJournal(path: copy, sync: .full)
+        defer { restored.close() }
+        #expect((restored.repair != nil) == foldedPastCopy)
+        let snapshot = try restored.snapshot(retainFinished: 10)
+        #expect(
+            snapshot.tasks.map(\.state) == (foldedPastCopy ? [.succeeded, .queued, .queued] : [.succeeded, .queued]))
+    }
+
+    @Test("a new journal beside log segments of an earlier one is refused, naming them")
+    func staleLog() throws {
+        let journal = try SQLiteJournal(path: path(), sync: .normal)
+        try journal.commit(EncodedRecords([Self.accepted(1)]), lastKey: 1)
+        journal.close()
+        for file in [path(), path() + "-wal", path() + "-shm"] {
+            try? FileManager.default.removeItem(atPath: file)
+        }
+        let error = try #require(throws: JournalError.self) { try SQLiteJournal(path: path(), sync: .normal) }
+        #expect(error.kind == .corrupt && error.message.contains("-log-00000001"))
     }
 
     @Test("a second opener is refused, naming the holder's pid; exit code 73")
