@@ -91,6 +91,9 @@ final class CommitLog: Sendable {
     /// Where the fold goes on from.
     var foldedPosition: Position { state.withLock { $0.folded } }
 
+    /// The number of the segment appends go to.
+    var newestSegment: UInt64 { state.withLock { $0.segment } }
+
     /// Stores `records` as one frame after the others, naming `lastKey` as the newest key handed out, and syncs it
     /// with ``JournalSync/full``.
     ///

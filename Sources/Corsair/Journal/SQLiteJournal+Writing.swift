@@ -53,6 +53,20 @@ extension SQLiteJournal {
         return (position, total)
     }
 
+    /// Once the whole log is folded (the journal is closing): notes the segment after the newest as where the log
+    /// goes on, and deletes the others, so that a stopped broker leaves no log behind.
+    func retireLog(_ db: Database) throws {
+        guard log.backlog == 0 else { return }
+        let next = CommitLog.Position(segment: log.newestSegment + 1, offset: 0)
+        try db.execute(
+            sql: """
+                UPDATE meta SET value = CASE name WHEN 'log_segment' THEN ? ELSE 0 END
+                WHERE name IN ('log_segment', 'log_offset')
+                """,
+            arguments: [Int64(next.segment)])
+        log.folded(through: next, records: 0)
+    }
+
     /// Tells the log that `tasks` holds it up to `position`, committed.
     func folded(through position: CommitLog.Position, records: Int) {
         guard position != log.foldedPosition else { return }

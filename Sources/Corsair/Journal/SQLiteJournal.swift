@@ -139,6 +139,7 @@ public final class SQLiteJournal: Journal {
         try? database.writeWithoutTransaction { db in
             // A restart then finds every task in `tasks`, with no log to fold before it can read them.
             try? foldAll(db)
+            try? retireLog(db)
             try db.execute(sql: "DELETE FROM meta WHERE name = 'pid'")
             _ = try? db.checkpoint(.truncate)
         }

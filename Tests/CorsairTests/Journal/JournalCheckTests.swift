@@ -35,16 +35,16 @@ import Testing
     }
 
     /// Appends a commit of `record` to the closed journal's log, as a broker killed before folding it leaves it;
-    /// returns the size of the segment it went to.
+    /// returns the segment it went to and that segment's size.
     @discardableResult
-    private func leaveCommitInLog(_ record: JournalRecord, lastKey: UInt64) throws -> Int {
+    private func leaveCommitInLog(_ record: JournalRecord, lastKey: UInt64) throws -> (segment: UInt64, size: Int) {
         let raw = try DatabaseQueue(path: path)
         let folded = try raw.read { try SQLiteJournal.foldedPosition($0) }
         try raw.close()
         let (log, _) = try CommitLog.open(journal: path, folded: folded, sync: .normal)
         defer { log.close() }
         try log.append(EncodedRecords([record]), lastKey: lastKey)
-        return try segmentSize(folded.segment)
+        return (log.newestSegment, try segmentSize(log.newestSegment))
     }
 
     private func segmentSize(_ segment: UInt64) throws -> Int {
@@ -85,7 +85,7 @@ import Testing
     func damagedJournal() throws {
         try writeJournal(count: 3000)
         // A commit left in the log that the fold writes without touching the damaged index.
-        let logSize = try leaveCommitInLog(.attemptStarted(key: 1, attempt: 1, worker: "w", started: 5), lastKey: 3000)
+        let left = try leaveCommitInLog(.attemptStarted(key: 1, attempt: 1, worker: "w", started: 5), lastKey: 3000)
         // Overwrite the root page of the index by batch, which a restore does not read but SQLite's check does.
         let raw = try DatabaseQueue(path: path)
         let (pageSize, root) = try raw.read { db in
@@ -127,7 +127,7 @@ import Testing
         defer { try? reader.close() }
         #expect(try reader.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM meta WHERE name = 'pid'") } == 0)
         // So was the fold of the log, whose segment is kept whole.
-        #expect(try reader.read { try SQLiteJournal.foldedPosition($0) }.offset < logSize)
-        #expect(try segmentSize(1) == logSize)
+        #expect(try reader.read { try SQLiteJournal.foldedPosition($0) }.offset < left.size)
+        #expect(try segmentSize(left.segment) == left.size)
     }
 }

@@ -171,6 +171,20 @@ import Testing
         #expect(try journal.fold(limit: 10) == 0)
     }
 
+    @Test("a closed journal has folded its log and deleted it; reopened, it starts the next segment")
+    func closeRetiresLog() throws {
+        let journal = try SQLiteJournal(path: path(), sync: .normal)
+        try journal.commit(EncodedRecords([Self.accepted(1), Self.accepted(2)]), lastKey: 2)
+        #expect(try CommitLog.segments(journal: path()) == [1])
+        journal.close()
+        #expect(try CommitLog.segments(journal: path()).isEmpty)
+        let reopened = try SQLiteJournal(path: path(), sync: .normal)
+        defer { reopened.close() }
+        #expect(try CommitLog.segments(journal: path()) == [2] && reopened.backlog == 0)
+        try reopened.commit(EncodedRecords([Self.finished(1)]), lastKey: 2)
+        #expect(try reopened.snapshot(retainFinished: 10).tasks.map(\.state) == [.succeeded, .queued])
+    }
+
     @Test("folds reach the database file from the checkpoint thread, long before SQLite's own checkpoint would")
     func checkpointedBeside() async throws {
         let journal = try SQLiteJournal(path: path(), sync: .normal)
@@ -337,13 +351,14 @@ import Testing
     @Test("a new journal beside log segments of an earlier one is refused, naming them")
     func staleLog() throws {
         let journal = try SQLiteJournal(path: path(), sync: .normal)
+        defer { journal.close() }
         try journal.commit(EncodedRecords([Self.accepted(1)]), lastKey: 1)
-        journal.close()
-        for file in [path(), path() + "-wal", path() + "-shm"] {
-            try? FileManager.default.removeItem(atPath: file)
-        }
-        let error = try #require(throws: JournalError.self) { try SQLiteJournal(path: path(), sync: .normal) }
-        #expect(error.kind == .corrupt && error.message.contains("-log-00000001"))
+        // The log of a broker killed before it folded it, beside no database.
+        let copy = path("copy.journal")
+        try FileManager.default.copyItem(
+            atPath: CommitLog.segmentPath(journal: path(), 1), toPath: CommitLog.segmentPath(journal: copy, 1))
+        let error = try #require(throws: JournalError.self) { try SQLiteJournal(path: copy, sync: .normal) }
+        #expect(error.kind == .corrupt && error.message.contains("copy.journal-log-00000001"))
     }
 
     @Test("a second opener is refused, naming the holder's pid; exit code 73")
