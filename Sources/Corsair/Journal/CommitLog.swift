@@ -10,20 +10,20 @@ import Synchronization
 /// workers needed (docs/PERFORMANCE.md, "Fifth sitting": 0.65–0.77× the in-memory broker with them, 0.84–0.93× with
 /// a plain file instead).
 ///
-/// **Frames.** A 24-byte header, little-endian: `CRLG`, the payload's length and its record count (4 bytes each), the
-/// newest key handed out (8), the CRC-32C of the count, the key and the payload (4); then the payload, the records as
-/// ``JournalRecordCodec`` encodes them. A write that fails is cut off again, so the log always ends at a whole frame.
+/// **Frames.** A header with the length, the record count, the newest key and checksums of itself and of the payload,
+/// then the payload (``CommitLog/Frame``). A write that fails is cut off again, so the log always ends at a whole
+/// frame.
 ///
-/// **Segments.** A commit that finds the newest segment past ``defaultSegmentBytes`` (64 MiB) starts the next one. The fold stores how
-/// far it has read (a ``Position``) in the SQLite file, in the transaction that writes what it read, and tells the log
-/// once that has committed (``folded(through:records:)``), which deletes the segments wholly before it: under steady
-/// load the log stops growing.
+/// **Segments.** A commit that finds the newest segment past ``defaultSegmentBytes`` (64 MiB) starts the next one.
+/// The fold stores how far it has read (a ``Position``) in the SQLite file, in the transaction that writes what it
+/// read, and tells the log once that transaction is durable (``folded(through:records:)``), which deletes the
+/// segments wholly before it: under steady load the log stops growing.
 ///
-/// **Open.** The frames from the folded position on are read and checked (``open(journal:folded:sync:segmentBytes:)``). A last
-/// frame of the last segment that is cut short or fails its checksum, or zeros where it would be, is a commit that was
-/// being written when the broker stopped: no reply had gone out for it, and it is cut off. Any other bad frame, a gap
-/// in the segments' numbers or a folded position past a segment's end is damage: the journal is refused, naming the
-/// file and the offset.
+/// **Open.** The frames from the folded position on are read and checked
+/// (``open(journal:folded:sync:segmentBytes:)``). A torn last frame of the last segment, a commit that was being
+/// written when the broker stopped and for which no reply had gone out, is cut off. Any other bad frame, a gap in the
+/// segments' numbers or a folded position past the end of a segment with others after it is damage: the journal is
+/// refused, naming the file and the offset.
 ///
 /// **Threads.** Appends come from one thread at a time (the journal writer's, or the loop's while the writer has
 /// nothing queued, ``JournalWriter``); reads from whichever thread folds. A mutex guards the newest segment and the
@@ -39,20 +39,9 @@ final class CommitLog: Sendable {
         }
     }
 
-    /// One commit's records as the log holds them.
-    struct Frame {
-        var count: Int
-        var lastKey: UInt64
-        var payload: [UInt8]
-    }
-
     /// The size past which a commit starts a new segment, unless the log is opened with another.
     static let defaultSegmentBytes = 64 << 20
-    /// `CRLG`, the first bytes of every frame.
-    static let magic: UInt32 = 0x474C_5243
-    static let headerBytes = 24
-
-    private struct State {
+    struct State {
         /// The newest segment, open for appending, and its size.
         var segment: UInt64
         var descriptor: Int32
@@ -60,6 +49,10 @@ final class CommitLog: Sendable {
         /// What the SQLite file has folded, and how many records remain after it.
         var folded: Position
         var backlog: Int
+        /// The oldest segment on disk: those before ``folded`` are deleted by the next fold.
+        var oldest: UInt64
+        /// A failed write left bytes past ``end`` that could not be cut off yet.
+        var needsCut = false
     }
 
     /// The journal's path; segments are named after it.
@@ -70,7 +63,7 @@ final class CommitLog: Sendable {
     let segmentBytes: Int
     private let state: Mutex<State>
 
-    private init(journalPath: String, sync: JournalSync, segmentBytes: Int, state: State) {
+    init(journalPath: String, sync: JournalSync, segmentBytes: Int, state: State) {
         self.journalPath = journalPath
         self.sync = sync
         self.segmentBytes = segmentBytes
@@ -94,18 +87,28 @@ final class CommitLog: Sendable {
     /// The number of the segment appends go to.
     var newestSegment: UInt64 { state.withLock { $0.segment } }
 
+    /// Whether a fold up to `position` deletes segments.
+    func deletes(through position: Position) -> Bool { state.withLock { $0.oldest < position.segment } }
+
     /// Stores `records` as one frame after the others, naming `lastKey` as the newest key handed out, and syncs it
     /// with ``JournalSync/full``.
     ///
     /// - Throws: ``JournalError`` (``JournalError/Kind/full`` when the disk is full); the log is as it was.
     func append(_ records: EncodedRecords, lastKey: UInt64) throws(JournalError) {
-        let frame = Self.frame(records.bytes, count: records.count, lastKey: lastKey)
+        let payload = records.bytes
+        let header = Self.header(payload, count: records.count, lastKey: lastKey)
         try state.withLock { (state: inout State) throws(JournalError) in
+            if state.needsCut {
+                guard ftruncate(state.descriptor, off_t(state.end)) == 0 else {
+                    throw Self.writeError(errno, path: segmentPath(state.segment), doing: "cut back")
+                }
+                state.needsCut = false
+            }
             if state.end >= segmentBytes {
                 try startSegment(&state)
             }
-            try write(frame, to: state.descriptor, at: state.end, path: segmentPath(state.segment))
-            state.end += frame.count
+            try write(header, payload, to: &state)
+            state.end += header.count + payload.count
             state.backlog += records.count
         }
     }
@@ -141,15 +144,16 @@ final class CommitLog: Sendable {
         return (frames, position)
     }
 
-    /// Notes that the SQLite file has committed the fold of `records` records up to `position`, and deletes the
+    /// Notes that the SQLite file holds the fold of `records` records up to `position`, durably, and deletes the
     /// segments before it.
     func folded(through position: Position, records: Int) {
         let (from, to) = state.withLock { state in
             defer {
                 state.folded = position
                 state.backlog -= records
+                state.oldest = max(state.oldest, position.segment)
             }
-            return (state.folded.segment, position.segment)
+            return (state.oldest, position.segment)
         }
         for number in from..<max(from, to) {
             unlink(segmentPath(number))
@@ -166,25 +170,6 @@ final class CommitLog: Sendable {
         }
     }
 
-    /// The bytes of a frame of `payload`.
-    static func frame(_ payload: [UInt8], count: Int, lastKey: UInt64) -> [UInt8] {
-        var frame: [UInt8] = []
-        frame.reserveCapacity(headerBytes + payload.count)
-        frame.appendLittleEndian(magic)
-        frame.appendLittleEndian(UInt32(payload.count))
-        frame.appendLittleEndian(UInt32(count))
-        frame.appendLittleEndian(lastKey)
-        frame.appendLittleEndian(checksum(header: frame, payload: payload))
-        frame.append(contentsOf: payload)
-        return frame
-    }
-
-    /// The CRC-32C a frame's header holds: of its count and key (`header`'s bytes 8 to 20), then its payload.
-    static func checksum(header: [UInt8], payload: [UInt8]) -> UInt32 {
-        let start = header.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[8..<20])) }
-        return payload.withUnsafeBytes { CRC32C.checksum($0, continuing: start) }
-    }
-
     /// Starts the segment after the newest.
     private func startSegment(_ state: inout State) throws(JournalError) {
         let number = state.segment + 1
@@ -196,26 +181,41 @@ final class CommitLog: Sendable {
         (state.segment, state.descriptor, state.end) = (number, descriptor, 0)
     }
 
-    /// Writes `frame` at `offset` and syncs it as ``sync`` says; cuts the file back to `offset` if that fails.
-    private func write(_ frame: [UInt8], to descriptor: Int32, at offset: Int, path: String) throws(JournalError) {
-        var failure = Self.writeAll(frame, to: descriptor, at: offset)
-        if failure == 0, sync == .full, fdatasync(descriptor) != 0 {
+    /// Writes a frame at the newest segment's end and syncs it as ``sync`` says; cuts the file back if that fails
+    /// (or notes that the next append must, when the cut fails too).
+    private func write(_ header: [UInt8], _ payload: [UInt8], to state: inout State) throws(JournalError) {
+        var failure = Self.writeFrame(header, payload, to: state.descriptor, at: state.end)
+        if failure == 0, sync == .full, fdatasync(state.descriptor) != 0 {
             failure = errno
         }
         guard failure != 0 else { return }
-        _ = ftruncate(descriptor, off_t(offset))
-        throw Self.writeError(failure, path: path, doing: "write")
+        state.needsCut = ftruncate(state.descriptor, off_t(state.end)) != 0
+        throw Self.writeError(failure, path: segmentPath(state.segment), doing: "write")
     }
 
-    /// Writes all of `bytes` at `offset`; returns 0, or the `errno` of the write that failed.
-    static func writeAll(_ bytes: [UInt8], to descriptor: Int32, at offset: Int) -> Int32 {
-        bytes.withUnsafeBytes { bytes in
-            var written = 0
-            while written < bytes.count {
-                let result = pwrite(
-                    descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(offset + written))
+    /// Writes a frame, `header` then `payload`, at `offset`, in one `pwritev`; returns 0, or the `errno` of the
+    /// write that failed.
+    static func writeFrame(_ header: [UInt8], _ payload: [UInt8], to descriptor: Int32, at offset: Int) -> Int32 {
+        let (written, code) = header.withUnsafeBytes { head in
+            payload.withUnsafeBytes { body in
+                var vectors = [
+                    iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress), iov_len: head.count),
+                    iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress), iov_len: body.count),
+                ]
+                let written = pwritev(descriptor, &vectors, 2, off_t(offset))
+                return (written, errno)
+            }
+        }
+        guard written >= 0 else { return code }
+        guard written < header.count + payload.count else { return 0 }
+        // Cut short (the disk filling up): the rest, which says why it stops.
+        let frame = header + payload
+        return frame.withUnsafeBytes { bytes in
+            var done = written
+            while done < bytes.count {
+                let result = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
                 guard result > 0 else { return result == 0 ? ENOSPC : errno }
-                written += result
+                done += result
             }
             return 0
         }
@@ -246,228 +246,5 @@ final class CommitLog: Sendable {
         guard descriptor >= 0 else { return }
         _ = fsync(descriptor)
         Glibc.close(descriptor)
-    }
-}
-
-extension CommitLog {
-    /// Opens the log of the journal at `path`, whose SQLite file has folded it up to `folded`: checks every frame
-    /// after that, cuts off a torn last frame, deletes segments folded already and counts the rest.
-    ///
-    /// - Returns: the log, and what it repaired, for the broker to log: a torn frame cut off, or a folded position past
-    ///   the end of the last segment (a copy of the log taken before the SQLite file's backup, which had folded
-    ///   further), whose segment is then left for a new one.
-    /// - Throws: ``JournalError/Kind/corrupt`` for damage, other kinds when a segment cannot be read or created.
-    static func open(
-        journal path: String,
-        folded start: Position,
-        sync: JournalSync,
-        segmentBytes: Int = defaultSegmentBytes
-    ) throws(JournalError) -> (log: CommitLog, repair: String?) {
-        var numbers = try segments(journal: path)
-        for number in numbers where number < start.segment {
-            unlink(segmentPath(journal: path, number))
-        }
-        numbers.removeAll { $0 < start.segment }
-        var folded = start
-        var repair: String?
-        if numbers == [start.segment], size(of: segmentPath(journal: path, start.segment)) < start.offset {
-            repair =
-                "\(segmentPath(journal: path, start.segment)) ends before byte \(start.offset), which the "
-                + "journal had folded already: every commit it held is folded; a new segment follows it"
-            unlink(segmentPath(journal: path, start.segment))
-            numbers = []
-        }
-        if numbers.isEmpty {
-            // Nothing after the folded position: a new journal, or its segment was deleted with an older file.
-            folded = Position(segment: start.segment + (start.offset > 0 ? 1 : 0), offset: 0)
-            try createSegment(segmentPath(journal: path, folded.segment), sync: sync)
-            numbers = [folded.segment]
-        }
-        var expected = folded.segment
-        for number in numbers {
-            guard number == expected else {
-                throw JournalError(
-                    .corrupt, path: segmentPath(journal: path, expected),
-                    "is missing, and later segments of the journal's log are there. Keep a copy of the journal and "
-                        + "its -log- files; then move them aside to start with an empty journal")
-            }
-            expected += 1
-        }
-        var backlog = 0
-        var end = 0
-        for number in numbers {
-            let segment = segmentPath(journal: path, number)
-            let scan = try Scan(
-                path: segment, number: number, from: number == folded.segment ? folded.offset : 0,
-                last: number == numbers.last)
-            backlog += scan.records
-            end = scan.end
-            if let cut = scan.cut {
-                repair =
-                    "\(segment): cut off a commit torn at byte \(cut), being written when the journal was "
-                    + "last used (nothing had been acknowledged or reported for it)"
-            }
-        }
-        let newest = numbers[numbers.count - 1]
-        let newestPath = segmentPath(journal: path, newest)
-        let descriptor = Glibc.open(newestPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw writeError(errno, path: newestPath, doing: "open") }
-        let state = State(segment: newest, descriptor: descriptor, end: end, folded: folded, backlog: backlog)
-        return (CommitLog(journalPath: path, sync: sync, segmentBytes: segmentBytes, state: state), repair)
-    }
-
-    /// The size of the file at `path`, 0 when there is none.
-    private static func size(of path: String) -> Int {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int(info.st_size) : 0
-    }
-
-    /// Creates an empty segment at `path`; with ``JournalSync/full`` its directory entry is synced too.
-    static func createSegment(_ path: String, sync: JournalSync) throws(JournalError) {
-        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw writeError(errno, path: path, doing: "create") }
-        Glibc.close(descriptor)
-        if sync == .full {
-            syncDirectory(of: path)
-        }
-    }
-
-    /// The numbers of the journal's segments on disk, in order.
-    static func segments(journal path: String) throws(JournalError) -> [UInt64] {
-        let directory = (path as NSString).deletingLastPathComponent
-        let prefix = (path as NSString).lastPathComponent + "-log-"
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)
-        } catch {
-            throw JournalError(.io, path: path, "cannot list its directory for the journal's log: \(error)")
-        }
-        return names.compactMap { name in
-            guard name.hasPrefix(prefix) else { return nil }
-            let digits = name.dropFirst(prefix.count)
-            return digits.count == 8 && digits.allSatisfy(\.isASCII) ? UInt64(digits) : nil
-        }.sorted()
-    }
-
-    /// What reading one segment through found.
-    private struct Scan {
-        var records = 0
-        /// Where its frames end, and where a torn frame was cut off.
-        var end: Int
-        var cut: Int?
-
-        init(path: String, number: UInt64, from offset: Int, last: Bool) throws(JournalError) {
-            let reader = try SegmentReader(path: path, number: number, writable: last)
-            defer { reader.close() }
-            guard offset <= reader.size else {
-                throw JournalError(
-                    .corrupt, path: path,
-                    "holds \(reader.size) bytes, but the journal has folded \(offset) of them: the file was cut "
-                        + "short. Keep a copy of the journal and its -log- files; then move them aside to start "
-                        + "with an empty journal")
-            }
-            end = offset
-            while end < reader.size {
-                switch reader.frame(at: end, last: last) {
-                case .frame(let frame, let length):
-                    records += frame.count
-                    end += length
-                case .torn:
-                    guard ftruncate(reader.descriptor, off_t(end)) == 0 else {
-                        throw CommitLog.writeError(errno, path: path, doing: "cut the torn end of")
-                    }
-                    cut = end
-                    return
-                case .damaged:
-                    throw CommitLog.damaged(path, offset: end)
-                }
-            }
-        }
-    }
-}
-
-/// One segment open for reading.
-private struct SegmentReader {
-    enum Outcome {
-        case frame(CommitLog.Frame, length: Int)
-        /// The last frame of the log, cut short or never fully written.
-        case torn
-        case damaged
-    }
-
-    let number: UInt64
-    let descriptor: Int32
-    let size: Int
-
-    init(path: String, number: UInt64, writable: Bool = false) throws(JournalError) {
-        self.number = number
-        descriptor = Glibc.open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC)
-        guard descriptor >= 0 else { throw CommitLog.writeError(errno, path: path, doing: "open") }
-        let end = lseek(descriptor, 0, SEEK_END)
-        size = max(0, Int(end))
-    }
-
-    func close() {
-        Glibc.close(descriptor)
-    }
-
-    /// The frame at `offset`; when `last` (the log's last segment), damage that reaches the end of the file is a
-    /// torn frame.
-    func frame(at offset: Int, last: Bool) -> Outcome {
-        let header = bytes(at: offset, count: CommitLog.headerBytes)
-        guard header.count == CommitLog.headerBytes else { return last ? .torn : .damaged }
-        let length = Int(header.littleEndian(UInt32.self, at: 4))
-        let end = offset + CommitLog.headerBytes + length
-        // Only the log's last frame may be torn: one that reaches the end of the file, or zeros to its end.
-        var bad: Outcome { last && (end >= size || zerosFollow(offset)) ? .torn : .damaged }
-        guard header.littleEndian(UInt32.self, at: 0) == CommitLog.magic, end <= size else { return bad }
-        let payload = bytes(at: offset + CommitLog.headerBytes, count: length)
-        guard payload.count == length,
-            CommitLog.checksum(header: header, payload: payload) == header.littleEndian(UInt32.self, at: 20)
-        else { return bad }
-        let frame = CommitLog.Frame(
-            count: Int(header.littleEndian(UInt32.self, at: 8)), lastKey: header.littleEndian(UInt64.self, at: 12),
-            payload: payload)
-        return .frame(frame, length: end - offset)
-    }
-
-    private func bytes(at offset: Int, count: Int) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        bytes.withUnsafeMutableBytes { buffer in
-            while filled < count {
-                let read = pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset + filled))
-                guard read > 0 else { return }
-                filled += read
-            }
-        }
-        return Array(bytes.prefix(filled))
-    }
-
-    /// Whether nothing but zeros follows `offset` (a file system that extended the file before a crash).
-    private func zerosFollow(_ offset: Int) -> Bool {
-        var position = offset
-        while position < size {
-            let chunk = bytes(at: position, count: min(1 << 20, size - position))
-            guard !chunk.isEmpty, chunk.allSatisfy({ $0 == 0 }) else { return false }
-            position += chunk.count
-        }
-        return true
-    }
-}
-
-extension [UInt8] {
-    fileprivate mutating func appendLittleEndian<Value: FixedWidthInteger>(_ value: Value) {
-        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
-    }
-
-    fileprivate func littleEndian<Value: FixedWidthInteger>(_: Value.Type, at offset: Int) -> Value {
-        var value = Value.zero
-        Swift.withUnsafeMutableBytes(of: &value) { target in
-            for index in 0..<MemoryLayout<Value>.size {
-                target[index] = self[offset + index]
-            }
-        }
-        return Value(littleEndian: value)
     }
 }

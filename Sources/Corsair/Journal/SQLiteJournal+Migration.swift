@@ -40,10 +40,11 @@ extension SQLiteJournal {
         while let row = try rows.next() {
             let records: Data = row["records"]
             let count: Int = row["count"]
-            let frame = CommitLog.frame([UInt8](records), count: count, lastKey: UInt64(bitPattern: lastKey))
-            let failure = CommitLog.writeAll(frame, to: descriptor, at: offset)
+            let payload = [UInt8](records)
+            let header = CommitLog.header(payload, count: count, lastKey: UInt64(bitPattern: lastKey))
+            let failure = CommitLog.writeFrame(header, payload, to: descriptor, at: offset)
             guard failure == 0 else { throw CommitLog.writeError(failure, path: segment, doing: "write") }
-            offset += frame.count
+            offset += header.count + payload.count
         }
         guard fsync(descriptor) == 0 else { throw CommitLog.writeError(errno, path: segment, doing: "sync") }
         CommitLog.syncDirectory(of: segment)

@@ -1,4 +1,5 @@
 import GRDB
+import Glibc
 import Synchronization
 
 extension SQLiteJournal {
@@ -39,6 +40,7 @@ extension SQLiteJournal {
     /// it where they got to (``folded(through:records:)``) once that transaction has committed.
     @discardableResult
     func foldAll(_ db: Database) throws -> (position: CommitLog.Position, records: Int) {
+        try storeFoldedPosition(db)
         var position = log.foldedPosition
         var total = 0
         while true {
@@ -67,9 +69,31 @@ extension SQLiteJournal {
         log.folded(through: next, records: 0)
     }
 
-    /// Tells the log that `tasks` holds it up to `position`, committed.
+    /// Stores the log's folded position in `meta` when opening the log moved it (a new segment after one that is
+    /// gone or was folded past its end), so that commits to the new segment are found after a crash.
+    func storeFoldedPosition(_ db: Database) throws {
+        let position = log.foldedPosition
+        guard try Self.foldedPosition(db) != position else { return }
+        try db.execute(
+            sql: """
+                UPDATE meta SET value = CASE name WHEN 'log_segment' THEN ? ELSE ? END
+                WHERE name IN ('log_segment', 'log_offset')
+                """,
+            arguments: [Int64(position.segment), Int64(position.offset)])
+    }
+
+    /// Tells the log that `tasks` holds it up to `position`, committed, so that it deletes the segments before it.
+    /// With `--journal-sync normal` SQLite syncs a commit only at its next checkpoint: the WAL is synced first, so
+    /// that a power loss cannot take the fold back once its segments are gone.
     func folded(through position: CommitLog.Position, records: Int) {
         guard position != log.foldedPosition else { return }
+        if log.sync == .normal, log.deletes(through: position) {
+            let descriptor = open(location + "-wal", O_RDONLY | O_CLOEXEC)
+            if descriptor >= 0 {
+                _ = fdatasync(descriptor)
+                Glibc.close(descriptor)
+            }
+        }
         log.folded(through: position, records: records)
     }
 

@@ -89,6 +89,10 @@ public final class SQLiteJournal: Journal {
             }
             (log, repair) = try CommitLog.open(journal: path, folded: folded, sync: sync)
             check = checkLater ? JournalCheck(path: path) : nil
+            if !checkLater, log.foldedPosition != folded {
+                // Beside a check, the restore's transaction stores it instead, once the check has passed.
+                try database.writeWithoutTransaction { try storeFoldedPosition($0) }
+            }
         } catch {
             lock.release()
             throw Self.journalError(error, path: path, doing: "open")

@@ -156,6 +156,25 @@ import Testing
         #expect(error.path.hasSuffix("-log-00000001") && error.message.contains("damaged at byte 0"))
     }
 
+    @Test("a damaged length in the last segment is damage: the whole commits after it are not cut off as torn")
+    func damagedLength() throws {
+        let (log, _) = try open()
+        for key in 1...4 {
+            try log.append(Self.records(1, from: UInt64(key)), lastKey: UInt64(key))
+        }
+        log.close()
+        let second = try size(1) / 4
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: CommitLog.segmentPath(journal: journal, 1)))
+        // The high byte of the second frame's length: it now runs far past the end of the file.
+        try handle.seek(toOffset: UInt64(second + 7))
+        try handle.write(contentsOf: [0x40])
+        try handle.close()
+
+        let error = try #require(throws: JournalError.self) { try open() }
+        #expect(error.kind == .corrupt && error.message.contains("damaged at byte \(second)"))
+        #expect(try size(1) == second * 4)
+    }
+
     @Test("a missing segment between others is refused, naming it")
     func missingSegment() throws {
         let (log, _) = try open(segmentBytes: 10)
@@ -177,9 +196,23 @@ import Testing
         let (reopened, repair) = try open(at: CommitLog.Position(segment: 1, offset: 1 << 20))
         defer { reopened.close() }
         #expect(repair?.contains("folded already") == true && reopened.backlog == 0)
-        #expect(try CommitLog.segments(journal: journal) == [2])
+        #expect(reopened.foldedPosition == CommitLog.Position(segment: 2, offset: 0))
         try reopened.append(Self.records(1, from: 3), lastKey: 3)
-        #expect(try keys(reopened.read(from: reopened.foldedPosition, records: 10).frames) == [3])
+        let (frames, next) = try reopened.read(from: reopened.foldedPosition, records: 10)
+        #expect(try keys(frames) == [3])
+        // The old segment goes with the first fold, once the database holding the position is known good.
+        #expect(try CommitLog.segments(journal: journal) == [1, 2])
+        reopened.folded(through: next, records: 1)
+        #expect(try CommitLog.segments(journal: journal) == [2])
+    }
+
+    @Test("a position in a segment that is gone (a journal copied without its log) starts anew and says so")
+    func segmentGone() throws {
+        let (log, repair) = try open(at: CommitLog.Position(segment: 3, offset: 500))
+        defer { log.close() }
+        #expect(repair?.contains("-log-00000003 is gone") == true)
+        #expect(log.foldedPosition == CommitLog.Position(segment: 4, offset: 0))
+        #expect(try CommitLog.segments(journal: journal) == [4])
     }
 
     @Test(

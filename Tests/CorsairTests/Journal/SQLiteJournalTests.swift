@@ -302,6 +302,38 @@ import Testing
         #expect(snapshot.lastKey == 3 && snapshot.tasks.map(\.state) == [.succeeded, .queued, .queued])
     }
 
+    @Test(
+        "a journal opened without its log stores where the new segment starts, so commits to it survive a crash",
+        arguments: [SQLiteJournal.IntegrityCheck.atOpen, .besideRestore])
+    func newSegmentStored(check: SQLiteJournal.IntegrityCheck) throws {
+        let original = try SQLiteJournal(path: path(), sync: .normal)
+        defer { original.close() }
+        try original.commit(EncodedRecords([Self.accepted(1), Self.accepted(2)]), lastKey: 2)
+        #expect(try original.fold(limit: 10) == 2)
+        // The database alone, as a backup that left the log out takes it.
+        let copy = path("copy.journal")
+        let source = try DatabaseQueue(path: path())
+        try source.backup(to: DatabaseQueue(path: copy))
+        try source.close()
+
+        let journal = try SQLiteJournal(path: copy, sync: .normal, check: check)
+        defer { journal.close() }
+        #expect(journal.repair?.contains("is gone") == true)
+        if check == .besideRestore {
+            #expect(try journal.restore(retainFinished: 10) { _ in } == 2)
+        }
+        try journal.commit(EncodedRecords([Self.accepted(3)]), lastKey: 3)
+        // The copy's files as a SIGKILL leaves them, the commit still in the new segment.
+        let crashed = path("crashed.journal")
+        for file in SQLiteJournal.files(path: copy) where FileManager.default.fileExists(atPath: file) {
+            try FileManager.default.copyItem(atPath: file, toPath: crashed + file.dropFirst(copy.count))
+        }
+        let reopened = try SQLiteJournal(path: crashed, sync: .normal)
+        defer { reopened.close() }
+        #expect(reopened.repair == nil && reopened.backlog == 1)
+        #expect(try reopened.snapshot(retainFinished: 10).tasks.map(\.accepted.key) == [1, 2, 3])
+    }
+
     @Test("a copy of the journal's files as a SIGKILL leaves them gives back the commits still in the log")
     func restoresUnfoldedCommits() throws {
         let journal = try SQLiteJournal(path: path(), sync: .full)
