@@ -55,6 +55,68 @@ struct JournalTests {
         #expect(second.errors.contains("journal.tasks=30"))
     }
 
+    /// Submits `count` tasks of a category no worker serves as batch `name`, detached, and requires them accepted.
+    private static func submitDetached(
+        _ harness: ProcessHarness, to endpoint: String, _ name: String, count: Int
+    ) throws {
+        let file = harness.path("\(name).jsonl")
+        try Self.batch(count, category: "nobody").write(to: file, atomically: true, encoding: .utf8)
+        let outcome = try harness.run(
+            binary: "corsair", ["submit", "--broker", endpoint, "--batch", name, "--detach", file.path])
+        try #require(outcome.status == 0, "\(outcome.errors)")
+    }
+
+    /// The path of the newest segment of the log of the journal at `journal`.
+    private static func newestSegment(of journal: URL) throws -> URL {
+        let directory = journal.deletingLastPathComponent()
+        let name = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasPrefix(journal.lastPathComponent + "-log-") }.sorted().last
+        return directory.appendingPathComponent(try #require(name))
+    }
+
+    @Test("a broker SIGKILLed mid-commit (a torn frame ends its log) restarts, cuts it off, and keeps every task")
+    func tornCommit() throws {
+        let harness = try ProcessHarness()
+        let journal = harness.path("torn.journal")
+        let endpoint = "tcp://127.0.0.1:\(try ProcessHarness.freePort())"
+        let first = try harness.startBroker(at: endpoint, ["--journal", journal.path])
+        try Self.submitDetached(harness, to: endpoint, "torn", count: 40)
+        first.send(SIGKILL)
+        first.waitForExit()
+        // The start of a frame whose write the kill cut short.
+        let segment = try FileHandle(forWritingTo: try Self.newestSegment(of: journal))
+        try segment.seekToEnd()
+        try segment.write(contentsOf: Array("CRLG".utf8) + [0x40, 0, 0, 0, 1, 0, 0])
+        try segment.close()
+
+        let second = try harness.startBroker(at: endpoint, ["--journal", journal.path])
+        #expect(second.errors.contains("journal repaired at open") && second.errors.contains("journal.tasks=40"))
+        #expect(try Self.count(harness, at: endpoint, batch: "torn", state: "queued") == 40)
+    }
+
+    @Test("a broker whose log is damaged before its last commit refuses to start with exit 74, naming the segment")
+    func damagedLog() throws {
+        let harness = try ProcessHarness()
+        let journal = harness.path("damaged.journal")
+        let endpoint = "tcp://127.0.0.1:\(try ProcessHarness.freePort())"
+        let first = try harness.startBroker(at: endpoint, ["--journal", journal.path])
+        try Self.submitDetached(harness, to: endpoint, "first", count: 20)
+        try Self.submitDetached(harness, to: endpoint, "second", count: 20)
+        first.send(SIGKILL)
+        first.waitForExit()
+        let path = try Self.newestSegment(of: journal)
+        let segment = try FileHandle(forWritingTo: path)
+        try segment.seek(toOffset: 40)
+        try segment.write(contentsOf: [0xEE, 0xEE])
+        try segment.close()
+
+        let outcome = try harness.run(
+            binary: "corsair-broker", ["--bind", "tcp://127.0.0.1:*", "--journal", journal.path],
+            timeout: .seconds(20))
+        #expect(outcome.status == 74)
+        #expect(outcome.errors.contains(path.lastPathComponent) && outcome.errors.contains("damaged at byte 0"))
+    }
+
     @Test("a second broker on the same journal is refused with exit 73, naming the path and the holder's pid")
     func secondBroker() throws {
         let harness = try ProcessHarness()
