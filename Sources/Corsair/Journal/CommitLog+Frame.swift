@@ -43,6 +43,8 @@ extension CommitLog {
 struct SegmentReader {
     enum Outcome {
         case frame(CommitLog.Frame, length: Int)
+        /// Zeros to the end of the file: the log's end, with room written ahead (``CommitLog/prefill(_:through:)``).
+        case end
         /// The last frame of the log, cut short or never written.
         case torn
         case damaged
@@ -63,23 +65,25 @@ struct SegmentReader {
         Glibc.close(descriptor)
     }
 
-    /// The frame at `offset`. When `last` (the log's last segment), a frame cut short by the end of the file, zeros
-    /// to its end, or a whole last frame whose payload fails its checksum is torn: a write that was cut short or never
-    /// reached the disk, for which no reply had left. Anything else that is not a frame is damage.
+    /// The frame at `offset`. When `last` (the log's last segment), zeros from `offset` to the end of the file are its
+    /// end, and the last frame is torn (a write that was cut short or never reached the disk, for which no reply had
+    /// left) when the end of the file or zeros cut it short, or follow a whole frame whose payload fails its checksum.
+    /// Anything else that is not a frame is damage.
     func frame(at offset: Int, last: Bool) -> Outcome {
+        if last, zerosFollow(offset) { return .end }
         let header = bytes(at: offset, count: CommitLog.headerBytes)
         guard header.count == CommitLog.headerBytes else { return last ? .torn : .damaged }
         let headerSum = header.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<24])) }
         guard header.littleEndian(UInt32.self, at: 0) == CommitLog.magic,
             headerSum == header.littleEndian(UInt32.self, at: 24)
-        else { return last && zerosFollow(offset) ? .torn : .damaged }
+        else { return last && zerosFollow(offset + CommitLog.headerBytes) ? .torn : .damaged }
         let length = Int(header.littleEndian(UInt32.self, at: 4))
         let end = offset + CommitLog.headerBytes + length
         guard end <= size else { return last ? .torn : .damaged }
         let payload = bytes(at: offset + CommitLog.headerBytes, count: length)
         guard payload.count == length,
             payload.withUnsafeBytes({ CRC32C.checksum($0) }) == header.littleEndian(UInt32.self, at: 20)
-        else { return last && end == size ? .torn : .damaged }
+        else { return last && zerosFollow(end) ? .torn : .damaged }
         let frame = CommitLog.Frame(
             count: Int(header.littleEndian(UInt32.self, at: 8)), lastKey: header.littleEndian(UInt64.self, at: 12),
             payload: payload)
@@ -99,7 +103,8 @@ struct SegmentReader {
         return Array(bytes.prefix(filled))
     }
 
-    /// Whether nothing but zeros follows `offset` (a file system that extended the file before a crash).
+    /// Whether nothing but zeros follows `offset` (room written ahead, or a file system that extended the file before
+    /// a crash); true at or past the end of the file.
     private func zerosFollow(_ offset: Int) -> Bool {
         var position = offset
         while position < size {

@@ -51,13 +51,14 @@ extension CommitLog {
         }
         var backlog = 0
         var end = 0
+        var prefilled = 0
         for number in numbers {
             let segment = segmentPath(journal: path, number)
             let scan = try Scan(
                 path: segment, number: number, from: number == folded.segment ? folded.offset : 0,
                 last: number == numbers.last)
             backlog += scan.records
-            end = scan.end
+            (end, prefilled) = (scan.end, scan.size)
             if let cut = scan.cut {
                 repair =
                     "\(segment): cut off a commit torn at byte \(cut), being written when the journal was "
@@ -68,8 +69,9 @@ extension CommitLog {
         let newestPath = segmentPath(journal: path, newest)
         let descriptor = Glibc.open(newestPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw writeError(errno, path: newestPath, doing: "open") }
-        let state = State(
+        var state = State(
             segment: newest, descriptor: descriptor, end: end, folded: folded, backlog: backlog, oldest: oldest)
+        state.prefilled = prefilled
         return (CommitLog(journalPath: path, sync: sync, segmentBytes: segmentBytes, state: state), repair)
     }
 
@@ -109,9 +111,10 @@ extension CommitLog {
     /// What reading one segment through found.
     private struct Scan {
         var records = 0
-        /// Where its frames end, and where a torn frame was cut off.
+        /// Where its frames end, where a torn frame was cut off, and the size of the file (with zeros after the frames).
         var end: Int
         var cut: Int?
+        var size: Int
 
         init(path: String, number: UInt64, from offset: Int, last: Bool) throws(JournalError) {
             let reader = try SegmentReader(path: path, number: number, writable: last)
@@ -124,6 +127,7 @@ extension CommitLog {
                         + "with an empty journal")
             }
             end = offset
+            size = reader.size
             while end < reader.size {
                 switch reader.frame(at: end, last: last) {
                 case .frame(let frame, let length):
@@ -133,7 +137,9 @@ extension CommitLog {
                     guard ftruncate(reader.descriptor, off_t(end)) == 0 else {
                         throw CommitLog.writeError(errno, path: path, doing: "cut the torn end of")
                     }
-                    cut = end
+                    (cut, size) = (end, end)
+                    return
+                case .end:
                     return
                 case .damaged:
                     throw CommitLog.damaged(path, offset: end)

@@ -53,6 +53,9 @@ final class CommitLog: Sendable {
         var oldest: UInt64
         /// A failed write left bytes past ``end`` that could not be cut off yet.
         var needsCut = false
+        /// The size of the newest segment's file: with ``JournalSync/full``, zeros past ``end`` written ahead of the
+        /// frames (``prefill(_:through:)``).
+        var prefilled = 0
     }
 
     /// The journal's path; segments are named after it.
@@ -102,10 +105,13 @@ final class CommitLog: Sendable {
                 guard ftruncate(state.descriptor, off_t(state.end)) == 0 else {
                     throw Self.writeError(errno, path: segmentPath(state.segment), doing: "cut back")
                 }
-                state.needsCut = false
+                (state.needsCut, state.prefilled) = (false, state.end)
             }
             if state.end >= segmentBytes {
                 try startSegment(&state)
+            }
+            if sync == .full {
+                prefill(&state, through: state.end + header.count + payload.count)
             }
             try write(header, payload, to: &state)
             state.end += header.count + payload.count
@@ -137,7 +143,8 @@ final class CommitLog: Sendable {
                 frames.append(frame)
                 records += frame.count
                 position.offset += length
-            case .torn, .damaged:
+            case .end, .torn, .damaged:
+                // Only the opening scan reads as far as the zeros past the frames, or a torn frame.
                 throw Self.damaged(segmentPath(position.segment), offset: position.offset)
             }
         }
@@ -178,7 +185,7 @@ final class CommitLog: Sendable {
         let descriptor = Glibc.open(path, O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Self.writeError(errno, path: path, doing: "open") }
         Glibc.close(state.descriptor)
-        (state.segment, state.descriptor, state.end) = (number, descriptor, 0)
+        (state.segment, state.descriptor, state.end, state.prefilled) = (number, descriptor, 0, 0)
     }
 
     /// Writes a frame at the newest segment's end and syncs it as ``sync`` says; cuts the file back if that fails
@@ -190,6 +197,7 @@ final class CommitLog: Sendable {
         }
         guard failure != 0 else { return }
         state.needsCut = ftruncate(state.descriptor, off_t(state.end)) != 0
+        state.prefilled = state.end
         throw Self.writeError(failure, path: segmentPath(state.segment), doing: "write")
     }
 

@@ -110,7 +110,9 @@ import Testing
         #expect(try keys(reopened.read(from: next, records: 100).frames) == [4, 5, 6])
     }
 
-    @Test("a torn last commit is cut off at open: cut short, failing its checksum, or zeros", arguments: [0, 1, 2])
+    @Test(
+        "a torn last commit is cut off at open: cut short, failing its checksum, zeros after part of it",
+        arguments: [0, 1, 2])
     func tornTail(kind: Int) throws {
         let (log, _) = try open()
         try log.append(Self.records(2), lastKey: 2)
@@ -125,8 +127,8 @@ import Testing
             try handle.seek(toOffset: UInt64(try size(1) - 3))
             try handle.write(contentsOf: [0xEE])
         default:
-            try handle.truncate(atOffset: UInt64(whole))
-            try handle.seekToEnd()
+            // Written over zeros ahead of the frames (`--journal-sync full`), the torn frame's end never reached.
+            try handle.seek(toOffset: UInt64(whole + 60))
             try handle.write(contentsOf: [UInt8](repeating: 0, count: 4096))
         }
         try handle.close()
@@ -138,6 +140,36 @@ import Testing
         #expect(try reopened.backlog == 2 && size(1) == whole)
         try reopened.append(Self.records(1, from: 5), lastKey: 5)
         #expect(try keys(reopened.read(from: Self.start, records: 100).frames) == [1, 2, 5])
+    }
+
+    @Test("zeros after the last frame are room written ahead, not damage: kept, and the next commit goes over them")
+    func zerosAhead() throws {
+        let (log, _) = try open()
+        try log.append(Self.records(2), lastKey: 2)
+        let whole = try size(1)
+        log.close()
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: CommitLog.segmentPath(journal: journal, 1)))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: [UInt8](repeating: 0, count: 4096))
+        try handle.close()
+
+        let (reopened, repair) = try open()
+        defer { reopened.close() }
+        #expect(try repair == nil && reopened.backlog == 2 && size(1) == whole + 4096)
+        try reopened.append(Self.records(1, from: 3), lastKey: 3)
+        #expect(try keys(reopened.read(from: Self.start, records: 100).frames) == [1, 2, 3])
+        #expect(try size(1) == whole + 4096)
+    }
+
+    @Test("with full, zeros are written ahead of the frames, 8 MiB at a time, where there is room")
+    func prefill() throws {
+        let (log, _) = try CommitLog.open(journal: journal, folded: Self.start, sync: .full)
+        defer { log.close() }
+        try log.append(Self.records(2), lastKey: 2)
+        let roomy =
+            (try? FileManager.default.attributesOfFileSystem(forPath: directory.path)[.systemFreeSize])
+            .flatMap { $0 as? Int }.map { $0 >= 64 * CommitLog.prefillBytes } ?? false
+        #expect(try size(1) == (roomy ? CommitLog.prefillBytes : log.read(from: Self.start, records: 10).next.offset))
     }
 
     @Test("damage before the last commit, or in a segment before the last, is refused naming the file and the byte")
