@@ -178,7 +178,14 @@ final class CommitLog: Sendable {
     }
 
     /// Starts the segment after the newest.
+    ///
+    /// With ``JournalSync/normal`` the segment it ends is synced first (once per ``segmentBytes``): a power loss then
+    /// tears at most the newest segment's end, which the next open cuts off, rather than the end of one with another
+    /// after it, which it would refuse as damage.
     private func startSegment(_ state: inout State) throws(JournalError) {
+        if sync == .normal, fdatasync(state.descriptor) != 0 {
+            throw Self.writeError(errno, path: segmentPath(state.segment), doing: "sync")
+        }
         let number = state.segment + 1
         let path = segmentPath(number)
         try Self.createSegment(path, sync: sync)
