@@ -1,6 +1,3 @@
-import Foundation
-import Glibc
-
 extension CommitLog {
     /// How far ahead of the frames a ``JournalSync/full`` log writes zeros at a time.
     static let prefillBytes = 8 << 20
@@ -14,25 +11,13 @@ extension CommitLog {
     /// segment (`wal_init_zero`) for the same reason. Best effort: skipped where less than 64 times as much is free (the disk-full rules matter more there),
     /// and a write that fails is cut back, the commit then growing the file as it would have.
     func prefill(_ state: inout State, through end: Int) {
-        guard end > state.prefilled, state.prefilled < segmentBytes, Self.roomForPrefill(beside: journalPath) else {
-            return
-        }
+        guard end > state.prefilled, state.prefilled < segmentBytes,
+            let space = SQLiteJournal.freeSpace(besideFile: journalPath),
+            space.available >= 64 * UInt64(Self.prefillBytes)
+        else { return }
         let target = min(segmentBytes, max(end, state.prefilled + Self.prefillBytes))
-        let zeros = [UInt8](repeating: 0, count: target - state.prefilled)
-        guard Self.writeFrame(zeros, [], to: state.descriptor, at: state.prefilled) == 0,
-            fdatasync(state.descriptor) == 0
-        else {
-            _ = ftruncate(state.descriptor, off_t(state.prefilled))
-            return
+        if ZeroFill.fill(state.descriptor, from: state.prefilled, to: target) {
+            state.prefilled = target
         }
-        state.prefilled = target
-    }
-
-    /// Whether the file system of `path`'s directory has 64 times ``prefillBytes`` free.
-    private static func roomForPrefill(beside path: String) -> Bool {
-        var info = statvfs()
-        let directory = (path as NSString).deletingLastPathComponent
-        guard statvfs(directory.isEmpty ? "." : directory, &info) == 0 else { return false }
-        return UInt64(info.f_bavail) * UInt64(info.f_frsize) >= 64 * UInt64(prefillBytes)
     }
 }

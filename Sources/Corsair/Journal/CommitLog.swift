@@ -30,13 +30,9 @@ import Synchronization
 /// counts; the bytes below the end never change, so reads copy them without it.
 final class CommitLog: Sendable {
     /// Where a frame starts: a segment's number and a byte offset in it.
-    struct Position: Hashable, Comparable, Sendable {
+    struct Position: Hashable, Sendable {
         var segment: UInt64
         var offset: Int
-
-        static func < (lhs: Position, rhs: Position) -> Bool {
-            (lhs.segment, lhs.offset) < (rhs.segment, rhs.offset)
-        }
     }
 
     /// The size past which a commit starts a new segment, unless the log is opened with another.

@@ -9,7 +9,7 @@ extension SQLiteJournal {
     /// - Version 2 kept its log in a table, `log`: its rows become the frames of the first segment of the
     ///   ``CommitLog``, written and synced before the transaction that drops the table, so that a crash between the two
     ///   finds version 2 again and writes the segment anew.
-    static func migrate(_ db: Database, from version: Int, path: String, sync: JournalSync) throws {
+    static func migrate(_ db: Database, from version: Int, path: String) throws {
         if version == 2 {
             try moveLogTable(db, path: path)
         }

@@ -16,8 +16,8 @@ extension SQLiteJournal {
     /// Called while opening, before any other connection writes. SQLite reads the WAL only as far as its frames'
     /// checksums hold, so zeros past the last frame are never taken for frames; `journal_size_limit` keeps a
     /// restarted WAL from being cut back below this size. Skipped on a file system with less than 64 times the size
-    /// free, where the space matters more (and the disk-full rules of ``JournalWriter`` are tested); a write that
-    /// fails leaves the file as it was.
+    /// free, where the space matters more (and the disk-full rules of ``JournalWriter`` are tested); a write or sync
+    /// that fails leaves the file as it was.
     static func prepareLog(path: String) {
         guard let space = freeSpace(besideFile: path), space.available >= 64 * UInt64(preparedLogBytes) else { return }
         let descriptor = open(path + "-wal", O_WRONLY | O_CLOEXEC)
@@ -25,17 +25,6 @@ extension SQLiteJournal {
         defer { Glibc.close(descriptor) }
         let start = lseek(descriptor, 0, SEEK_END)
         guard start >= 0, start < preparedLogBytes else { return }
-        let zeros = [UInt8](repeating: 0, count: 1 << 20)
-        var offset = Int(start)
-        while offset < preparedLogBytes {
-            let length = min(zeros.count, preparedLogBytes - offset)
-            let written = zeros.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, length, off_t(offset)) }
-            guard written == length else {
-                _ = ftruncate(descriptor, off_t(start))
-                return
-            }
-            offset += length
-        }
-        _ = fdatasync(descriptor)
+        _ = ZeroFill.fill(descriptor, from: Int(start), to: preparedLogBytes)
     }
 }

@@ -33,6 +33,8 @@ extension SQLiteJournal {
                 var fold: (position: CommitLog.Position, records: Int)?
                 try db.inTransaction(.immediate) {
                     try Self.notePID(db)
+                    // Without a check beside it, the initializer stored the position already.
+                    try storeFoldedPosition(db)
                     fold = try foldAll(db)
                     newest = try read(db, retainFinished: retainFinished, into: body)
                     try check.wait()

@@ -40,7 +40,6 @@ extension SQLiteJournal {
     /// it where they got to (``folded(through:records:)``) once that transaction has committed.
     @discardableResult
     func foldAll(_ db: Database) throws -> (position: CommitLog.Position, records: Int) {
-        try storeFoldedPosition(db)
         var position = log.foldedPosition
         var total = 0
         while true {
@@ -60,20 +59,21 @@ extension SQLiteJournal {
     func retireLog(_ db: Database) throws {
         guard log.backlog == 0 else { return }
         let next = CommitLog.Position(segment: log.newestSegment + 1, offset: 0)
-        try db.execute(
-            sql: """
-                UPDATE meta SET value = CASE name WHEN 'log_segment' THEN ? ELSE 0 END
-                WHERE name IN ('log_segment', 'log_offset')
-                """,
-            arguments: [Int64(next.segment)])
+        try Self.store(next, db)
         log.folded(through: next, records: 0)
     }
 
     /// Stores the log's folded position in `meta` when opening the log moved it (a new segment after one that is
-    /// gone or was folded past its end), so that commits to the new segment are found after a crash.
+    /// gone or was folded past its end), so that commits to the new segment are found after a crash. Called once, at
+    /// open or by the restore; from then on every fold stores the position it reaches.
     func storeFoldedPosition(_ db: Database) throws {
         let position = log.foldedPosition
         guard try Self.foldedPosition(db) != position else { return }
+        try Self.store(position, db)
+    }
+
+    /// Notes in `meta` that `tasks` holds the log up to `position`.
+    private static func store(_ position: CommitLog.Position, _ db: Database) throws {
         try db.execute(
             sql: """
                 UPDATE meta SET value = CASE name WHEN 'log_segment' THEN ? ELSE ? END
@@ -135,13 +135,10 @@ extension SQLiteJournal {
             for record in updates {
                 try writer.write(record)
             }
+            try Self.store(next, db)
             try db.execute(
-                sql: """
-                    UPDATE meta SET value = CASE name
-                        WHEN 'log_segment' THEN ?1 WHEN 'log_offset' THEN ?2 ELSE max(value, ?3) END
-                    WHERE name IN ('log_segment', 'log_offset', 'last_key')
-                    """,
-                arguments: [Int64(next.segment), Int64(next.offset), Int64(bitPattern: lastKey)])
+                sql: "UPDATE meta SET value = max(value, ?) WHERE name = 'last_key'",
+                arguments: [Int64(bitPattern: lastKey)])
             return .commit
         }
         return (records.count, next)

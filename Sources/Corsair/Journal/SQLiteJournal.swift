@@ -80,7 +80,7 @@ public final class SQLiteJournal: Journal {
                 // keeps the pages that inserts and finishes touch in memory.
                 try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
                 try db.execute(sql: "PRAGMA cache_size = -16384")
-                let checkLater = try Self.prepareSchema(db, path: path, check: timing, sync: sync)
+                let checkLater = try Self.prepareSchema(db, path: path, check: timing)
                 if !checkLater {
                     try Self.notePID(db)
                 }
@@ -153,12 +153,7 @@ public final class SQLiteJournal: Journal {
 
     /// Creates the schema in a new file; checks an existing one's mark, version and integrity. Returns whether the
     /// integrity check is still to be run, beside the restore.
-    private static func prepareSchema(
-        _ db: Database,
-        path: String,
-        check timing: IntegrityCheck,
-        sync: JournalSync
-    ) throws -> Bool {
+    private static func prepareSchema(_ db: Database, path: String, check timing: IntegrityCheck) throws -> Bool {
         let application = try Int.fetchOne(db, sql: "PRAGMA application_id") ?? 0
         let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
         let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
@@ -185,7 +180,7 @@ public final class SQLiteJournal: Journal {
             throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: check.prefix(3).joined(separator: "; "))
         }
         if version < schemaVersion {
-            try migrate(db, from: version, path: path, sync: sync)
+            try migrate(db, from: version, path: path)
         }
         return false
     }
