@@ -43,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         .systemLibrary(
@@ -66,6 +67,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: upcomingFeatures
         ),
@@ -143,7 +145,9 @@ let package = Package(
         ),
         .testTarget(
             name: "CorsairTests",
-            dependencies: ["Corsair", "CorsairCLI", "CorsairTestSupport"],
+            dependencies: [
+                "Corsair", "CorsairCLI", "CorsairTestSupport", .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: upcomingFeatures
         ),
         .testTarget(

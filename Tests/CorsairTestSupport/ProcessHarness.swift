@@ -76,6 +76,8 @@ public final class ProcessHarness {
 
     /// The harness's temporary directory.
     public let directory: URL
+    /// The directory the processes it starts run in; this process's own when `nil`.
+    public var workingDirectory: URL?
     private var children: [Child] = []
     private var counter = 0
 
@@ -117,6 +119,7 @@ public final class ProcessHarness {
         process.executableURL = executable
         process.arguments = arguments
         process.environment = Self.environment
+        process.currentDirectoryURL = workingDirectory
         let outputFile = path("\(label).out")
         let errorFile = path("\(label).err")
         for file in [outputFile, errorFile] where !FileManager.default.createFile(atPath: file.path, contents: nil) {

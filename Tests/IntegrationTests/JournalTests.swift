@@ -130,6 +130,22 @@ struct JournalTests {
         #expect(second.errors.contains("pid \(first.pid)"))
     }
 
+    @Test("a journal named by one character, relative to the working directory, opens there and keeps its tasks")
+    func oneCharacterName() throws {
+        // swift-corelibs-foundation's `NSString.deletingLastPathComponent` traps on a one-character path: this broker
+        // crashed at start with SIGILL (FilePath+Directory.swift).
+        let harness = try ProcessHarness()
+        harness.workingDirectory = harness.directory
+        let (broker, endpoint) = try harness.startBroker(["--journal", "j"])
+        try Self.submitDetached(harness, to: endpoint, "short", count: 3)
+        broker.send(SIGTERM)
+        #expect(broker.waitForExit() == 0)
+        let (restarted, again) = try harness.startBroker(["--journal", "j"])
+        defer { restarted.send(SIGKILL) }
+        #expect(try Self.count(harness, at: again, batch: "short") == 3)
+        #expect(FileManager.default.fileExists(atPath: harness.directory.appendingPathComponent("j").path))
+    }
+
     @Test("a journal in a missing directory is refused with exit 73, naming the directory")
     func missingDirectory() throws {
         let harness = try ProcessHarness()

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import SystemPackage
 
 extension CommitLog {
     /// Opens the log of the journal at `path`, whose SQLite file has folded it up to `folded`: checks every frame
@@ -93,11 +94,11 @@ extension CommitLog {
 
     /// The numbers of the journal's segments on disk, in order.
     static func segments(journal path: String) throws(JournalError) -> [UInt64] {
-        let directory = (path as NSString).deletingLastPathComponent
-        let prefix = (path as NSString).lastPathComponent + "-log-"
+        let directory = FilePath(path).directory
+        let prefix = FilePath(path).name + "-log-"
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
             throw JournalError(.io, path: path, "cannot list its directory for the journal's log: \(error)")
         }

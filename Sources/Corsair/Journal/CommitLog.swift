@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import SystemPackage
 
 /// The commits of a durable broker's journal not yet folded into its SQLite file: an append-only log in segment files
 /// beside it (`PATH-log-00000001`, `PATH-log-00000002`, …), one frame per commit.
@@ -252,8 +253,8 @@ final class CommitLog: Sendable {
 
     /// Syncs the directory that holds `path`, so that a new file's name survives a power loss.
     static func syncDirectory(of path: String) {
-        let directory = (path as NSString).deletingLastPathComponent
-        let descriptor = Glibc.open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let directory = FilePath(path).directory
+        let descriptor = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { return }
         _ = fsync(descriptor)
         Glibc.close(descriptor)

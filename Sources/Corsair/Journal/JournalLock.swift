@@ -1,4 +1,5 @@
 import Foundation
+import SystemPackage
 
 /// An exclusive `flock(2)` on the journal file, held while a broker uses it, so a second broker on the same file is
 /// refused instead of interleaving its writes. The lock is the kernel's: it goes away with the process, however it
@@ -44,8 +45,7 @@ final class JournalLock: Sendable {
 
     /// What `open(2)` failing with `errno` means for a journal at `path`, and what to do.
     private static func openProblem(errno code: Int32, path: String) -> String {
-        let directory = (path as NSString).deletingLastPathComponent
-        let shown = directory.isEmpty ? "." : directory
+        let shown = FilePath(path).directory
         switch code {
         case ENOENT:
             return "cannot create it: directory \(shown) does not exist (create it, or give --journal another path)"

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Synchronization
+import SystemPackage
 
 /// The broker's journal in one SQLite file (through GRDB.swift and the system's SQLite), in WAL mode.
 ///
@@ -113,8 +114,8 @@ public final class SQLiteJournal: Journal {
     /// The space free on the file system of the directory that holds `path`, and its size, in bytes.
     static func freeSpace(besideFile path: String) -> (available: UInt64, total: UInt64)? {
         var info = statvfs()
-        let directory = (path as NSString).deletingLastPathComponent
-        guard statvfs(directory.isEmpty ? "." : directory, &info) == 0 else { return nil }
+        let directory = FilePath(path).directory
+        guard statvfs(directory, &info) == 0 else { return nil }
         let block = UInt64(info.f_frsize)
         return (UInt64(info.f_bavail) * block, UInt64(info.f_blocks) * block)
     }
