@@ -25,9 +25,17 @@ import Testing
         let bound = retainBytes + Self.unreadBytes + (80 << 20)
         var resident = 0
         // The broker hands freed heap back once idle (HeapTrimmer), within seconds of the last result.
-        try harness.waitUntil("the idle broker's RSS is at most \(bound >> 20) MiB") {
-            resident = try Self.memory("VmRSS", of: broker)
-            return resident <= bound
+        do {
+            try harness.waitUntil("the idle broker's RSS is at most \(bound >> 20) MiB") {
+                resident = try Self.memory("VmRSS", of: broker)
+                return resident <= bound
+            }
+        } catch {
+            // Once in a full CI run (the four long suites side by side) it stayed above the bound for 20 s; alone it
+            // settles at 74-83 MiB. Say where it stood, and the broker's peak, to tell a leak from a late trim.
+            Issue.record(
+                "\(error): VmRSS \(resident >> 20) MiB, VmHWM \(try Self.memory("VmHWM", of: broker) >> 20) MiB")
+            return
         }
         print(
             "stalled client, in memory: broker VmRSS \(resident >> 20) MiB (bound \(bound >> 20) MiB), VmHWM "
