@@ -70,9 +70,9 @@ extension CommitLog {
         let newestPath = segmentPath(journal: path, newest)
         let descriptor = Glibc.open(newestPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw writeError(errno, path: newestPath, doing: "open") }
-        var state = State(
-            segment: newest, descriptor: descriptor, end: end, folded: folded, backlog: backlog, oldest: oldest)
-        state.prefilled = prefilled
+        let state = State(
+            segment: newest, descriptor: descriptor, end: end, folded: folded, backlog: backlog, oldest: oldest,
+            prefilled: prefilled)
         return (CommitLog(journalPath: path, sync: sync, segmentBytes: segmentBytes, state: state), repair)
     }
 
@@ -94,8 +94,9 @@ extension CommitLog {
 
     /// The numbers of the journal's segments on disk, in order.
     static func segments(journal path: String) throws(JournalError) -> [UInt64] {
-        let directory = FilePath(path).directory
-        let prefix = FilePath(path).name + "-log-"
+        let file = FilePath(path)
+        let directory = file.directory
+        let prefix = file.name + "-log-"
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)

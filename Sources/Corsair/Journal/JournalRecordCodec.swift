@@ -23,7 +23,7 @@ public enum JournalRecordCodec {
 
     /// The bytes end early or hold an unknown tag: the records are damaged.
     public struct DecodingFailure: Error {
-        /// Where in the row the damage was found.
+        /// Where in the records' bytes the damage was found.
         public var offset: Int
     }
 
