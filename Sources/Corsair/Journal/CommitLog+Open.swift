@@ -18,6 +18,11 @@ extension CommitLog {
         sync: JournalSync,
         segmentBytes: Int = defaultSegmentBytes
     ) throws(JournalError) -> (log: CommitLog, repair: String?) {
+        for spare in spares(journal: path) {
+            // Kept for reuse by the broker that last had the journal: it holds nothing, and only a spare made since
+            // this open is known to hold no frame numbered as a later segment's.
+            unlink(spare)
+        }
         var numbers = try segments(journal: path)
         let oldest = min(numbers.first ?? start.segment, start.segment)
         numbers.removeAll { $0 < start.segment }
@@ -37,7 +42,9 @@ extension CommitLog {
         if numbers.isEmpty {
             // Nothing after the folded position: a new journal, or a journal copied without its log.
             folded = Position(segment: start.segment + (start.offset > 0 ? 1 : 0), offset: 0)
-            try createSegment(segmentPath(journal: path, folded.segment), sync: sync)
+            let first = segmentPath(journal: path, folded.segment)
+            try createSegment(first, sync: sync)
+            _ = prepareFirstSegment(first, journal: path, sync: sync, bytes: segmentBytes)
             numbers = [folded.segment]
         }
         var expected = folded.segment
@@ -53,13 +60,14 @@ extension CommitLog {
         var backlog = 0
         var end = 0
         var prefilled = 0
+        var kind = SegmentReader.Kind.empty
         for number in numbers {
             let segment = segmentPath(journal: path, number)
             let scan = try Scan(
                 path: segment, number: number, from: number == folded.segment ? folded.offset : 0,
                 last: number == numbers.last)
             backlog += scan.records
-            (end, prefilled) = (scan.end, scan.size)
+            (end, prefilled, kind) = (scan.end, scan.size, scan.kind)
             if let cut = scan.cut {
                 repair =
                     "\(segment): cut off a commit torn at byte \(cut), being written when the journal was "
@@ -70,9 +78,12 @@ extension CommitLog {
         let newestPath = segmentPath(journal: path, newest)
         let descriptor = Glibc.open(newestPath, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw writeError(errno, path: newestPath, doing: "open") }
-        let state = State(
+        var state = State(
             segment: newest, descriptor: descriptor, end: end, folded: folded, backlog: backlog, oldest: oldest,
             prefilled: prefilled)
+        if case .salted(let salt) = kind {
+            state.salt = salt
+        }
         return (CommitLog(journalPath: path, sync: sync, segmentBytes: segmentBytes, state: state), repair)
     }
 
@@ -117,6 +128,8 @@ extension CommitLog {
         var end: Int
         var cut: Int?
         var size: Int
+        /// What the segment's frames are known by.
+        var kind: SegmentReader.Kind
 
         init(path: String, number: UInt64, from offset: Int, last: Bool) throws(JournalError) {
             let reader = try SegmentReader(path: path, number: number, writable: last)
@@ -130,6 +143,7 @@ extension CommitLog {
             }
             end = offset
             size = reader.size
+            kind = reader.kind
             while end < reader.size {
                 switch reader.frame(at: end, last: last) {
                 case .frame(let frame, let length):

@@ -20,9 +20,20 @@ import SystemPackage
 /// read, and tells the log once that transaction is durable (``folded(through:records:)``), which deletes the
 /// segments wholly before it: under steady load the log stops growing.
 ///
+/// **Reuse.** With ``JournalSync/full`` a sync that overwrites blocks the file system has allocated costs this disk
+/// about half of one that grows the file (docs/PERFORMANCE.md, seventh sitting), and writing zeros ahead of the
+/// frames costs as much as the frames. So, as PostgreSQL recycles its WAL segments, a folded segment's file is kept
+/// as a spare (`PATH-log-spare-…`, at most ``maximumSpares``) and renamed to become the next segment, its old frames
+/// left in place: a frame names its segment and salt (``Frame``), so none of them reads as a commit of the new one.
+/// A new journal's first segment is written with zeros whole when it is created (``prepareFirstSegment(_:)``), a
+/// closing journal's newest segment becomes the next one (``folded(through:records:)``), and only when neither a
+/// spare nor room written ahead is there are zeros written a MiB at a time before the frames
+/// (``prefill(_:through:)``). Spares are deleted at open: they hold nothing.
+///
 /// **Open.** The frames from the folded position on are read and checked
 /// (``open(journal:folded:sync:segmentBytes:)``). A torn last frame of the last segment, a commit that was being
-/// written when the broker stopped and for which no reply had gone out, is cut off. Any other bad frame, a gap in the
+/// written when the broker stopped and for which no reply had gone out, is cut off. Any other bad frame (one with a
+/// frame of its segment after it, or in a segment before the last, which ends at its last frame), a gap in the
 /// segments' numbers or a folded position past the end of a segment with others after it is damage: the journal is
 /// refused, naming the file and the offset.
 ///
@@ -38,6 +49,9 @@ final class CommitLog: Sendable {
 
     /// The size past which a commit starts a new segment, unless the log is opened with another.
     static let defaultSegmentBytes = 64 << 20
+    /// The most folded segments kept for reuse.
+    static let maximumSpares = 2
+
     struct State {
         /// The newest segment, open for appending, and its size.
         var segment: UInt64
@@ -51,8 +65,12 @@ final class CommitLog: Sendable {
         /// A failed write left bytes past ``end`` that could not be cut off yet.
         var needsCut = false
         /// The size of the newest segment's file: with ``JournalSync/full``, zeros past ``end`` written ahead of the
-        /// frames (``prefill(_:through:)``).
+        /// frames (``prefill(_:through:)``), or an earlier use's bytes.
         var prefilled = 0
+        /// The newest segment's salt, in each of its frames' headers.
+        var salt = UInt64.random(in: .min ... .max)
+        /// Folded segments' files kept to become the next segments, oldest first.
+        var spares: [String] = []
     }
 
     /// The journal's path; segments are named after it.
@@ -72,8 +90,13 @@ final class CommitLog: Sendable {
 
     /// The path of segment `number` of the journal at `journal`.
     static func segmentPath(journal: String, _ number: UInt64) -> String {
+        journal + "-log-" + eightDigits(number)
+    }
+
+    /// `number` in decimal, with zeros before it to eight digits.
+    static func eightDigits(_ number: UInt64) -> String {
         let digits = String(number)
-        return journal + "-log-" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+        return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
     }
 
     func segmentPath(_ number: UInt64) -> String { Self.segmentPath(journal: journalPath, number) }
@@ -96,7 +119,7 @@ final class CommitLog: Sendable {
     /// - Throws: ``JournalError`` (``JournalError/Kind/full`` when the disk is full); the log is as it was.
     func append(_ records: EncodedRecords, lastKey: UInt64) throws(JournalError) {
         let payload = records.bytes
-        let header = Self.header(payload, count: records.count, lastKey: lastKey)
+        let payloadSum = payload.withUnsafeBytes { CRC32C.checksum($0) }
         try state.withLock { (state: inout State) throws(JournalError) in
             if state.needsCut {
                 guard ftruncate(state.descriptor, off_t(state.end)) == 0 else {
@@ -107,6 +130,9 @@ final class CommitLog: Sendable {
             if state.end >= segmentBytes {
                 try startSegment(&state)
             }
+            let header = Self.header(
+                length: payload.count, count: records.count, lastKey: lastKey, segment: (state.segment, state.salt),
+                payloadSum: payloadSum)
             if sync == .full {
                 prefill(&state, through: state.end + header.count + payload.count)
             }
@@ -149,18 +175,27 @@ final class CommitLog: Sendable {
     }
 
     /// Notes that the SQLite file holds the fold of `records` records up to `position`, durably, and deletes the
-    /// segments before it.
+    /// segments before it, or keeps them to be reused (``maximumSpares``). A position past the newest segment (a
+    /// journal closing with everything folded) makes the newest segment's file the next one and deletes the spares.
     func folded(through position: Position, records: Int) {
-        let (from, to) = state.withLock { state in
+        let unwanted = state.withLock { state in
             defer {
                 state.folded = position
                 state.backlog -= records
                 state.oldest = max(state.oldest, position.segment)
             }
-            return (state.oldest, position.segment)
+            var unwanted: [String] = []
+            for number in state.oldest..<max(state.oldest, position.segment) {
+                if number == state.segment {
+                    unwanted += retire(&state, as: position.segment)
+                } else if !keepSpare(number, in: &state) {
+                    unwanted.append(segmentPath(number))
+                }
+            }
+            return unwanted
         }
-        for number in from..<max(from, to) {
-            unlink(segmentPath(number))
+        for path in unwanted {
+            unlink(path)
         }
     }
 
@@ -174,22 +209,31 @@ final class CommitLog: Sendable {
         }
     }
 
-    /// Starts the segment after the newest.
+    /// Starts the segment after the newest, in a spare's file when there is one.
     ///
-    /// With ``JournalSync/normal`` the segment it ends is synced first (once per ``segmentBytes``): a power loss then
-    /// tears at most the newest segment's end, which the next open cuts off, rather than the end of one with another
-    /// after it, which it would refuse as damage.
+    /// The segment it ends is cut back to its last frame when its file was reused, and synced then or with
+    /// ``JournalSync/normal`` (once per ``segmentBytes``): a power loss then tears at most the newest segment's end,
+    /// which the next open cuts off, and a segment with another after it ends at its last frame, as the open
+    /// requires.
     private func startSegment(_ state: inout State) throws(JournalError) {
-        if sync == .normal, fdatasync(state.descriptor) != 0 {
+        let reused = state.prefilled > state.end
+        if reused, ftruncate(state.descriptor, off_t(state.end)) != 0 {
+            throw Self.writeError(errno, path: segmentPath(state.segment), doing: "cut back")
+        }
+        if sync == .normal || reused, fdatasync(state.descriptor) != 0 {
             throw Self.writeError(errno, path: segmentPath(state.segment), doing: "sync")
         }
         let number = state.segment + 1
         let path = segmentPath(number)
-        try Self.createSegment(path, sync: sync)
+        let prepared = takeSpare(&state, as: path)
+        if prepared == nil {
+            try Self.createSegment(path, sync: sync)
+        }
         let descriptor = Glibc.open(path, O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Self.writeError(errno, path: path, doing: "open") }
         Glibc.close(state.descriptor)
-        (state.segment, state.descriptor, state.end, state.prefilled) = (number, descriptor, 0, 0)
+        (state.segment, state.descriptor, state.end) = (number, descriptor, 0)
+        (state.prefilled, state.salt) = (prepared ?? 0, .random(in: .min ... .max))
     }
 
     /// Writes a frame at the newest segment's end and syncs it as ``sync`` says; cuts the file back if that fails

@@ -37,11 +37,13 @@ extension SQLiteJournal {
         let lastKey = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'last_key'") ?? 0
         let rows = try Row.fetchCursor(db, sql: "SELECT count, records FROM log ORDER BY seq")
         var offset = 0
+        let salt = UInt64.random(in: .min ... .max)
         while let row = try rows.next() {
             let records: Data = row["records"]
             let count: Int = row["count"]
             let payload = [UInt8](records)
-            let header = CommitLog.header(payload, count: count, lastKey: UInt64(bitPattern: lastKey))
+            let header = CommitLog.header(
+                payload, count: count, lastKey: UInt64(bitPattern: lastKey), segment: 1, salt: salt)
             let failure = CommitLog.writeFrame(header, payload, to: descriptor, at: offset)
             guard failure == 0 else { throw CommitLog.writeError(failure, path: segment, doing: "write") }
             offset += header.count + payload.count

@@ -121,10 +121,11 @@ public final class SQLiteJournal: Journal {
     }
 
     /// The files the journal at `path` consists of now: the SQLite file, its WAL and shared-memory index, and the
-    /// segments of its log. Copy or remove them together.
+    /// segments of its log, and the spares kept to become its next segments. Copy or remove them together.
     public static func files(path: String) -> [String] {
         let segments = (try? CommitLog.segments(journal: path)) ?? []
         return [path, path + "-wal", path + "-shm"] + segments.map { CommitLog.segmentPath(journal: path, $0) }
+            + CommitLog.spares(journal: path)
     }
 
     /// Writes this broker's pid, for a second broker's refusal to name.

@@ -25,16 +25,8 @@ import Testing
         try CommitLog.open(journal: journal, folded: position, sync: .normal, segmentBytes: segmentBytes)
     }
 
-    /// A commit of `count` accepted tasks from key `first`, each with a payload of `bytes` bytes.
     private static func records(_ count: Int, from first: UInt64 = 1, bytes: Int = 8) -> EncodedRecords {
-        EncodedRecords(
-            (0..<UInt64(count)).map {
-                .accepted(
-                    AcceptedTask(
-                        key: first + $0, batch: [1], id: "t\(first + $0)", category: "a",
-                        payload: [UInt8](repeating: 7, count: bytes), priority: 0, timeoutMilliseconds: nil,
-                        maxAttempts: nil, submitted: 0))
-            })
+        CommitLogFixtures.records(count, from: first, bytes: bytes)
     }
 
     private func size(_ segment: UInt64) throws -> Int {
@@ -43,13 +35,7 @@ import Testing
     }
 
     private func keys(_ frames: [CommitLog.Frame]) throws -> [UInt64] {
-        try frames.flatMap { frame in
-            try frame.payload.withUnsafeBytes { bytes in
-                var decoded: [JournalRecord] = []
-                try JournalRecordCodec.decode(bytes, into: &decoded)
-                return decoded.map(\.key)
-            }
-        }
+        try CommitLogFixtures.keys(frames)
     }
 
     @Test("CRC-32C gives the check values of RFC 3720 and of the Castagnoli standard's test string")
@@ -161,15 +147,20 @@ import Testing
         #expect(try size(1) == whole + 4096)
     }
 
-    @Test("with full, zeros are written ahead of the frames, a MiB at a time, where there is room")
+    @Test("with full, a new journal's first segment is zeros whole, later ones get them a MiB at a time, given room")
     func prefill() throws {
-        let (log, _) = try CommitLog.open(journal: journal, folded: Self.start, sync: .full)
+        let segmentBytes = 3 << 20
+        let (log, _) = try CommitLog.open(journal: journal, folded: Self.start, sync: .full, segmentBytes: segmentBytes)
         defer { log.close() }
-        try log.append(Self.records(2), lastKey: 2)
         let roomy =
             (try? FileManager.default.attributesOfFileSystem(forPath: directory.path)[.systemFreeSize])
             .flatMap { $0 as? Int }.map { UInt64($0) >= CommitLog.prefillMinimumFree } ?? false
-        #expect(try size(1) == (roomy ? CommitLog.prefillBytes : log.read(from: Self.start, records: 10).next.offset))
+        #expect(try size(1) == (roomy ? segmentBytes : 0))
+        while log.newestSegment == 1 {
+            try log.append(Self.records(100, bytes: 1000), lastKey: 0)
+        }
+        let written = try log.read(from: CommitLog.Position(segment: 2, offset: 0), records: 1000).next.offset
+        #expect(try size(2) == (roomy ? CommitLog.prefillBytes : written))
     }
 
     @Test("damage before the last commit, or in a segment before the last, is refused naming the file and the byte")
