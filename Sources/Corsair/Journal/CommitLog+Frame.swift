@@ -109,7 +109,9 @@ struct SegmentReader {
         case salted(UInt64)
         /// Written before segments were reused: frames without number or salt (or with them, appended since).
         case unnumbered
-        /// No frame of its own at its start: nothing in it is a commit.
+        /// Its first frame's header is cut short or damaged: any frame numbered as this segment's may be one.
+        case unknown
+        /// Zeros at its start, or another segment's frame: nothing in it is a commit.
         case empty
     }
 
@@ -131,7 +133,7 @@ struct SegmentReader {
                 kind = .unnumbered
             }
         } else {
-            kind = .empty
+            kind = first.allSatisfy { $0 == 0 } ? .empty : .unknown
         }
     }
 
@@ -166,8 +168,8 @@ struct SegmentReader {
     private func belongs(_ header: CommitLog.Header) -> Bool {
         switch (kind, header.segment) {
         case (.salted(let salt), .some(let segment)): segment.number == number && segment.salt == salt
-        case (.unnumbered, .none): true
-        case (.unnumbered, .some(let segment)): segment.number == number
+        case (.unnumbered, .none), (.unknown, .none): true
+        case (.unnumbered, .some(let segment)), (.unknown, .some(let segment)): segment.number == number
         default: false
         }
     }

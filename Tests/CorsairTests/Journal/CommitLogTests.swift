@@ -198,6 +198,22 @@ import Testing
         #expect(try size(1) == second * 4)
     }
 
+    @Test("a damaged first header in the last segment, with commits after it, is damage, not a torn first commit")
+    func damagedFirstHeader() throws {
+        let (log, _) = try open()
+        for key in 1...2 {
+            try log.append(Self.records(1, from: UInt64(key)), lastKey: UInt64(key))
+        }
+        log.close()
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: CommitLog.segmentPath(journal: journal, 1)))
+        try handle.seek(toOffset: UInt64(CommitLog.headerBytes - 4))
+        try handle.write(contentsOf: [0xEE, 0xEE])
+        try handle.close()
+
+        let error = try #require(throws: JournalError.self) { try open() }
+        #expect(error.kind == .corrupt && error.message.contains("damaged at byte 0"))
+    }
+
     @Test("a missing segment between others is refused, naming it")
     func missingSegment() throws {
         let (log, _) = try open(segmentBytes: 10)
