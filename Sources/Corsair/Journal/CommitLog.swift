@@ -25,10 +25,10 @@ import SystemPackage
 /// frames costs as much as the frames. So, as PostgreSQL recycles its WAL segments, a folded segment's file is kept
 /// as a spare (`PATH-log-spare-…`, at most ``maximumSpares``) and renamed to become the next segment, its old frames
 /// left in place: a frame names its segment and salt (``Frame``), so none of them reads as a commit of the new one.
-/// A new journal's first segment is written with zeros whole when it is created (``prepareFirstSegment(_:)``), a
-/// closing journal's newest segment becomes the next one (``folded(through:records:)``), and only when neither a
-/// spare nor room written ahead is there are zeros written a MiB at a time before the frames
-/// (``prefill(_:through:)``). Spares are deleted at open: they hold nothing.
+/// A new journal's first segment is written with zeros whole when it is created
+/// (``prepareFirstSegment(_:journal:sync:bytes:)``), a closing journal's newest segment becomes the next one
+/// (``folded(through:records:)``), and only when neither a spare nor room written ahead is there are zeros written a
+/// MiB at a time before the frames (``prefill(_:through:)``). Spares are deleted at open: they hold nothing.
 ///
 /// **Open.** The frames from the folded position on are read and checked
 /// (``open(journal:folded:sync:segmentBytes:)``). A torn last frame of the last segment, a commit that was being
