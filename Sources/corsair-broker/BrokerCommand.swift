@@ -130,10 +130,12 @@ struct BrokerCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "Journal file that keeps accepted tasks and results across restarts, or 'none' to keep them in memory only.",
             discussion: """
-                Default corsair.journal in the working directory (an SQLite file, with -wal and -shm files beside \
-                it). ACCEPTED is sent only once a task is journaled; a restarted broker takes its tasks back. One \
-                broker at a time may use a journal. Back it up while running with \
-                `sqlite3 PATH ".backup COPY"`.
+                Default corsair.journal in the working directory: an SQLite file, with -wal and -shm files beside \
+                it, and the log of commits not yet folded into it, PATH-log-00000001 and on (with full, up to two \
+                PATH-log-spare-* files too, kept for reuse; they hold nothing). ACCEPTED is sent only once a task is \
+                journaled; a restarted broker takes its tasks back. One broker at a time may use a journal. Back it \
+                up while running in two steps, the log first: copy each PATH-log-0* file to COPY-log-0*, then \
+                `sqlite3 PATH ".backup COPY"` (the README, "The journal").
                 """,
             valueName: "path"))
     var journal = "corsair.journal"
