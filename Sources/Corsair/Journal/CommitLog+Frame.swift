@@ -38,7 +38,6 @@ extension CommitLog {
         /// reused.
         var segment: (number: UInt64, salt: UInt64)?
         var payloadSum: UInt32
-        var headerSum: UInt32
     }
 
     /// `CRL2`, the first bytes of every frame.
@@ -86,8 +85,7 @@ extension CommitLog {
             count: Int(bytes.littleEndian(UInt32.self, at: 8)), lastKey: bytes.littleEndian(UInt64.self, at: 12),
             segment: size == headerBytes
                 ? (bytes.littleEndian(UInt64.self, at: 20), bytes.littleEndian(UInt64.self, at: 28)) : nil,
-            payloadSum: bytes.littleEndian(UInt32.self, at: size - 8),
-            headerSum: bytes.littleEndian(UInt32.self, at: size - 4))
+            payloadSum: bytes.littleEndian(UInt32.self, at: size - 8))
     }
 }
 

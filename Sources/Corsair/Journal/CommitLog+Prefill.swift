@@ -10,6 +10,13 @@ extension CommitLog {
     /// The least free space beside the journal for zeros to be written ahead: below it the disk-full rules matter more.
     static let prefillMinimumFree: UInt64 = 512 << 20
 
+    /// Whether the file system beside the journal at `journal` has ``prefillMinimumFree`` free: where zeros are
+    /// written ahead, a new journal's first segment zeroed and folded segments kept for reuse.
+    static func roomForZeros(beside journal: String) -> Bool {
+        guard let space = SQLiteJournal.freeSpace(besideFile: journal) else { return false }
+        return space.available >= prefillMinimumFree
+    }
+
     /// With ``JournalSync/full``, writes zeros (and syncs them) ahead of the newest segment's frames, ``prefillBytes``
     /// at a time up to the segment's size, so that each commit's `fdatasync` overwrites blocks the file system has
     /// allocated instead of growing the file, which also commits the file system's metadata.
@@ -19,10 +26,9 @@ extension CommitLog {
     /// segment (`wal_init_zero`) for the same reason. Best effort: skipped where less than ``prefillMinimumFree`` is
     /// free, and a write that fails is cut back, the commit then growing the file as it would have.
     func prefill(_ state: inout State, through end: Int) {
-        guard end > state.prefilled, state.prefilled < segmentBytes,
-            let space = SQLiteJournal.freeSpace(besideFile: journalPath),
-            space.available >= Self.prefillMinimumFree
-        else { return }
+        guard end > state.prefilled, state.prefilled < segmentBytes, Self.roomForZeros(beside: journalPath) else {
+            return
+        }
         let target = min(segmentBytes, max(end, state.prefilled + Self.prefillBytes))
         if ZeroFill.fill(state.descriptor, from: state.prefilled, to: target) {
             state.prefilled = target

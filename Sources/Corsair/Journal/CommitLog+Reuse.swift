@@ -17,10 +17,7 @@ extension CommitLog {
     }
 
     /// Whether folded segments' files are kept for reuse: with ``JournalSync/full``, where zeros are written ahead too.
-    private var reuses: Bool {
-        guard sync == .full, let space = SQLiteJournal.freeSpace(besideFile: journalPath) else { return false }
-        return space.available >= Self.prefillMinimumFree
-    }
+    private var reuses: Bool { sync == .full && Self.roomForZeros(beside: journalPath) }
 
     /// Keeps folded segment `number`'s file as a spare, if there is room for one and it is whole and written with
     /// numbered frames (an older log's frames name no segment, so they could read as a later segment's); returns
@@ -81,9 +78,7 @@ extension CommitLog {
     /// This is the only time a broker writes a whole segment's zeros, 0.1–0.2 s at open on this disk: later segments
     /// are spares, or get their zeros a MiB at a time.
     static func prepareFirstSegment(_ path: String, journal: String, sync: JournalSync, bytes: Int) -> Int {
-        guard sync == .full, let space = SQLiteJournal.freeSpace(besideFile: journal),
-            space.available >= prefillMinimumFree
-        else { return 0 }
+        guard sync == .full, roomForZeros(beside: journal) else { return 0 }
         let descriptor = Glibc.open(path, O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return 0 }
         defer { Glibc.close(descriptor) }
