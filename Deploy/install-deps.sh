@@ -2,7 +2,8 @@
 # Installs what Corsair needs on Debian when it is missing: libzmq (libzmq3-dev), SQLite (libsqlite3-dev, which the
 # broker's journal links through GRDB) and pkg-config.
 # With --test, also python3 with pyzmq and majortomo (the third-party MDP/0.2 peers the interop tests run) and
-# Chromium (the headless browser that checks the dashboard) and tcpdump (the capture that shows CURVE hides payloads).
+# Chromium (the headless browser that checks the dashboard), tcpdump (the capture that shows CURVE hides payloads) and
+# PostgreSQL (the server the PostgreSQL journal's tests start on loopback, Tests/postgres.sh).
 set -euo pipefail
 
 as_root() {
@@ -18,6 +19,7 @@ if [ "${1:-}" = "--test" ]; then
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     command -v ip >/dev/null 2>&1 || missing+=(iproute2)
     command -v tcpdump >/dev/null 2>&1 || missing+=(tcpdump)
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
     echo "installing ${missing[*]}" >&2

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Corsair's test suite: the formatter's lint (.swift-format), unit tests, then real processes on loopback
-# (broker, workers, client, and the third-party MDP/0.2 peers). Installs libzmq, pyzmq and majortomo first when they
-# are missing.
+# (broker, workers, client, and the third-party MDP/0.2 peers). Installs libzmq, pyzmq, majortomo and PostgreSQL first
+# when they are missing, and starts a PostgreSQL server of the tests' own (Tests/postgres.sh) for the PostgreSQL
+# journal's tests, stopped when this script ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Deploy/install-deps.sh --test
@@ -16,6 +17,10 @@ awaiting='CorsairHTTPTests|EmbeddedTests|JournalOrderingTests|StuckHandlerTests|
 awaiting+='|DashboardChartsTests|WorkerPageTests|DetachTests|IntegrationTests.CurveTests'
 long='DetachCrashTests|CurveTrafficTests|WorkerLossTests|StalledClientTests'
 swift build --build-tests "$@"
+postgres_dir=$(mktemp -d /tmp/corsair-test-postgres.XXXXXX)
+trap 'Tests/postgres.sh stop "$postgres_dir"' EXIT
+CORSAIR_TEST_POSTGRES=$(Tests/postgres.sh start "$postgres_dir")
+export CORSAIR_TEST_POSTGRES
 swift test --skip-build --filter "$awaiting" "$@"
 swift test --skip-build --skip "$awaiting|$long" "$@"
-exec swift test --skip-build --filter "$long" "$@"
+swift test --skip-build --filter "$long" "$@"

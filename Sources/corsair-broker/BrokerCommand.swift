@@ -128,21 +128,25 @@ struct BrokerCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Journal file that keeps accepted tasks and results across restarts, or 'none' to keep them in memory only.",
+            "Where accepted tasks and results are kept across restarts: a file, a PostgreSQL database, or 'none'.",
             discussion: """
                 Default corsair.journal in the working directory: an SQLite file, with -wal and -shm files beside \
                 it, and the log of commits not yet folded into it, PATH-log-00000001 and on (with full, up to two \
                 PATH-log-spare-* files too, kept for reuse; they hold nothing). ACCEPTED is sent only once a task is \
                 journaled; a restarted broker takes its tasks back. One broker at a time may use a journal. Back it \
                 up while running in two steps, the log first: copy each PATH-log-0* file to COPY-log-0*, then \
-                `sqlite3 PATH ".backup COPY"` (the README, "The journal").
+                `sqlite3 PATH ".backup COPY"` (the README, "The journal"). \
+                postgresql://USER@HOST[:PORT]/DATABASE[?schema=NAME] keeps them in PostgreSQL instead, in the \
+                schema NAME (default corsair), created on first use; the password comes from PGPASSWORD, or \
+                USER:PASSWORD@ in the address. 'none' keeps them in memory only.
                 """,
-            valueName: "path"))
+            valueName: "path|url|none"))
     var journal = "corsair.journal"
 
     @Option(
         help: ArgumentHelp(
             "How a journal commit waits for the disk: full (survives power loss) or normal (survives a broker crash).",
+            discussion: "A PostgreSQL journal waits as the server's synchronous_commit says; this option is not used.",
             valueName: "full|normal"))
     var journalSync: JournalSync = .full
 
@@ -223,6 +227,13 @@ struct BrokerCommand: AsyncParsableCommand {
         guard queueTimeout > .zero else { throw ValidationError("--queue-timeout must be positive") }
         guard resultTTL >= .seconds(1) else { throw ValidationError("--result-ttl must be at least 1s") }
         guard !journal.isEmpty else { throw ValidationError("--journal needs a path, or 'none'") }
+        if PostgresAddress.isAddress(journal) {
+            do {
+                _ = try PostgresAddress(parsing: journal)
+            } catch {
+                throw ValidationError("--journal \(error)")
+            }
+        }
         if let maxQueuedPerClient, maxQueuedPerClient < 1 {
             throw ValidationError("--max-queued-per-client must be at least 1, got \(maxQueuedPerClient)")
         }
@@ -263,11 +274,7 @@ struct BrokerCommand: AsyncParsableCommand {
             options.curve = security.curve
             options.access = security.access
             if configuration.journaled {
-                let opened = try SQLiteJournal(path: journal, sync: journalSync, check: .besideRestore)
-                if let repair = opened.repair {
-                    logger.warning("journal repaired at open", metadata: ["repair": "\(repair)"])
-                }
-                options.journal = opened
+                options.journal = try openJournal(logger: logger)
             }
             defer { options.journal?.close() }
             let registry = PrometheusCollectorRegistry()
@@ -311,6 +318,19 @@ struct BrokerCommand: AsyncParsableCommand {
             try await group.run()
             logger.info("broker stopped")
         }
+    }
+
+    /// The journal `--journal` names: a PostgreSQL database or an SQLite file.
+    private func openJournal(logger: Logger) throws -> any Journal {
+        if PostgresAddress.isAddress(journal) {
+            let address = try PostgresAddress(parsing: journal, environment: ProcessInfo.processInfo.environment)
+            return try PostgresJournal(address: address)
+        }
+        let opened = try SQLiteJournal(path: journal, sync: journalSync, check: .besideRestore)
+        if let repair = opened.repair {
+            logger.warning("journal repaired at open", metadata: ["repair": "\(repair)"])
+        }
+        return opened
     }
 
     /// Writes through a temporary file and a rename, so a reader never sees half a file.

@@ -12,19 +12,21 @@ struct DetachCrashTests {
         harness = try ProcessHarness()
     }
 
-    /// The broker on `endpoint` with `journal`, heartbeating fast so workers and clients notice its death soon.
+    /// The broker on `endpoint` with `journal` (a file or a PostgreSQL address), heartbeating fast so workers and clients notice its death soon.
     func broker(at endpoint: String, journal: String) throws -> ProcessHarness.Child {
         try harness.startBroker(at: endpoint, ["--journal", journal, "--heartbeat", "250ms"])
     }
 
-    @Test("20 broker SIGKILLs during a detached 20 000-task batch on --exec workers: wait reports each id once")
-    func brokerKilledTwentyTimes() throws {
+    @Test(
+        "20 broker SIGKILLs during a detached 20 000-task batch on --exec workers: wait reports each id once",
+        arguments: JournalStore.available)
+    func brokerKilledTwentyTimes(store: JournalStore) throws {
         defer { harness.shutdown() }
         let seed = UInt64.random(in: 1...UInt64.max)
         print("brokerKilledTwentyTimes: seed \(seed)")
         var generator = SplitMix64(seed: seed)
         let endpoint = "tcp://127.0.0.1:\(try ProcessHarness.freePort())"
-        let journal = harness.path("crash.journal").path
+        let journal = try store.journal(harness, "crash")
         var broker = try broker(at: endpoint, journal: journal)
         let ran = harness.path("ran.txt").path
         for _ in 1...2 {

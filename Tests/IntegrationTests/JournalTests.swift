@@ -28,10 +28,12 @@ struct JournalTests {
         return listed?.count ?? -1
     }
 
-    @Test("a broker SIGKILLed with queued and running tasks takes them back on restart and every task completes")
-    func restartRecovery() throws {
+    @Test(
+        "a broker SIGKILLed with queued and running tasks takes them back on restart and every task completes",
+        arguments: JournalStore.available)
+    func restartRecovery(store: JournalStore) throws {
         let harness = try ProcessHarness()
-        let journal = harness.path("broker.journal").path
+        let journal = try store.journal(harness, "broker")
         let endpoint = "tcp://127.0.0.1:\(try ProcessHarness.freePort())"
         let first = try harness.startBroker(at: endpoint, ["--journal", journal])
         try harness.startWorker(endpoint, category: "sim", ["--simulate", "200ms", "--concurrency", "2"])
@@ -128,6 +130,23 @@ struct JournalTests {
         #expect(second.status == 73)
         #expect(second.errors.contains(journal))
         #expect(second.errors.contains("pid \(first.pid)"))
+    }
+
+    @Test(
+        "a second broker on a PostgreSQL journal is refused with exit 73, naming the address; a bad address exits 64",
+        .enabled(if: TestPostgres.enabled))
+    func secondBrokerOnPostgres() throws {
+        let harness = try ProcessHarness()
+        let journal = try TestPostgres.journal("shared")
+        _ = try harness.startBroker(["--journal", journal])
+        let second = try harness.run(
+            binary: "corsair-broker", ["--bind", "tcp://127.0.0.1:*", "--journal", journal], timeout: .seconds(20))
+        #expect(second.status == 73)
+        #expect(second.errors.contains("in use by another broker (127.0.0.1, PostgreSQL backend"), "\(second.errors)")
+        let bad = try harness.run(
+            binary: "corsair-broker", ["--journal", "postgresql://corsair@127.0.0.1/"], timeout: .seconds(20))
+        #expect(bad.status == 64)
+        #expect(bad.errors.contains("--journal needs a database after the host"), "\(bad.errors)")
     }
 
     @Test("a journal named by one character, relative to the working directory, opens there and keeps its tasks")

@@ -17,22 +17,6 @@ import Testing
         directory.appendingPathComponent(name).path
     }
 
-    private static func accepted(
-        _ key: UInt64, batch: [UInt8] = Array("b".utf8), category: String = "a"
-    ) -> JournalRecord {
-        .accepted(
-            AcceptedTask(
-                key: key, batch: batch, id: "t\(key)", category: category, payload: [UInt8(key)], priority: 0,
-                timeoutMilliseconds: nil, maxAttempts: nil, submitted: 1000 + key))
-    }
-
-    private static func finished(_ key: UInt64, at time: UInt64 = 5000) -> JournalRecord {
-        .finished(
-            FinishedTask(
-                key: key, outcome: .succeeded, output: Array("r\(key)".utf8), attempts: 1, finished: time,
-                lastError: nil))
-    }
-
     /// `count` accepted tasks of 2 000-byte payloads, keys from 1.
     private static func largeTasks(_ count: UInt64) -> [JournalRecord] {
         let payload = [UInt8](repeating: 7, count: 2000)
@@ -56,109 +40,13 @@ import Testing
         #expect(pragmas == ["wal", "2", "\(0x4352_5352)", "\(SQLiteJournal.schemaVersion)", "2"])
     }
 
-    @Test("a snapshot holds unfinished tasks where they stand and the newest finished ones, by key")
-    func snapshot() throws {
-        let journal = try SQLiteJournal(path: path(), sync: .normal)
-        try journal.commit(EncodedRecords((1...5).map { Self.accepted($0) }), lastKey: 5)
-        try journal.commit(
-            EncodedRecords([
-                .attemptStarted(key: 2, attempt: 1, worker: "w", started: 2000),
-                .attemptStarted(key: 3, attempt: 1, worker: "w", started: 2000),
-                .attemptEnded(key: 3, attempts: 1, reason: "flaky", historyLine: "attempt 1 on w: flaky"),
-                Self.finished(1), Self.finished(4),
-            ]), lastKey: 7)
-        journal.close()
-        let reopened = try SQLiteJournal(path: path(), sync: .normal)
-        defer { reopened.close() }
-        let snapshot = try reopened.snapshot(retainFinished: 1)
-        #expect(snapshot.lastKey == 7)
-        #expect(snapshot.tasks.map(\.accepted.key) == [2, 3, 4, 5])
-        #expect(snapshot.tasks.map(\.state) == [.running, .queued, .succeeded, .queued])
-        let requeued = try #require(snapshot.tasks.element(at: 1))
-        #expect(requeued.history == ["attempt 1 on w: flaky"] && requeued.lastError == "flaky")
-        #expect(requeued.attempts == 1 && requeued.worker == "w")
-        #expect(snapshot.tasks.element(at: 2)?.output == Array("r4".utf8))
-        #expect(snapshot.tasks.first?.accepted.payload == [2])
-    }
-
-    @Test("records about a task accepted in the same commit are folded into its row")
-    func foldedInOneCommit() throws {
-        let journal = try SQLiteJournal(path: path(), sync: .normal)
-        defer { journal.close() }
-        try journal.commit(
-            EncodedRecords([
-                Self.accepted(1), Self.accepted(2), Self.accepted(3),
-                .attemptStarted(key: 1, attempt: 1, worker: "w", started: 2000),
-                .attemptStarted(key: 2, attempt: 1, worker: "w", started: 2000),
-                .attemptEnded(key: 2, attempts: 1, reason: "flaky", historyLine: "attempt 1 on w: flaky"),
-                .attemptStarted(key: 3, attempt: 1, worker: "w", started: 2000), Self.finished(3),
-            ]), lastKey: 3)
-        let tasks = try journal.snapshot(retainFinished: 10).tasks
-        #expect(tasks.map(\.state) == [.running, .queued, .succeeded])
-        #expect(tasks.first?.worker == "w" && tasks.first?.started == 2000 && tasks.first?.attempts == 1)
-        #expect(tasks.element(at: 1)?.history == ["attempt 1 on w: flaky"])
-        #expect(tasks.element(at: 1)?.lastError == "flaky")
-        #expect(tasks.last?.output == Array("r3".utf8) && tasks.last?.finished == 5000)
-        #expect(tasks.last?.accepted.payload == [])
-    }
-
-    @Test("finished results of a batch come oldest first, a page at a time")
-    func finishedResults() throws {
-        let journal = try SQLiteJournal(path: path(), sync: .normal)
-        defer { journal.close() }
-        try journal.commit(
-            EncodedRecords(
-                (1...6).map { Self.accepted($0, batch: $0 == 3 ? [0xff] : Array("b".utf8)) }
-                    + [1, 2, 3, 5, 6].map { Self.finished($0) }),
-            lastKey: 6)
-        let first = try journal.finishedResults(batch: Array("b".utf8), afterKey: nil, limit: 2)
-        #expect(first.map(\.result.id) == ["t1", "t2"])
-        #expect(first.map(\.key) == [1, 2])
-        #expect(first.first?.result.output == Array("r1".utf8) && first.first?.result.outcome == .succeeded)
-        let rest = try journal.finishedResults(batch: Array("b".utf8), afterKey: 2, limit: 10)
-        #expect(rest.map(\.result.id) == ["t5", "t6"])
-    }
-
-    @Test("answers task queries by batch name (or its hex) and id")
-    func taskQueries() throws {
-        let journal = try SQLiteJournal(path: path(), sync: .normal)
-        defer { journal.close() }
-        try journal.commit(
-            EncodedRecords([Self.accepted(1), Self.accepted(2, batch: [0x00, 0xab]), Self.finished(1)]), lastKey: 2)
-        let one = try journal.tasks(matching: TaskQuery(batch: "b", id: "t1"))
-        #expect(one.map(\.state) == ["succeeded"])
-        #expect(one.first?.result == "r1")
-        #expect(try journal.tasks(matching: TaskQuery(batch: "00ab")).map(\.id) == ["t2"])
-        #expect(try journal.tasks(matching: TaskQuery(state: "queued")).map(\.id) == ["t2"])
-    }
-
-    @Test("deletes results older than the cutoff, a bounded number at a time, and only finished tasks")
-    func deleteFinished() throws {
-        let journal = try SQLiteJournal(path: path(), sync: .normal)
-        defer { journal.close() }
-        try journal.commit(
-            EncodedRecords(
-                (1...4).map { Self.accepted($0) } + [
-                    Self.finished(1, at: 100), Self.finished(2, at: 200),
-                    Self.finished(3, at: 900),
-                ]),
-            lastKey: 4)
-        // Only tasks folded out of the log are deleted: expiry never waits for a fold.
-        #expect(try journal.deleteFinished(before: 500, limit: 10) == 0)
-        #expect(try journal.fold(limit: 1) == 7)
-        #expect(try journal.deleteFinished(before: 500, limit: 1) == 1)
-        #expect(try journal.deleteFinished(before: 500, limit: 10) == 1)
-        #expect(try journal.deleteFinished(before: 500, limit: 10) == 0)
-        #expect(try journal.snapshot(retainFinished: 10).tasks.map(\.accepted.key) == [3, 4])
-    }
-
     @Test(
         "a commit is one frame of the log; a fold moves whole frames into tasks, oldest first, and reads fold the rest")
     func logAndFold() throws {
         let journal = try SQLiteJournal(path: path(), sync: .normal)
         defer { journal.close() }
-        try journal.commit(EncodedRecords([Self.accepted(1), Self.accepted(2)]), lastKey: 2)
-        try journal.commit(EncodedRecords([Self.finished(1), Self.accepted(3)]), lastKey: 3)
+        try journal.commit(EncodedRecords([JournalRecord.sample(1), JournalRecord.sample(2)]), lastKey: 2)
+        try journal.commit(EncodedRecords([JournalRecord.sampleFinished(1), JournalRecord.sample(3)]), lastKey: 3)
         #expect(journal.backlog == 4)
         let rows = { try journal.database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM tasks") } }
         #expect(try rows() == 0)
@@ -174,14 +62,14 @@ import Testing
     @Test("a closed journal has folded its log and deleted it; reopened, it starts the next segment")
     func closeRetiresLog() throws {
         let journal = try SQLiteJournal(path: path(), sync: .normal)
-        try journal.commit(EncodedRecords([Self.accepted(1), Self.accepted(2)]), lastKey: 2)
+        try journal.commit(EncodedRecords([JournalRecord.sample(1), JournalRecord.sample(2)]), lastKey: 2)
         #expect(try CommitLog.segments(journal: path()) == [1])
         journal.close()
         #expect(try CommitLog.segments(journal: path()).isEmpty)
         let reopened = try SQLiteJournal(path: path(), sync: .normal)
         defer { reopened.close() }
         #expect(try CommitLog.segments(journal: path()) == [2] && reopened.backlog == 0)
-        try reopened.commit(EncodedRecords([Self.finished(1)]), lastKey: 2)
+        try reopened.commit(EncodedRecords([JournalRecord.sampleFinished(1)]), lastKey: 2)
         #expect(try reopened.snapshot(retainFinished: 10).tasks.map(\.state) == [.succeeded, .queued])
     }
 
@@ -205,7 +93,7 @@ import Testing
     func preparedLog() throws {
         let journal = try SQLiteJournal(path: path(), sync: .full)
         defer { journal.close() }
-        try journal.commit(EncodedRecords((1...3).map { Self.accepted($0) }), lastKey: 3)
+        try journal.commit(EncodedRecords((1...3).map { JournalRecord.sample($0) }), lastKey: 3)
         let roomy = try #require(journal.freeSpace()).available >= 64 * UInt64(SQLiteJournal.preparedLogBytes)
         let logSize = try Self.size(of: path() + "-wal")
         #expect((logSize >= SQLiteJournal.preparedLogBytes) == roomy, "WAL of \(logSize) bytes")
@@ -259,14 +147,14 @@ import Testing
         #expect(try journal.database.read { try Int.fetchOne($0, sql: "PRAGMA user_version") } == 3)
         let snapshot = try journal.snapshot(retainFinished: 10)
         #expect(snapshot.lastKey == 4 && snapshot.tasks.map(\.accepted.id) == ["t4"])
-        try journal.commit(EncodedRecords([Self.accepted(5)]), lastKey: 5)
+        try journal.commit(EncodedRecords([JournalRecord.sample(5)]), lastKey: 5)
         #expect(try journal.snapshot(retainFinished: 10).tasks.map(\.accepted.key) == [4, 5])
     }
 
     @Test("a schema version 2 journal is migrated: the rows of its log table become the log's first segment")
     func migratesVersion2() throws {
         let journal = try SQLiteJournal(path: path(), sync: .normal)
-        try journal.commit(EncodedRecords([Self.accepted(1)]), lastKey: 1)
+        try journal.commit(EncodedRecords([JournalRecord.sample(1)]), lastKey: 1)
         journal.close()
         // Version 2's shape: a log table holding two commits, no log position, no segments.
         let old = try DatabaseQueue(path: path())
@@ -278,7 +166,7 @@ import Testing
                     UPDATE meta SET value = 3 WHERE name = 'last_key';
                     PRAGMA user_version = 2;
                     """)
-            for records in [[Self.accepted(2)], [Self.finished(1), Self.accepted(3)]] {
+            for records in [[JournalRecord.sample(2)], [JournalRecord.sampleFinished(1), JournalRecord.sample(3)]] {
                 try db.execute(
                     sql: "INSERT INTO log(count, records) VALUES (?, ?)",
                     arguments: [records.count, Data(EncodedRecords(records).bytes)])
@@ -308,7 +196,7 @@ import Testing
     func newSegmentStored(check: SQLiteJournal.IntegrityCheck) throws {
         let original = try SQLiteJournal(path: path(), sync: .normal)
         defer { original.close() }
-        try original.commit(EncodedRecords([Self.accepted(1), Self.accepted(2)]), lastKey: 2)
+        try original.commit(EncodedRecords([JournalRecord.sample(1), JournalRecord.sample(2)]), lastKey: 2)
         #expect(try original.fold(limit: 10) == 2)
         // The database alone, as a backup that left the log out takes it.
         let copy = path("copy.journal")
@@ -322,7 +210,7 @@ import Testing
         if check == .besideRestore {
             #expect(try journal.restore(retainFinished: 10) { _ in } == 2)
         }
-        try journal.commit(EncodedRecords([Self.accepted(3)]), lastKey: 3)
+        try journal.commit(EncodedRecords([JournalRecord.sample(3)]), lastKey: 3)
         // The copy's files as a SIGKILL leaves them, the commit still in the new segment.
         let crashed = path("crashed.journal")
         for file in SQLiteJournal.files(path: copy) where FileManager.default.fileExists(atPath: file) {
@@ -338,9 +226,9 @@ import Testing
     func restoresUnfoldedCommits() throws {
         let journal = try SQLiteJournal(path: path(), sync: .full)
         defer { journal.close() }
-        try journal.commit(EncodedRecords([Self.accepted(1), Self.accepted(2)]), lastKey: 2)
+        try journal.commit(EncodedRecords([JournalRecord.sample(1), JournalRecord.sample(2)]), lastKey: 2)
         #expect(try journal.fold(limit: 1) == 2)
-        try journal.commit(EncodedRecords([Self.finished(1), Self.accepted(3)]), lastKey: 3)
+        try journal.commit(EncodedRecords([JournalRecord.sampleFinished(1), JournalRecord.sample(3)]), lastKey: 3)
         let copy = path("copy.journal")
         try copyFiles(to: copy)
         let reopened = try SQLiteJournal(path: copy, sync: .full)
@@ -356,15 +244,15 @@ import Testing
     func backupWhileRunning(foldedPastCopy: Bool) throws {
         let journal = try SQLiteJournal(path: path(), sync: .full)
         defer { journal.close() }
-        try journal.commit(EncodedRecords([Self.accepted(1), Self.accepted(2)]), lastKey: 2)
+        try journal.commit(EncodedRecords([JournalRecord.sample(1), JournalRecord.sample(2)]), lastKey: 2)
         #expect(try journal.fold(limit: 1) == 2)
-        try journal.commit(EncodedRecords([Self.finished(1)]), lastKey: 2)
+        try journal.commit(EncodedRecords([JournalRecord.sampleFinished(1)]), lastKey: 2)
         let copy = path("copy.journal")
         for file in SQLiteJournal.files(path: path()) where file.contains("-log-") {
             try FileManager.default.copyItem(atPath: file, toPath: copy + file.dropFirst(path().count))
         }
         // Between the two steps the broker goes on: a commit, folded or not before the backup.
-        try journal.commit(EncodedRecords([Self.accepted(3)]), lastKey: 3)
+        try journal.commit(EncodedRecords([JournalRecord.sample(3)]), lastKey: 3)
         if foldedPastCopy {
             #expect(try journal.fold(limit: 100) == 2)
         }
@@ -383,7 +271,7 @@ import Testing
     func staleLog() throws {
         let journal = try SQLiteJournal(path: path(), sync: .normal)
         defer { journal.close() }
-        try journal.commit(EncodedRecords([Self.accepted(1)]), lastKey: 1)
+        try journal.commit(EncodedRecords([JournalRecord.sample(1)]), lastKey: 1)
         // The log of a broker killed before it folded it, beside no database.
         let copy = path("copy.journal")
         try FileManager.default.copyItem(

@@ -1,0 +1,133 @@
+import DequeModule
+import NIOCore
+import PostgresNIO
+import Synchronization
+
+extension PostgresJournal {
+    public func commit(_ records: EncodedRecords, lastKey: UInt64) throws(JournalError) {
+        guard !records.isEmpty else { return }
+        do {
+            let row = try commits.run(
+                """
+                INSERT INTO \(unescaped: schema).log(count, last_key, records)
+                VALUES (\(Int32(clamping: records.count)), \(Int64(bitPattern: lastKey)), \(ByteBuffer(bytes: records.bytes)))
+                RETURNING sequence
+                """
+            ).first
+            guard let sequence = try row?.decode(Int64.self) else {
+                throw JournalError(.io, path: location, "commit failed: the server returned no log sequence")
+            }
+            pending.withLock { $0.append((sequence, records.count)) }
+        } catch {
+            throw PostgresSession.journalError(error, address: address, doing: "commit")
+        }
+    }
+
+    public var backlog: Int {
+        pending.withLock { rows in rows.reduce(0) { $0 + $1.count } }
+    }
+
+    public func fold(limit: Int) throws(JournalError) -> Int {
+        do {
+            return try reads.transaction { try foldStep($0, limit: limit) }
+        } catch {
+            throw PostgresSession.journalError(error, address: address, doing: "fold the log")
+        }
+    }
+
+    /// Folds the whole log into `tasks`, a step at a time: what every read does first.
+    @discardableResult
+    func foldAll() throws(JournalError) -> Int {
+        var total = 0
+        while true {
+            let folded = try fold(limit: Self.foldLimit)
+            guard folded > 0 else { return total }
+            total += folded
+        }
+    }
+
+    /// Folds the oldest log rows, `limit` records' worth or a little more (whole rows), into `tasks` within
+    /// `transaction`, and deletes them from the log; returns how many records it folded.
+    private func foldStep(_ transaction: PostgresSession.Transaction, limit: Int) throws -> Int {
+        let (first, last, count) = pending.withLock { rows -> (Int64, Int64, Int) in
+            var count = 0
+            var last: Int64 = 0
+            for row in rows where count < limit {
+                count += row.count
+                last = row.sequence
+            }
+            return (rows.first?.sequence ?? 0, last, count)
+        }
+        guard count > 0 else { return 0 }
+        var records: [JournalRecord] = []
+        records.reserveCapacity(count)
+        var lastKey: Int64 = 0
+        let rows = try transaction.run(
+            """
+            SELECT sequence, last_key, records FROM \(unescaped: schema).log
+            WHERE sequence BETWEEN \(first) AND \(last) ORDER BY sequence
+            """)
+        for row in rows {
+            let (sequence, newest, bytes) = try row.decode((Int64, Int64, ByteBuffer).self)
+            lastKey = max(lastKey, newest)
+            try decode(bytes, sequence: sequence, into: &records)
+        }
+        let (inserts, updates) = NewRow.folding(records)
+        for chunk in inserts.chunked(by: PostgresFoldStatements.insertRows) {
+            try transaction.run(PostgresFoldStatements.insert(chunk, schema: schema))
+        }
+        for chunk in TaskChange.folding(updates).chunked(by: PostgresFoldStatements.updateRows) {
+            try transaction.run(PostgresFoldStatements.update(chunk, schema: schema))
+        }
+        try transaction.run("DELETE FROM \(unescaped: schema).log WHERE sequence <= \(last)")
+        try transaction.run(
+            """
+            UPDATE \(unescaped: schema).meta SET value = greatest(value::bigint, \(lastKey))::text
+            WHERE name = 'last_key'
+            """)
+        pending.withLock { rows in
+            while let row = rows.first, row.sequence <= last {
+                rows.removeFirst()
+            }
+        }
+        return records.count
+    }
+
+    private func decode(_ bytes: ByteBuffer, sequence: Int64, into records: inout [JournalRecord]) throws {
+        let failure: JournalRecordCodec.DecodingFailure? = bytes.withUnsafeReadableBytes { raw in
+            do throws(JournalRecordCodec.DecodingFailure) {
+                try JournalRecordCodec.decode(raw, into: &records)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure {
+            throw JournalError(
+                .corrupt, path: location,
+                "log row \(sequence) cannot be decoded at byte \(failure.offset) of its records: this broker cannot "
+                    + "read what wrote it")
+        }
+    }
+
+    public func deleteFinished(before cutoff: UInt64, limit: Int) throws(JournalError) -> Int {
+        do {
+            let result = try reads.run(
+                """
+                DELETE FROM \(unescaped: schema).tasks WHERE key IN (
+                    SELECT key FROM \(unescaped: schema).tasks
+                    WHERE finished_ms IS NOT NULL AND finished_ms < \(Int64(bitPattern: cutoff)) LIMIT \(Int64(limit)))
+                """)
+            return result.metadata.rows ?? 0
+        } catch {
+            throw PostgresSession.journalError(error, address: address, doing: "delete expired results")
+        }
+    }
+}
+
+extension Array {
+    /// The elements in consecutive slices of at most `size`.
+    func chunked(by size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
