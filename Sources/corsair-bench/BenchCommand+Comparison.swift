@@ -13,6 +13,7 @@ extension BenchCommand {
         var inMemory: [RunFigures] = []
         var baseline: [RunFigures] = []
         var curveRuns: [RunFigures] = []
+        var postgresRuns: [RunFigures] = []
         let keys = try curve ? BenchKeys() : nil
         defer { keys?.remove() }
         for _ in 0..<runs {
@@ -23,6 +24,10 @@ extension BenchCommand {
                 defer { JournalFiles.remove(path) }
                 corsair.append(try await runCorsair(journal: (path, journal.rawValue)))
                 inMemory.append(try await runCorsair())
+                if let postgres = try postgresAddress() {
+                    defer { try? PostgresJournal.remove(address: PostgresAddress(parsing: postgres)) }
+                    postgresRuns.append(try await runCorsair(journal: (postgres, journal.rawValue)))
+                }
             } else {
                 corsair.append(try await runCorsair())
             }
@@ -34,8 +39,19 @@ extension BenchCommand {
         let fsync = journal == nil ? nil : try FsyncTimer.median(in: FileManager.default.temporaryDirectory)
         return BenchReport(
             command: self, corsair: corsair, baseline: baseline,
-            journal: journal.map { JournalFigures(mode: $0, inMemory: inMemory, fsyncMicroseconds: fsync ?? 0) },
+            journal: journal.map {
+                JournalFigures(mode: $0, inMemory: inMemory, fsyncMicroseconds: fsync ?? 0, postgres: postgresRuns)
+            },
             curve: curveRuns)
+    }
+
+    /// `--postgres` with the bench's own schema in place of any the address names, or `nil` without the option.
+    private func postgresAddress() throws -> String? {
+        guard let postgres else { return nil }
+        let server = postgres.split(separator: "?", maxSplits: 1).first.map(String.init) ?? postgres
+        let address = server + "?schema=corsair_bench_\(getpid())"
+        try PostgresJournal.remove(address: PostgresAddress(parsing: address))
+        return address
     }
 
     /// Each `corsair-worker --echo`'s credit: the window shared out among the K workers, at most 1 000.

@@ -103,6 +103,17 @@ struct BenchCommand: AsyncParsableCommand {
             discussion: "Reports both, their ratio and the time of one fsync on the journal's disk.",
             valueName: "full|normal"))
     var journal: JournalSync?
+
+    @Option(
+        help: ArgumentHelp(
+            "With --journal: also run a broker on a PostgreSQL journal at this address, beside SQLite and in-memory.",
+            discussion: """
+                postgresql://USER@HOST[:PORT]/DATABASE; the runs use the schema corsair_bench_PID, dropped after \
+                each. Reports its tasks per second over the SQLite journal's and over in-memory, run by run.
+                """,
+            valueName: "url"))
+    var postgres: String?
+
     @Flag(
         help: ArgumentHelp(
             "Also run Corsair with CURVE (keys and allow lists) and compare it with the plaintext side.",
@@ -152,6 +163,14 @@ struct BenchCommand: AsyncParsableCommand {
         }
         guard journal == nil || (preload == nil && idleWorkers == nil) else {
             throw ValidationError("--journal belongs to the comparison run; leave out --preload and --idle-workers")
+        }
+        if let postgres {
+            guard journal != nil else { throw ValidationError("--postgres goes with --journal full|normal") }
+            do {
+                _ = try PostgresAddress(parsing: postgres)
+            } catch {
+                throw ValidationError("--postgres \(error)")
+            }
         }
         if let preload, preload < 1 { throw ValidationError("--preload must be at least 1") }
         if let idleWorkers, !(1...10_000).contains(idleWorkers) {

@@ -54,6 +54,9 @@ struct BenchReport {
         if journal != nil {
             header.append("corsair in-memory")
         }
+        if let journal, !journal.postgres.isEmpty {
+            header.append("corsair postgresql")
+        }
         if !curve.isEmpty {
             header.append("corsair curve")
         }
@@ -62,6 +65,9 @@ struct BenchReport {
             var row = [name, spread(corsair, figure).formatted(digits: digits)]
             if let journal {
                 row.append(spread(journal.inMemory, figure).formatted(digits: digits))
+                if !journal.postgres.isEmpty {
+                    row.append(spread(journal.postgres, figure).formatted(digits: digits))
+                }
             }
             if !curve.isEmpty {
                 row.append(spread(curve, figure).formatted(digits: digits))
@@ -78,6 +84,11 @@ struct BenchReport {
                 "latency p50: journal \(Int(spread(corsair) { $0.latency(50) }.median)) µs, in-memory "
                     + "\(Int(spread(journal.inMemory) { $0.latency(50) }.median)) µs + two fsyncs = \(Int(budget)) µs "
                     + "budget: \(spread(corsair) { $0.latency(50) }.median <= budget ? "within" : "over")")
+            if !journal.postgres.isEmpty {
+                lines.append(
+                    "ratio postgresql/sqlite journal tasks per second: \(postgresRatio(over: corsair).formatted(digits: 2)); "
+                        + "postgresql/in-memory: \(postgresRatio(over: journal.inMemory).formatted(digits: 2))")
+            }
         }
         if !curve.isEmpty {
             lines.append(
@@ -100,6 +111,11 @@ struct BenchReport {
     /// The journal side's tasks per second over the in-memory side's, run by run.
     private func journalRatio(_ journal: JournalFigures) -> Spread {
         Spread(zip(corsair, journal.inMemory).map { $0.perSecond / $1.perSecond })
+    }
+
+    /// The PostgreSQL journal's tasks per second over `runs`' (the SQLite journal's or in-memory), run by run.
+    private func postgresRatio(over runs: [RunFigures]) -> Spread {
+        Spread(zip(journal?.postgres ?? [], runs).map { $0.perSecond / $1.perSecond })
     }
 
     var json: String {
@@ -138,6 +154,12 @@ struct BenchReport {
             object["journal_ratio"] = number(journalRatio(journal).median)
             object["fsync_us"] = number(journal.fsyncMicroseconds)
             object["p50_budget_us"] = number(p50Budget(journal))
+            if !journal.postgres.isEmpty {
+                object["postgres_tasks_per_second"] = number(spread(journal.postgres, \.perSecond).median)
+                object["postgres_p50_us"] = number(spread(journal.postgres) { $0.latency(50) }.median)
+                object["postgres_sqlite_ratio"] = number(postgresRatio(over: corsair).median)
+                object["postgres_in_memory_ratio"] = number(postgresRatio(over: journal.inMemory).median)
+            }
         }
         if !curve.isEmpty {
             object["curve_ratio"] = number(curveRatio.median)

@@ -8,6 +8,8 @@ struct JournalFigures {
     /// The median time of writing 4 KiB and `fsync`ing it, on the journal's file system, in microseconds: the
     /// latency target allows the journal two of these.
     let fsyncMicroseconds: Double
+    /// With `--postgres`: the runs on a PostgreSQL journal, run for run with the SQLite journal's.
+    var postgres: [RunFigures] = []
 }
 
 /// Removes a journal file and the files beside it (``SQLiteJournal/files(path:)``).

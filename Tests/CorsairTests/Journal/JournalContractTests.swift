@@ -109,4 +109,40 @@ import Testing
         #expect(try journal.deleteFinished(before: 500, limit: 10) == 0)
         #expect(try journal.snapshot(retainFinished: 10).tasks.map(\.accepted.key) == [3, 4])
     }
+
+    @Test(
+        "every field of a task comes back as stored, whether its records were folded with its acceptance or after it",
+        arguments: JournalBackend.available)
+    func everyField(backend: JournalBackend) throws {
+        let journal = try backend.place().open()
+        defer { journal.close() }
+        func task(_ key: UInt64) -> AcceptedTask {
+            AcceptedTask(
+                key: key, batch: [0, 1, 0xff], id: "id \(key) ü", category: "render", payload: [0, 9, 0],
+                priority: -3, timeoutMilliseconds: 2500, maxAttempts: 7, submitted: 1_700_000_000_000,
+                notBefore: 1_700_000_000_500)
+        }
+        let records: (UInt64) -> [JournalRecord] = { key in
+            [
+                .attemptStarted(key: key, attempt: 1, worker: "w1", started: 10),
+                .attemptEnded(key: key, attempts: 1, reason: "lost", historyLine: "attempt 1 on w1: lost"),
+                .attemptStarted(key: key, attempt: 2, worker: "w2", started: 20),
+                .attemptEnded(key: key, attempts: 2, reason: "lost again", historyLine: "attempt 2 on w2: lost again"),
+                .attemptStarted(key: key, attempt: 3, worker: "w3", started: 30),
+            ]
+        }
+        try journal.commit(EncodedRecords([.accepted(task(1))] + records(1)), lastKey: 1)
+        try journal.commit(EncodedRecords([.accepted(task(2))]), lastKey: 2)
+        _ = try journal.fold(limit: 100)
+        try journal.commit(EncodedRecords(Array(records(2).prefix(2))), lastKey: 2)
+        _ = try journal.fold(limit: 100)
+        try journal.commit(EncodedRecords(Array(records(2).dropFirst(2))), lastKey: 2)
+        let tasks = try journal.snapshot(retainFinished: 0).tasks
+        #expect(tasks.map(\.accepted) == [task(1), task(2)])
+        for stored in tasks {
+            #expect(stored.state == .running && stored.attempts == 3 && stored.worker == "w3" && stored.started == 30)
+            #expect(stored.history == ["attempt 1 on w1: lost", "attempt 2 on w2: lost again"])
+            #expect(stored.lastError == "lost again" && stored.output == nil && stored.finished == nil)
+        }
+    }
 }

@@ -1,43 +1,62 @@
 import NIOCore
 import PostgresNIO
 
-/// The statements a fold sends: many rows each, since every statement is a round trip to the server.
+/// The statements a fold sends: every row of a kind in one statement, each column as one array parameter
+/// (`unnest`), since every statement is a round trip and a statement of many `VALUES` rows costs the server as much
+/// to parse and bind as to run.
 enum PostgresFoldStatements {
-    /// Rows per INSERT: 18 parameters each, under PostgreSQL's 65 535 per statement.
-    static let insertRows = 2_000
-    /// Tasks per UPDATE: 12 parameters each.
-    static let updateRows = 2_000
-
     /// One INSERT of `rows`, tasks accepted in this fold with what later records of the fold did to them.
-    static func insert(_ rows: ArraySlice<NewRow>, schema: String) -> PostgresQuery {
-        var bindings = PostgresBindings(capacity: rows.count * 18)
-        var values: [String] = []
-        values.reserveCapacity(rows.count)
-        for row in rows {
-            let first = bindings.count
-            append(row, to: &bindings)
-            values.append(placeholders(from: first + 1, count: 18, types: values.isEmpty ? insertTypes : nil))
-        }
+    static func insert(_ rows: [NewRow], schema: String) -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: 18)
+        let tasks = rows.map(\.task)
+        bindings.append(tasks.map { Int64(bitPattern: $0.key) })
+        bindings.append(tasks.map { ByteBuffer(bytes: $0.batch) })
+        bindings.append(tasks.map(\.id))
+        bindings.append(tasks.map(\.category))
+        bindings.append(NullableArray(rows.map { $0.finished == nil ? ByteBuffer(bytes: $0.task.payload) : nil }))
+        bindings.append(tasks.map(\.priority))
+        bindings.append(NullableArray(tasks.map { $0.timeoutMilliseconds.map(Int64.init) }))
+        bindings.append(NullableArray(tasks.map { $0.maxAttempts.map(Int64.init) }))
+        bindings.append(tasks.map { Int64(bitPattern: $0.submitted) })
+        bindings.append(NullableArray(tasks.map { $0.notBefore.map { Int64(bitPattern: $0) } }))
+        bindings.append(
+            rows.map { row in
+                Int32(row.finished.map { JournaledTask.State(finishedWith: $0.outcome).rawValue } ?? row.state)
+            })
+        bindings.append(rows.map { Int32(clamping: $0.finished?.attempts ?? $0.attempts) })
+        bindings.append(NullableArray(rows.map(\.worker)))
+        bindings.append(NullableArray(rows.map { $0.started.map { Int64(bitPattern: $0) } }))
+        bindings.append(NullableArray(rows.map { $0.finished != nil ? $0.finished?.lastError : $0.lastError }))
+        bindings.append(NullableArray(rows.map { $0.history.isEmpty ? nil : $0.history.joined(separator: "\n") }))
+        bindings.append(NullableArray(rows.map { $0.finished.map { ByteBuffer(bytes: $0.output) } }))
+        bindings.append(NullableArray(rows.map { $0.finished.map { Int64(bitPattern: $0.finished) } }))
         return PostgresQuery(
             unsafeSQL: """
                 INSERT INTO \(schema).tasks(key, batch, id, category, payload, priority, timeout_ms, max_attempts,
                     submitted_ms, not_before_ms, state, attempts, worker, started_ms, last_error, history, output,
                     finished_ms)
-                VALUES \(values.joined(separator: ", "))
+                SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::text[], $5::bytea[], $6::integer[],
+                    $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::integer[], $12::integer[],
+                    $13::text[], $14::bigint[], $15::text[], $16::text[], $17::bytea[], $18::bigint[])
                 """,
             binds: bindings)
     }
 
     /// One UPDATE of the tasks `changes` name, each with what the fold's records did to it.
-    static func update(_ changes: ArraySlice<TaskChange>, schema: String) -> PostgresQuery {
-        var bindings = PostgresBindings(capacity: changes.count * 12)
-        var values: [String] = []
-        values.reserveCapacity(changes.count)
-        for change in changes {
-            let first = bindings.count
-            append(change, to: &bindings)
-            values.append(placeholders(from: first + 1, count: 12, types: values.isEmpty ? updateTypes : nil))
-        }
+    static func update(_ changes: [TaskChange], schema: String) -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: 12)
+        bindings.append(changes.map { Int64(bitPattern: $0.key) })
+        bindings.append(changes.map { Int32($0.state) })
+        bindings.append(changes.map { Int32(clamping: $0.attempts) })
+        bindings.append(changes.map { $0.started != nil })
+        bindings.append(NullableArray(changes.map { $0.started?.worker }))
+        bindings.append(NullableArray(changes.map { $0.started.map { Int64(bitPattern: $0.at) } }))
+        bindings.append(changes.map(\.setsLastError))
+        bindings.append(NullableArray(changes.map(\.lastError)))
+        bindings.append(NullableArray(changes.map { $0.history.isEmpty ? nil : $0.history.joined(separator: "\n") }))
+        bindings.append(changes.map { $0.finished != nil })
+        bindings.append(NullableArray(changes.map { $0.finished.map { ByteBuffer(bytes: $0.output) } }))
+        bindings.append(NullableArray(changes.map { $0.finished.map { Int64(bitPattern: $0.finished) } }))
         return PostgresQuery(
             unsafeSQL: """
                 UPDATE \(schema).tasks t SET state = u.state, attempts = u.attempts,
@@ -49,71 +68,12 @@ enum PostgresFoldStatements {
                     output = CASE WHEN u.finished THEN u.output ELSE t.output END,
                     finished_ms = CASE WHEN u.finished THEN u.finished_ms ELSE t.finished_ms END,
                     payload = CASE WHEN u.finished THEN NULL ELSE t.payload END
-                FROM (VALUES \(values.joined(separator: ", ")))
+                FROM unnest($1::bigint[], $2::integer[], $3::integer[], $4::boolean[], $5::text[], $6::bigint[],
+                    $7::boolean[], $8::text[], $9::text[], $10::boolean[], $11::bytea[], $12::bigint[])
                     AS u(key, state, attempts, started, worker, started_ms, sets_error, last_error, history, finished,
                         output, finished_ms)
                 WHERE t.key = u.key
                 """,
             binds: bindings)
-    }
-
-    private static let insertTypes = [
-        "bigint", "bytea", "text", "text", "bytea", "integer", "bigint", "bigint", "bigint", "bigint", "integer",
-        "integer", "text", "bigint", "text", "text", "bytea", "bigint",
-    ]
-
-    private static let updateTypes = [
-        "bigint", "integer", "integer", "boolean", "text", "bigint", "boolean", "text", "text", "boolean", "bytea",
-        "bigint",
-    ]
-
-    /// `($first, $first+1, …)`, each cast to its type in the first row, so that a column of NULLs has one.
-    private static func placeholders(from first: Int, count: Int, types: [String]?) -> String {
-        let items = (0..<count).map { offset in
-            "$\(first + offset)" + (types.map { "::" + $0[offset] } ?? "")
-        }
-        return "(" + items.joined(separator: ", ") + ")"
-    }
-
-    private static func append(_ row: NewRow, to bindings: inout PostgresBindings) {
-        let task = row.task
-        bindings.append(Int64(bitPattern: task.key))
-        bindings.append(ByteBuffer(bytes: task.batch))
-        bindings.append(task.id)
-        bindings.append(task.category)
-        bindings.append(row.finished == nil ? ByteBuffer(bytes: task.payload) : nil)
-        bindings.append(task.priority)
-        bindings.append(task.timeoutMilliseconds.map(Int64.init))
-        bindings.append(task.maxAttempts.map(Int64.init))
-        bindings.append(Int64(bitPattern: task.submitted))
-        bindings.append(task.notBefore.map { Int64(bitPattern: $0) })
-        if let finished = row.finished {
-            bindings.append(Int32(JournaledTask.State(finishedWith: finished.outcome).rawValue))
-            bindings.append(Int32(clamping: finished.attempts))
-        } else {
-            bindings.append(Int32(row.state))
-            bindings.append(Int32(clamping: row.attempts))
-        }
-        bindings.append(row.worker)
-        bindings.append(row.started.map { Int64(bitPattern: $0) })
-        bindings.append(row.finished != nil ? row.finished?.lastError : row.lastError)
-        bindings.append(row.history.isEmpty ? nil : row.history.joined(separator: "\n"))
-        bindings.append(row.finished.map { ByteBuffer(bytes: $0.output) })
-        bindings.append(row.finished.map { Int64(bitPattern: $0.finished) })
-    }
-
-    private static func append(_ change: TaskChange, to bindings: inout PostgresBindings) {
-        bindings.append(Int64(bitPattern: change.key))
-        bindings.append(Int32(change.state))
-        bindings.append(Int32(clamping: change.attempts))
-        bindings.append(change.started != nil)
-        bindings.append(change.started?.worker)
-        bindings.append(change.started.map { Int64(bitPattern: $0.at) })
-        bindings.append(change.setsLastError)
-        bindings.append(change.lastError)
-        bindings.append(change.history.isEmpty ? nil : change.history.joined(separator: "\n"))
-        bindings.append(change.finished != nil)
-        bindings.append(change.finished.map { ByteBuffer(bytes: $0.output) })
-        bindings.append(change.finished.map { Int64(bitPattern: $0.finished) })
     }
 }

@@ -73,11 +73,11 @@ extension PostgresJournal {
             try decode(bytes, sequence: sequence, into: &records)
         }
         let (inserts, updates) = NewRow.folding(records)
-        for chunk in inserts.chunked(by: PostgresFoldStatements.insertRows) {
-            try transaction.run(PostgresFoldStatements.insert(chunk, schema: schema))
+        if !inserts.isEmpty {
+            try transaction.run(PostgresFoldStatements.insert(inserts, schema: schema))
         }
-        for chunk in TaskChange.folding(updates).chunked(by: PostgresFoldStatements.updateRows) {
-            try transaction.run(PostgresFoldStatements.update(chunk, schema: schema))
+        if !updates.isEmpty {
+            try transaction.run(PostgresFoldStatements.update(TaskChange.folding(updates), schema: schema))
         }
         try transaction.run("DELETE FROM \(unescaped: schema).log WHERE sequence <= \(last)")
         try transaction.run(
@@ -122,12 +122,5 @@ extension PostgresJournal {
         } catch {
             throw PostgresSession.journalError(error, address: address, doing: "delete expired results")
         }
-    }
-}
-
-extension Array {
-    /// The elements in consecutive slices of at most `size`.
-    func chunked(by size: Int) -> [ArraySlice<Element>] {
-        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

@@ -48,6 +48,9 @@ public final class PostgresJournal: Journal {
                 to: address, on: group, timeout: connectTimeout, name: "corsair-broker commits")
             reads = try PostgresSession.connect(
                 to: address, on: group, timeout: connectTimeout, name: "corsair-broker reads")
+            // A fold that a crash takes back leaves its log rows in place, to be folded again: it need not wait for
+            // the server's disk.
+            try reads.run("SET synchronous_commit = off")
             try Self.lock(commits, address: address)
             try Self.prepareSchema(commits, schema: schema, address: address)
             pending = Mutex(try Self.pendingRows(reads, schema: schema))
@@ -65,6 +68,19 @@ public final class PostgresJournal: Journal {
         // Ending the commit session releases the advisory lock.
         commits.close()
         try? group.syncShutdownGracefully()
+    }
+
+    /// Drops the journal at `address`, its schema with everything in it, as deleting its file does an SQLite journal's;
+    /// nothing when it does not exist.
+    public static func remove(address: PostgresAddress) throws(JournalError) {
+        let session = try PostgresSession.connect(
+            to: address, on: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(10), name: "corsair remove")
+        defer { session.close() }
+        do {
+            try session.run(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \"\(address.schema)\" CASCADE"))
+        } catch {
+            throw PostgresSession.journalError(error, address: address, doing: "remove")
+        }
     }
 
     /// Takes the journal's advisory lock without waiting, and notes this broker in `meta` once the schema exists.
