@@ -150,6 +150,17 @@ struct BrokerCommand: AsyncParsableCommand {
             valueName: "full|normal"))
     var journalSync: JournalSync = .full
 
+    @Option(
+        help: ArgumentHelp(
+            "With a PostgreSQL journal: how long the active broker's lease lasts unless renewed.",
+            discussion: """
+                Several brokers may share one PostgreSQL journal: one is active, the others stand by (bound, \
+                answering MMI with 503 and sending workers and clients to the active one) and take over once its \
+                lease lapses, a lease after it last renewed it (every quarter lease). An active broker that cannot \
+                renew in time stops dispatching, and stands by.
+                """))
+    var lease: Duration = .seconds(2)
+
     @Option(help: "How long finished tasks' results stay in the journal, for corsair wait and the HTTP API.")
     var resultTTL: Duration = .seconds(86_400)
 
@@ -226,6 +237,7 @@ struct BrokerCommand: AsyncParsableCommand {
         guard clientUnreadBytes.bytes >= 1 else { throw ValidationError("--client-unread-bytes must be at least 1") }
         guard queueTimeout > .zero else { throw ValidationError("--queue-timeout must be positive") }
         guard resultTTL >= .seconds(1) else { throw ValidationError("--result-ttl must be at least 1s") }
+        guard lease >= .milliseconds(200) else { throw ValidationError("--lease must be at least 200ms") }
         guard !journal.isEmpty else { throw ValidationError("--journal needs a path, or 'none'") }
         if PostgresAddress.isAddress(journal) {
             do {
@@ -264,67 +276,109 @@ struct BrokerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = logging.bootstrap(label: "corsair.broker")
-        let configuration = configuration
-        var options = BrokerLoop.Options(
-            endpoints: endpoints.isEmpty ? ["tcp://*:5555"] : endpoints, resultTTL: resultTTL)
-        let endpointFile = endpointFile
         let httpAddress = try http.map { try HTTPAddress(parsing: $0) }
         try await ExitStatus.run(reporting: { logger.error("broker failed", metadata: ["error": "\($0)"]) }) {
             let security = try loadSecurity(logger: logger, httpAddress: httpAddress)
-            options.curve = security.curve
-            options.access = security.access
-            if configuration.journaled {
-                options.journal = try openJournal(logger: logger)
-            }
-            defer { options.journal?.close() }
             let registry = PrometheusCollectorRegistry()
             let metrics = httpAddress == nil ? nil : HTTPGateway.metricsFactory(for: registry)
             let zap = try security.access.map { try ZAPHandler(access: $0, logger: logger, metrics: metrics) }
-            if let zap {
-                // The loop owns the ROUTER's one monitor and hands the failed handshakes to the ZAP thread.
-                options.handshakeFailures = { zap.handshakeFailed($0) }
-            }
-            let loop = try BrokerLoop(configuration: configuration, options: options, logger: logger, metrics: metrics)
             try await zap?.start()
             defer { zap?.requestStop() }
-            let announcer = try announce.map { name in
-                let target = try AnnounceAddress(parsing: announceTo)
-                return BeaconAnnouncer(name: name, host: target.host, port: target.port, logger: logger)
-            }
-            let broker = BrokerService(loop: loop) { bound in
-                announcer?.announce(endpoints: bound)
-                if let endpointFile {
-                    try Self.writeAtomically(bound.joined(separator: "\n") + "\n", to: endpointFile)
+            var endpoints = self.endpoints.isEmpty ? ["tcp://*:5555"] : self.endpoints
+            // With a shared journal the broker stands by until it holds the lease, and again once deposed.
+            while true {
+                let journal = try await openJournal(logger: logger, endpoints: &endpoints, security: security)
+                defer { journal?.close() }
+                var options = BrokerLoop.Options(endpoints: endpoints, resultTTL: resultTTL)
+                options.curve = security.curve
+                options.access = security.access
+                options.journal = journal
+                if let zap {
+                    // The loop owns the ROUTER's one monitor and hands the failed handshakes to the ZAP thread.
+                    options.handshakeFailures = { zap.handshakeFailed($0) }
+                }
+                let run = Run(
+                    options: options, security: security, zap: zap, registry: registry, metrics: metrics,
+                    httpAddress: httpAddress)
+                do {
+                    try await serve(run, logger: logger)
+                    return
+                } catch let error as JournalError where error.kind == .deposed {
+                    logger.warning(
+                        "deposed: another broker holds the journal now; standing by",
+                        metadata: ["reason": "\(error.message)"])
                 }
             }
-            // The broker also ends on its own after `corsair shutdown`: a clean stop that takes the gateway along.
-            var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-                .init(service: broker, successTerminationBehavior: .gracefullyShutdownGroup)
-            ]
-            if let zap {
-                services.append(.init(service: AccessReloadService(zap: zap, loop: loop, logger: logger)))
-            }
-            if let announcer {
-                services.append(.init(service: announcer))
-            }
-            if let httpAddress {
-                let gateway = HTTPGateway(loop: loop, registry: registry, token: security.token)
-                services.append(
-                    .init(service: HTTPGatewayService(gateway: gateway, address: httpAddress, logger: logger)))
-            }
-            let group = ServiceGroup(
-                configuration: ServiceGroupConfiguration(
-                    services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
-            logger.info("broker stopped")
         }
     }
 
-    /// The journal `--journal` names: a PostgreSQL database or an SQLite file.
-    private func openJournal(logger: Logger) throws -> any Journal {
+    /// What one spell as the active broker runs with.
+    struct Run {
+        var options: BrokerLoop.Options
+        var security: BrokerSecurity
+        var zap: ZAPHandler?
+        var registry: PrometheusCollectorRegistry
+        var metrics: PrometheusMetricsFactory?
+        var httpAddress: HTTPAddress?
+    }
+
+    /// Runs the broker loop and the services beside it until a clean stop, or until the journal is taken over
+    /// (``JournalError/Kind/deposed``, thrown).
+    private func serve(_ run: Run, logger: Logger) async throws {
+        let loop = try BrokerLoop(
+            configuration: configuration, options: run.options, logger: logger, metrics: run.metrics)
+        let announcer = try announce.map { name in
+            let target = try AnnounceAddress(parsing: announceTo)
+            return BeaconAnnouncer(name: name, host: target.host, port: target.port, logger: logger)
+        }
+        let endpointFile = endpointFile
+        let broker = BrokerService(loop: loop) { bound in
+            announcer?.announce(endpoints: bound)
+            if let endpointFile {
+                try Self.writeAtomically(bound.joined(separator: "\n") + "\n", to: endpointFile)
+            }
+        }
+        // The broker also ends on its own after `corsair shutdown`: a clean stop that takes the gateway along.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: broker, successTerminationBehavior: .gracefullyShutdownGroup)
+        ]
+        if let zap = run.zap {
+            services.append(.init(service: AccessReloadService(zap: zap, loop: loop, logger: logger)))
+        }
+        if let announcer {
+            services.append(.init(service: announcer))
+        }
+        if let httpAddress = run.httpAddress {
+            let gateway = HTTPGateway(loop: loop, registry: run.registry, token: run.security.token)
+            services.append(
+                .init(service: HTTPGatewayService(gateway: gateway, address: httpAddress, logger: logger)))
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.info("broker stopped")
+    }
+
+    /// The journal `--journal` names, `nil` for none: an SQLite file, or a PostgreSQL database whose lease this broker
+    /// holds once this returns; it stands by until then (``standBy(_:logger:endpoints:security:)``), and `endpoints`
+    /// become the ones it bound, wildcard ports resolved.
+    private func openJournal(
+        logger: Logger,
+        endpoints: inout [String],
+        security: BrokerSecurity
+    ) async throws -> (any Journal)? {
+        guard configuration.journaled else { return nil }
         if PostgresAddress.isAddress(journal) {
             let address = try PostgresAddress(parsing: journal, environment: ProcessInfo.processInfo.environment)
-            return try PostgresJournal(address: address)
+            let shared = try PostgresJournal(address: address, lease: lease)
+            do {
+                endpoints = try await standBy(shared, logger: logger, endpoints: endpoints, security: security)
+            } catch {
+                shared.close()
+                throw error
+            }
+            return shared
         }
         let opened = try SQLiteJournal(path: journal, sync: journalSync, check: .besideRestore)
         if let repair = opened.repair {
@@ -334,7 +388,7 @@ struct BrokerCommand: AsyncParsableCommand {
     }
 
     /// Writes through a temporary file and a rename, so a reader never sees half a file.
-    private static func writeAtomically(_ text: String, to path: String) throws {
+    static func writeAtomically(_ text: String, to path: String) throws {
         let temporary = path + ".tmp"
         try text.write(toFile: temporary, atomically: false, encoding: .utf8)
         if rename(temporary, path) != 0 {

@@ -197,7 +197,9 @@ public final class ProcessHarness {
     /// - Throws: ``HarnessError`` as soon as the broker exits without listening (for example when the port cannot be
     ///   bound again), with its exit status and what it wrote to standard error; or when it listens elsewhere.
     public func startBroker(at endpoint: String, _ arguments: [String] = []) throws -> Child {
-        let endpointFile = path("broker.endpoint")
+        // A file of its own per endpoint, written anew: a restarted broker is waited for, not its predecessor's file.
+        let endpointFile = path("broker-\(endpoint.split(separator: ":").last ?? "").endpoint")
+        try? FileManager.default.removeItem(at: endpointFile)
         let broker = try start(
             binary: "corsair-broker", ["--bind", endpoint, "--endpoint-file", endpointFile.path] + arguments)
         let bound = try waitUntilListening(broker, endpointFile: endpointFile, what: "on \(endpoint)")

@@ -132,23 +132,6 @@ struct JournalTests {
         #expect(second.errors.contains("pid \(first.pid)"))
     }
 
-    @Test(
-        "a second broker on a PostgreSQL journal is refused with exit 73, naming the address; a bad address exits 64",
-        .enabled(if: TestPostgres.enabled))
-    func secondBrokerOnPostgres() throws {
-        let harness = try ProcessHarness()
-        let journal = try TestPostgres.journal("shared")
-        _ = try harness.startBroker(["--journal", journal])
-        let second = try harness.run(
-            binary: "corsair-broker", ["--bind", "tcp://127.0.0.1:*", "--journal", journal], timeout: .seconds(20))
-        #expect(second.status == 73)
-        #expect(second.errors.contains("in use by another broker (127.0.0.1, PostgreSQL backend"), "\(second.errors)")
-        let bad = try harness.run(
-            binary: "corsair-broker", ["--journal", "postgresql://corsair@127.0.0.1/"], timeout: .seconds(20))
-        #expect(bad.status == 64)
-        #expect(bad.errors.contains("--journal needs a database after the host"), "\(bad.errors)")
-    }
-
     @Test("a journal named by one character, relative to the working directory, opens there and keeps its tasks")
     func oneCharacterName() throws {
         // swift-corelibs-foundation's `NSString.deletingLastPathComponent` traps on a one-character path: this broker

@@ -198,7 +198,7 @@ public final class BrokerLoop: Sendable {
         let watch = try ConnectionWatch(router, handshakeFailures: options.handshakeFailures, sockets: sockets)
         var bound: [String] = []
         for endpoint in options.endpoints {
-            try router.bind(endpoint)
+            try router.bindRetrying(endpoint)
             bound.append(try router.lastEndpoint())
         }
         var metadata: Logger.Metadata = [
@@ -276,6 +276,9 @@ public final class BrokerLoop: Sendable {
                 // Records left for a later pass's commit are committed by then, whatever comes.
                 deadline = min(deadline, commit)
             }
+            if let interval = options.journal?.standingInterval {
+                deadline = min(deadline, .now + interval)
+            }
             if !driver.lookups.isEmpty || connectionLost {
                 // A journal look-up in slices goes on at once, as does a probe still waiting for the reads.
                 deadline = .now
@@ -285,6 +288,8 @@ public final class BrokerLoop: Sendable {
             } else {
                 trimmer.noteActivity()
             }
+            // A broker another one has taken over from dispatches nothing more: it stops here, before reading.
+            try options.journal?.checkStanding()
             if poller.isReadable(mailboxItem) {
                 var stopping = false
                 for command in thread.mailbox.drain() {

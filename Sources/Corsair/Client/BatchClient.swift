@@ -131,7 +131,7 @@ public final class BatchClient: Sendable {
             try link.checkDeadlines(at: .now) {
                 BatchClient.Failure.timedOut(unfinished: tasks.map(\.id).filter(exchange.pending.contains))
             }
-            if link.isSilent(at: .now) {
+            if link.needsReconnect(at: .now) {
                 logger.info(
                     "broker silent, reconnecting and resubmitting unfinished tasks",
                     metadata: ["broker": "\(options.broker)", "tasks": "\(exchange.pending.count)"])

@@ -61,7 +61,7 @@ struct SessionExchange {
             try link.checkDeadlines(at: .now) {
                 BatchClient.Failure.timedOutWaiting(unfinished: Int(clamping: unfinished))
             }
-            if link.isSilent(at: .now) {
+            if link.needsReconnect(at: .now) {
                 logger.info(
                     "broker silent, reconnecting",
                     metadata: ["broker": "\(options.broker)", "cursor": "\(cursor.cursor)"])

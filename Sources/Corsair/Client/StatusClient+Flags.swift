@@ -11,33 +11,45 @@ extension StatusClient {
         let timeout = timeout
         let curve = curve
         return try await SocketThread.run(named: "status-io") { sockets in
-            let socket = try sockets.open(.dealer, .dealer(curve: curve))
-            var watch = try HandshakeWatch(socket, broker: broker, curve: curve, sockets: sockets)
-            try socket.connect(broker)
-            try watch.send(
-                ClientMessage.ping(session: ClientProtocol.randomSession(), wantsFlags: true).encoded, on: socket,
-                timeout: timeout)
-            let poller = Poller()
-            poller.add(socket)
-            poller.add(watch.socket)
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                guard try poller.poll(timeout: deadline - .now) > 0 else { continue }
-                if let failure = try watch.failure() {
-                    throw failure
-                }
-                guard let frames = try socket.receive(blocking: false) else { continue }
-                switch try BrokerReply(decoding: frames) {
-                case .pong(_, let flags):
-                    return flags
-                case .error(let message):
-                    if let refused = AccessRefused(brokerError: message, broker: broker) { throw refused }
-                    return nil
-                case let other:
-                    throw Failure.unexpectedReply("\(other)")
-                }
+            try Self.firstServing(broker, timeout: timeout) { broker in
+                try Self.flags(of: broker, timeout: timeout, curve: curve, sockets: sockets)
             }
-            throw BrokerUnavailable(broker: broker, waited: timeout)
         }
+    }
+
+    private static func flags(
+        of broker: String,
+        timeout: Duration,
+        curve: CurveClientKeys?,
+        sockets: ThreadSockets
+    ) throws -> BrokerFlags? {
+        let socket = try sockets.open(.dealer, .dealer(curve: curve))
+        var watch = try HandshakeWatch(socket, broker: broker, curve: curve, sockets: sockets)
+        try socket.connect(broker)
+        try watch.send(
+            ClientMessage.ping(session: ClientProtocol.randomSession(), wantsFlags: true).encoded, on: socket,
+            timeout: timeout)
+        let poller = Poller()
+        poller.add(socket)
+        poller.add(watch.socket)
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            guard try poller.poll(timeout: deadline - .now) > 0 else { continue }
+            if let failure = try watch.failure() {
+                throw failure
+            }
+            guard let frames = try socket.receive(blocking: false) else { continue }
+            switch try BrokerReply(decoding: frames) {
+            case .pong(_, let flags):
+                return flags
+            case .error(let message):
+                if let refused = AccessRefused(brokerError: message, broker: broker) { throw refused }
+                if message.hasPrefix(StandbyReply.errorPrefix) { throw Failure.standby(message) }
+                return nil
+            case let other:
+                throw Failure.unexpectedReply("\(other)")
+            }
+        }
+        throw BrokerUnavailable(broker: broker, waited: timeout)
     }
 }

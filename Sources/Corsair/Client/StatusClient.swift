@@ -7,16 +7,21 @@ public struct StatusClient: Sendable {
     public enum Failure: Error, Sendable, Hashable, CustomStringConvertible {
         /// The broker answered something that is not a report.
         case unexpectedReply(String)
+        /// The broker stands by for another, which holds the journal they share (``StandbyReply``).
+        case standby(String)
 
         public var description: String {
             switch self {
             case .unexpectedReply(let what):
                 "unexpected reply from the broker: \(what)"
+            case .standby(let what):
+                "the broker does not serve: \(what)"
             }
         }
     }
 
-    /// The broker endpoint.
+    /// The broker endpoint, or several separated by commas (``BrokerEndpoints``): asked in turn until one that is
+    /// not a standby answers.
     public var broker: String
     /// How long to wait for an answer.
     public var timeout: Duration
@@ -61,8 +66,31 @@ public struct StatusClient: Sendable {
         let timeout = timeout
         let curve = curve
         return try await SocketThread.run(named: "status-io") { sockets in
-            try Self.exchange(message, broker: broker, timeout: timeout, curve: curve, sockets: sockets)
+            try Self.firstServing(broker, timeout: timeout) { endpoint in
+                try Self.exchange(message, broker: endpoint, timeout: timeout, curve: curve, sockets: sockets)
+            }
         }
+    }
+
+    /// Runs `exchange` with each of the brokers `broker` names in turn (``BrokerEndpoints``), until one that does not
+    /// stand by answers; with one broker, just once.
+    static func firstServing<Value>(
+        _ broker: String,
+        timeout: Duration,
+        _ exchange: (String) throws -> Value
+    ) throws -> Value {
+        let endpoints = BrokerEndpoints(broker).all
+        var failure: any Error = BrokerUnavailable(broker: broker, waited: timeout)
+        for endpoint in endpoints {
+            do {
+                return try exchange(endpoint)
+            } catch let error as Failure where endpoints.count > 1 && error.isStandby {
+                failure = error
+            } catch let error as BrokerUnavailable where endpoints.count > 1 {
+                failure = error
+            }
+        }
+        throw failure
     }
 
     private static func exchange(
@@ -93,11 +121,19 @@ public struct StatusClient: Sendable {
                 return json
             case .error(let message):
                 if let refused = AccessRefused(brokerError: message, broker: broker) { throw refused }
+                if message.hasPrefix(StandbyReply.errorPrefix) { throw Failure.standby(message) }
                 throw Failure.unexpectedReply(message)
             case let other:
                 throw Failure.unexpectedReply("\(other)")
             }
         }
         throw BrokerUnavailable(broker: broker, waited: timeout)
+    }
+}
+
+extension StatusClient.Failure {
+    /// Whether the broker answered that it stands by.
+    var isStandby: Bool {
+        if case .standby = self { true } else { false }
     }
 }

@@ -52,6 +52,14 @@ public protocol Journal: AnyObject, Sendable, FinishedResultReader {
     /// the backend cannot tell (a database server). The broker refuses new submissions while little is left.
     func freeSpace() -> (available: UInt64, total: UInt64)?
 
+    /// Throws ``JournalError/Kind/deposed`` once another broker has taken the journal over (a shared PostgreSQL
+    /// journal's lease): the broker loop checks before each pass and stops, dispatching nothing more. Never throws for
+    /// a journal only one broker can open.
+    func checkStanding() throws(JournalError)
+
+    /// How often the broker loop checks ``checkStanding()`` while idle; `nil` for a journal only one broker can open.
+    var standingInterval: Duration? { get }
+
     /// Closes the journal and releases its lock; nothing may be called afterwards.
     func close()
 }
@@ -68,4 +76,8 @@ extension Journal {
     public var commitsInline: Bool { false }
 
     public func fold(limit: Int) throws(JournalError) -> Int { 0 }
+
+    public func checkStanding() throws(JournalError) {}
+
+    public var standingInterval: Duration? { nil }
 }

@@ -12,6 +12,9 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
         case full
         /// Any other read or write failure (EX_IOERR 74).
         case io
+        /// Another broker took the journal over (a shared PostgreSQL journal's lease): this one must stop dispatching
+        /// and step down (EX_TEMPFAIL 75).
+        case deposed
     }
 
     /// What kind of failure.
@@ -29,10 +32,11 @@ public struct JournalError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The sysexits code a broker that stops for this error exits with: 73 for ``Kind/cannotCreate`` and
-    /// ``Kind/inUse``, 74 for the others.
+    /// ``Kind/inUse``, 75 for ``Kind/deposed``, 74 for the others.
     public var exitCode: Int32 {
         switch kind {
         case .cannotCreate, .inUse: 73
+        case .deposed: 75
         case .corrupt, .full, .io: 74
         }
     }

@@ -210,7 +210,7 @@ final class JournalWriter: Sendable {
             }
             do {
                 try writer.journal.commit(records, lastKey: newest.lastKey)
-            } catch let error where error.kind == .corrupt {
+            } catch let error where error.kind == .corrupt || error.kind == .deposed {
                 writer.state.withLock { $0.fatal = error }
                 writer.progress.signal()
                 writer.report(.fatal(error))

@@ -204,12 +204,18 @@ private struct WorkerIO {
 
     private mutating func connect(_ index: Int) throws {
         let configuration = connections[index].machine.configuration
+        let broker = BrokerEndpoints(configuration.broker).endpoint(forAttempt: connections[index].attempts)
+        connections[index].attempts += 1
         let socket = try sockets.open(.dealer, .dealer(curve: configuration.curve))
         connections[index].socket = socket
         connections[index].watch = try HandshakeWatch(
-            socket, broker: configuration.broker, curve: configuration.curve, sockets: sockets)
+            socket, broker: broker, curve: configuration.curve, sockets: sockets)
         connections[index].lastFailure = nil
-        try socket.connect(configuration.broker)
+        if connections[index].attempts > 1 {
+            logger.info(
+                "connecting to broker", metadata: connections[index].metadata.merging(["broker": "\(broker)"]) { $1 })
+        }
+        try socket.connect(broker)
         socketsChanged = true
         try perform(connections[index].machine.connected(at: .now), on: index)
     }
@@ -295,6 +301,8 @@ private struct Connection {
     var watch: HandshakeWatch?
     /// The handshake failure last logged for this socket.
     var lastFailure: String?
+    /// How many sockets this connection has opened: with several brokers, each new one goes to the next.
+    var attempts = 0
 
     var metadata: Logger.Metadata {
         ["task.category": "\(machine.configuration.category)", "worker.id": "\(machine.configuration.name)"]

@@ -32,10 +32,10 @@ enum JournalBackend: String, CustomTestStringConvertible {
         let location: String
 
         func open() throws -> any Journal {
-            switch backend {
-            case .sqlite: try SQLiteJournal(path: location, sync: .normal)
-            case .postgres: try PostgresJournal(address: try PostgresAddress(parsing: location))
-            }
+            guard backend == .postgres else { return try SQLiteJournal(path: location, sync: .normal) }
+            let journal = try PostgresJournal(address: try PostgresAddress(parsing: location))
+            try #require(try journal.acquire(name: "test", endpoints: "") == nil)
+            return journal
         }
     }
 }

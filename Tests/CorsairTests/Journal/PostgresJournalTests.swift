@@ -6,8 +6,8 @@ import Testing
 
 @testable import Corsair
 
-/// The PostgreSQL journal against the server `Tests/run.sh` starts: its lock, its log, and how it refuses what it
-/// cannot use.
+/// The PostgreSQL journal against the server `Tests/run.sh` starts: its log, its lease and the fencing of a deposed
+/// broker, and how it refuses what it cannot use.
 @Suite(.enabled(if: TestPostgres.enabled)) struct PostgresJournalTests {
     let address: PostgresAddress
 
@@ -17,7 +17,7 @@ import Testing
 
     /// Runs each of `statements` on the test server, through a session of its own.
     private func run(_ statements: String...) throws {
-        let session = try PostgresSession.connect(
+        let session = try PostgresSession(
             to: address, on: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(10), name: "corsair-test")
         defer { session.close() }
         for statement in statements {
@@ -25,63 +25,90 @@ import Testing
         }
     }
 
+    /// A journal at the test's address that holds the lease, named `name`.
+    private func active(_ name: String = "a", lease: Duration = .seconds(2)) throws -> PostgresJournal {
+        let journal = try PostgresJournal(address: address, lease: lease)
+        try #require(try journal.acquire(name: name, endpoints: "tcp://\(name):5555") == nil)
+        return journal
+    }
+
     @Test("a commit is one row of the log; a fold moves whole rows into tasks and deletes them; reads fold the rest")
     func logAndFold() throws {
-        let journal = try PostgresJournal(address: address)
+        let journal = try active()
         defer { journal.close() }
         try journal.commit(EncodedRecords([.sample(1), .sample(2)]), lastKey: 2)
         try journal.commit(EncodedRecords([.sample(3), .sampleFinished(1)]), lastKey: 3)
         #expect(journal.backlog == 4)
         #expect(try journal.fold(limit: 1) == 2)
         #expect(journal.backlog == 2)
-        #expect(
-            try journal.reads.run("SELECT count(*) FROM \(unescaped: journal.schema).log").first?.decode(Int64.self)
-                == 1)
+        let left = try journal.reads.run("SELECT count(*) FROM \(unescaped: journal.schema).log")
+        #expect(try left.first?.decode(Int64.self) == 1)
         #expect(try journal.snapshot(retainFinished: 10).tasks.map(\.state) == [.succeeded, .queued, .queued])
         #expect(journal.backlog == 0)
     }
 
-    @Test("commits a SIGKILL left unfolded are read back by the next broker, once the dead one's session is gone")
-    func crashKeepsUnfoldedCommits() throws {
-        let first = try PostgresJournal(address: address)
+    @Test("while one broker holds the lease another is told who does, and writes nothing")
+    func standby() throws {
+        let first = try active("a")
         defer { first.close() }
-        try first.commit(EncodedRecords([.sample(1), .sample(2), .sampleFinished(2)]), lastKey: 2)
-        #expect(first.backlog == 3)
-        // The server ends the session as it would a dead broker's: its lock goes, nothing is folded.
-        try run(
-            """
-            SELECT pg_terminate_backend(pid) FROM pg_locks
-            WHERE locktype = 'advisory' AND objid = hashtext('corsair journal \(address.schema)')::oid
-            """)
         let second = try PostgresJournal(address: address)
         defer { second.close() }
-        #expect(second.backlog == 3)
+        #expect(
+            try second.acquire(name: "b", endpoints: "tcp://b:5555")
+                == LeaseHolder(name: "a", endpoints: "tcp://a:5555"))
+        let error = #expect(throws: JournalError.self) {
+            try second.commit(EncodedRecords([.sample(1)]), lastKey: 1)
+        }
+        #expect(error?.kind == .deposed && error?.exitCode == 75)
+        #expect(throws: JournalError.self) { try second.checkStanding() }
+    }
+
+    @Test(
+        "a broker whose lease lapsed is deposed by the one that takes over: its commits and folds are refused, and the new one has every commit it made"
+    )
+    func takeoverFences() throws {
+        let first = try active("a")
+        defer { first.close() }
+        try first.commit(EncodedRecords([.sample(1), .sample(2)]), lastKey: 2)
+        try first.commit(EncodedRecords([.sampleFinished(1)]), lastKey: 2)
+        // As if the first broker's link had been cut for a lease: its lease lapses while it still counts itself active.
+        try run("UPDATE \(address.schema).lease SET expires = now()")
+        let second = try active("b")
+        defer { second.close() }
+        let commit = #expect(throws: JournalError.self) { try first.commit(EncodedRecords([.sample(3)]), lastKey: 3) }
+        #expect(commit?.kind == .deposed)
+        #expect(commit?.message.contains("another broker took the journal's lease over") == true)
+        #expect(throws: JournalError.self) { try first.fold(limit: 100) }
+        #expect(throws: JournalError.self) { try first.checkStanding() }
         let snapshot = try second.snapshot(retainFinished: 10)
-        #expect(snapshot.lastKey == 2)
-        #expect(snapshot.tasks.map(\.state) == [.queued, .succeeded])
+        #expect(snapshot.tasks.map(\.accepted.key) == [1, 2] && snapshot.lastKey == 2)
+        #expect(snapshot.tasks.map(\.state) == [.succeeded, .queued])
     }
 
-    @Test("a second broker on the same journal is refused with exit 73, naming the holder; another schema opens")
-    func secondOpener() throws {
-        let journal = try PostgresJournal(address: address)
+    @Test("an active broker that cannot renew its lease stops counting itself active before the lease lapses")
+    func unrenewedLeaseLapses() throws {
+        let journal = try active(lease: .milliseconds(400))
         defer { journal.close() }
-        let error = #expect(throws: JournalError.self) { try PostgresJournal(address: address) }
-        #expect(error?.exitCode == 73)
-        #expect(error?.message.contains("in use by another broker (127.0.0.1, PostgreSQL backend") == true)
-        var other = address
-        other.schema += "_other"
-        try PostgresJournal(address: other).close()
+        try journal.checkStanding()
+        // Another broker took the lease over: the next renewal finds another epoch.
+        try run("UPDATE \(address.schema).lease SET epoch = epoch + 1")
+        let deadline = ContinuousClock.now + .seconds(2)
+        while (try? journal.checkStanding()) != nil, ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let error = #expect(throws: JournalError.self) { try journal.checkStanding() }
+        #expect(error?.kind == .deposed)
     }
 
-    @Test("a closed journal is wholly folded, and reopened it keeps its newest key")
-    func closeFolds() throws {
-        let journal = try PostgresJournal(address: address)
+    @Test("a closed journal is wholly folded and lets its lease go, so a standby takes over at once")
+    func closeReleases() throws {
+        let journal = try active("a", lease: .seconds(30))
         try journal.commit(EncodedRecords([.sample(1), .sample(7)]), lastKey: 9)
         journal.close()
-        let reopened = try PostgresJournal(address: address)
-        defer { reopened.close() }
-        #expect(reopened.backlog == 0)
-        #expect(try reopened.snapshot(retainFinished: 0).lastKey == 9)
+        let next = try active("b")
+        defer { next.close() }
+        #expect(next.backlog == 0)
+        #expect(try next.snapshot(retainFinished: 0).lastKey == 9)
     }
 
     @Test("a server that does not answer is refused with exit 73, saying to check that PostgreSQL runs there")

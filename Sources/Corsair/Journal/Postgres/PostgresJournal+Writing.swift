@@ -6,17 +6,17 @@ import Synchronization
 extension PostgresJournal {
     public func commit(_ records: EncodedRecords, lastKey: UInt64) throws(JournalError) {
         guard !records.isEmpty else { return }
+        let epoch = try lease.epoch()
         do {
             let row = try commits.run(
                 """
                 INSERT INTO \(unescaped: schema).log(count, last_key, records)
-                VALUES (\(Int32(clamping: records.count)), \(Int64(bitPattern: lastKey)), \(ByteBuffer(bytes: records.bytes)))
+                SELECT \(Int32(clamping: records.count)), \(Int64(bitPattern: lastKey)), \(ByteBuffer(bytes: records.bytes))
+                FROM \(unescaped: schema).lease WHERE id = 1 AND epoch = \(epoch) FOR SHARE
                 RETURNING sequence
                 """
             ).first
-            guard let sequence = try row?.decode(Int64.self) else {
-                throw JournalError(.io, path: location, "commit failed: the server returned no log sequence")
-            }
+            guard let sequence = try row?.decode(Int64.self) else { throw deposed(epoch) }
             pending.withLock { $0.append((sequence, records.count)) }
         } catch {
             throw PostgresSession.journalError(error, address: address, doing: "commit")
@@ -28,8 +28,12 @@ extension PostgresJournal {
     }
 
     public func fold(limit: Int) throws(JournalError) -> Int {
+        let epoch = try lease.epoch()
         do {
-            return try reads.transaction { try foldStep($0, limit: limit) }
+            return try reads.transaction { transaction in
+                try fence(transaction, epoch)
+                return try foldStep(transaction, limit: limit)
+            }
         } catch {
             throw PostgresSession.journalError(error, address: address, doing: "fold the log")
         }
@@ -79,7 +83,7 @@ extension PostgresJournal {
         if !updates.isEmpty {
             try transaction.run(PostgresFoldStatements.update(TaskChange.folding(updates), schema: schema))
         }
-        try transaction.run("DELETE FROM \(unescaped: schema).log WHERE sequence <= \(last)")
+        try transaction.run("DELETE FROM \(unescaped: schema).log WHERE sequence BETWEEN \(first) AND \(last)")
         try transaction.run(
             """
             UPDATE \(unescaped: schema).meta SET value = greatest(value::bigint, \(lastKey))::text
@@ -111,16 +115,43 @@ extension PostgresJournal {
     }
 
     public func deleteFinished(before cutoff: UInt64, limit: Int) throws(JournalError) -> Int {
+        let epoch = try lease.epoch()
         do {
-            let result = try reads.run(
-                """
-                DELETE FROM \(unescaped: schema).tasks WHERE key IN (
-                    SELECT key FROM \(unescaped: schema).tasks
-                    WHERE finished_ms IS NOT NULL AND finished_ms < \(Int64(bitPattern: cutoff)) LIMIT \(Int64(limit)))
-                """)
-            return result.metadata.rows ?? 0
+            return try reads.transaction { transaction in
+                try fence(transaction, epoch)
+                return try deleteFinished(transaction, before: cutoff, limit: limit)
+            }
         } catch {
             throw PostgresSession.journalError(error, address: address, doing: "delete expired results")
         }
+    }
+
+    private func deleteFinished(
+        _ transaction: PostgresSession.Transaction,
+        before cutoff: UInt64,
+        limit: Int
+    ) throws -> Int {
+        let result = try transaction.run(
+            """
+                DELETE FROM \(unescaped: schema).tasks WHERE key IN (
+                    SELECT key FROM \(unescaped: schema).tasks
+                    WHERE finished_ms IS NOT NULL AND finished_ms < \(Int64(bitPattern: cutoff)) LIMIT \(Int64(limit)))
+            """)
+        return result.metadata.rows ?? 0
+    }
+
+    /// Locks the lease row for the rest of `transaction` if this broker still holds it in `epoch`; throws
+    /// ``JournalError/Kind/deposed`` if another broker took it over.
+    private func fence(_ transaction: PostgresSession.Transaction, _ epoch: Int64) throws {
+        let held = try transaction.run(
+            "SELECT 1 FROM \(unescaped: schema).lease WHERE id = 1 AND epoch = \(epoch) FOR SHARE")
+        guard !held.isEmpty else { throw deposed(epoch) }
+    }
+
+    /// Notes that the lease of `epoch` was taken over, and the error that says so.
+    private func deposed(_ epoch: Int64) -> JournalError {
+        let reason = "another broker took the journal's lease over (this broker's epoch \(epoch) has ended)"
+        lease.depose(reason)
+        return JournalError(.deposed, path: location, reason)
     }
 }

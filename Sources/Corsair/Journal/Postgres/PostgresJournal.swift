@@ -13,8 +13,8 @@ import Synchronization
 /// a row per task, in one transaction that also deletes them; every read folds the whole log first. Commits and folds
 /// run on connections of their own, so a long fold never holds a commit back.
 ///
-/// One broker at a time uses a journal: it holds a session-level advisory lock on the schema's name for as long as its
-/// commit connection lives, and PostgreSQL releases it when that session ends, however the broker ended.
+/// Several brokers may share a journal; one at a time is active and writes it, the one that holds its lease
+/// (``PostgresLease``): the others wait in ``acquire(name:endpoints:)`` for it to expire.
 public final class PostgresJournal: Journal {
     /// The schema version this broker writes and reads, in `meta`.
     public static let schemaVersion = 1
@@ -26,79 +26,99 @@ public final class PostgresJournal: Journal {
     /// The schema's name, quoted for statements.
     let schema: String
     private let group: MultiThreadedEventLoopGroup
-    /// Commits, and the lock: used by the writer's thread (and the loop's, for a small pass while the writer idles).
+    /// Commits: used by the writer's thread (and the loop's, for a small pass while the writer idles).
     let commits: PostgresSession
     /// Folds and reads.
     let reads: PostgresSession
+    /// Which broker is active, with the epoch that fences this one's writes.
+    let lease: PostgresLease
     /// The sequence number and record count of each committed log row not yet folded, oldest first.
-    let pending: Mutex<Deque<(sequence: Int64, count: Int)>>
+    let pending = Mutex(Deque<(sequence: Int64, count: Int)>())
 
-    /// Connects to the database at `address`, takes the journal's lock and creates its schema if need be.
+    /// Connects to the database at `address` and creates the journal's schema if need be; the journal is written only
+    /// once ``acquire(name:endpoints:)`` has taken its lease.
     ///
+    /// - Parameters:
+    ///   - lease: how long a taken or renewed lease lasts: a standby takes over this long after the active broker
+    ///     last renewed it.
+    ///   - timeout: how long a connection attempt or a statement may take before it is given up.
     /// - Throws: ``JournalError``: ``JournalError/Kind/cannotCreate`` when the server cannot be reached or refuses
-    ///   the login, ``JournalError/Kind/inUse(pid:)`` when another broker holds the journal,
-    ///   ``JournalError/Kind/corrupt`` when the schema holds something else or a newer version.
-    public init(address: PostgresAddress, connectTimeout: Duration = .seconds(10)) throws(JournalError) {
+    ///   the login, ``JournalError/Kind/corrupt`` when the schema holds something else or a newer version.
+    public init(
+        address: PostgresAddress,
+        lease: Duration = .seconds(2),
+        timeout: Duration = .seconds(10)
+    ) throws(JournalError) {
         self.address = address
         location = address.description
         schema = "\"\(address.schema)\""
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
-            commits = try PostgresSession.connect(
-                to: address, on: group, timeout: connectTimeout, name: "corsair-broker commits")
-            reads = try PostgresSession.connect(
-                to: address, on: group, timeout: connectTimeout, name: "corsair-broker reads")
+            commits = try PostgresSession(
+                to: address, on: group, timeout: timeout, name: "corsair \(address.schema) commits")
             // A fold that a crash takes back leaves its log rows in place, to be folded again: it need not wait for
             // the server's disk.
-            try reads.run("SET synchronous_commit = off")
-            try Self.lock(commits, address: address)
+            reads = try PostgresSession(
+                to: address, on: group, timeout: timeout, name: "corsair \(address.schema) reads",
+                settings: [("synchronous_commit", "off")])
+            let leaseSession = try PostgresSession(
+                to: address, on: group, timeout: min(timeout, lease / 2), name: "corsair \(address.schema) lease")
+            self.lease = PostgresLease(session: leaseSession, schema: schema, location: location, duration: lease)
             try Self.prepareSchema(commits, schema: schema, address: address)
-            pending = Mutex(try Self.pendingRows(reads, schema: schema))
         } catch {
             try? group.syncShutdownGracefully()
             throw PostgresSession.journalError(error, address: address, doing: "open")
         }
     }
 
+    /// Takes the journal's lease if no other broker holds it, naming this one `name` (its host and pid) at
+    /// `endpoints`, and reads which commits wait to be folded; returns `nil` once this broker is active, and who holds
+    /// the lease while another does.
+    public func acquire(name: String, endpoints: String) throws(JournalError) -> LeaseHolder? {
+        do {
+            if let holder = try lease.acquire(name: name, endpoints: endpoints) {
+                return holder
+            }
+            let rows = try Self.pendingRows(reads, schema: schema)
+            pending.withLock { $0 = rows }
+            lease.startRenewing()
+            return nil
+        } catch {
+            throw PostgresSession.journalError(error, address: address, doing: "take the lease")
+        }
+    }
+
+    /// Throws ``JournalError/Kind/deposed`` once this broker no longer holds the journal's lease: it must stop
+    /// dispatching and step down.
+    public func checkStanding() throws(JournalError) {
+        _ = try lease.epoch()
+    }
+
+    public var standingInterval: Duration? { lease.duration / 8 }
+
     public func freeSpace() -> (available: UInt64, total: UInt64)? { nil }
 
     public func close() {
-        _ = try? foldAll()
+        if (try? lease.epoch()) != nil {
+            _ = try? foldAll()
+        }
+        lease.release()
         reads.close()
-        // Ending the commit session releases the advisory lock.
         commits.close()
+        lease.close()
         try? group.syncShutdownGracefully()
     }
 
     /// Drops the journal at `address`, its schema with everything in it, as deleting its file does an SQLite journal's;
     /// nothing when it does not exist.
     public static func remove(address: PostgresAddress) throws(JournalError) {
-        let session = try PostgresSession.connect(
+        let session = try PostgresSession(
             to: address, on: MultiThreadedEventLoopGroup.singleton, timeout: .seconds(10), name: "corsair remove")
         defer { session.close() }
         do {
             try session.run(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \"\(address.schema)\" CASCADE"))
         } catch {
             throw PostgresSession.journalError(error, address: address, doing: "remove")
-        }
-    }
-
-    /// Takes the journal's advisory lock without waiting, and notes this broker in `meta` once the schema exists.
-    private static func lock(_ session: PostgresSession, address: PostgresAddress) throws {
-        let key = "corsair journal \(address.schema)"
-        let taken = try session.run("SELECT pg_try_advisory_lock(hashtext(\(key)))")
-        guard try taken.first?.decode(Bool.self) == true else {
-            let holder = try? session.run(
-                """
-                SELECT coalesce(host(a.client_addr), 'local') || ', PostgreSQL backend ' || a.pid::text
-                FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-                WHERE l.locktype = 'advisory' AND l.granted AND l.objid = hashtext(\(key))::oid LIMIT 1
-                """
-            ).first?.decode(String.self)
-            throw JournalError(
-                .inUse(pid: nil), path: address.description,
-                "in use by another broker\(holder.map { " (\($0))" } ?? ""); stop that broker, or give this one "
-                    + "another schema (?schema=NAME)")
         }
     }
 
@@ -149,6 +169,11 @@ public final class PostgresJournal: Journal {
                     submitted_ms bigint NOT NULL, not_before_ms bigint, state integer NOT NULL DEFAULT 0,
                     attempts integer NOT NULL DEFAULT 0, worker text, started_ms bigint, last_error text,
                     history text, output bytea, finished_ms bigint)
+                """,
+                """
+                CREATE TABLE \(schema).lease(
+                    id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL, holder text NOT NULL,
+                    endpoints text NOT NULL, expires timestamptz NOT NULL)
                 """,
                 "CREATE INDEX tasks_by_batch ON \(schema).tasks(batch, key)",
                 "CREATE INDEX tasks_by_finish ON \(schema).tasks(finished_ms) WHERE finished_ms IS NOT NULL",

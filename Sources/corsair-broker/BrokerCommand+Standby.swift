@@ -1,0 +1,59 @@
+import Corsair
+import CorsairCLI
+import Foundation
+import Logging
+
+extension BrokerCommand {
+    /// Waits until this broker holds the lease of `journal`, a journal several brokers share: meanwhile it binds
+    /// `endpoints` with a ``StandbyResponder`` (answering MMI and sending workers and clients to the active broker)
+    /// and tries for the lease eight times a lease. Returns the endpoints bound, wildcard ports resolved, for the
+    /// active broker to bind again.
+    func standBy(
+        _ journal: PostgresJournal,
+        logger: Logger,
+        endpoints: [String],
+        security: BrokerSecurity
+    ) async throws -> [String] {
+        let name = "\(Self.hostName) pid \(getpid())"
+        guard let first = try journal.acquire(name: name, endpoints: Self.advertised(endpoints)) else {
+            return endpoints
+        }
+        let responder = try StandbyResponder(
+            endpoints: endpoints, maxMessageSize: maxMessageSize.bytes, curve: security.curve, logger: logger)
+        let bound = try await responder.start()
+        if let endpointFile {
+            try Self.writeAtomically(bound.joined(separator: "\n") + "\n", to: endpointFile)
+        }
+        var holder = first
+        logger.info("standing by", metadata: ["active": "\(holder.name)", "active.endpoints": "\(holder.endpoints)"])
+        while true {
+            responder.noteActive(holder.endpoints)
+            try await Task.sleep(for: lease / 8)
+            guard let current = try journal.acquire(name: name, endpoints: Self.advertised(bound)) else { break }
+            if current != holder {
+                logger.info(
+                    "standing by", metadata: ["active": "\(current.name)", "active.endpoints": "\(current.endpoints)"])
+            }
+            holder = current
+        }
+        await responder.stop()
+        logger.notice(
+            "took the journal's lease over: becoming the active broker", metadata: ["journal": "\(journal.location)"])
+        return bound
+    }
+
+    /// `endpoints` as another host reaches them: a wildcard host is this host's name.
+    static func advertised(_ endpoints: [String]) -> String {
+        endpoints.map {
+            $0.replacingOccurrences(of: "://*:", with: "://\(hostName):")
+                .replacingOccurrences(of: "://0.0.0.0:", with: "://\(hostName):")
+        }.joined(separator: ",")
+    }
+
+    /// This host's name, as `hostname` prints it.
+    static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
