@@ -15,7 +15,7 @@ struct DetachCrashTests {
     /// The broker on `endpoint` with `journal` (a file or a PostgreSQL address), heartbeating fast so workers and
     /// clients notice its death soon; on PostgreSQL with a short lease, which a restarted broker waits out.
     func broker(at endpoint: String, journal: String) throws -> ProcessHarness.Child {
-        try harness.startBroker(at: endpoint, ["--journal", journal, "--heartbeat", "250ms", "--lease", "500ms"])
+        try harness.startBroker(at: endpoint, ["--journal", journal, "--heartbeat", "250ms", "--lease", "1s"])
     }
 
     @Test(

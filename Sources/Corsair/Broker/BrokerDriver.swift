@@ -168,7 +168,12 @@ struct BrokerDriver {
                 }
             } catch {
                 logger.error("cannot replay results", metadata: ["peer.identity": "\(peer)", "error": "\(error)"])
-                send(.batch(.delimited, .error("cannot read finished results from the journal: \(error)")), to: peer)
+                // A broker another one took over from sends its clients on, as a standby does.
+                let deposed = (error as? JournalError)?.kind == .deposed
+                let message =
+                    deposed
+                    ? StandbyReply.status(active: "") : "cannot read finished results from the journal: \(error)"
+                send(.batch(.delimited, .error(message)), to: peer)
             }
         }
     }

@@ -12,7 +12,7 @@ extension PostgresJournal {
                 """
                 INSERT INTO \(unescaped: schema).log(count, last_key, records)
                 SELECT \(Int32(clamping: records.count)), \(Int64(bitPattern: lastKey)), \(ByteBuffer(bytes: records.bytes))
-                FROM \(unescaped: schema).lease WHERE id = 1 AND epoch = \(epoch) FOR SHARE
+                FROM \(unescaped: schema).lease WHERE id = 1 AND epoch = \(epoch) FOR KEY SHARE
                 RETURNING sequence
                 """
             ).first
@@ -144,7 +144,7 @@ extension PostgresJournal {
     /// ``JournalError/Kind/deposed`` if another broker took it over.
     private func fence(_ transaction: PostgresSession.Transaction, _ epoch: Int64) throws {
         let held = try transaction.run(
-            "SELECT 1 FROM \(unescaped: schema).lease WHERE id = 1 AND epoch = \(epoch) FOR SHARE")
+            "SELECT 1 FROM \(unescaped: schema).lease WHERE id = 1 AND epoch = \(epoch) FOR KEY SHARE")
         guard !held.isEmpty else { throw deposed(epoch) }
     }
 

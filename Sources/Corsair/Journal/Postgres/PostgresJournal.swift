@@ -76,8 +76,10 @@ public final class PostgresJournal: Journal {
     /// the lease while another does.
     public func acquire(name: String, endpoints: String) throws(JournalError) -> LeaseHolder? {
         do {
-            if let holder = try lease.acquire(name: name, endpoints: endpoints) {
-                return holder
+            do {
+                try lease.acquire(name: name, endpoints: endpoints)
+            } catch let held as PostgresLease.Held {
+                return held.holder
             }
             let rows = try Self.pendingRows(reads, schema: schema)
             pending.withLock { $0 = rows }
@@ -181,6 +183,7 @@ public final class PostgresJournal: Journal {
                 INSERT INTO \(schema).meta(name, value)
                 VALUES ('version', '\(schemaVersion)'), ('last_key', '0')
                 """,
+                "INSERT INTO \(schema).lease VALUES (1, 0, '', '', '-infinity')",
             ]
             for statement in statements {
                 try transaction.run(PostgresQuery(unsafeSQL: statement))

@@ -7,8 +7,9 @@ import Synchronization
 ///
 /// A broker becomes active by taking the lease once it has expired (or was released), which adds one to the epoch;
 /// it renews it every quarter of its duration, on a connection of its own. Every commit and fold names the epoch it
-/// holds and locks the lease row while it writes (`FOR SHARE`), so a broker deposed by a takeover cannot write: its
-/// statement finds another epoch, and a takeover waits for any write still in flight. A broker that cannot renew
+/// holds and locks the lease row while it writes (`FOR KEY SHARE`, which a renewal's UPDATE does not wait for), so a
+/// broker deposed by a takeover cannot write: its statement finds another epoch, and a takeover, which locks the row
+/// `FOR UPDATE`, waits for any write still in flight. A broker that cannot renew
 /// stops counting itself active three quarters of a lease after its last renewal was sent, before any other broker
 /// can take over, however long its link takes to fail.
 ///
@@ -40,26 +41,39 @@ final class PostgresLease: Sendable {
         self.duration = duration
     }
 
-    /// Takes the lease if it is free or has expired, naming this broker `name` at `endpoints`; returns `nil` when it
-    /// did, and who holds it when another broker does.
-    func acquire(name: String, endpoints: String) throws -> LeaseHolder? {
+    /// Takes the lease if it is free or has expired, naming this broker `name` at `endpoints`; throws ``Held``, with
+    /// who holds it, when another broker does.
+    ///
+    /// The lease row is locked `FOR UPDATE` first, which waits for every fenced write still in flight
+    /// (``fence(_:)``): once the new epoch is committed, no write of an earlier one can land.
+    func acquire(name: String, endpoints: String) throws {
         let sent = ContinuousClock.now
-        let rows = try session.run(
-            """
-            INSERT INTO \(unescaped: schema).lease AS l(id, epoch, holder, endpoints, expires)
-            VALUES (1, 1, \(name), \(endpoints), now() + \(milliseconds) * interval '1 millisecond')
-            ON CONFLICT (id) DO UPDATE SET epoch = l.epoch + 1, holder = excluded.holder,
-                endpoints = excluded.endpoints, expires = excluded.expires
-            WHERE l.expires <= now()
-            RETURNING epoch
-            """)
-        if let epoch = try rows.first?.decode(Int64.self) {
-            standing.withLock { $0 = .active(epoch: epoch, until: sent + duration * 0.75) }
-            return nil
+        let epoch = try session.transaction { transaction -> Int64? in
+            let row = try transaction.run(
+                """
+                SELECT holder, endpoints, expires <= clock_timestamp() FROM \(unescaped: schema).lease
+                WHERE id = 1 FOR UPDATE
+                """
+            ).first
+            guard let (holder, at, lapsed) = try row?.decode((String, String, Bool).self) else {
+                throw JournalError(.corrupt, path: location, "the journal's lease row is missing")
+            }
+            guard lapsed else { throw Held(holder: LeaseHolder(name: holder, endpoints: at)) }
+            return try transaction.run(
+                """
+                UPDATE \(unescaped: schema).lease SET epoch = epoch + 1, holder = \(name), endpoints = \(endpoints),
+                    expires = clock_timestamp() + \(milliseconds) * interval '1 millisecond'
+                WHERE id = 1 RETURNING epoch
+                """
+            ).first?.decode(Int64.self)
         }
-        let holder = try session.run("SELECT holder, endpoints FROM \(unescaped: schema).lease WHERE id = 1").first
-        let (holderName, holderEndpoints) = try holder?.decode((String, String).self) ?? ("unknown", "")
-        return LeaseHolder(name: holderName, endpoints: holderEndpoints)
+        guard let epoch else { throw JournalError(.io, path: location, "taking the lease returned no epoch") }
+        standing.withLock { $0 = .active(epoch: epoch, until: sent + duration * 0.75) }
+    }
+
+    /// Thrown out of ``acquire(name:endpoints:)``'s transaction, rolling it back, when another broker holds the lease.
+    struct Held: Error {
+        let holder: LeaseHolder
     }
 
     /// The epoch this broker holds the lease in.
@@ -88,12 +102,6 @@ final class PostgresLease: Sendable {
             if case .deposed = standing { return }
             standing = .deposed(reason)
         }
-    }
-
-    /// The fencing clause of a write in epoch `epoch`: a row of the lease while it is still ours, locked until the
-    /// write commits.
-    func fence(_ epoch: Int64) -> String {
-        "SELECT 1 FROM \(schema).lease WHERE id = 1 AND epoch = \(epoch) FOR SHARE"
     }
 
     /// Renews the lease every quarter of its duration on a thread of its own, until ``release()`` or until it is lost.
