@@ -29,7 +29,18 @@ extension BrokerCommand {
         while true {
             responder.noteActive(holder.endpoints)
             try await Task.sleep(for: lease / 8)
-            guard let current = try journal.acquire(name: name, endpoints: Self.advertised(bound)) else { break }
+            let current: LeaseHolder?
+            do {
+                current = try journal.acquire(name: name, endpoints: Self.advertised(bound))
+            } catch {
+                guard error.isUnreachable else { throw error }
+                // The database or the link to it is down: stand by, and keep asking.
+                logger.warning(
+                    "cannot reach the journal's database; still standing by", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .seconds(1))
+                continue
+            }
+            guard let current else { break }
             if current != holder {
                 logger.info(
                     "standing by", metadata: ["active": "\(current.name)", "active.endpoints": "\(current.endpoints)"])
@@ -56,4 +67,9 @@ extension BrokerCommand {
         guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
+}
+
+extension JournalError {
+    /// Whether the journal's database could not be reached or stopped answering: worth trying again.
+    var isUnreachable: Bool { kind == .cannotCreate || kind == .io }
 }

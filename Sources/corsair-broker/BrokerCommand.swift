@@ -285,9 +285,11 @@ struct BrokerCommand: AsyncParsableCommand {
             try await zap?.start()
             defer { zap?.requestStop() }
             var endpoints = self.endpoints.isEmpty ? ["tcp://*:5555"] : self.endpoints
+            var deposed = false
             // With a shared journal the broker stands by until it holds the lease, and again once deposed.
             while true {
-                let journal = try await openJournal(logger: logger, endpoints: &endpoints, security: security)
+                let journal = try await openJournal(
+                    logger: logger, endpoints: &endpoints, security: security, retrying: deposed)
                 defer { journal?.close() }
                 var options = BrokerLoop.Options(endpoints: endpoints, resultTTL: resultTTL)
                 options.curve = security.curve
@@ -304,6 +306,7 @@ struct BrokerCommand: AsyncParsableCommand {
                     try await serve(run, logger: logger)
                     return
                 } catch let error as JournalError where error.kind == .deposed {
+                    deposed = true
                     logger.warning(
                         "deposed: another broker holds the journal now; standing by",
                         metadata: ["reason": "\(error.message)"])
@@ -362,16 +365,18 @@ struct BrokerCommand: AsyncParsableCommand {
 
     /// The journal `--journal` names, `nil` for none: an SQLite file, or a PostgreSQL database whose lease this broker
     /// holds once this returns; it stands by until then (``standBy(_:logger:endpoints:security:)``), and `endpoints`
-    /// become the ones it bound, wildcard ports resolved.
+    /// become the ones it bound, wildcard ports resolved. With `retrying` (a broker deposed once, perhaps cut off from
+    /// the database), a database it cannot reach is tried again each second instead of ending the broker.
     private func openJournal(
         logger: Logger,
         endpoints: inout [String],
-        security: BrokerSecurity
+        security: BrokerSecurity,
+        retrying: Bool
     ) async throws -> (any Journal)? {
         guard configuration.journaled else { return nil }
         if PostgresAddress.isAddress(journal) {
             let address = try PostgresAddress(parsing: journal, environment: ProcessInfo.processInfo.environment)
-            let shared = try PostgresJournal(address: address, lease: lease)
+            let shared = try await connect(to: address, logger: logger, retrying: retrying)
             do {
                 endpoints = try await standBy(shared, logger: logger, endpoints: endpoints, security: security)
             } catch {
@@ -385,6 +390,19 @@ struct BrokerCommand: AsyncParsableCommand {
             logger.warning("journal repaired at open", metadata: ["repair": "\(repair)"])
         }
         return opened
+    }
+
+    /// A connection to the shared journal at `address`; with `retrying`, tried each second until the database answers.
+    private func connect(to address: PostgresAddress, logger: Logger, retrying: Bool) async throws -> PostgresJournal {
+        while true {
+            do {
+                return try PostgresJournal(address: address, lease: lease)
+            } catch {
+                guard retrying, error.isUnreachable else { throw error }
+                logger.warning("cannot reach the journal's database; trying again", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
     }
 
     /// Writes through a temporary file and a rename, so a reader never sees half a file.

@@ -6,9 +6,9 @@ import Testing
 /// host cut off mid-batch and brought back.
 @Suite(.serialized, .tags(.integration), .timeLimit(.minutes(2)))
 struct DeployTests {
-    static let script = URL(fileURLWithPath: #filePath)
+    static let deploy = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Deploy/netns-cluster.sh")
+        .appendingPathComponent("Deploy")
 
     /// Root, and an `ip` that can list network namespaces.
     static var canRun: Bool {
@@ -32,10 +32,35 @@ struct DeployTests {
         defer { harness.shutdown() }
         let run = try harness.run(
             URL(fileURLWithPath: "/bin/bash"),
-            [Self.script.path, "--bin", ProcessHarness.productsDirectory.path], timeout: .seconds(90))
+            [
+                Self.deploy.appendingPathComponent("netns-cluster.sh").path, "--bin",
+                ProcessHarness.productsDirectory.path,
+            ],
+            timeout: .seconds(90))
         #expect(run.status == 0, "\(run.output)\n\(run.errors)")
         #expect(run.output.contains("tasks: 40 results for 40 ids, 40 succeeded"))
         #expect(run.output.contains("host1 registered again"))
         #expect(run.output.hasSuffix("netns-cluster: OK\n"))
+    }
+
+    @Test(
+        "cuts the active broker's host off mid-batch: the standby takes over, every task once, the old one stands by",
+        .enabled(if: canRun && TestPostgres.enabled, "needs root, `ip netns` and PostgreSQL: skipped")
+    )
+    func brokerFailover() throws {
+        let harness = try ProcessHarness()
+        defer { harness.shutdown() }
+        let run = try harness.run(
+            URL(fileURLWithPath: "/bin/bash"),
+            [
+                Self.deploy.appendingPathComponent("netns-failover.sh").path, "--bin",
+                ProcessHarness.productsDirectory.path,
+            ],
+            timeout: .seconds(100))
+        #expect(run.status == 0, "\(run.output)\n\(run.errors)")
+        #expect(run.output.contains("tasks: 2000 results for 2000 ids, 2000 succeeded"))
+        let takeover = run.output.split(separator: "\n").first { $0.hasPrefix("from the cut to the first task") }
+        print("DeployTests.brokerFailover: \(takeover ?? "no takeover time printed")")
+        #expect(run.output.hasSuffix("netns-failover: OK\n"))
     }
 }

@@ -5,7 +5,9 @@ import PostgresNIO
 /// (`unnest`), since every statement is a round trip and a statement of many `VALUES` rows costs the server as much
 /// to parse and bind as to run.
 enum PostgresFoldStatements {
-    /// One INSERT of `rows`, tasks accepted in this fold with what later records of the fold did to them.
+    /// One INSERT of `rows`, tasks accepted in this fold with what later records of the fold did to them. A task
+    /// already in the table is left as it is: a commit whose answer a broken connection lost is sent again, and may
+    /// have landed the first time too.
     static func insert(_ rows: [NewRow], schema: String) -> PostgresQuery {
         var bindings = PostgresBindings(capacity: 18)
         let tasks = rows.map(\.task)
@@ -38,6 +40,7 @@ enum PostgresFoldStatements {
                 SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::text[], $4::text[], $5::bytea[], $6::integer[],
                     $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::integer[], $12::integer[],
                     $13::text[], $14::bigint[], $15::text[], $16::text[], $17::bytea[], $18::bigint[])
+                ON CONFLICT (key) DO NOTHING
                 """,
             binds: bindings)
     }
