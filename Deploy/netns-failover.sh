@@ -134,6 +134,10 @@ if ! wait "$client"; then
     exit 1
 fi
 echo "== batch finished"
+total=$(results)
+unique=$(grep -o '"id":"[^"]*"' "$logs/results.jsonl" | sort -u | wc -l)
+succeeded=$(grep -c '"status":"succeeded"' "$logs/results.jsonl" || true)
+first=$(grep -o '"started":[0-9]*' "$logs/results.jsonl" | cut -d: -f2 | awk -v cut="$cut" '$1 > cut' | sort -n | head -1)
 ip -n "$switch" link set "$(port broker1)" up
 echo "== restored broker1's link"
 deposed_and_standing() {
@@ -142,10 +146,6 @@ deposed_and_standing() {
 wait_for 60 deposed_and_standing || { echo "netns-failover: broker1 did not stand by" >&2; exit 1; }
 sleep 3
 
-total=$(results)
-unique=$(grep -o '"id":"[^"]*"' "$logs/results.jsonl" | sort -u | wc -l)
-succeeded=$(grep -c '"status":"succeeded"' "$logs/results.jsonl" || true)
-first=$(grep -o '"started":[0-9]*' "$logs/results.jsonl" | cut -d: -f2 | awk -v cut="$cut" '$1 > cut' | sort -n | head -1)
 echo "== what happened"
 echo "tasks: $total results for $unique ids, $succeeded succeeded"
 echo "from the cut to the first task broker2 dispatched: $((first - cut)) ms"
