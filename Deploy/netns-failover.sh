@@ -137,7 +137,9 @@ echo "== batch finished"
 total=$(results)
 unique=$(grep -o '"id":"[^"]*"' "$logs/results.jsonl" | sort -u | wc -l)
 succeeded=$(grep -c '"status":"succeeded"' "$logs/results.jsonl" || true)
-first=$(grep -o '"started":[0-9]*' "$logs/results.jsonl" | cut -d: -f2 | awk -v cut="$cut" '$1 > cut' | sort -n | head -1)
+# The earliest attempt started after the cut (awk alone: `sort | head` fails the pipeline when head exits first).
+first=$(grep -o '"started":[0-9]*' "$logs/results.jsonl" | cut -d: -f2 \
+    | awk -v cut="$cut" '$1 > cut && (min == "" || $1 < min) { min = $1 } END { print min }')
 ip -n "$switch" link set "$(port broker1)" up
 echo "== restored broker1's link"
 deposed_and_standing() {
