@@ -8,9 +8,7 @@ extension SQLiteJournal {
         """
 
     public func snapshot(retainFinished: Int) throws(JournalError) -> JournalSnapshot {
-        var tasks: [JournaledTask] = []
-        let lastKey = try restore(retainFinished: retainFinished) { tasks.append($0) }
-        return JournalSnapshot(lastKey: lastKey, tasks: tasks)
+        try gatheredSnapshot(retainFinished: retainFinished)
     }
 
     /// Folds the log, then hands each unfinished task and the newest `retainFinished` finished ones to `body`, by
@@ -77,24 +75,14 @@ extension SQLiteJournal {
         into body: (JournaledTask) -> Void
     ) throws -> UInt64 {
         let lastKey = try Int64.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'last_key'") ?? 0
-        var finished = try Self.fetch(
+        let finished = try Self.fetch(
             db, "SELECT \(Self.columns) FROM tasks WHERE state >= 2 ORDER BY key DESC LIMIT ?",
             bind: { $0.bind(1, Int64(retainFinished)) })
-        finished.reverse()
-        var next = finished.startIndex
-        var newest = max(UInt64(bitPattern: lastKey), finished.last?.accepted.key ?? 0)
-        try Self.stream(db, "SELECT \(Self.columns) FROM tasks WHERE state < 2 ORDER BY key") { task in
-            while next < finished.endIndex, finished[next].accepted.key < task.accepted.key {
-                body(finished[next])
-                next += 1
-            }
-            newest = max(newest, task.accepted.key)
-            body(task)
+        var order = RestoreOrder(finishedNewestFirst: finished, lastKey: UInt64(bitPattern: lastKey))
+        try Self.stream(db, "SELECT \(Self.columns) FROM tasks WHERE state < 2 ORDER BY key") {
+            order.hand($0, to: body)
         }
-        for task in finished[next...] {
-            body(task)
-        }
-        return newest
+        return order.finish(body)
     }
 
     public func finishedResults(

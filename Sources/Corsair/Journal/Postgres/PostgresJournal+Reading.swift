@@ -11,9 +11,7 @@ extension PostgresJournal {
     static let restorePage = 10_000
 
     public func snapshot(retainFinished: Int) throws(JournalError) -> JournalSnapshot {
-        var tasks: [JournaledTask] = []
-        let lastKey = try restore(retainFinished: retainFinished) { tasks.append($0) }
-        return JournalSnapshot(lastKey: lastKey, tasks: tasks)
+        try gatheredSnapshot(retainFinished: retainFinished)
     }
 
     /// Folds the log, then hands each unfinished task and the newest `retainFinished` finished ones to `body`, by
@@ -28,14 +26,12 @@ extension PostgresJournal {
                 try reads.run(
                     "SELECT value::bigint FROM \(unescaped: schema).meta WHERE name = 'last_key'"
                 ).first?.decode(Int64.self) ?? 0
-            var finished = try fetch(
+            let finished = try fetch(
                 """
                 SELECT \(unescaped: Self.columns) FROM \(unescaped: schema).tasks WHERE state >= 2
                 ORDER BY key DESC LIMIT \(Int64(retainFinished))
                 """)
-            finished.reverse()
-            var next = finished.startIndex
-            var newest = max(UInt64(bitPattern: lastKey), finished.last?.accepted.key ?? 0)
+            var order = RestoreOrder(finishedNewestFirst: finished, lastKey: UInt64(bitPattern: lastKey))
             var after: Int64 = -1
             while true {
                 let page = try fetch(
@@ -44,18 +40,12 @@ extension PostgresJournal {
                     ORDER BY key LIMIT \(Int64(Self.restorePage))
                     """)
                 for task in page {
-                    while next < finished.endIndex, finished[next].accepted.key < task.accepted.key {
-                        body(finished[next])
-                        next += 1
-                    }
-                    newest = max(newest, task.accepted.key)
-                    body(task)
+                    order.hand(task, to: body)
                 }
                 guard page.count == Self.restorePage, let last = page.last else { break }
                 after = Int64(bitPattern: last.accepted.key)
             }
-            finished[next...].forEach(body)
-            return newest
+            return order.finish(body)
         } catch {
             throw PostgresSession.journalError(error, address: address, doing: "read")
         }
