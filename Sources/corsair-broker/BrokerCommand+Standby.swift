@@ -1,5 +1,6 @@
 import Corsair
 import CorsairCLI
+import CorsairHTTP
 import Foundation
 import Logging
 
@@ -21,6 +22,8 @@ extension BrokerCommand {
         let responder = try StandbyResponder(
             endpoints: endpoints, maxMessageSize: maxMessageSize.bytes, curve: security.curve, logger: logger)
         let bound = try await responder.start()
+        let http = try startStandbyHTTP(responder: responder, logger: logger)
+        defer { http?.cancel() }
         if let endpointFile {
             try Self.writeAtomically(bound.joined(separator: "\n") + "\n", to: endpointFile)
         }
@@ -48,9 +51,29 @@ extension BrokerCommand {
             holder = current
         }
         await responder.stop()
+        if let http {
+            http.cancel()
+            // Let the port go before the gateway binds it.
+            _ = await http.result
+        }
         logger.notice(
             "took the journal's lease over: becoming the active broker", metadata: ["journal": "\(journal.location)"])
         return bound
+    }
+
+    /// With `--http`: serves ``StandbyGateway`` there until cancelled, answering 503 with the active broker's endpoints.
+    private func startStandbyHTTP(responder: StandbyResponder, logger: Logger) throws -> Task<Void, any Error>? {
+        guard let http else { return nil }
+        let address = try HTTPAddress(parsing: http)
+        let gateway = StandbyGateway { responder.active }
+        return Task {
+            do {
+                try await gateway.run(on: address, logger: logger)
+            } catch  where !Task.isCancelled {
+                logger.error("standby http gateway failed", metadata: ["address": "\(address)", "error": "\(error)"])
+                throw error
+            }
+        }
     }
 
     /// `endpoints` as another host reaches them: a wildcard host is this host's name.

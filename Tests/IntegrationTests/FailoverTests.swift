@@ -16,17 +16,18 @@ struct FailoverTests {
         ran = harness.path("ran.txt")
     }
 
-    /// Starts broker A, then broker B on the same journal, and waits until B stands by; returns both and their
-    /// endpoints.
+    /// Starts broker A, then broker B on the same journal (with `standbyExtra` too), and waits until B stands by;
+    /// returns both and their endpoints.
     private func pair(
         _ journal: String,
-        _ extra: [String] = []
+        _ extra: [String] = [],
+        standbyExtra: [String] = []
     ) throws -> (ProcessHarness.Child, ProcessHarness.Child, String, String) {
         let (first, second) = (
             "tcp://127.0.0.1:\(try ProcessHarness.freePort())", "tcp://127.0.0.1:\(try ProcessHarness.freePort())"
         )
         let active = try harness.startBroker(at: first, ["--journal", journal] + extra)
-        let standby = try harness.startBroker(at: second, ["--journal", journal] + extra)
+        let standby = try harness.startBroker(at: second, ["--journal", journal] + extra + standbyExtra)
         try harness.waitUntil("the second broker stands by") { standby.errors.contains("standing by active=") }
         return (active, standby, first, second)
     }
@@ -66,23 +67,43 @@ struct FailoverTests {
         return results
     }
 
-    @Test("a standby answers mmi.service with 503 and the active broker's endpoint, and corsair status says so")
+    @Test("a standby answers mmi.service and /healthz with 503 and the active broker's endpoint; corsair status too")
     func standbyAnswers() throws {
         defer { harness.shutdown() }
-        let (_, _, active, standby) = try pair(try TestPostgres.journal("standby"))
+        let port = try ProcessHarness.freePort()
+        let (_, _, active, standby) = try pair(
+            try TestPostgres.journal("standby"), standbyExtra: ["--http", "127.0.0.1:\(port)"])
         #expect(try MDPProbe.mmiService("x", at: standby) == ["503", "standby, active is \(active)"])
         let status = try harness.run(binary: "corsair", ["status", "--broker", standby])
         #expect(status.status != 0)
         #expect(status.errors.contains("standby, active is \(active)"), "\(status.errors)")
         let either = try harness.run(binary: "corsair", ["status", "--broker", "\(standby),\(active)", "--json"])
         #expect(either.status == 0, "\(either.errors)")
+        let health = try harness.run(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["python3", "-c", Self.httpProbe, "http://127.0.0.1:\(port)/healthz"],
+            timeout: .seconds(20))
+        #expect(health.output.hasPrefix("503\n"), "\(health.output) \(health.errors)")
+        #expect(health.output.contains("standby, active is \(active)"), "\(health.output)")
     }
+
+    /// Prints an HTTP GET's status code, then its body, whatever the status (Python's standard library only).
+    static let httpProbe = """
+        import sys, urllib.request, urllib.error
+        try:
+            answer = urllib.request.urlopen(sys.argv[1], timeout=5)
+            print(answer.status); print(answer.read().decode())
+        except urllib.error.HTTPError as error:
+            print(error.code); print(error.read().decode())
+        """
 
     @Test(
         "the active broker SIGKILLed mid-batch at default timings: the standby takes over and every id comes back once")
     func activeKilled() throws {
         defer { harness.shutdown() }
-        let (active, _, first, second) = try pair(try TestPostgres.journal("killed"))
+        let port = try ProcessHarness.freePort()
+        let (active, _, first, second) = try pair(
+            try TestPostgres.journal("killed"), standbyExtra: ["--http", "127.0.0.1:\(port)"])
         let brokers = "\(first),\(second)"
         try workers(brokers, active: first)
         let client = try submit(brokers)
@@ -94,6 +115,12 @@ struct FailoverTests {
         let takeover = try #require(firstDispatch.map { $0 - Int(killed) }, "no attempt started after the kill")
         print("FailoverTests.activeKilled: \(takeover) ms from the SIGKILL to the first task the new active dispatched")
         #expect(takeover < 10_000)
+        // The standby's 503 gave way to the gateway of the broker it became.
+        let health = try harness.run(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["python3", "-c", Self.httpProbe, "http://127.0.0.1:\(port)/healthz"],
+            timeout: .seconds(20))
+        #expect(health.output.hasPrefix("200\n"), "\(health.output) \(health.errors)")
     }
 
     @Test(

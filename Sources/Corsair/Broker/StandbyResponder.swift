@@ -15,7 +15,7 @@ public final class StandbyResponder: Sendable {
 
     private let thread: SocketThread<Command>
     private let ready = Completion<[String]>()
-    private let active = Mutex("")
+    private let activeEndpoints = Mutex("")
     private let endpoints: [String]
     private let maxMessageSize: Int
     private let curve: CurveKeyPair?
@@ -47,7 +47,12 @@ public final class StandbyResponder: Sendable {
 
     /// Notes the endpoints of the broker that holds the lease now, for the answers.
     public func noteActive(_ endpoints: String) {
-        active.withLock { $0 = endpoints }
+        activeEndpoints.withLock { $0 = endpoints }
+    }
+
+    /// The endpoints of the broker that holds the lease, as last noted.
+    public var active: String {
+        activeEndpoints.withLock { $0 }
     }
 
     /// Unbinds the endpoints and waits until the thread has closed its socket, so the active broker can bind them.
@@ -88,7 +93,7 @@ public final class StandbyResponder: Sendable {
             guard frames.count >= 2 else { continue }
             let peer = frames.removeFirst()
             guard let inbound = try? MDPCodec.decodeAtBroker(frames),
-                let reply = StandbyReply.reply(to: inbound, active: active.withLock { $0 }),
+                let reply = StandbyReply.reply(to: inbound, active: active),
                 let encoded = try? MDPCodec.encode(reply)
             else { continue }
             _ = try? router.send(encoded, routingID: peer, blocking: false)
