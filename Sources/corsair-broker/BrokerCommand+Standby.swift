@@ -16,53 +16,83 @@ extension BrokerCommand {
         security: BrokerSecurity
     ) async throws -> [String] {
         let name = "\(Self.hostName) pid \(getpid())"
-        guard let first = try journal.acquire(name: name, endpoints: Self.advertised(endpoints)) else {
-            return endpoints
-        }
-        let responder = try StandbyResponder(
-            endpoints: endpoints, maxMessageSize: maxMessageSize.bytes, curve: security.curve, logger: logger)
-        let bound = try await responder.start()
-        let http = try startStandbyHTTP(responder: responder, logger: logger)
-        defer { http?.cancel() }
-        if let endpointFile {
-            try Self.writeAtomically(bound.joined(separator: "\n") + "\n", to: endpointFile)
-        }
-        var holder = first
-        logger.info("standing by", metadata: ["active": "\(holder.name)", "active.endpoints": "\(holder.endpoints)"])
-        while true {
-            responder.noteActive(holder.endpoints)
-            try await Task.sleep(for: lease / 8)
-            let current: LeaseHolder?
-            do {
-                current = try journal.acquire(name: name, endpoints: Self.advertised(bound))
-            } catch {
-                guard error.isUnreachable else { throw error }
-                // The database or the link to it is down: stand by, and keep asking.
-                logger.warning(
-                    "cannot reach the journal's database; still standing by", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: .seconds(1))
-                continue
+        var standby: Standby?
+        var holder: LeaseHolder?
+        while let current = try await leaseHolder(
+            of: journal, name: name, bound: standby?.bound ?? endpoints, logger: logger)
+        {
+            if standby == nil {
+                standby = try await Standby.start(self, endpoints: endpoints, security: security, logger: logger)
             }
-            guard let current else { break }
             if current != holder {
                 logger.info(
                     "standing by", metadata: ["active": "\(current.name)", "active.endpoints": "\(current.endpoints)"])
             }
             holder = current
+            standby?.responder.noteActive(current.endpoints)
+            try await Task.sleep(for: lease / 8)
         }
-        await responder.stop()
-        if let http {
-            http.cancel()
-            // Let the port go before the gateway binds it.
-            _ = await http.result
-        }
+        guard let standby else { return endpoints }
+        await standby.stop()
         logger.notice(
             "took the journal's lease over: becoming the active broker", metadata: ["journal": "\(journal.location)"])
-        return bound
+        return standby.bound
+    }
+
+    /// Who holds `journal`'s lease, or `nil` once this broker, `name` at `bound`, has taken it. While the database
+    /// cannot be reached it waits a second and asks again, standing by.
+    private func leaseHolder(
+        of journal: PostgresJournal,
+        name: String,
+        bound: [String],
+        logger: Logger
+    ) async throws -> LeaseHolder? {
+        while true {
+            do {
+                return try journal.acquire(name: name, endpoints: Self.advertised(bound))
+            } catch {
+                guard error.isUnreachable else { throw error }
+                logger.warning("cannot reach the journal's database; standing by", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// What a standby broker runs: its responder on the endpoints and, with `--http`, its 503 gateway.
+    struct Standby {
+        let responder: StandbyResponder
+        let http: Task<Void, any Error>?
+        /// The endpoints bound, wildcard ports resolved.
+        let bound: [String]
+
+        /// Binds `endpoints` and `--http`, and writes `--endpoint-file`.
+        static func start(
+            _ command: BrokerCommand,
+            endpoints: [String],
+            security: BrokerSecurity,
+            logger: Logger
+        ) async throws -> Standby {
+            let responder = try StandbyResponder(
+                endpoints: endpoints, maxMessageSize: command.maxMessageSize.bytes, curve: security.curve,
+                logger: logger)
+            let bound = try await responder.start()
+            let http = try command.startStandbyHTTP(responder: responder, logger: logger)
+            if let endpointFile = command.endpointFile {
+                try BrokerCommand.writeAtomically(bound.joined(separator: "\n") + "\n", to: endpointFile)
+            }
+            return Standby(responder: responder, http: http, bound: bound)
+        }
+
+        /// Unbinds everything, so the active broker's loop and gateway can bind it.
+        func stop() async {
+            await responder.stop()
+            http?.cancel()
+            _ = await http?.result
+        }
     }
 
     /// With `--http`: serves ``StandbyGateway`` there until cancelled, answering 503 with the active broker's endpoints.
-    private func startStandbyHTTP(responder: StandbyResponder, logger: Logger) throws -> Task<Void, any Error>? {
+    func startStandbyHTTP(responder: StandbyResponder, logger: Logger) throws -> Task<Void, any Error>? {
         guard let http else { return nil }
         let address = try HTTPAddress(parsing: http)
         let gateway = StandbyGateway { responder.active }

@@ -316,6 +316,8 @@ public final class BrokerLoop: Sendable {
                 connectionLost = false
                 driver.perform(driver.machine.connectionLost(at: .now))
             }
+            // Reading may have waited on the journal (a look-up): check again before the tick dispatches.
+            try options.journal?.checkStanding()
             driver.perform(driver.machine.tick(at: .now))
             // Before the hand-over, so that the requeues of peers the tick's sends found gone are journaled in this
             // pass, as when the machine heard of them inside the send.

@@ -133,8 +133,8 @@ public final class BatchClient: Sendable {
             }
             if link.needsReconnect(at: .now) {
                 logger.info(
-                    "broker silent, reconnecting and resubmitting unfinished tasks",
-                    metadata: ["broker": "\(options.broker)", "tasks": "\(exchange.pending.count)"])
+                    "broker silent or standing by, reconnecting and resubmitting unfinished tasks",
+                    metadata: ["broker": "\(link.broker)", "tasks": "\(exchange.pending.count)"])
                 try link.reconnect(sockets)
                 try exchange.submitPending(on: &link)
             } else if link.pingIsDue(at: .now) {

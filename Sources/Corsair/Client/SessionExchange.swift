@@ -63,8 +63,8 @@ struct SessionExchange {
             }
             if link.needsReconnect(at: .now) {
                 logger.info(
-                    "broker silent, reconnecting",
-                    metadata: ["broker": "\(options.broker)", "cursor": "\(cursor.cursor)"])
+                    "broker silent or standing by, reconnecting",
+                    metadata: ["broker": "\(link.broker)", "cursor": "\(cursor.cursor)"])
                 try link.reconnect(sockets)
                 try start()
             } else if link.pingIsDue(at: .now) {

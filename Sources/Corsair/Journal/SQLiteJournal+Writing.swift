@@ -290,13 +290,13 @@ struct NewRow {
 
     /// Splits `records` into rows to insert (tasks accepted here, with later records about them folded in) and
     /// records about tasks accepted in earlier folds, kept in their order. The two touch different keys, so the
-    /// inserts may go first.
+    /// inserts may go first. A task accepted twice (a commit sent again after its answer was lost) is one row.
     static func folding(_ records: [JournalRecord]) -> (rows: [NewRow], updates: [JournalRecord]) {
         var rows: [NewRow] = []
         var updates: [JournalRecord] = []
         var index: [UInt64: Int] = [:]
         for record in records {
-            if case .accepted(let task) = record {
+            if case .accepted(let task) = record, index[task.key] == nil {
                 index[task.key] = rows.count
                 rows.append(NewRow(task: task))
             } else if let position = index[record.key] {

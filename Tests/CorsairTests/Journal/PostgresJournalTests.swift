@@ -2,6 +2,7 @@ import CorsairTestSupport
 import Foundation
 import NIOPosix
 import PostgresNIO
+import Synchronization
 import Testing
 
 @testable import Corsair
@@ -109,6 +110,43 @@ import Testing
         defer { next.close() }
         #expect(next.backlog == 0)
         #expect(try next.snapshot(retainFinished: 0).lastKey == 9)
+    }
+
+    @Test("a commit sent again after its answer was lost is folded once, in its place, with what the resend added")
+    func commitSentAgain() throws {
+        let journal = try active()
+        defer { journal.close() }
+        let started: JournalRecord = .attemptStarted(key: 1, attempt: 1, worker: "w", started: 2000)
+        // The first copy landed, but its answer never came back: the journal does not know of its row.
+        let first = EncodedRecords([.sample(1), started])
+        try journal.commits.run(
+            """
+            INSERT INTO \(unescaped: journal.schema).log(count, last_key, records)
+            VALUES (2, 1, \(ByteBuffer(bytes: first.bytes)))
+            """)
+        try journal.commit(EncodedRecords([.sample(1), started, .sampleFinished(1), .sample(2)]), lastKey: 2)
+        let tasks = try journal.snapshot(retainFinished: 10).tasks
+        #expect(tasks.map(\.accepted.key) == [1, 2])
+        #expect(tasks.map(\.state) == [.succeeded, .queued])
+        #expect(tasks.first?.attempts == 1 && tasks.first?.output == Array("r1".utf8))
+        let left = try journal.reads.run("SELECT count(*) FROM \(unescaped: journal.schema).log")
+        #expect(try left.first?.decode(Int64.self) == 0)
+    }
+
+    @Test("brokers started together on a new schema create it once, and both open it")
+    func createdTogether() throws {
+        let opened = Mutex(0)
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 3) { _ in
+            do {
+                try PostgresJournal(address: address).close()
+                opened.withLock { $0 += 1 }
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+        #expect(opened.withLock { $0 } == 3)
     }
 
     @Test("a server that does not answer is refused with exit 73, saying to check that PostgreSQL runs there")

@@ -29,47 +29,50 @@ extension PostgresJournal {
 
     public func fold(limit: Int) throws(JournalError) -> Int {
         let epoch = try lease.epoch()
+        let (records, last): (Int, Int64)
         do {
-            return try reads.transaction { transaction in
+            (records, last) = try reads.transaction { transaction in
                 try fence(transaction, epoch)
                 return try foldStep(transaction, limit: limit)
             }
         } catch {
             throw PostgresSession.journalError(error, address: address, doing: "fold the log")
         }
+        // Only once the fold is committed: a fold that failed leaves its rows for the next.
+        pending.withLock { rows in
+            while let row = rows.first, row.sequence <= last {
+                rows.removeFirst()
+            }
+        }
+        return records
     }
 
     /// Folds the whole log into `tasks`, a step at a time: what every read does first.
-    @discardableResult
-    func foldAll() throws(JournalError) -> Int {
-        var total = 0
-        while true {
-            let folded = try fold(limit: Self.foldLimit)
-            guard folded > 0 else { return total }
-            total += folded
-        }
+    func foldAll() throws(JournalError) {
+        while try fold(limit: Self.foldLimit) > 0 {}
     }
 
-    /// Folds the oldest log rows, `limit` records' worth or a little more (whole rows), into `tasks` within
-    /// `transaction`, and deletes them from the log; returns how many records it folded.
-    private func foldStep(_ transaction: PostgresSession.Transaction, limit: Int) throws -> Int {
-        let (first, last, count) = pending.withLock { rows -> (Int64, Int64, Int) in
+    /// Folds the log's rows up to the one where `limit` records' worth of the rows this broker committed is reached,
+    /// into `tasks` within `transaction`, and deletes them from the log; returns how many records it folded and the
+    /// sequence number it folded through. Rows this broker does not know of are folded too, in their place: a commit
+    /// whose answer a broken connection lost may have landed before the copy sent again.
+    private func foldStep(_ transaction: PostgresSession.Transaction, limit: Int) throws -> (Int, Int64) {
+        let last = pending.withLock { rows -> Int64? in
             var count = 0
-            var last: Int64 = 0
+            var last: Int64?
             for row in rows where count < limit {
                 count += row.count
                 last = row.sequence
             }
-            return (rows.first?.sequence ?? 0, last, count)
+            return last
         }
-        guard count > 0 else { return 0 }
+        guard let last else { return (0, 0) }
         var records: [JournalRecord] = []
-        records.reserveCapacity(count)
         var lastKey: Int64 = 0
         let rows = try transaction.run(
             """
             SELECT sequence, last_key, records FROM \(unescaped: schema).log
-            WHERE sequence BETWEEN \(first) AND \(last) ORDER BY sequence
+            WHERE sequence <= \(last) ORDER BY sequence
             """)
         for row in rows {
             let (sequence, newest, bytes) = try row.decode((Int64, Int64, ByteBuffer).self)
@@ -83,18 +86,13 @@ extension PostgresJournal {
         if !updates.isEmpty {
             try transaction.run(PostgresFoldStatements.update(TaskChange.folding(updates), schema: schema))
         }
-        try transaction.run("DELETE FROM \(unescaped: schema).log WHERE sequence BETWEEN \(first) AND \(last)")
+        try transaction.run("DELETE FROM \(unescaped: schema).log WHERE sequence <= \(last)")
         try transaction.run(
             """
             UPDATE \(unescaped: schema).meta SET value = greatest(value::bigint, \(lastKey))::text
             WHERE name = 'last_key'
             """)
-        pending.withLock { rows in
-            while let row = rows.first, row.sequence <= last {
-                rows.removeFirst()
-            }
-        }
-        return records.count
+        return (records.count, last)
     }
 
     private func decode(_ bytes: ByteBuffer, sequence: Int64, into records: inout [JournalRecord]) throws {

@@ -58,11 +58,19 @@ public final class PostgresJournal: Journal {
                 to: address, on: group, timeout: timeout, name: "corsair \(address.schema) commits")
             // A fold that a crash takes back leaves its log rows in place, to be folded again: it need not wait for
             // the server's disk.
+            // A fold's transaction holds the lease row `FOR KEY SHARE`, which a takeover waits for: a broker that dies
+            // in the middle of one must not hold it until TCP notices, so the server ends a transaction left idle.
+            let idle = max(lease / 2, .seconds(1))
             reads = try PostgresSession(
                 to: address, on: group, timeout: timeout, name: "corsair \(address.schema) reads",
-                settings: [("synchronous_commit", "off")])
+                settings: [
+                    ("synchronous_commit", "off"),
+                    ("idle_in_transaction_session_timeout", "\(Int64(idle / .milliseconds(1)))"),
+                ])
+            // A takeover that waits long for writes in flight gives up and tries again at the next poll.
             let leaseSession = try PostgresSession(
-                to: address, on: group, timeout: min(timeout, lease / 2), name: "corsair \(address.schema) lease")
+                to: address, on: group, timeout: min(timeout, lease / 2), name: "corsair \(address.schema) lease",
+                settings: [("lock_timeout", "\(Int64(lease / 2 / .milliseconds(1)))")])
             self.lease = PostgresLease(session: leaseSession, schema: schema, location: location, duration: lease)
             try Self.prepareSchema(commits, schema: schema, address: address)
         } catch {
@@ -81,8 +89,14 @@ public final class PostgresJournal: Journal {
             } catch let held as PostgresLease.Held {
                 return held.holder
             }
-            let rows = try Self.pendingRows(reads, schema: schema)
-            pending.withLock { $0 = rows }
+            do {
+                let rows = try Self.pendingRows(reads, schema: schema)
+                pending.withLock { $0 = rows }
+            } catch {
+                // Nothing would renew a lease this broker cannot use: let it go at once.
+                lease.release()
+                throw error
+            }
             lease.startRenewing()
             return nil
         } catch {
@@ -102,7 +116,7 @@ public final class PostgresJournal: Journal {
 
     public func close() {
         if (try? lease.epoch()) != nil {
-            _ = try? foldAll()
+            try? foldAll()
         }
         lease.release()
         reads.close()
@@ -124,8 +138,20 @@ public final class PostgresJournal: Journal {
         }
     }
 
-    /// Creates the schema in an empty database schema; checks an existing one's mark and version.
+    /// Creates the journal's tables in an empty database schema, or checks an existing journal's version, in one
+    /// transaction under an advisory lock on the schema's name, so that brokers started together create it once.
     private static func prepareSchema(_ session: PostgresSession, schema: String, address: PostgresAddress) throws {
+        try session.transaction { transaction in
+            try transaction.run("SELECT pg_advisory_xact_lock(hashtext(\("corsair schema \(address.schema)")))")
+            try prepareSchema(transaction, schema: schema, address: address)
+        }
+    }
+
+    private static func prepareSchema(
+        _ session: PostgresSession.Transaction,
+        schema: String,
+        address: PostgresAddress
+    ) throws {
         let meta = try session.run("SELECT to_regclass(\(address.schema + ".meta"))::text").first?.decode(String?.self)
         guard meta != nil else {
             let tables = try session.run(
@@ -154,40 +180,38 @@ public final class PostgresJournal: Journal {
         }
     }
 
-    private static func createSchema(_ session: PostgresSession, schema: String) throws {
-        try session.transaction { transaction in
-            let statements = [
-                "CREATE SCHEMA IF NOT EXISTS \(schema)",
-                "CREATE TABLE \(schema).meta(name text PRIMARY KEY, value text NOT NULL)",
-                """
-                CREATE TABLE \(schema).log(
-                    sequence bigserial PRIMARY KEY, count integer NOT NULL, last_key bigint NOT NULL,
-                    records bytea NOT NULL)
-                """,
-                """
-                CREATE TABLE \(schema).tasks(
-                    key bigint PRIMARY KEY, batch bytea NOT NULL, id text NOT NULL, category text NOT NULL,
-                    payload bytea, priority integer NOT NULL, timeout_ms bigint, max_attempts bigint,
-                    submitted_ms bigint NOT NULL, not_before_ms bigint, state integer NOT NULL DEFAULT 0,
-                    attempts integer NOT NULL DEFAULT 0, worker text, started_ms bigint, last_error text,
-                    history text, output bytea, finished_ms bigint)
-                """,
-                """
-                CREATE TABLE \(schema).lease(
-                    id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL, holder text NOT NULL,
-                    endpoints text NOT NULL, expires timestamptz NOT NULL)
-                """,
-                "CREATE INDEX tasks_by_batch ON \(schema).tasks(batch, key)",
-                "CREATE INDEX tasks_by_finish ON \(schema).tasks(finished_ms) WHERE finished_ms IS NOT NULL",
-                """
-                INSERT INTO \(schema).meta(name, value)
-                VALUES ('version', '\(schemaVersion)'), ('last_key', '0')
-                """,
-                "INSERT INTO \(schema).lease VALUES (1, 0, '', '', '-infinity')",
-            ]
-            for statement in statements {
-                try transaction.run(PostgresQuery(unsafeSQL: statement))
-            }
+    private static func createSchema(_ transaction: PostgresSession.Transaction, schema: String) throws {
+        let statements = [
+            "CREATE SCHEMA IF NOT EXISTS \(schema)",
+            "CREATE TABLE \(schema).meta(name text PRIMARY KEY, value text NOT NULL)",
+            """
+            CREATE TABLE \(schema).log(
+                sequence bigserial PRIMARY KEY, count integer NOT NULL, last_key bigint NOT NULL,
+                records bytea NOT NULL)
+            """,
+            """
+            CREATE TABLE \(schema).tasks(
+                key bigint PRIMARY KEY, batch bytea NOT NULL, id text NOT NULL, category text NOT NULL,
+                payload bytea, priority integer NOT NULL, timeout_ms bigint, max_attempts bigint,
+                submitted_ms bigint NOT NULL, not_before_ms bigint, state integer NOT NULL DEFAULT 0,
+                attempts integer NOT NULL DEFAULT 0, worker text, started_ms bigint, last_error text,
+                history text, output bytea, finished_ms bigint)
+            """,
+            """
+            CREATE TABLE \(schema).lease(
+                id integer PRIMARY KEY CHECK (id = 1), epoch bigint NOT NULL, holder text NOT NULL,
+                endpoints text NOT NULL, expires timestamptz NOT NULL)
+            """,
+            "CREATE INDEX tasks_by_batch ON \(schema).tasks(batch, key)",
+            "CREATE INDEX tasks_by_finish ON \(schema).tasks(finished_ms) WHERE finished_ms IS NOT NULL",
+            """
+            INSERT INTO \(schema).meta(name, value)
+            VALUES ('version', '\(schemaVersion)'), ('last_key', '0')
+            """,
+            "INSERT INTO \(schema).lease VALUES (1, 0, '', '', '-infinity')",
+        ]
+        for statement in statements {
+            try transaction.run(PostgresQuery(unsafeSQL: statement))
         }
     }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import PostgresNIO
 import Synchronization
@@ -33,6 +34,12 @@ final class PostgresLease: Sendable {
     let duration: Duration
     private let standing = Mutex(Standing.standby)
     private let stopping = Mutex(false)
+    /// Whether the renewal thread was started and not yet joined.
+    private let renewing = Mutex(false)
+    /// Wakes the renewal thread early, to stop.
+    private let wake = DispatchSemaphore(value: 0)
+    /// Signalled by the renewal thread as it ends.
+    private let renewerDone = DispatchSemaphore(value: 0)
 
     init(session: PostgresSession, schema: String, location: String, duration: Duration) {
         self.session = session
@@ -44,34 +51,35 @@ final class PostgresLease: Sendable {
     /// Takes the lease if it is free or has expired, naming this broker `name` at `endpoints`; throws ``Held``, with
     /// who holds it, when another broker does.
     ///
-    /// The lease row is locked `FOR UPDATE` first, which waits for every fenced write still in flight
-    /// (``fence(_:)``): once the new epoch is committed, no write of an earlier one can land.
+    /// A standby reads the row without locking it, so that it never holds the lease across a round trip, and takes
+    /// it over only once it has lapsed, in one statement that locks the row `FOR UPDATE`: that waits for every fenced
+    /// write still in flight (the journal's commits and folds), so that once the new epoch is committed no write of an earlier one can
+    /// land, and checks the expiry again once it has the row.
     func acquire(name: String, endpoints: String) throws {
-        let sent = ContinuousClock.now
-        let epoch = try session.transaction { transaction -> Int64? in
-            let row = try transaction.run(
-                """
-                SELECT holder, endpoints, expires <= clock_timestamp() FROM \(unescaped: schema).lease
-                WHERE id = 1 FOR UPDATE
-                """
-            ).first
-            guard let (holder, at, lapsed) = try row?.decode((String, String, Bool).self) else {
-                throw JournalError(.corrupt, path: location, "the journal's lease row is missing")
-            }
-            guard lapsed else { throw Held(holder: LeaseHolder(name: holder, endpoints: at)) }
-            return try transaction.run(
-                """
-                UPDATE \(unescaped: schema).lease SET epoch = epoch + 1, holder = \(name), endpoints = \(endpoints),
-                    expires = clock_timestamp() + \(milliseconds) * interval '1 millisecond'
-                WHERE id = 1 RETURNING epoch
-                """
-            ).first?.decode(Int64.self)
+        let row = try session.run(
+            "SELECT holder, endpoints, expires <= clock_timestamp() FROM \(unescaped: schema).lease WHERE id = 1"
+        ).first
+        guard let (holder, at, lapsed) = try row?.decode((String, String, Bool).self) else {
+            throw JournalError(.corrupt, path: location, "the journal's lease row is missing")
         }
-        guard let epoch else { throw JournalError(.io, path: location, "taking the lease returned no epoch") }
+        let taken = LeaseHolder(name: holder, endpoints: at)
+        guard lapsed else { throw Held(holder: taken) }
+        let sent = ContinuousClock.now
+        let epoch = try session.run(
+            """
+            WITH lapsed AS (
+                SELECT id FROM \(unescaped: schema).lease WHERE id = 1 AND expires <= clock_timestamp() FOR UPDATE)
+            UPDATE \(unescaped: schema).lease l SET epoch = l.epoch + 1, holder = \(name), endpoints = \(endpoints),
+                expires = clock_timestamp() + \(milliseconds) * interval '1 millisecond'
+            FROM lapsed WHERE l.id = lapsed.id RETURNING l.epoch
+            """
+        ).first?.decode(Int64.self)
+        // Another standby took it over between the two statements.
+        guard let epoch else { throw Held(holder: taken) }
         standing.withLock { $0 = .active(epoch: epoch, until: sent + duration * 0.75) }
     }
 
-    /// Thrown out of ``acquire(name:endpoints:)``'s transaction, rolling it back, when another broker holds the lease.
+    /// Thrown by ``acquire(name:endpoints:)`` when another broker holds the lease.
     struct Held: Error {
         let holder: LeaseHolder
     }
@@ -107,13 +115,15 @@ final class PostgresLease: Sendable {
     /// Renews the lease every quarter of its duration on a thread of its own, until ``release()`` or until it is lost.
     func startRenewing() {
         let thread = Thread { [self] in
-            while !stopping.withLock({ $0 }) {
-                Thread.sleep(forTimeInterval: Double(duration / .milliseconds(1)) / 4000)
+            defer { renewerDone.signal() }
+            let interval = Double(duration / .milliseconds(1)) / 4000
+            while wake.wait(timeout: .now() + interval) == .timedOut, !stopping.withLock({ $0 }) {
                 guard let epoch = try? epoch() else { return }
                 renew(epoch)
             }
         }
         thread.name = "journal-lease"
+        renewing.withLock { $0 = true }
         thread.start()
     }
 
@@ -122,7 +132,8 @@ final class PostgresLease: Sendable {
         do {
             let rows = try session.run(
                 """
-                UPDATE \(unescaped: schema).lease SET expires = now() + \(milliseconds) * interval '1 millisecond'
+                UPDATE \(unescaped: schema).lease
+                SET expires = clock_timestamp() + \(milliseconds) * interval '1 millisecond'
                 WHERE id = 1 AND epoch = \(epoch) RETURNING epoch
                 """)
             guard !rows.isEmpty else {
@@ -137,14 +148,20 @@ final class PostgresLease: Sendable {
         }
     }
 
-    /// Stops renewing, and lets the lease go at once, so a standby takes over without waiting for it to expire.
+    /// Stops renewing, waiting for a renewal under way, and lets the lease go at once, so a standby takes over without
+    /// waiting for it to expire.
     func release() {
         stopping.withLock { $0 = true }
+        if renewing.withLock({ $0 }) {
+            wake.signal()
+            renewerDone.wait()
+            renewing.withLock { $0 = false }
+        }
         let current = standing.withLock { $0 }
         guard case .active(let epoch, _) = current else { return }
         depose("released")
         _ = try? session.run(
-            "UPDATE \(unescaped: schema).lease SET expires = now() WHERE id = 1 AND epoch = \(epoch)")
+            "UPDATE \(unescaped: schema).lease SET expires = clock_timestamp() WHERE id = 1 AND epoch = \(epoch)")
     }
 
     /// Closes the lease's connection.
