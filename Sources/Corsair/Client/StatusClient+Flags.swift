@@ -23,33 +23,16 @@ extension StatusClient {
         curve: CurveClientKeys?,
         sockets: ThreadSockets
     ) throws -> BrokerFlags? {
-        let socket = try sockets.open(.dealer, .dealer(curve: curve))
-        var watch = try HandshakeWatch(socket, broker: broker, curve: curve, sockets: sockets)
-        try socket.connect(broker)
-        try watch.send(
-            ClientMessage.ping(session: ClientProtocol.randomSession(), wantsFlags: true).encoded, on: socket,
-            timeout: timeout)
-        let poller = Poller()
-        poller.add(socket)
-        poller.add(watch.socket)
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            guard try poller.poll(timeout: deadline - .now) > 0 else { continue }
-            if let failure = try watch.failure() {
-                throw failure
-            }
-            guard let frames = try socket.receive(blocking: false) else { continue }
-            switch try BrokerReply(decoding: frames) {
-            case .pong(_, let flags):
-                return flags
-            case .error(let message):
-                if let refused = AccessRefused(brokerError: message, broker: broker) { throw refused }
-                if message.hasPrefix(StandbyReply.errorPrefix) { throw Failure.standby(message) }
-                return nil
-            case let other:
-                throw Failure.unexpectedReply("\(other)")
-            }
+        let ping = ClientMessage.ping(session: ClientProtocol.randomSession(), wantsFlags: true)
+        switch try reply(to: ping, broker: broker, timeout: timeout, curve: curve, sockets: sockets) {
+        case .pong(_, let flags):
+            return flags
+        case .error(let message):
+            if let refused = AccessRefused(brokerError: message, broker: broker) { throw refused }
+            if message.hasPrefix(StandbyReply.errorPrefix) { throw Failure.standby(message) }
+            return nil
+        case let other:
+            throw Failure.unexpectedReply("\(other)")
         }
-        throw BrokerUnavailable(broker: broker, waited: timeout)
     }
 }

@@ -100,6 +100,29 @@ public struct StatusClient: Sendable {
         curve: CurveClientKeys?,
         sockets: ThreadSockets
     ) throws -> [UInt8] {
+        switch try reply(to: message, broker: broker, timeout: timeout, curve: curve, sockets: sockets) {
+        case .report(let json):
+            return json
+        case .error(let message):
+            if let refused = AccessRefused(brokerError: message, broker: broker) { throw refused }
+            if message.hasPrefix(StandbyReply.errorPrefix) { throw Failure.standby(message) }
+            throw Failure.unexpectedReply(message)
+        case let other:
+            throw Failure.unexpectedReply("\(other)")
+        }
+    }
+
+    /// Sends `message` to `broker` on a new connection and returns its first reply.
+    ///
+    /// - Throws: ``BrokerUnavailable`` when none comes within `timeout`; a ``HandshakeFailure`` when the broker turns
+    ///   the connection away.
+    static func reply(
+        to message: ClientMessage,
+        broker: String,
+        timeout: Duration,
+        curve: CurveClientKeys?,
+        sockets: ThreadSockets
+    ) throws -> BrokerReply {
         let socket = try sockets.open(.dealer, .dealer(curve: curve))
         var watch = try HandshakeWatch(socket, broker: broker, curve: curve, sockets: sockets)
         try socket.connect(broker)
@@ -113,18 +136,8 @@ public struct StatusClient: Sendable {
             if let failure = try watch.failure() {
                 throw failure
             }
-            guard let frames = try socket.receive(blocking: false) else {
-                continue
-            }
-            switch try BrokerReply(decoding: frames) {
-            case .report(let json):
-                return json
-            case .error(let message):
-                if let refused = AccessRefused(brokerError: message, broker: broker) { throw refused }
-                if message.hasPrefix(StandbyReply.errorPrefix) { throw Failure.standby(message) }
-                throw Failure.unexpectedReply(message)
-            case let other:
-                throw Failure.unexpectedReply("\(other)")
+            if let frames = try socket.receive(blocking: false) {
+                return try BrokerReply(decoding: frames)
             }
         }
         throw BrokerUnavailable(broker: broker, waited: timeout)
