@@ -75,9 +75,8 @@ public final class StandbyResponder: Sendable {
         let mailboxItem = poller.add(fileDescriptor: thread.mailbox.fileDescriptor)
         while true {
             try poller.poll(timeout: nil)
-            if poller.isReadable(mailboxItem),
-                thread.mailbox.drain().contains(where: { if case .stop = $0 { true } else { false } })
-            {
+            // The only command is stop.
+            if poller.isReadable(mailboxItem), !thread.mailbox.drain().isEmpty {
                 sockets.close(router)
                 return
             }

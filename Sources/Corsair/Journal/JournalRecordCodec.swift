@@ -21,6 +21,18 @@ public enum JournalRecordCodec {
         }
     }
 
+    /// ``decode(_:into:)``, returning its failure instead of throwing it, for use inside `withUnsafeBytes`, whose
+    /// closure cannot throw a typed error; `nil` when every record decoded.
+    static func failure(decoding bytes: UnsafeRawBufferPointer, into records: inout [JournalRecord]) -> DecodingFailure?
+    {
+        do throws(DecodingFailure) {
+            try decode(bytes, into: &records)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     /// The bytes end early or hold an unknown tag: the records are damaged.
     public struct DecodingFailure: Error {
         /// Where in the records' bytes the damage was found.
@@ -231,15 +243,9 @@ public struct EncodedRecords: Sendable {
     public func decoded() throws(JournalRecordCodec.DecodingFailure) -> [JournalRecord] {
         var records: [JournalRecord] = []
         records.reserveCapacity(count)
-        let failure: JournalRecordCodec.DecodingFailure? = bytes.withUnsafeBytes { raw in
-            do throws(JournalRecordCodec.DecodingFailure) {
-                try JournalRecordCodec.decode(raw, into: &records)
-                return nil
-            } catch {
-                return error
-            }
+        if let failure = bytes.withUnsafeBytes({ JournalRecordCodec.failure(decoding: $0, into: &records) }) {
+            throw failure
         }
-        if let failure { throw failure }
         return records
     }
 }

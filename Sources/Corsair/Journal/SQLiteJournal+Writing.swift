@@ -111,15 +111,7 @@ extension SQLiteJournal {
         var lastKey: UInt64 = 0
         for frame in frames {
             lastKey = max(lastKey, frame.lastKey)
-            let failure: JournalRecordCodec.DecodingFailure? = frame.payload.withUnsafeBytes { bytes in
-                do throws(JournalRecordCodec.DecodingFailure) {
-                    try JournalRecordCodec.decode(bytes, into: &records)
-                    return nil
-                } catch {
-                    return error
-                }
-            }
-            if let error = failure {
+            if let error = frame.payload.withUnsafeBytes({ JournalRecordCodec.failure(decoding: $0, into: &records) }) {
                 throw JournalError(
                     .corrupt, path: log.segmentPath(start.segment),
                     "a commit after byte \(start.offset) passed its checksum but cannot be decoded at byte "

@@ -1,4 +1,3 @@
-import DequeModule
 import NIOCore
 import PostgresNIO
 import Synchronization
@@ -17,14 +16,14 @@ extension PostgresJournal {
                 """
             ).first
             guard let sequence = try row?.decode(Int64.self) else { throw deposed(epoch) }
-            pending.withLock { $0.append((sequence, records.count)) }
+            pending.withLock { $0.append(sequence: sequence, count: records.count) }
         } catch {
             throw PostgresSession.journalError(error, address: address, doing: "commit")
         }
     }
 
     public var backlog: Int {
-        pending.withLock { rows in rows.reduce(0) { $0 + $1.count } }
+        pending.withLock { $0.records }
     }
 
     public func fold(limit: Int) throws(JournalError) -> Int {
@@ -39,11 +38,7 @@ extension PostgresJournal {
             throw PostgresSession.journalError(error, address: address, doing: "fold the log")
         }
         // Only once the fold is committed: a fold that failed leaves its rows for the next.
-        pending.withLock { rows in
-            while let row = rows.first, row.sequence <= last {
-                rows.removeFirst()
-            }
-        }
+        pending.withLock { $0.removeThrough(last) }
         return records
     }
 
@@ -57,15 +52,7 @@ extension PostgresJournal {
     /// sequence number it folded through. Rows this broker does not know of are folded too, in their place: a commit
     /// whose answer a broken connection lost may have landed before the copy sent again.
     private func foldStep(_ transaction: PostgresSession.Transaction, limit: Int) throws -> (Int, Int64) {
-        let last = pending.withLock { rows -> Int64? in
-            var count = 0
-            var last: Int64?
-            for row in rows where count < limit {
-                count += row.count
-                last = row.sequence
-            }
-            return last
-        }
+        let last = pending.withLock { $0.last(coveringRecords: limit) }
         guard let last else { return (0, 0) }
         var records: [JournalRecord] = []
         var lastKey: Int64 = 0
@@ -96,15 +83,7 @@ extension PostgresJournal {
     }
 
     private func decode(_ bytes: ByteBuffer, sequence: Int64, into records: inout [JournalRecord]) throws {
-        let failure: JournalRecordCodec.DecodingFailure? = bytes.withUnsafeReadableBytes { raw in
-            do throws(JournalRecordCodec.DecodingFailure) {
-                try JournalRecordCodec.decode(raw, into: &records)
-                return nil
-            } catch {
-                return error
-            }
-        }
-        if let failure {
+        if let failure = bytes.withUnsafeReadableBytes({ JournalRecordCodec.failure(decoding: $0, into: &records) }) {
             throw JournalError(
                 .corrupt, path: location,
                 "log row \(sequence) cannot be decoded at byte \(failure.offset) of its records: this broker cannot "

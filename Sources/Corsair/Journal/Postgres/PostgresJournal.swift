@@ -1,4 +1,3 @@
-import DequeModule
 import Foundation
 import NIOPosix
 import PostgresNIO
@@ -32,8 +31,8 @@ public final class PostgresJournal: Journal {
     let reads: PostgresSession
     /// Which broker is active, with the epoch that fences this one's writes.
     let lease: PostgresLease
-    /// The sequence number and record count of each committed log row not yet folded, oldest first.
-    let pending = Mutex(Deque<(sequence: Int64, count: Int)>())
+    /// The committed log rows not yet folded.
+    let pending = Mutex(PendingRows())
 
     /// Connects to the database at `address` and creates the journal's schema if need be; the journal is written only
     /// once ``acquire(name:endpoints:)`` has taken its lease.
@@ -216,14 +215,11 @@ public final class PostgresJournal: Journal {
     }
 
     /// The log rows not yet folded, oldest first.
-    private static func pendingRows(
-        _ session: PostgresSession,
-        schema: String
-    ) throws -> Deque<(sequence: Int64, count: Int)> {
-        var rows = Deque<(sequence: Int64, count: Int)>()
+    private static func pendingRows(_ session: PostgresSession, schema: String) throws -> PendingRows {
+        var rows = PendingRows()
         for row in try session.run("SELECT sequence, count FROM \(unescaped: schema).log ORDER BY sequence") {
             let (sequence, count) = try row.decode((Int64, Int32).self)
-            rows.append((sequence, Int(count)))
+            rows.append(sequence: sequence, count: Int(count))
         }
         return rows
     }
